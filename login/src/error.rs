@@ -1,0 +1,285 @@
+//! Errors: configuration errors, token errors, and the rejection an extractor answers with.
+
+use std::fmt;
+use std::sync::Arc;
+
+use axum::http::request::Parts;
+use axum::http::{HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+
+/// An invalid [`LoginManager`](crate::LoginManager) configuration, reported by
+/// [`LoginManagerBuilder::build`](crate::LoginManagerBuilder::build).
+///
+/// Every misconfiguration is caught when the manager is built, never at request time.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum ConfigError {
+    /// Neither the header nor the cookie is enabled as a token source.
+    #[error("no token source: enable the Authorization header, the cookie, or both")]
+    NoTokenSource,
+    /// No signing secret or key was given.
+    #[error("no key: call `.secret(...)` on the builder")]
+    MissingKey,
+    /// The HMAC secret is empty.
+    #[error("the HMAC secret is empty")]
+    EmptySecret,
+    /// The HMAC secret is shorter than the hash output (RFC 7518 §3.2).
+    #[error(
+        "the {algorithm:?} secret is {actual} bytes long; RFC 7518 §3.2 requires at least {minimum} bytes (generate one with `openssl rand -hex 32`)"
+    )]
+    SecretTooShort {
+        /// The configured algorithm.
+        algorithm: jsonwebtoken::Algorithm,
+        /// The minimum length in bytes.
+        minimum: usize,
+        /// The length of the given secret in bytes.
+        actual: usize,
+    },
+    /// The HMAC secret looks like a PEM or SSH key: using a public key as an HMAC secret is the
+    /// classic algorithm-confusion mistake.
+    #[error(
+        "the HMAC secret looks like a PEM or SSH key; use an asymmetric algorithm for key pairs, and a random string as an HMAC secret"
+    )]
+    SecretLooksLikeKey,
+    /// The algorithm given with an HMAC secret is not an HMAC algorithm.
+    #[error("{0:?} is not an HMAC algorithm; a secret works with HS256, HS384 or HS512")]
+    NotHmacAlgorithm(jsonwebtoken::Algorithm),
+    /// The leeway exceeds the allowed maximum.
+    #[error("leeway of {0} s is more than the maximum of {max} s", max = crate::manager::MAX_LEEWAY_SECS)]
+    LeewayTooLarge(u64),
+    /// The default token lifetime is zero.
+    #[error("the token lifetime must be at least one second")]
+    ZeroLifetime,
+    /// The cookie name is empty or contains characters not allowed in a cookie name.
+    #[error("invalid cookie name {0:?}: use letters, digits and `-_.!#$%&'*+^`|~`")]
+    InvalidCookieName(String),
+    /// A scope name is empty or contains characters RFC 6749 §3.3 forbids.
+    #[error("invalid scope {0:?}: a scope is non-empty printable ASCII without spaces, `\"` or `\\`")]
+    InvalidScope(String),
+    /// An issuer or audience is empty.
+    #[error("the {0} must not be empty")]
+    EmptyClaim(&'static str),
+    /// No jsonwebtoken crypto backend is available (neither or both of the `rust_crypto` and
+    /// `aws_lc_rs` features are on, and none was installed).
+    #[error(
+        "no JWT crypto backend: enable exactly one of the `login` features `rust_crypto` (default) or `aws_lc_rs`, or install a `jsonwebtoken::crypto::CryptoProvider` before building the manager"
+    )]
+    NoCryptoBackend,
+    /// jsonwebtoken refused the key.
+    #[error("the key was refused: {0}")]
+    Key(String),
+}
+
+/// An error when minting a token with
+/// [`LoginManager::create_access_token`](crate::LoginManager::create_access_token).
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum TokenError {
+    /// The subject (`sub`) is empty.
+    #[error("the subject (`sub`) must be a non-empty string")]
+    EmptySubject,
+    /// The extra claims try to set a claim the manager controls.
+    #[error("the extra claim `{0}` is reserved; use the dedicated `TokenRequest` method instead")]
+    ReservedClaim(String),
+    /// The extra claims did not serialize to a JSON object.
+    #[error("extra claims must serialize to a JSON object")]
+    ExtraNotAnObject,
+    /// The extra claims failed to serialize.
+    #[error("extra claims failed to serialize: {0}")]
+    Serialize(#[from] serde_json::Error),
+    /// A scope is empty or contains characters RFC 6749 §3.3 forbids.
+    #[error("invalid scope {0:?}")]
+    InvalidScope(String),
+    /// A scope is not one of the scopes the manager knows.
+    #[error("unknown scope {0:?}: add it to the manager's scopes")]
+    UnknownScope(String),
+    /// The lifetime is zero or too large.
+    #[error("the token lifetime must be between 1 second and 10 years")]
+    InvalidLifetime,
+    /// jsonwebtoken failed to sign the token.
+    #[error("signing failed: {0}")]
+    Sign(#[from] jsonwebtoken::errors::Error),
+}
+
+/// Why a request was not authenticated. Each kind has its own RFC 6750 response.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum RejectionKind {
+    /// No credentials at all: 401, `WWW-Authenticate: Bearer`.
+    MissingCredentials,
+    /// A token that failed verification, or whose subject the loader does not know:
+    /// 401, `WWW-Authenticate: Bearer error="invalid_token"`.
+    InvalidToken,
+    /// A malformed request, such as two `Authorization` headers:
+    /// 400, `WWW-Authenticate: Bearer error="invalid_request"`.
+    InvalidRequest,
+    /// A valid token that lacks a required scope:
+    /// 403, `WWW-Authenticate: Bearer error="insufficient_scope", scope="..."`.
+    InsufficientScope,
+}
+
+impl RejectionKind {
+    /// The HTTP status of the default response.
+    pub fn status(self) -> StatusCode {
+        match self {
+            RejectionKind::MissingCredentials | RejectionKind::InvalidToken => {
+                StatusCode::UNAUTHORIZED
+            }
+            RejectionKind::InvalidRequest => StatusCode::BAD_REQUEST,
+            RejectionKind::InsufficientScope => StatusCode::FORBIDDEN,
+        }
+    }
+
+    /// The `detail` of the default JSON body. Deliberately generic: it never says more than
+    /// the kind (the precise reason goes to a `tracing` event at debug level).
+    pub fn detail(self) -> &'static str {
+        match self {
+            RejectionKind::MissingCredentials => "Not authenticated",
+            RejectionKind::InvalidToken => "Invalid credentials",
+            RejectionKind::InvalidRequest => "Malformed authorization request",
+            RejectionKind::InsufficientScope => "Insufficient scope",
+        }
+    }
+}
+
+/// What a rejection hook sees: the kind, the scopes the route required, and the request.
+#[derive(Debug)]
+pub struct RejectionContext<'a> {
+    pub(crate) kind: RejectionKind,
+    pub(crate) required_scopes: &'a [&'static str],
+    pub(crate) parts: &'a Parts,
+}
+
+impl<'a> RejectionContext<'a> {
+    /// Why the request was rejected.
+    pub fn kind(&self) -> RejectionKind {
+        self.kind
+    }
+    /// The scopes the route required (empty unless the route is scope-checked).
+    pub fn required_scopes(&self) -> &'a [&'static str] {
+        self.required_scopes
+    }
+    /// The request's head (method, URI, headers), for example to build a `next` parameter.
+    pub fn parts(&self) -> &'a Parts {
+        self.parts
+    }
+    /// The default RFC 6750 response for this rejection.
+    pub fn default_response(&self) -> Response {
+        default_response(self.kind, self.required_scopes)
+    }
+}
+
+pub(crate) type RejectionHook =
+    Arc<dyn for<'a> Fn(&RejectionContext<'a>) -> Option<Response> + Send + Sync>;
+
+/// The rejection of the login extractors: an RFC 6750 error response, or the response of a
+/// failing loader.
+///
+/// The response is built when the extractor fails (so the manager's hook has seen the request);
+/// [`kind`](Self::kind) tells what happened.
+pub struct AuthRejection {
+    kind: Option<RejectionKind>,
+    response: Response,
+}
+
+impl AuthRejection {
+    pub(crate) fn new(
+        kind: RejectionKind,
+        required_scopes: &[&'static str],
+        parts: &Parts,
+        hook: Option<&RejectionHook>,
+    ) -> Self {
+        let ctx = RejectionContext {
+            kind,
+            required_scopes,
+            parts,
+        };
+        let response = hook
+            .and_then(|hook| hook(&ctx))
+            .unwrap_or_else(|| default_response(kind, required_scopes));
+        AuthRejection {
+            kind: Some(kind),
+            response,
+        }
+    }
+
+    pub(crate) fn loader(response: Response) -> Self {
+        AuthRejection {
+            kind: None,
+            response,
+        }
+    }
+
+    /// The kind of rejection, or `None` when the user loader failed (its own response is kept).
+    pub fn kind(&self) -> Option<RejectionKind> {
+        self.kind
+    }
+
+    /// Whether the user loader failed (for example the database was unreachable).
+    pub fn is_loader_error(&self) -> bool {
+        self.kind.is_none()
+    }
+}
+
+impl fmt::Debug for AuthRejection {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("AuthRejection")
+            .field("kind", &self.kind)
+            .field("status", &self.response.status())
+            .finish()
+    }
+}
+
+impl fmt::Display for AuthRejection {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self.kind {
+            Some(kind) => f.write_str(kind.detail()),
+            None => write!(f, "user loader failed ({})", self.response.status()),
+        }
+    }
+}
+
+impl IntoResponse for AuthRejection {
+    fn into_response(self) -> Response {
+        self.response
+    }
+}
+
+/// The default RFC 6750 response for a rejection kind: status, `WWW-Authenticate` challenge
+/// and the JSON body `{"detail": "..."}`.
+pub fn default_response(kind: RejectionKind, required_scopes: &[&'static str]) -> Response {
+    let challenge = match kind {
+        RejectionKind::MissingCredentials => HeaderValue::from_static("Bearer"),
+        RejectionKind::InvalidToken => HeaderValue::from_static(r#"Bearer error="invalid_token""#),
+        RejectionKind::InvalidRequest => {
+            HeaderValue::from_static(r#"Bearer error="invalid_request""#)
+        }
+        RejectionKind::InsufficientScope => {
+            // Scopes were validated (RFC 6749 §3.3 scope-token characters) when declared, so
+            // they never contain `"` or `\`; the value is always a valid header.
+            let value = format!(
+                r#"Bearer error="insufficient_scope", scope="{}""#,
+                required_scopes.join(" ")
+            );
+            HeaderValue::from_str(&value)
+                .unwrap_or_else(|_| HeaderValue::from_static(r#"Bearer error="insufficient_scope""#))
+        }
+    };
+    let body = axum::Json(serde_json::json!({ "detail": kind.detail() }));
+    let mut response = (kind.status(), body).into_response();
+    response
+        .headers_mut()
+        .insert(header::WWW_AUTHENTICATE, challenge);
+    response
+        .headers_mut()
+        .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    response
+}
+
+/// Whether `scope` is a valid RFC 6749 §3.3 scope-token: `1*( %x21 / %x23-5B / %x5D-7E )`.
+pub(crate) fn is_valid_scope(scope: &str) -> bool {
+    !scope.is_empty()
+        && scope
+            .bytes()
+            .all(|b| b == 0x21 || (0x23..=0x5B).contains(&b) || (0x5D..=0x7E).contains(&b))
+}

@@ -1,0 +1,316 @@
+//! Extractors: the authenticated user, the optional user, scope-checked users and the claims.
+//!
+//! All of them share one per-request cache (in the request's extensions): the token is
+//! verified once and the user loaded once, however many extractors or layers ask.
+
+use std::marker::PhantomData;
+use std::sync::Arc;
+
+use axum::extract::{FromRef, FromRequestParts, OptionalFromRequestParts};
+use axum::http::request::Parts;
+use axum::response::Response;
+
+use crate::claims::Claims;
+use crate::error::{AuthRejection, RejectionKind};
+use crate::loader::UserLoader;
+use crate::manager::{Credentials, LoginManager, TokenSource};
+
+/// The scopes a route requires, carried by a type so that `#[protected(scopes = [...])]` can
+/// name them. Write your own marker type to use [`Scoped`] by hand:
+///
+/// ```
+/// struct WriteItems;
+/// impl login::RequiredScopes for WriteItems {
+///     const SCOPES: &'static [&'static str] = &["items:write"];
+/// }
+/// ```
+pub trait RequiredScopes: Send + Sync + 'static {
+    /// Every scope the token must grant (all of them, compared exactly).
+    const SCOPES: &'static [&'static str];
+}
+
+/// The authenticated user. Rejects the request (401, or 400 for a malformed request) when
+/// there are no valid credentials or the loader knows no such user; a failing loader's
+/// response is sent as is.
+///
+/// As `Option<AuthUser<U>>` it is the optional user: `None` for missing or invalid
+/// credentials, while a loader error still fails the request.
+#[derive(Debug, Clone)]
+pub struct AuthUser<U>(pub U);
+
+/// The optional user as a tuple struct (handy in patterns): `MaybeUser(user)` where `user` is
+/// `Option<U>`. Same rules as `Option<AuthUser<U>>`.
+#[derive(Debug, Clone)]
+pub struct MaybeUser<U>(pub Option<U>);
+
+/// The authenticated user, whose token must grant every scope of `Sc` (403
+/// `insufficient_scope` otherwise). Scopes are checked before the user is loaded.
+pub struct Scoped<U, Sc: RequiredScopes>(pub U, pub PhantomData<Sc>);
+
+/// The optional user with required scopes: `None` when there are no valid credentials or the
+/// token lacks a scope; a loader error still fails the request.
+pub struct MaybeScoped<U, Sc: RequiredScopes>(pub Option<U>, pub PhantomData<Sc>);
+
+impl<U: std::fmt::Debug, Sc: RequiredScopes> std::fmt::Debug for Scoped<U, Sc> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_tuple("Scoped").field(&self.0).field(&Sc::SCOPES).finish()
+    }
+}
+
+impl<U: std::fmt::Debug, Sc: RequiredScopes> std::fmt::Debug for MaybeScoped<U, Sc> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_tuple("MaybeScoped").field(&self.0).field(&Sc::SCOPES).finish()
+    }
+}
+
+/// The outcome of verifying the request's token, cached per request and per manager.
+#[derive(Clone)]
+struct Verified {
+    manager: usize,
+    outcome: Result<(Arc<Claims>, TokenSource), RejectionKind>,
+}
+
+/// The loaded user, cached per request and per manager.
+#[derive(Clone)]
+struct LoadedUser<U> {
+    manager: usize,
+    user: Option<U>,
+}
+
+fn manager_id(manager: &LoginManager) -> usize {
+    Arc::as_ptr(&manager.inner) as usize
+}
+
+impl LoginManager {
+    /// Verifies the request's token (once per request; the outcome is cached in the request's
+    /// extensions) and returns its claims and where it was found.
+    pub fn authenticate(&self, parts: &mut Parts) -> Result<(Arc<Claims>, TokenSource), RejectionKind> {
+        let id = manager_id(self);
+        if let Some(cached) = parts.extensions.get::<Verified>() {
+            if cached.manager == id {
+                return cached.outcome.clone();
+            }
+        }
+        let outcome = match self.credentials(&parts.headers) {
+            Credentials::None => {
+                tracing::debug!(reason = "no credentials", "login: request not authenticated");
+                Err(RejectionKind::MissingCredentials)
+            }
+            Credentials::Malformed(reason) => {
+                tracing::debug!(reason, "login: malformed authorization request");
+                Err(RejectionKind::InvalidRequest)
+            }
+            Credentials::Token(token, source) => match self.verify_token(token) {
+                Ok(claims) => Ok((Arc::new(claims), source)),
+                Err(error) => {
+                    tracing::debug!(reason = %error, ?source, "login: token rejected");
+                    Err(RejectionKind::InvalidToken)
+                }
+            },
+        };
+        parts.extensions.insert(Verified {
+            manager: id,
+            outcome: outcome.clone(),
+        });
+        outcome
+    }
+}
+
+enum Outcome<U> {
+    User(U),
+    Rejected(RejectionKind),
+    LoaderFailed(Response),
+}
+
+async fn resolve<U, S>(parts: &mut Parts, state: &S, manager: &LoginManager, required: &[&'static str]) -> Outcome<U>
+where
+    S: Send + Sync,
+    U: UserLoader<S>,
+{
+    let claims = match manager.authenticate(parts) {
+        Ok((claims, _)) => claims,
+        Err(kind) => return Outcome::Rejected(kind),
+    };
+    if let Some(missing) = required.iter().find(|s| !claims.has_scope(s)) {
+        tracing::debug!(missing_scope = %missing, "login: insufficient scope");
+        return Outcome::Rejected(RejectionKind::InsufficientScope);
+    }
+    let id = manager_id(manager);
+    if let Some(cached) = parts.extensions.get::<LoadedUser<U>>() {
+        if cached.manager == id {
+            return match &cached.user {
+                Some(user) => Outcome::User(user.clone()),
+                None => Outcome::Rejected(RejectionKind::InvalidToken),
+            };
+        }
+    }
+    match U::load_user(claims.sub.clone(), parts, state).await {
+        Ok(user) => {
+            parts.extensions.insert(LoadedUser {
+                manager: id,
+                user: user.clone(),
+            });
+            match user {
+                Some(user) => Outcome::User(user),
+                None => {
+                    tracing::debug!(reason = "unknown user", "login: token rejected");
+                    Outcome::Rejected(RejectionKind::InvalidToken)
+                }
+            }
+        }
+        Err(response) => {
+            tracing::debug!(status = %response.status(), "login: user loader failed");
+            Outcome::LoaderFailed(response)
+        }
+    }
+}
+
+async fn required_user<U, S>(parts: &mut Parts, state: &S, required: &'static [&'static str]) -> Result<U, AuthRejection>
+where
+    S: Send + Sync,
+    U: UserLoader<S>,
+    LoginManager: FromRef<S>,
+{
+    let manager = LoginManager::from_ref(state);
+    match resolve::<U, S>(parts, state, &manager, required).await {
+        Outcome::User(user) => Ok(user),
+        Outcome::Rejected(kind) => Err(manager.reject(kind, required, parts)),
+        Outcome::LoaderFailed(response) => Err(AuthRejection::loader(response)),
+    }
+}
+
+async fn optional_user<U, S>(parts: &mut Parts, state: &S, required: &'static [&'static str]) -> Result<Option<U>, AuthRejection>
+where
+    S: Send + Sync,
+    U: UserLoader<S>,
+    LoginManager: FromRef<S>,
+{
+    let manager = LoginManager::from_ref(state);
+    match resolve::<U, S>(parts, state, &manager, required).await {
+        Outcome::User(user) => Ok(Some(user)),
+        // A malformed request (two Authorization headers) stays an error: guessing which
+        // credentials were meant is what RFC 6750 §3.1 forbids.
+        Outcome::Rejected(RejectionKind::InvalidRequest) => {
+            Err(manager.reject(RejectionKind::InvalidRequest, required, parts))
+        }
+        Outcome::Rejected(_) => Ok(None),
+        Outcome::LoaderFailed(response) => Err(AuthRejection::loader(response)),
+    }
+}
+
+impl<U, S> FromRequestParts<S> for AuthUser<U>
+where
+    S: Send + Sync,
+    U: UserLoader<S>,
+    LoginManager: FromRef<S>,
+{
+    type Rejection = AuthRejection;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
+        required_user::<U, S>(parts, state, &[]).await.map(AuthUser)
+    }
+}
+
+impl<U, S> OptionalFromRequestParts<S> for AuthUser<U>
+where
+    S: Send + Sync,
+    U: UserLoader<S>,
+    LoginManager: FromRef<S>,
+{
+    type Rejection = AuthRejection;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Option<Self>, Self::Rejection> {
+        Ok(optional_user::<U, S>(parts, state, &[]).await?.map(AuthUser))
+    }
+}
+
+impl<U, S> FromRequestParts<S> for MaybeUser<U>
+where
+    S: Send + Sync,
+    U: UserLoader<S>,
+    LoginManager: FromRef<S>,
+{
+    type Rejection = AuthRejection;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
+        optional_user::<U, S>(parts, state, &[]).await.map(MaybeUser)
+    }
+}
+
+impl<U, Sc, S> FromRequestParts<S> for Scoped<U, Sc>
+where
+    S: Send + Sync,
+    U: UserLoader<S>,
+    Sc: RequiredScopes,
+    LoginManager: FromRef<S>,
+{
+    type Rejection = AuthRejection;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
+        let user = required_user::<U, S>(parts, state, Sc::SCOPES).await?;
+        Ok(Scoped(user, PhantomData))
+    }
+}
+
+impl<U, Sc, S> OptionalFromRequestParts<S> for Scoped<U, Sc>
+where
+    S: Send + Sync,
+    U: UserLoader<S>,
+    Sc: RequiredScopes,
+    LoginManager: FromRef<S>,
+{
+    type Rejection = AuthRejection;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Option<Self>, Self::Rejection> {
+        let user = optional_user::<U, S>(parts, state, Sc::SCOPES).await?;
+        Ok(user.map(|u| Scoped(u, PhantomData)))
+    }
+}
+
+impl<U, Sc, S> FromRequestParts<S> for MaybeScoped<U, Sc>
+where
+    S: Send + Sync,
+    U: UserLoader<S>,
+    Sc: RequiredScopes,
+    LoginManager: FromRef<S>,
+{
+    type Rejection = AuthRejection;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
+        let user = optional_user::<U, S>(parts, state, Sc::SCOPES).await?;
+        Ok(MaybeScoped(user, PhantomData))
+    }
+}
+
+impl<S> FromRequestParts<S> for Claims
+where
+    S: Send + Sync,
+    LoginManager: FromRef<S>,
+{
+    type Rejection = AuthRejection;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
+        let manager = LoginManager::from_ref(state);
+        match manager.authenticate(parts) {
+            Ok((claims, _)) => Ok(Claims::clone(&claims)),
+            Err(kind) => Err(manager.reject(kind, &[], parts)),
+        }
+    }
+}
+
+impl<S> OptionalFromRequestParts<S> for Claims
+where
+    S: Send + Sync,
+    LoginManager: FromRef<S>,
+{
+    type Rejection = AuthRejection;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Option<Self>, Self::Rejection> {
+        let manager = LoginManager::from_ref(state);
+        match manager.authenticate(parts) {
+            Ok((claims, _)) => Ok(Some(Claims::clone(&claims))),
+            Err(RejectionKind::InvalidRequest) => Err(manager.reject(RejectionKind::InvalidRequest, &[], parts)),
+            Err(_) => Ok(None),
+        }
+    }
+}

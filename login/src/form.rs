@@ -1,0 +1,121 @@
+//! The login route's request and response types (OAuth2 password form, token response).
+
+use std::time::Duration;
+
+use axum::http::{HeaderValue, header};
+use axum::response::{IntoResponse, Response};
+use serde::{Deserialize, Deserializer, Serialize};
+
+/// The OAuth2 password form (fastapi's `OAuth2PasswordRequestForm`): `username`, `password`,
+/// optional `scope` (space-separated), `grant_type`, `client_id`, `client_secret`.
+///
+/// Extract it with `axum::Form<OAuth2PasswordForm>`. It is meant for your app's own login
+/// form; RFC 9700 forbids offering the password grant to third-party clients.
+#[derive(Clone, Deserialize)]
+pub struct OAuth2PasswordForm {
+    /// The user name (often an e-mail address).
+    pub username: String,
+    /// The password.
+    pub password: String,
+    /// The requested scopes, split on spaces.
+    #[serde(default, deserialize_with = "split_scopes")]
+    pub scope: Vec<String>,
+    /// `grant_type`, when sent (`password`).
+    #[serde(default)]
+    pub grant_type: Option<String>,
+    /// `client_id`, when sent.
+    #[serde(default)]
+    pub client_id: Option<String>,
+    /// `client_secret`, when sent.
+    #[serde(default)]
+    pub client_secret: Option<String>,
+}
+
+impl std::fmt::Debug for OAuth2PasswordForm {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("OAuth2PasswordForm")
+            .field("username", &self.username)
+            .field("password", &"***")
+            .field("scope", &self.scope)
+            .field("grant_type", &self.grant_type)
+            .field("client_id", &self.client_id)
+            .field("client_secret", &self.client_secret.as_ref().map(|_| "***"))
+            .finish()
+    }
+}
+
+fn split_scopes<'de, D: Deserializer<'de>>(d: D) -> Result<Vec<String>, D::Error> {
+    let s = String::deserialize(d)?;
+    let mut scopes: Vec<String> = Vec::new();
+    for scope in s.split(' ').filter(|s| !s.is_empty()) {
+        if !scopes.iter().any(|x| x == scope) {
+            scopes.push(scope.to_owned());
+        }
+    }
+    Ok(scopes)
+}
+
+/// The login route's answer (RFC 6749 §5.1): `{"access_token", "token_type": "bearer",
+/// "expires_in"}`, sent with `Cache-Control: no-store` and `Pragma: no-cache`.
+#[derive(Clone, Serialize, Deserialize)]
+pub struct TokenResponse {
+    /// The JWT.
+    pub access_token: String,
+    /// Always `"bearer"`.
+    pub token_type: String,
+    /// The token's lifetime in seconds.
+    pub expires_in: u64,
+}
+
+impl std::fmt::Debug for TokenResponse {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("TokenResponse")
+            .field("access_token", &"***")
+            .field("token_type", &self.token_type)
+            .field("expires_in", &self.expires_in)
+            .finish()
+    }
+}
+
+impl TokenResponse {
+    /// Wraps a token minted with the given lifetime.
+    pub fn new(access_token: String, lifetime: Duration) -> Self {
+        TokenResponse {
+            access_token,
+            token_type: "bearer".to_owned(),
+            expires_in: lifetime.as_secs(),
+        }
+    }
+}
+
+impl IntoResponse for TokenResponse {
+    fn into_response(self) -> Response {
+        let mut response = axum::Json(self).into_response();
+        let headers = response.headers_mut();
+        headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+        headers.insert(header::PRAGMA, HeaderValue::from_static("no-cache"));
+        response
+    }
+}
+
+/// The login route's failure: 401, `WWW-Authenticate: Bearer`, `{"detail": "Invalid
+/// credentials"}` — the same answer for an unknown user and a wrong password
+/// (fastapi-login's `InvalidCredentialsException`).
+#[derive(Debug, Clone, Copy, Default)]
+pub struct InvalidCredentials;
+
+impl IntoResponse for InvalidCredentials {
+    fn into_response(self) -> Response {
+        let mut response = crate::error::default_response(crate::RejectionKind::MissingCredentials, &[]);
+        *response.body_mut() = axum::body::Body::from(r#"{"detail":"Invalid credentials"}"#);
+        response
+    }
+}
+
+impl std::fmt::Display for InvalidCredentials {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Invalid credentials")
+    }
+}
+
+impl std::error::Error for InvalidCredentials {}

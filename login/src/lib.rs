@@ -1,0 +1,105 @@
+//! # login
+//!
+//! JWT login for [axum], in the spirit of fastapi-login: one [`LoginManager`] issues and
+//! verifies access tokens (from the `Authorization: Bearer` header and/or a cookie), one
+//! async function marked `#[user_loader]` turns a token's subject into your user, and
+//! handlers marked `#[protected]` receive that user as an argument.
+//!
+//! ```
+//! use axum::{Form, Json, Router, extract::{FromRef, State}, routing::{get, post}};
+//! use login::{InvalidCredentials, LoginManager, OAuth2PasswordForm, TokenResponse, protected, user_loader};
+//!
+//! #[derive(Clone, serde::Serialize)]
+//! struct User { email: String, #[serde(skip)] password_hash: String }
+//!
+//! #[derive(Clone, FromRef)]
+//! struct AppState { manager: LoginManager }
+//!
+//! #[user_loader]
+//! async fn load_user(email: String) -> Option<User> {
+//!     (email == "john@mail.com").then(|| User { email, password_hash: String::new() })
+//! }
+//!
+//! async fn login(State(manager): State<LoginManager>, Form(form): Form<OAuth2PasswordForm>)
+//!     -> Result<TokenResponse, InvalidCredentials> {
+//!     let user = load_user(form.username.clone()).await;
+//!     let ok = login::password::verify(&form.password, user.as_ref().map(|u| u.password_hash.as_str()))
+//!         .await.unwrap_or(false);
+//!     if !ok { return Err(InvalidCredentials); }
+//!     manager.token_response(form.username).map_err(|_| InvalidCredentials)
+//! }
+//!
+//! #[protected]
+//! async fn me(user: User) -> Json<User> { Json(user) }
+//!
+//! # fn main() -> Result<(), login::ConfigError> {
+//! let manager = LoginManager::new("a-32-byte-or-longer-secret-from-env!", "/login")?;
+//! let app: Router = Router::new()
+//!     .route("/login", post(login))
+//!     .route("/me", get(me))
+//!     .with_state(AppState { manager });
+//! # Ok(()) }
+//! ```
+//!
+//! ## Errors (RFC 6750)
+//!
+//! | situation | status | `WWW-Authenticate` |
+//! |---|---|---|
+//! | no credentials | 401 | `Bearer` |
+//! | bad, expired or unknown-user token | 401 | `Bearer error="invalid_token"` |
+//! | two `Authorization` headers | 400 | `Bearer error="invalid_request"` |
+//! | missing scope | 403 | `Bearer error="insufficient_scope", scope="..."` |
+//! | the loader failed | the loader error's own response (a 5xx) | — |
+//!
+//! The body is `{"detail": "..."}`, as fastapi-login. fastapi-login answers 400 for a missing
+//! scope; RFC 6750 §3.1 says 403, which is what you get here. Replace any of these responses
+//! with [`LoginManagerBuilder::on_rejection`].
+#![cfg_attr(docsrs, feature(doc_cfg))]
+#![warn(missing_docs)]
+
+mod claims;
+mod cookie;
+mod error;
+mod extract;
+mod form;
+pub mod loader;
+mod manager;
+pub mod password;
+mod secret;
+pub mod testing;
+
+pub use claims::Claims;
+pub use error::{AuthRejection, ConfigError, RejectionContext, RejectionKind, TokenError, default_response};
+pub use extract::{AuthUser, MaybeScoped, MaybeUser, RequiredScopes, Scoped};
+pub use form::{InvalidCredentials, OAuth2PasswordForm, TokenResponse};
+pub use loader::{HasUserLoader, UserLoader};
+pub use manager::{
+    DEFAULT_COOKIE_NAME, DEFAULT_LIFETIME, LoginManager, LoginManagerBuilder, MAX_LEEWAY_SECS, MAX_TOKEN_BYTES,
+    TokenRequest, TokenSource, VerifyError,
+};
+pub use secret::Secret;
+
+/// The JWT algorithm type (re-exported from `jsonwebtoken`).
+pub use jsonwebtoken::Algorithm;
+/// axum-extra's cookie jar, which the cookie helpers take and return.
+pub use axum_extra::extract::cookie::{Cookie, CookieJar};
+
+#[cfg(feature = "macros")]
+#[doc(inline)]
+pub use login_macros::{protected, user_loader};
+
+/// Paths used by the code the macros generate. Not public API.
+#[doc(hidden)]
+pub mod __private {
+    pub use crate::loader::{LoaderOutput, assert_user_loader};
+    pub use crate::{AuthUser, HasUserLoader, MaybeScoped, MaybeUser, RequiredScopes, Scoped, UserLoader};
+    pub use axum;
+    pub use axum::extract::FromRequestParts;
+    pub use axum::http::request::Parts;
+    pub use axum::response::{IntoResponse, Response};
+    pub use core::future::Future;
+    pub use core::marker::{PhantomData, Send, Sync};
+    pub use core::option::Option;
+    pub use core::result::Result;
+    pub use std::string::String;
+}

@@ -1,0 +1,88 @@
+//! The user loader: how a token's subject becomes your user.
+
+use std::future::Future;
+
+use axum::http::request::Parts;
+use axum::response::{IntoResponse, Response};
+
+/// Turns a verified token's subject into the application's user. Keyed by the user type.
+///
+/// `#[user_loader]` implements it for you from an `async fn(subject: String, <axum
+/// extractors>...) -> Option<User>`; write it by hand when you prefer:
+///
+/// ```
+/// use axum::{extract::{FromRef, State}, http::request::Parts, response::Response};
+/// use login::{LoginManager, UserLoader};
+///
+/// #[derive(Clone)]
+/// struct User { email: String }
+///
+/// #[derive(Clone)]
+/// struct Db;
+/// impl Db { async fn find(&self, email: &str) -> Option<User> { Some(User { email: email.into() }) } }
+///
+/// #[derive(Clone, FromRef)]
+/// struct AppState { db: Db, manager: LoginManager }
+///
+/// impl UserLoader<AppState> for User {
+///     async fn load_user(subject: String, _parts: &mut Parts, state: &AppState)
+///         -> Result<Option<Self>, Response> {
+///         Ok(state.db.find(&subject).await)
+///     }
+/// }
+/// ```
+///
+/// `Ok(None)` means "no such user" (401 `invalid_token`); `Err(response)` means the store
+/// failed, and that response (a 5xx) is sent as is — optional routes never turn it into "no
+/// user".
+#[diagnostic::on_unimplemented(
+    message = "no `#[user_loader]` for `{Self}` with state `{S}`",
+    label = "`{Self}` has no user loader for this state",
+    note = "add `#[login::user_loader]` to an `async fn(subject: String, ...) -> Option<{Self}>`, or implement `login::UserLoader<{S}>` for `{Self}`",
+    note = "every further loader argument must be an axum extractor for the router's state (`FromRequestParts<{S}>`)"
+)]
+pub trait UserLoader<S: Send + Sync>: Sized + Clone + Send + Sync + 'static {
+    /// Loads the user named by `subject`. `parts` and `state` let the loader use any
+    /// extractor, such as `State<Pool>`.
+    fn load_user(
+        subject: String,
+        parts: &mut Parts,
+        state: &S,
+    ) -> impl Future<Output = Result<Option<Self>, Response>> + Send;
+}
+
+/// A marker that a type has a `#[user_loader]`. Not generic, so that a missing loader is
+/// reported at the `#[protected]` handler with a clear message.
+#[diagnostic::on_unimplemented(
+    message = "no `#[user_loader]` for `{Self}`",
+    label = "this user type has no `#[user_loader]`",
+    note = "add `#[login::user_loader]` to an `async fn(subject: String, ...) -> Option<{Self}>` (or `-> Result<Option<{Self}>, E>`)"
+)]
+pub trait HasUserLoader {}
+
+/// Compile-time check used by `#[protected]`: `T` has a `#[user_loader]`.
+#[doc(hidden)]
+pub const fn assert_user_loader<T: HasUserLoader + ?Sized>() {}
+
+/// What a loader function may return: `Option<User>` or `Result<Option<User>, E>`.
+#[doc(hidden)]
+pub trait LoaderOutput {
+    /// The user type.
+    type User;
+    /// Normalizes the output; an error becomes its response.
+    fn into_load_result(self) -> Result<Option<Self::User>, Response>;
+}
+
+impl<U> LoaderOutput for Option<U> {
+    type User = U;
+    fn into_load_result(self) -> Result<Option<U>, Response> {
+        Ok(self)
+    }
+}
+
+impl<U, E: IntoResponse> LoaderOutput for Result<Option<U>, E> {
+    type User = U;
+    fn into_load_result(self) -> Result<Option<U>, Response> {
+        self.map_err(IntoResponse::into_response)
+    }
+}

@@ -1,0 +1,683 @@
+//! The [`LoginManager`]: configuration, token minting and verification.
+
+use std::fmt;
+use std::sync::Arc;
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+use axum::http::request::Parts;
+use axum::http::{HeaderMap, header};
+use axum::response::Response;
+use base64::Engine as _;
+use jsonwebtoken::{Algorithm, DecodingKey, EncodingKey, Header, Validation};
+use serde::Serialize;
+use serde_json::{Map, Value};
+
+use crate::claims::Claims;
+use crate::error::{ConfigError, RejectionContext, RejectionHook, TokenError, is_valid_scope};
+use crate::secret::{Secret, looks_like_key};
+
+/// The largest leeway the builder accepts, in seconds.
+pub const MAX_LEEWAY_SECS: u64 = 300;
+/// Tokens longer than this many bytes are rejected before any decoding or crypto.
+pub const MAX_TOKEN_BYTES: usize = 8 * 1024;
+/// The default token lifetime: 15 minutes, as fastapi-login.
+pub const DEFAULT_LIFETIME: Duration = Duration::from_secs(15 * 60);
+/// The default cookie name, as fastapi-login.
+pub const DEFAULT_COOKIE_NAME: &str = "access-token";
+const MAX_LIFETIME: Duration = Duration::from_secs(10 * 365 * 24 * 3600);
+const RESERVED_CLAIMS: &[&str] = &["sub", "exp", "iat", "nbf", "jti", "iss", "aud", "scopes", "scope"];
+
+type Clock = Arc<dyn Fn() -> i64 + Send + Sync>;
+
+/// Where a request's token was found.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum TokenSource {
+    /// The `Authorization: Bearer` header.
+    Header,
+    /// The token cookie.
+    Cookie,
+}
+
+/// Why a token failed verification. Logged at debug level; never sent to the client.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum VerifyError {
+    /// The token exceeds [`MAX_TOKEN_BYTES`].
+    #[error("token larger than {MAX_TOKEN_BYTES} bytes")]
+    TooLarge,
+    /// Not a compact JWS, bad base64url, a bad header, or an unknown critical extension.
+    #[error("malformed token: {0}")]
+    Malformed(String),
+    /// The header names an algorithm this manager does not accept.
+    #[error("algorithm not accepted")]
+    WrongAlgorithm,
+    /// The signature does not verify with the manager's key.
+    #[error("bad signature")]
+    BadSignature,
+    /// The claims are malformed (wrong types, missing `sub` or `exp`, duplicated claims…).
+    #[error("invalid claims: {0}")]
+    InvalidClaims(String),
+    /// `exp` is not after now (minus the leeway).
+    #[error("token expired")]
+    Expired,
+    /// `nbf` is in the future.
+    #[error("token not yet valid (nbf)")]
+    NotYetValid,
+    /// `iat` is in the future.
+    #[error("token issued in the future (iat)")]
+    IssuedInFuture,
+    /// `iss` is missing or not the configured issuer.
+    #[error("wrong issuer")]
+    WrongIssuer,
+    /// `aud` does not name the configured audience, or the token has an `aud` while none is
+    /// configured.
+    #[error("wrong audience")]
+    WrongAudience,
+}
+
+pub(crate) struct Inner {
+    pub(crate) algorithm: Algorithm,
+    encoding_key: EncodingKey,
+    decoding_key: DecodingKey,
+    validation: Validation,
+    header: Header,
+    pub(crate) token_url: String,
+    pub(crate) use_header: bool,
+    pub(crate) use_cookie: bool,
+    pub(crate) cookie: crate::cookie::CookieSettings,
+    pub(crate) lifetime: Duration,
+    leeway: i64,
+    issuer: Option<String>,
+    audience: Option<String>,
+    pub(crate) scopes: Vec<(String, String)>,
+    pub(crate) hook: Option<RejectionHook>,
+    clock: Clock,
+}
+
+/// Issues and verifies JWT access tokens and reads them from requests.
+///
+/// Built once at start-up with [`LoginManager::builder`] (or [`LoginManager::new`]); cheap to
+/// clone (an `Arc` inside). Put it in your app state and implement `FromRef` for it (or use it
+/// as the state itself), and the extractors find it.
+///
+/// ```
+/// use login::LoginManager;
+///
+/// let manager = LoginManager::builder("/login")
+///     .secret("a-32-byte-or-longer-secret-from-env!")
+///     .use_cookie(true)
+///     .build()?;
+/// let token = manager.create_access_token("johndoe@mail.com")?;
+/// let claims = manager.verify_token(&token)?;
+/// assert_eq!(claims.sub, "johndoe@mail.com");
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+#[derive(Clone)]
+pub struct LoginManager {
+    pub(crate) inner: Arc<Inner>,
+}
+
+impl fmt::Debug for LoginManager {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let i = &self.inner;
+        f.debug_struct("LoginManager")
+            .field("algorithm", &i.algorithm)
+            .field("token_url", &i.token_url)
+            .field("use_header", &i.use_header)
+            .field("use_cookie", &i.use_cookie)
+            .field("cookie_name", &i.cookie.name)
+            .field("lifetime", &i.lifetime)
+            .field("leeway", &i.leeway)
+            .field("issuer", &i.issuer)
+            .field("audience", &i.audience)
+            .field("key", &"***")
+            .finish_non_exhaustive()
+    }
+}
+
+/// Builds a [`LoginManager`]; every invalid setting is reported by [`build`](Self::build).
+#[must_use = "call `.build()` to get a LoginManager"]
+pub struct LoginManagerBuilder {
+    token_url: String,
+    secret: Option<Secret>,
+    algorithm: Algorithm,
+    use_header: bool,
+    use_cookie: bool,
+    cookie: crate::cookie::CookieSettings,
+    lifetime: Duration,
+    leeway: u64,
+    issuer: Option<String>,
+    audience: Option<String>,
+    scopes: Vec<(String, String)>,
+    hook: Option<RejectionHook>,
+    clock: Option<Clock>,
+}
+
+impl fmt::Debug for LoginManagerBuilder {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("LoginManagerBuilder")
+            .field("token_url", &self.token_url)
+            .field("secret", &self.secret)
+            .field("algorithm", &self.algorithm)
+            .finish_non_exhaustive()
+    }
+}
+
+impl LoginManager {
+    /// A manager with fastapi-login's defaults: HS256 with `secret`, the token read from the
+    /// `Authorization: Bearer` header, 15-minute tokens, no leeway.
+    pub fn new(secret: impl Into<Secret>, token_url: impl Into<String>) -> Result<Self, ConfigError> {
+        Self::builder(token_url).secret(secret).build()
+    }
+
+    /// Starts a builder. `token_url` is the path of your login route (fastapi-login's
+    /// `token_url`), used in docs and redirects.
+    pub fn builder(token_url: impl Into<String>) -> LoginManagerBuilder {
+        LoginManagerBuilder {
+            token_url: token_url.into(),
+            secret: None,
+            algorithm: Algorithm::HS256,
+            use_header: true,
+            use_cookie: false,
+            cookie: crate::cookie::CookieSettings::default(),
+            lifetime: DEFAULT_LIFETIME,
+            leeway: 0,
+            issuer: None,
+            audience: None,
+            scopes: Vec::new(),
+            hook: None,
+            clock: None,
+        }
+    }
+
+    /// The login route's path.
+    pub fn token_url(&self) -> &str {
+        &self.inner.token_url
+    }
+
+    /// The signing algorithm.
+    pub fn algorithm(&self) -> Algorithm {
+        self.inner.algorithm
+    }
+
+    /// The default token lifetime.
+    pub fn default_lifetime(&self) -> Duration {
+        self.inner.lifetime
+    }
+
+    /// The scopes the app knows, with their descriptions.
+    pub fn scopes(&self) -> impl Iterator<Item = (&str, &str)> {
+        self.inner.scopes.iter().map(|(a, b)| (a.as_str(), b.as_str()))
+    }
+
+    /// Seconds since the Unix epoch, from the manager's clock.
+    pub fn now(&self) -> i64 {
+        (self.inner.clock)()
+    }
+
+    /// Mints an access token.
+    ///
+    /// Takes a subject (`"alice@example.com"`) or a [`TokenRequest`] with scopes, a lifetime
+    /// and extra claims. The token carries `sub`, `exp`, `iat`, a random `jti`, and `scopes`
+    /// (a JSON array, as fastapi-login) when any were requested.
+    pub fn create_access_token(&self, request: impl Into<TokenRequest>) -> Result<String, TokenError> {
+        let request = request.into();
+        Ok(self.issue(request)?.0)
+    }
+
+    /// Mints an access token and wraps it in an OAuth2 [`TokenResponse`](crate::TokenResponse)
+    /// (`access_token`, `token_type: "bearer"`, `expires_in`; sent with `Cache-Control: no-store`).
+    pub fn token_response(&self, request: impl Into<TokenRequest>) -> Result<crate::TokenResponse, TokenError> {
+        let (token, lifetime) = self.issue(request.into())?;
+        Ok(crate::TokenResponse::new(token, lifetime))
+    }
+
+    pub(crate) fn issue(&self, request: TokenRequest) -> Result<(String, Duration), TokenError> {
+        let inner = &*self.inner;
+        if request.subject.is_empty() {
+            return Err(TokenError::EmptySubject);
+        }
+        let lifetime = request.lifetime.unwrap_or(inner.lifetime);
+        if lifetime < Duration::from_secs(1) || lifetime > MAX_LIFETIME {
+            return Err(TokenError::InvalidLifetime);
+        }
+        let mut scopes: Vec<String> = Vec::with_capacity(request.scopes.len());
+        for scope in request.scopes {
+            if !is_valid_scope(&scope) {
+                return Err(TokenError::InvalidScope(scope));
+            }
+            if !inner.scopes.is_empty() && !inner.scopes.iter().any(|(s, _)| *s == scope) {
+                return Err(TokenError::UnknownScope(scope));
+            }
+            if !scopes.contains(&scope) {
+                scopes.push(scope);
+            }
+        }
+        let mut claims = match request.extra {
+            None => Map::new(),
+            Some(Ok(map)) => map,
+            Some(Err(e)) => return Err(e),
+        };
+        if let Some(reserved) = claims.keys().find(|k| RESERVED_CLAIMS.contains(&k.as_str())) {
+            return Err(TokenError::ReservedClaim(reserved.clone()));
+        }
+        let now = self.now();
+        let jti: [u8; 16] = rand::random();
+        claims.insert("sub".into(), Value::String(request.subject));
+        claims.insert("exp".into(), Value::from(now + lifetime.as_secs() as i64));
+        claims.insert("iat".into(), Value::from(now));
+        claims.insert(
+            "jti".into(),
+            Value::String(base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(jti)),
+        );
+        if !scopes.is_empty() {
+            claims.insert("scopes".into(), Value::from(scopes));
+        }
+        if let Some(iss) = &inner.issuer {
+            claims.insert("iss".into(), Value::String(iss.clone()));
+        }
+        if let Some(aud) = &inner.audience {
+            claims.insert("aud".into(), Value::String(aud.clone()));
+        }
+        let token = jsonwebtoken::encode(&inner.header, &claims, &inner.encoding_key)?;
+        Ok((token, lifetime))
+    }
+
+    /// Verifies a token: size, structure, algorithm, signature, then every claim rule
+    /// (`exp` required and strictly after now, `nbf`, `iat` not in the future, issuer,
+    /// audience, typed `sub` and `scopes`, no duplicated claim).
+    pub fn verify_token(&self, token: &str) -> Result<Claims, VerifyError> {
+        let inner = &*self.inner;
+        if token.len() > MAX_TOKEN_BYTES {
+            return Err(VerifyError::TooLarge);
+        }
+        let data = jsonwebtoken::decode::<Claims>(token, &inner.decoding_key, &inner.validation)
+            .map_err(map_jwt_error)?;
+        let claims = data.claims;
+        let now = self.now();
+        let leeway = inner.leeway;
+        // RFC 7519 §4.1.4: the current time MUST be before `exp`; `exp == now` is expired.
+        if claims.exp <= now - leeway {
+            return Err(VerifyError::Expired);
+        }
+        if matches!(claims.nbf, Some(nbf) if nbf > now + leeway) {
+            return Err(VerifyError::NotYetValid);
+        }
+        if matches!(claims.iat, Some(iat) if iat > now + leeway) {
+            return Err(VerifyError::IssuedInFuture);
+        }
+        if let Some(iss) = &inner.issuer {
+            if claims.iss.as_deref() != Some(iss.as_str()) {
+                return Err(VerifyError::WrongIssuer);
+            }
+        }
+        match &inner.audience {
+            Some(aud) if !claims.aud.iter().any(|a| a == aud) => return Err(VerifyError::WrongAudience),
+            None if !claims.aud.is_empty() => return Err(VerifyError::WrongAudience),
+            _ => {}
+        }
+        Ok(claims)
+    }
+
+    /// Finds the request's token, following the configured sources (cookie first, then the
+    /// header). Never reads the query string or the body.
+    pub(crate) fn credentials<'h>(&self, headers: &'h HeaderMap) -> Credentials<'h> {
+        let inner = &*self.inner;
+        let mut authorization = None;
+        if inner.use_header {
+            let mut values = headers.get_all(header::AUTHORIZATION).iter();
+            authorization = values.next();
+            if values.next().is_some() {
+                return Credentials::Malformed("more than one Authorization header");
+            }
+        }
+        if inner.use_cookie {
+            match crate::cookie::find_cookie(headers, &inner.cookie.name) {
+                Ok(Some(token)) => return Credentials::Token(token, TokenSource::Cookie),
+                Ok(None) => {}
+                Err(reason) => return Credentials::Malformed(reason),
+            }
+        }
+        if let Some(value) = authorization {
+            let Ok(value) = value.to_str() else {
+                return Credentials::Malformed("Authorization header is not visible ASCII");
+            };
+            if let Some((scheme, rest)) = value.split_once(' ') {
+                if scheme.eq_ignore_ascii_case("bearer") {
+                    let token = rest.trim_start_matches(' ').trim_end_matches(' ');
+                    if !token.is_empty() {
+                        return Credentials::Token(token, TokenSource::Header);
+                    }
+                }
+            }
+        }
+        Credentials::None
+    }
+
+    pub(crate) fn reject(&self, kind: crate::RejectionKind, required_scopes: &[&'static str], parts: &Parts) -> crate::AuthRejection {
+        crate::AuthRejection::new(kind, required_scopes, parts, self.inner.hook.as_ref())
+    }
+}
+
+pub(crate) enum Credentials<'h> {
+    None,
+    Token(&'h str, TokenSource),
+    Malformed(&'static str),
+}
+
+fn map_jwt_error(e: jsonwebtoken::errors::Error) -> VerifyError {
+    use jsonwebtoken::errors::ErrorKind as K;
+    match e.kind() {
+        K::InvalidSignature => VerifyError::BadSignature,
+        K::InvalidAlgorithm | K::InvalidAlgorithmName | K::MissingAlgorithm => VerifyError::WrongAlgorithm,
+        K::Json(err) => VerifyError::InvalidClaims(err.to_string()),
+        K::ExpiredSignature => VerifyError::Expired,
+        K::ImmatureSignature => VerifyError::NotYetValid,
+        K::InvalidAudience => VerifyError::WrongAudience,
+        K::InvalidIssuer => VerifyError::WrongIssuer,
+        K::MissingRequiredClaim(c) | K::InvalidClaimFormat(c) => VerifyError::InvalidClaims(format!("`{c}`")),
+        K::InvalidKeyFormat => VerifyError::BadSignature,
+        _ => VerifyError::Malformed(e.to_string()),
+    }
+}
+
+impl LoginManagerBuilder {
+    /// The HMAC secret. A string's UTF-8 bytes are the key (as fastapi-login). HS256 needs at
+    /// least 32 bytes, HS384 48 and HS512 64 (RFC 7518 §3.2).
+    pub fn secret(mut self, secret: impl Into<Secret>) -> Self {
+        self.secret = Some(secret.into());
+        self
+    }
+
+    /// The HMAC algorithm: [`Algorithm::HS256`] (default), `HS384` or `HS512`.
+    pub fn algorithm(mut self, algorithm: Algorithm) -> Self {
+        self.algorithm = algorithm;
+        self
+    }
+
+    /// Read the token from the `Authorization: Bearer` header (default: on).
+    pub fn use_header(mut self, on: bool) -> Self {
+        self.use_header = on;
+        self
+    }
+
+    /// Read the token from the cookie (default: off). With both sources on, the cookie is
+    /// read first and the header only when there is no cookie (fastapi-login's order).
+    pub fn use_cookie(mut self, on: bool) -> Self {
+        self.use_cookie = on;
+        self
+    }
+
+    /// The cookie name (default `access-token`).
+    pub fn cookie_name(mut self, name: impl Into<String>) -> Self {
+        self.cookie.name = name.into();
+        self
+    }
+
+    /// Whether the cookie carries `Secure` (default: on). Turn it off only for plain-HTTP
+    /// development on localhost; browsers drop `Secure` cookies over `http://` except there.
+    pub fn cookie_secure(mut self, on: bool) -> Self {
+        self.cookie.secure = on;
+        self
+    }
+
+    /// The default token lifetime (default 15 minutes).
+    pub fn default_lifetime(mut self, lifetime: Duration) -> Self {
+        self.lifetime = lifetime;
+        self
+    }
+
+    /// Clock-skew leeway for `exp`, `nbf` and `iat`, in seconds (default 0, as PyJWT; at most
+    /// [`MAX_LEEWAY_SECS`]).
+    pub fn leeway(mut self, seconds: u64) -> Self {
+        self.leeway = seconds;
+        self
+    }
+
+    /// Issue tokens with this `iss` and require it when verifying.
+    pub fn issuer(mut self, issuer: impl Into<String>) -> Self {
+        self.issuer = Some(issuer.into());
+        self
+    }
+
+    /// Issue tokens with this `aud` and require it when verifying. Without it, tokens that
+    /// carry any `aud` are rejected.
+    pub fn audience(mut self, audience: impl Into<String>) -> Self {
+        self.audience = Some(audience.into());
+        self
+    }
+
+    /// The scopes the app knows, with descriptions. When set, minting a token with any other
+    /// scope is an error.
+    pub fn scopes<I, A, B>(mut self, scopes: I) -> Self
+    where
+        I: IntoIterator<Item = (A, B)>,
+        A: Into<String>,
+        B: Into<String>,
+    {
+        self.scopes = scopes.into_iter().map(|(a, b)| (a.into(), b.into())).collect();
+        self
+    }
+
+    /// Replaces the response for rejected requests. Return `Some(response)` to replace the
+    /// default RFC 6750 response, `None` to keep it — for example, redirect HTML pages to the
+    /// login page:
+    ///
+    /// ```
+    /// use axum::response::{IntoResponse, Redirect};
+    /// use login::{LoginManager, RejectionKind};
+    ///
+    /// let manager = LoginManager::builder("/login")
+    ///     .secret("a-32-byte-or-longer-secret-from-env!")
+    ///     .on_rejection(|rejection| match rejection.kind() {
+    ///         RejectionKind::MissingCredentials | RejectionKind::InvalidToken => {
+    ///             Some(Redirect::to("/login").into_response())
+    ///         }
+    ///         _ => None,
+    ///     })
+    ///     .build()?;
+    /// # Ok::<(), login::ConfigError>(())
+    /// ```
+    pub fn on_rejection<F>(mut self, hook: F) -> Self
+    where
+        F: for<'a> Fn(&RejectionContext<'a>) -> Option<Response> + Send + Sync + 'static,
+    {
+        self.hook = Some(Arc::new(hook));
+        self
+    }
+
+    /// Replaces the clock (seconds since the Unix epoch). Meant for tests of expiry.
+    pub fn clock<F>(mut self, clock: F) -> Self
+    where
+        F: Fn() -> i64 + Send + Sync + 'static,
+    {
+        self.clock = Some(Arc::new(clock));
+        self
+    }
+
+    /// Checks every setting and builds the manager.
+    pub fn build(self) -> Result<LoginManager, ConfigError> {
+        if jsonwebtoken::crypto::CryptoProvider::try_get_default().is_none() {
+            return Err(ConfigError::NoCryptoBackend);
+        }
+        if !self.use_header && !self.use_cookie {
+            return Err(ConfigError::NoTokenSource);
+        }
+        let minimum = match self.algorithm {
+            Algorithm::HS256 => 32,
+            Algorithm::HS384 => 48,
+            Algorithm::HS512 => 64,
+            other => return Err(ConfigError::NotHmacAlgorithm(other)),
+        };
+        let secret = self.secret.ok_or(ConfigError::MissingKey)?;
+        let bytes = secret.expose();
+        if bytes.is_empty() {
+            return Err(ConfigError::EmptySecret);
+        }
+        if looks_like_key(bytes) {
+            return Err(ConfigError::SecretLooksLikeKey);
+        }
+        if bytes.len() < minimum {
+            return Err(ConfigError::SecretTooShort {
+                algorithm: self.algorithm,
+                minimum,
+                actual: bytes.len(),
+            });
+        }
+        if self.leeway > MAX_LEEWAY_SECS {
+            return Err(ConfigError::LeewayTooLarge(self.leeway));
+        }
+        if self.lifetime < Duration::from_secs(1) || self.lifetime > MAX_LIFETIME {
+            return Err(ConfigError::ZeroLifetime);
+        }
+        self.cookie.validate()?;
+        for (scope, _) in &self.scopes {
+            if !is_valid_scope(scope) {
+                return Err(ConfigError::InvalidScope(scope.clone()));
+            }
+        }
+        if self.issuer.as_deref() == Some("") {
+            return Err(ConfigError::EmptyClaim("issuer"));
+        }
+        if self.audience.as_deref() == Some("") {
+            return Err(ConfigError::EmptyClaim("audience"));
+        }
+        let encoding_key =
+            EncodingKey::from_secret(bytes).map_err(|e| ConfigError::Key(e.to_string()))?;
+        let decoding_key =
+            DecodingKey::from_secret(bytes).map_err(|e| ConfigError::Key(e.to_string()))?;
+        drop(secret);
+
+        // We check exp, nbf, iat, iss and aud ourselves (strictly, with an injectable clock);
+        // jsonwebtoken checks the algorithm allow-list, `crit` and the signature.
+        let mut validation = Validation::new(self.algorithm);
+        validation.required_spec_claims.clear();
+        validation.validate_exp = false;
+        validation.validate_nbf = false;
+        validation.validate_aud = false;
+        validation.leeway = 0;
+
+        let clock = self.clock.unwrap_or_else(|| Arc::new(system_now));
+        Ok(LoginManager {
+            inner: Arc::new(Inner {
+                algorithm: self.algorithm,
+                encoding_key,
+                decoding_key,
+                validation,
+                header: Header::new(self.algorithm),
+                token_url: self.token_url,
+                use_header: self.use_header,
+                use_cookie: self.use_cookie,
+                cookie: self.cookie,
+                lifetime: self.lifetime,
+                leeway: self.leeway as i64,
+                issuer: self.issuer,
+                audience: self.audience,
+                scopes: self.scopes,
+                hook: self.hook,
+                clock,
+            }),
+        })
+    }
+}
+
+fn system_now() -> i64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map(|d| d.as_secs() as i64)
+        .unwrap_or(0)
+}
+
+/// What to put in a token: the subject, and optionally scopes, a lifetime and extra claims
+/// (fastapi-login's `data`).
+///
+/// ```
+/// # use login::{LoginManager, TokenRequest};
+/// # let manager = LoginManager::new("a-32-byte-or-longer-secret-from-env!", "/login")?;
+/// #[derive(serde::Serialize)]
+/// struct Extra { tenant: u32 }
+///
+/// let token = manager.create_access_token(
+///     TokenRequest::new("alice")
+///         .scopes(["items:read", "items:write"])
+///         .lifetime(std::time::Duration::from_secs(300))
+///         .extra(&Extra { tenant: 7 }),
+/// )?;
+/// let claims = manager.verify_token(&token)?;
+/// assert_eq!(claims.extra["tenant"], 7);
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+#[derive(Debug)]
+#[must_use]
+pub struct TokenRequest {
+    subject: String,
+    scopes: Vec<String>,
+    lifetime: Option<Duration>,
+    extra: Option<Result<Map<String, Value>, TokenError>>,
+}
+
+impl TokenRequest {
+    /// A token for `subject` (the `sub` claim the user loader receives).
+    pub fn new(subject: impl Into<String>) -> Self {
+        TokenRequest {
+            subject: subject.into(),
+            scopes: Vec::new(),
+            lifetime: None,
+            extra: None,
+        }
+    }
+
+    /// Grants these scopes (de-duplicated, issued as the JSON array claim `scopes`).
+    pub fn scopes<I, T>(mut self, scopes: I) -> Self
+    where
+        I: IntoIterator<Item = T>,
+        T: Into<String>,
+    {
+        self.scopes.extend(scopes.into_iter().map(Into::into));
+        self
+    }
+
+    /// The token's lifetime, instead of the manager's default.
+    pub fn lifetime(mut self, lifetime: Duration) -> Self {
+        self.lifetime = Some(lifetime);
+        self
+    }
+
+    /// Extra claims: any value that serializes to a JSON object. Reserved claims (`sub`,
+    /// `exp`, `iat`, `nbf`, `jti`, `iss`, `aud`, `scopes`, `scope`) are refused when the token
+    /// is created, never silently overwritten.
+    pub fn extra<T: Serialize + ?Sized>(mut self, extra: &T) -> Self {
+        let map = match serde_json::to_value(extra) {
+            Ok(Value::Object(map)) => Ok(map),
+            Ok(_) => Err(TokenError::ExtraNotAnObject),
+            Err(e) => Err(TokenError::Serialize(e)),
+        };
+        self.extra = Some(match (self.extra.take(), map) {
+            (Some(Ok(mut old)), Ok(new)) => {
+                old.extend(new);
+                Ok(old)
+            }
+            (Some(Err(e)), _) | (_, Err(e)) => Err(e),
+            (None, new) => new,
+        });
+        self
+    }
+}
+
+impl From<&str> for TokenRequest {
+    fn from(subject: &str) -> Self {
+        TokenRequest::new(subject)
+    }
+}
+
+impl From<String> for TokenRequest {
+    fn from(subject: String) -> Self {
+        TokenRequest::new(subject)
+    }
+}
+
+impl From<&String> for TokenRequest {
+    fn from(subject: &String) -> Self {
+        TokenRequest::new(subject.as_str())
+    }
+}
