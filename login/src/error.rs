@@ -68,6 +68,44 @@ pub enum ConfigError {
     /// jsonwebtoken refused the key.
     #[error("the key was refused: {0}")]
     Key(String),
+    /// The key does not fit the algorithm (RFC 8725 §3.1: one algorithm per key).
+    #[error("{key} cannot be used with {algorithm:?}")]
+    KeyAlgorithmMismatch {
+        /// The requested algorithm.
+        algorithm: jsonwebtoken::Algorithm,
+        /// What the key is.
+        key: &'static str,
+    },
+    /// The key's format is not supported, or it is not a key at all.
+    #[error("unsupported key format: {0}")]
+    UnsupportedKeyFormat(String),
+    /// The private key is encrypted and no password was given.
+    #[error("the private key is encrypted: give its password")]
+    KeyPasswordRequired,
+    /// The password does not decrypt the private key.
+    #[error("wrong password for the encrypted private key")]
+    WrongKeyPassword,
+    /// A public key was given where a private (signing) key is needed.
+    #[error("this is a public key; a signing key must be a private key (use a VerifyingKey for public keys)")]
+    PublicKeyForSigning,
+    /// The RSA key is smaller than 2048 bits.
+    #[error("the RSA key has {0} bits; at least 2048 are required")]
+    RsaKeyTooSmall(usize),
+    /// A JWK or JWKS document is unusable.
+    #[error("invalid JWK: {0}")]
+    InvalidJwk(String),
+    /// Two keys share a `kid`.
+    #[error("two keys share the kid {0:?}")]
+    DuplicateKid(String),
+    /// With several keys, every key needs a `kid` so that tokens can name theirs.
+    #[error("with more than one key, every key needs a kid (`.with_kid(...)`)")]
+    MissingKid,
+    /// A key operation referred to a `kid` the manager does not have, or to the signing key.
+    #[error("no removable verification key with kid {0:?}")]
+    UnknownKid(String),
+    /// The manager has no signing key (it was built to verify only).
+    #[error("this manager only verifies tokens: it has no signing key")]
+    NoSigningKey,
 }
 
 /// An error when minting a token with
@@ -96,6 +134,9 @@ pub enum TokenError {
     /// The lifetime is zero or too large.
     #[error("the token lifetime must be between 1 second and 10 years")]
     InvalidLifetime,
+    /// The manager only verifies tokens (it was built without a signing key).
+    #[error("this manager only verifies tokens: it has no signing key")]
+    NoSigningKey,
     /// jsonwebtoken failed to sign the token.
     #[error("signing failed: {0}")]
     Sign(#[from] jsonwebtoken::errors::Error),

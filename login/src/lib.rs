@@ -62,6 +62,7 @@ mod cookie;
 mod error;
 mod extract;
 mod form;
+pub mod keys;
 pub mod loader;
 mod manager;
 pub mod password;
@@ -71,6 +72,7 @@ pub mod testing;
 pub use claims::Claims;
 pub use error::{AuthRejection, ConfigError, RejectionContext, RejectionKind, TokenError, default_response};
 pub use extract::{AuthUser, MaybeScoped, MaybeUser, RequiredScopes, Scoped};
+pub use keys::{KeyKind, SigningKey, VerifyingKey};
 pub use form::{InvalidCredentials, OAuth2PasswordForm, TokenResponse};
 pub use loader::{HasUserLoader, UserLoader};
 pub use manager::{
@@ -81,6 +83,8 @@ pub use secret::Secret;
 
 /// The JWT algorithm type (re-exported from `jsonwebtoken`).
 pub use jsonwebtoken::Algorithm;
+/// JWK types (re-exported from `jsonwebtoken`), for [`LoginManager::jwks`].
+pub use jsonwebtoken::jwk;
 /// axum-extra's cookie jar, which the cookie helpers take and return.
 pub use axum_extra::extract::cookie::{Cookie, CookieJar};
 

@@ -8,13 +8,16 @@ use axum::http::request::Parts;
 use axum::http::{HeaderMap, header};
 use axum::response::Response;
 use base64::Engine as _;
-use jsonwebtoken::{Algorithm, DecodingKey, EncodingKey, Header, Validation};
+use arc_swap::ArcSwap;
+use jsonwebtoken::jwk::JwkSet;
+use jsonwebtoken::{Algorithm, Header, Validation};
 use serde::Serialize;
 use serde_json::{Map, Value};
 
 use crate::claims::Claims;
 use crate::error::{ConfigError, RejectionContext, RejectionHook, TokenError, is_valid_scope};
-use crate::secret::{Secret, looks_like_key};
+use crate::keys::{SigningKey, VerifyingKey};
+use crate::secret::Secret;
 
 /// The largest leeway the builder accepts, in seconds.
 pub const MAX_LEEWAY_SECS: u64 = 300;
@@ -73,14 +76,97 @@ pub enum VerifyError {
     /// configured.
     #[error("wrong audience")]
     WrongAudience,
+    /// The header names a `kid` the manager has no key for (or names none where several keys
+    /// could apply).
+    #[error("unknown key id")]
+    UnknownKid,
+}
+
+struct Verifier {
+    key: VerifyingKey,
+    validation: Validation,
+}
+
+struct Signer {
+    key: SigningKey,
+    header: Header,
+}
+
+/// The manager's keys: at most one signer, and every key that verifies (the signer's public
+/// half first). Swapped atomically on rotation.
+pub(crate) struct KeyRing {
+    signer: Option<Signer>,
+    verifiers: Vec<Verifier>,
+    by_kid: std::collections::HashMap<String, usize>,
+    /// The key for tokens without a `kid`: the signer's, or the only key.
+    default: Option<usize>,
+}
+
+impl KeyRing {
+    fn new(signer: Option<SigningKey>, extra: Vec<VerifyingKey>) -> Result<Self, ConfigError> {
+        let mut keys: Vec<VerifyingKey> = Vec::with_capacity(extra.len() + 1);
+        if let Some(signer) = &signer {
+            keys.push(signer.verifying_key().clone());
+        }
+        keys.extend(extra);
+        if keys.is_empty() {
+            return Err(ConfigError::MissingKey);
+        }
+        let mut by_kid = std::collections::HashMap::new();
+        for (i, key) in keys.iter().enumerate() {
+            match key.kid() {
+                Some(kid) => {
+                    if by_kid.insert(kid.to_owned(), i).is_some() {
+                        return Err(ConfigError::DuplicateKid(kid.to_owned()));
+                    }
+                }
+                None if keys.len() > 1 => return Err(ConfigError::MissingKid),
+                None => {}
+            }
+        }
+        let default = (signer.is_some() || keys.len() == 1).then_some(0);
+        let verifiers = keys
+            .into_iter()
+            .map(|key| {
+                // We check exp, nbf, iat, iss and aud ourselves (strictly, with an injectable
+                // clock); jsonwebtoken checks the algorithm allow-list (this key's one
+                // algorithm, never what the token's header asks for), `crit` and the signature.
+                let mut validation = Validation::new(key.algorithm());
+                validation.required_spec_claims.clear();
+                validation.validate_exp = false;
+                validation.validate_nbf = false;
+                validation.validate_aud = false;
+                validation.leeway = 0;
+                Verifier { key, validation }
+            })
+            .collect();
+        let signer = signer.map(|key| {
+            let mut header = Header::new(key.algorithm());
+            header.kid = key.kid().map(str::to_owned);
+            Signer { key, header }
+        });
+        Ok(KeyRing { signer, verifiers, by_kid, default })
+    }
+
+    fn verifier_for(&self, token: &str) -> Result<&Verifier, VerifyError> {
+        if let [only] = self.verifiers.as_slice() {
+            if only.key.kid().is_none() {
+                // A single unnamed key ignores any `kid` the token carries.
+                return Ok(only);
+            }
+        }
+        let header = jsonwebtoken::decode_header(token).map_err(map_jwt_error)?;
+        let index = match header.kid {
+            Some(kid) => self.by_kid.get(&kid).copied(),
+            None => self.default,
+        };
+        index.map(|i| &self.verifiers[i]).ok_or(VerifyError::UnknownKid)
+    }
 }
 
 pub(crate) struct Inner {
-    pub(crate) algorithm: Algorithm,
-    encoding_key: EncodingKey,
-    decoding_key: DecodingKey,
-    validation: Validation,
-    header: Header,
+    keys: ArcSwap<KeyRing>,
+    rotation: std::sync::Mutex<()>,
     pub(crate) token_url: String,
     pub(crate) use_header: bool,
     pub(crate) use_cookie: bool,
@@ -121,7 +207,7 @@ impl fmt::Debug for LoginManager {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let i = &self.inner;
         f.debug_struct("LoginManager")
-            .field("algorithm", &i.algorithm)
+            .field("algorithm", &self.algorithm())
             .field("token_url", &i.token_url)
             .field("use_header", &i.use_header)
             .field("use_cookie", &i.use_cookie)
@@ -141,6 +227,8 @@ pub struct LoginManagerBuilder {
     token_url: String,
     secret: Option<Secret>,
     algorithm: Algorithm,
+    signing_key: Option<SigningKey>,
+    verification_keys: Vec<VerifyingKey>,
     use_header: bool,
     use_cookie: bool,
     cookie: crate::cookie::CookieSettings,
@@ -177,6 +265,8 @@ impl LoginManager {
             token_url: token_url.into(),
             secret: None,
             algorithm: Algorithm::HS256,
+            signing_key: None,
+            verification_keys: Vec::new(),
             use_header: true,
             use_cookie: false,
             cookie: crate::cookie::CookieSettings::default(),
@@ -195,9 +285,73 @@ impl LoginManager {
         &self.inner.token_url
     }
 
-    /// The signing algorithm.
+    /// The signing algorithm (for a verify-only manager, the first key's algorithm).
     pub fn algorithm(&self) -> Algorithm {
-        self.inner.algorithm
+        let ring = self.inner.keys.load();
+        match &ring.signer {
+            Some(signer) => signer.key.algorithm(),
+            None => ring.verifiers[0].key.algorithm(),
+        }
+    }
+
+    /// The `kid` of the current signing key, if it has one.
+    pub fn signing_kid(&self) -> Option<String> {
+        self.inner.keys.load().signer.as_ref().and_then(|s| s.key.kid().map(str::to_owned))
+    }
+
+    /// The public keys as a JWKS document (`{"keys": [...]}`), to publish at
+    /// `/.well-known/jwks.json` so that other services can verify this manager's tokens.
+    /// HMAC secrets are never included.
+    pub fn jwks(&self) -> JwkSet {
+        let ring = self.inner.keys.load();
+        crate::keys::jwks(ring.verifiers.iter().map(|v| &v.key))
+    }
+
+    /// Makes `key` the signing key. The previous signing key stays as a verification key, so
+    /// tokens it signed stay valid until they expire; remove it later with
+    /// [`remove_verification_key`](Self::remove_verification_key). Every key needs a `kid`.
+    /// Requests in flight are never dropped: the key ring is swapped atomically.
+    pub fn rotate_signing_key(&self, key: SigningKey) -> Result<(), ConfigError> {
+        let _guard = self.inner.rotation.lock().unwrap_or_else(|e| e.into_inner());
+        let ring = self.inner.keys.load();
+        let extra = ring.verifiers.iter().map(|v| v.key.clone()).collect();
+        let new = KeyRing::new(Some(key), extra)?;
+        self.inner.keys.store(Arc::new(new));
+        Ok(())
+    }
+
+    /// Adds a verification key (for example the next key of another issuer).
+    pub fn add_verification_key(&self, key: VerifyingKey) -> Result<(), ConfigError> {
+        let _guard = self.inner.rotation.lock().unwrap_or_else(|e| e.into_inner());
+        let ring = self.inner.keys.load();
+        let signer = ring.signer.as_ref().map(|s| s.key.clone());
+        let skip = usize::from(signer.is_some());
+        let mut extra: Vec<VerifyingKey> = ring.verifiers.iter().skip(skip).map(|v| v.key.clone()).collect();
+        extra.push(key);
+        self.inner.keys.store(Arc::new(KeyRing::new(signer, extra)?));
+        Ok(())
+    }
+
+    /// Removes the verification key named `kid`: tokens it signed are rejected from now on.
+    /// The current signing key cannot be removed (rotate first).
+    pub fn remove_verification_key(&self, kid: &str) -> Result<(), ConfigError> {
+        let _guard = self.inner.rotation.lock().unwrap_or_else(|e| e.into_inner());
+        let ring = self.inner.keys.load();
+        let signer = ring.signer.as_ref().map(|s| s.key.clone());
+        let skip = usize::from(signer.is_some());
+        let before = ring.verifiers.len() - skip;
+        let extra: Vec<VerifyingKey> = ring
+            .verifiers
+            .iter()
+            .skip(skip)
+            .filter(|v| v.key.kid() != Some(kid))
+            .map(|v| v.key.clone())
+            .collect();
+        if extra.len() == before {
+            return Err(ConfigError::UnknownKid(kid.to_owned()));
+        }
+        self.inner.keys.store(Arc::new(KeyRing::new(signer, extra)?));
+        Ok(())
     }
 
     /// The default token lifetime.
@@ -279,7 +433,9 @@ impl LoginManager {
         if let Some(aud) = &inner.audience {
             claims.insert("aud".into(), Value::String(aud.clone()));
         }
-        let token = jsonwebtoken::encode(&inner.header, &claims, &inner.encoding_key)?;
+        let ring = inner.keys.load();
+        let signer = ring.signer.as_ref().ok_or(TokenError::NoSigningKey)?;
+        let token = jsonwebtoken::encode(&signer.header, &claims, &signer.key.encoding)?;
         Ok((token, lifetime))
     }
 
@@ -291,7 +447,9 @@ impl LoginManager {
         if token.len() > MAX_TOKEN_BYTES {
             return Err(VerifyError::TooLarge);
         }
-        let data = jsonwebtoken::decode::<Claims>(token, &inner.decoding_key, &inner.validation)
+        let ring = inner.keys.load();
+        let verifier = ring.verifier_for(token)?;
+        let data = jsonwebtoken::decode::<Claims>(token, &verifier.key.decoding, &verifier.validation)
             .map_err(map_jwt_error)?;
         let claims = data.claims;
         let now = self.now();
@@ -389,9 +547,38 @@ impl LoginManagerBuilder {
         self
     }
 
-    /// The HMAC algorithm: [`Algorithm::HS256`] (default), `HS384` or `HS512`.
+    /// The HMAC algorithm of [`secret`](Self::secret): [`Algorithm::HS256`] (default),
+    /// `HS384` or `HS512`. For other algorithms, use [`signing_key`](Self::signing_key).
     pub fn algorithm(mut self, algorithm: Algorithm) -> Self {
         self.algorithm = algorithm;
+        self
+    }
+
+    /// The signing key, of any algorithm (instead of [`secret`](Self::secret)):
+    ///
+    /// ```
+    /// use login::{Algorithm, LoginManager, SigningKey};
+    /// # let pem = include_str!("../tests/keys/ed25519.pem");
+    /// let key = SigningKey::from_pem(Algorithm::EdDSA, pem)?;
+    /// let manager = LoginManager::builder("/login").signing_key(key).build()?;
+    /// # Ok::<(), login::ConfigError>(())
+    /// ```
+    pub fn signing_key(mut self, key: SigningKey) -> Self {
+        self.signing_key = Some(key);
+        self
+    }
+
+    /// Adds a key that verifies tokens but never signs: an older key during rotation, or, on
+    /// a service that only checks tokens minted elsewhere, the issuer's public key (a manager
+    /// with verification keys and no signing key is verify-only).
+    pub fn verification_key(mut self, key: VerifyingKey) -> Self {
+        self.verification_keys.push(key);
+        self
+    }
+
+    /// Adds several verification keys, for example from [`VerifyingKey::from_jwks`].
+    pub fn verification_keys(mut self, keys: impl IntoIterator<Item = VerifyingKey>) -> Self {
+        self.verification_keys.extend(keys);
         self
     }
 
@@ -503,27 +690,14 @@ impl LoginManagerBuilder {
         if !self.use_header && !self.use_cookie {
             return Err(ConfigError::NoTokenSource);
         }
-        let minimum = match self.algorithm {
-            Algorithm::HS256 => 32,
-            Algorithm::HS384 => 48,
-            Algorithm::HS512 => 64,
-            other => return Err(ConfigError::NotHmacAlgorithm(other)),
+        let signer = match (self.secret, self.signing_key) {
+            (Some(_), Some(_)) => {
+                return Err(ConfigError::Key("give either a secret or a signing key, not both".into()));
+            }
+            (Some(secret), None) => Some(SigningKey::hmac(self.algorithm, secret)?),
+            (None, key) => key,
         };
-        let secret = self.secret.ok_or(ConfigError::MissingKey)?;
-        let bytes = secret.expose();
-        if bytes.is_empty() {
-            return Err(ConfigError::EmptySecret);
-        }
-        if looks_like_key(bytes) {
-            return Err(ConfigError::SecretLooksLikeKey);
-        }
-        if bytes.len() < minimum {
-            return Err(ConfigError::SecretTooShort {
-                algorithm: self.algorithm,
-                minimum,
-                actual: bytes.len(),
-            });
-        }
+        let keys = KeyRing::new(signer, self.verification_keys)?;
         if self.leeway > MAX_LEEWAY_SECS {
             return Err(ConfigError::LeewayTooLarge(self.leeway));
         }
@@ -542,29 +716,11 @@ impl LoginManagerBuilder {
         if self.audience.as_deref() == Some("") {
             return Err(ConfigError::EmptyClaim("audience"));
         }
-        let encoding_key =
-            EncodingKey::from_secret(bytes).map_err(|e| ConfigError::Key(e.to_string()))?;
-        let decoding_key =
-            DecodingKey::from_secret(bytes).map_err(|e| ConfigError::Key(e.to_string()))?;
-        drop(secret);
-
-        // We check exp, nbf, iat, iss and aud ourselves (strictly, with an injectable clock);
-        // jsonwebtoken checks the algorithm allow-list, `crit` and the signature.
-        let mut validation = Validation::new(self.algorithm);
-        validation.required_spec_claims.clear();
-        validation.validate_exp = false;
-        validation.validate_nbf = false;
-        validation.validate_aud = false;
-        validation.leeway = 0;
-
         let clock = self.clock.unwrap_or_else(|| Arc::new(system_now));
         Ok(LoginManager {
             inner: Arc::new(Inner {
-                algorithm: self.algorithm,
-                encoding_key,
-                decoding_key,
-                validation,
-                header: Header::new(self.algorithm),
+                keys: ArcSwap::from_pointee(keys),
+                rotation: std::sync::Mutex::new(()),
                 token_url: self.token_url,
                 use_header: self.use_header,
                 use_cookie: self.use_cookie,
