@@ -27,9 +27,10 @@ impl CookieSettings {
     pub(crate) fn validate(&self) -> Result<(), ConfigError> {
         // RFC 6265 §4.1.1: a cookie name is an RFC 2616 token.
         let ok = !self.name.is_empty()
-            && self.name.bytes().all(|b| {
-                b.is_ascii_alphanumeric() || b"!#$%&'*+-.^_`|~".contains(&b)
-            });
+            && self
+                .name
+                .bytes()
+                .all(|b| b.is_ascii_alphanumeric() || b"!#$%&'*+-.^_`|~".contains(&b));
         if ok {
             Ok(())
         } else {
@@ -40,7 +41,10 @@ impl CookieSettings {
 
 /// Finds the value of cookie `name` in every `Cookie` header. An empty value counts as absent;
 /// the same name twice with different values is ambiguous and refused.
-pub(crate) fn find_cookie<'h>(headers: &'h HeaderMap, name: &str) -> Result<Option<&'h str>, &'static str> {
+pub(crate) fn find_cookie<'h>(
+    headers: &'h HeaderMap,
+    name: &str,
+) -> Result<Option<&'h str>, &'static str> {
     let mut found: Option<&'h str> = None;
     for value in headers.get_all(header::COOKIE) {
         let Ok(value) = value.to_str() else {
@@ -55,12 +59,17 @@ pub(crate) fn find_cookie<'h>(headers: &'h HeaderMap, name: &str) -> Result<Opti
                 continue;
             }
             let v = v.trim_start();
-            let v = v.strip_prefix('"').and_then(|v| v.strip_suffix('"')).unwrap_or(v);
+            let v = v
+                .strip_prefix('"')
+                .and_then(|v| v.strip_suffix('"'))
+                .unwrap_or(v);
             if v.is_empty() {
                 continue;
             }
             match found {
-                Some(prev) if prev != v => return Err("the token cookie appears twice with different values"),
+                Some(prev) if prev != v => {
+                    return Err("the token cookie appears twice with different values");
+                }
                 _ => found = Some(v),
             }
         }
@@ -82,7 +91,11 @@ impl LoginManager {
 
     /// The token cookie with a `Max-Age` other than the default lifetime (use the lifetime the
     /// token was minted with).
-    pub fn cookie_with_lifetime(&self, token: impl Into<String>, lifetime: Duration) -> Cookie<'static> {
+    pub fn cookie_with_lifetime(
+        &self,
+        token: impl Into<String>,
+        lifetime: Duration,
+    ) -> Cookie<'static> {
         let mut cookie = self.base_cookie(token.into());
         cookie.set_max_age(Some(
             time::Duration::try_from(lifetime).unwrap_or(time::Duration::MAX),
@@ -142,11 +155,26 @@ mod tests {
 
     #[test]
     fn empty_is_absent_and_conflicts_refused() {
-        assert_eq!(find_cookie(&headers(&["access-token="]), "access-token"), Ok(None));
-        assert_eq!(find_cookie(&headers(&["x-access-token=abc"]), "access-token"), Ok(None));
-        assert!(find_cookie(&headers(&["access-token=a; access-token=b"]), "access-token").is_err());
         assert_eq!(
-            find_cookie(&headers(&["access-token=a; access-token=a"]), "access-token"),
+            find_cookie(&headers(&["access-token="]), "access-token"),
+            Ok(None)
+        );
+        assert_eq!(
+            find_cookie(&headers(&["x-access-token=abc"]), "access-token"),
+            Ok(None)
+        );
+        assert!(
+            find_cookie(
+                &headers(&["access-token=a; access-token=b"]),
+                "access-token"
+            )
+            .is_err()
+        );
+        assert_eq!(
+            find_cookie(
+                &headers(&["access-token=a; access-token=a"]),
+                "access-token"
+            ),
             Ok(Some("a"))
         );
     }

@@ -54,7 +54,9 @@ pub enum ConfigError {
     #[error("invalid cookie name {0:?}: use letters, digits and `-_.!#$%&'*+^`|~`")]
     InvalidCookieName(String),
     /// A scope name is empty or contains characters RFC 6749 §3.3 forbids.
-    #[error("invalid scope {0:?}: a scope is non-empty printable ASCII without spaces, `\"` or `\\`")]
+    #[error(
+        "invalid scope {0:?}: a scope is non-empty printable ASCII without spaces, `\"` or `\\`"
+    )]
     InvalidScope(String),
     /// An issuer or audience is empty.
     #[error("the {0} must not be empty")]
@@ -86,7 +88,9 @@ pub enum ConfigError {
     #[error("wrong password for the encrypted private key")]
     WrongKeyPassword,
     /// A public key was given where a private (signing) key is needed.
-    #[error("this is a public key; a signing key must be a private key (use a VerifyingKey for public keys)")]
+    #[error(
+        "this is a public key; a signing key must be a private key (use a VerifyingKey for public keys)"
+    )]
     PublicKeyForSigning,
     /// The RSA key is smaller than 2048 bits.
     #[error("the RSA key has {0} bits; at least 2048 are required")]
@@ -302,8 +306,9 @@ pub fn default_response(kind: RejectionKind, required_scopes: &[&'static str]) -
                 r#"Bearer error="insufficient_scope", scope="{}""#,
                 required_scopes.join(" ")
             );
-            HeaderValue::from_str(&value)
-                .unwrap_or_else(|_| HeaderValue::from_static(r#"Bearer error="insufficient_scope""#))
+            HeaderValue::from_str(&value).unwrap_or_else(|_| {
+                HeaderValue::from_static(r#"Bearer error="insufficient_scope""#)
+            })
         }
     };
     let body = axum::Json(serde_json::json!({ "detail": kind.detail() }));

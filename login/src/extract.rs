@@ -53,13 +53,19 @@ pub struct MaybeScoped<U, Sc: RequiredScopes>(pub Option<U>, pub PhantomData<Sc>
 
 impl<U: std::fmt::Debug, Sc: RequiredScopes> std::fmt::Debug for Scoped<U, Sc> {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_tuple("Scoped").field(&self.0).field(&Sc::SCOPES).finish()
+        f.debug_tuple("Scoped")
+            .field(&self.0)
+            .field(&Sc::SCOPES)
+            .finish()
     }
 }
 
 impl<U: std::fmt::Debug, Sc: RequiredScopes> std::fmt::Debug for MaybeScoped<U, Sc> {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_tuple("MaybeScoped").field(&self.0).field(&Sc::SCOPES).finish()
+        f.debug_tuple("MaybeScoped")
+            .field(&self.0)
+            .field(&Sc::SCOPES)
+            .finish()
     }
 }
 
@@ -84,7 +90,10 @@ fn manager_id(manager: &LoginManager) -> usize {
 impl LoginManager {
     /// Verifies the request's token (once per request; the outcome is cached in the request's
     /// extensions) and returns its claims and where it was found.
-    pub fn authenticate(&self, parts: &mut Parts) -> Result<(Arc<Claims>, TokenSource), RejectionKind> {
+    pub fn authenticate(
+        &self,
+        parts: &mut Parts,
+    ) -> Result<(Arc<Claims>, TokenSource), RejectionKind> {
         let id = manager_id(self);
         if let Some(cached) = parts.extensions.get::<Verified>() {
             if cached.manager == id {
@@ -93,7 +102,10 @@ impl LoginManager {
         }
         let outcome = match self.credentials(&parts.headers) {
             Credentials::None => {
-                tracing::debug!(reason = "no credentials", "login: request not authenticated");
+                tracing::debug!(
+                    reason = "no credentials",
+                    "login: request not authenticated"
+                );
                 Err(RejectionKind::MissingCredentials)
             }
             Credentials::Malformed(reason) => {
@@ -122,7 +134,12 @@ enum Outcome<U> {
     LoaderFailed(Response),
 }
 
-async fn resolve<U, S>(parts: &mut Parts, state: &S, manager: &LoginManager, required: &[&'static str]) -> Outcome<U>
+async fn resolve<U, S>(
+    parts: &mut Parts,
+    state: &S,
+    manager: &LoginManager,
+    required: &[&'static str],
+) -> Outcome<U>
 where
     S: Send + Sync,
     U: UserLoader<S>,
@@ -165,7 +182,11 @@ where
     }
 }
 
-async fn required_user<U, S>(parts: &mut Parts, state: &S, required: &'static [&'static str]) -> Result<U, AuthRejection>
+async fn required_user<U, S>(
+    parts: &mut Parts,
+    state: &S,
+    required: &'static [&'static str],
+) -> Result<U, AuthRejection>
 where
     S: Send + Sync,
     U: UserLoader<S>,
@@ -179,7 +200,11 @@ where
     }
 }
 
-async fn optional_user<U, S>(parts: &mut Parts, state: &S, required: &'static [&'static str]) -> Result<Option<U>, AuthRejection>
+async fn optional_user<U, S>(
+    parts: &mut Parts,
+    state: &S,
+    required: &'static [&'static str],
+) -> Result<Option<U>, AuthRejection>
 where
     S: Send + Sync,
     U: UserLoader<S>,
@@ -219,8 +244,13 @@ where
 {
     type Rejection = AuthRejection;
 
-    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Option<Self>, Self::Rejection> {
-        Ok(optional_user::<U, S>(parts, state, &[]).await?.map(AuthUser))
+    async fn from_request_parts(
+        parts: &mut Parts,
+        state: &S,
+    ) -> Result<Option<Self>, Self::Rejection> {
+        Ok(optional_user::<U, S>(parts, state, &[])
+            .await?
+            .map(AuthUser))
     }
 }
 
@@ -233,7 +263,9 @@ where
     type Rejection = AuthRejection;
 
     async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
-        optional_user::<U, S>(parts, state, &[]).await.map(MaybeUser)
+        optional_user::<U, S>(parts, state, &[])
+            .await
+            .map(MaybeUser)
     }
 }
 
@@ -261,7 +293,10 @@ where
 {
     type Rejection = AuthRejection;
 
-    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Option<Self>, Self::Rejection> {
+    async fn from_request_parts(
+        parts: &mut Parts,
+        state: &S,
+    ) -> Result<Option<Self>, Self::Rejection> {
         let user = optional_user::<U, S>(parts, state, Sc::SCOPES).await?;
         Ok(user.map(|u| Scoped(u, PhantomData)))
     }
@@ -305,11 +340,16 @@ where
 {
     type Rejection = AuthRejection;
 
-    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Option<Self>, Self::Rejection> {
+    async fn from_request_parts(
+        parts: &mut Parts,
+        state: &S,
+    ) -> Result<Option<Self>, Self::Rejection> {
         let manager = LoginManager::from_ref(state);
         match manager.authenticate(parts) {
             Ok((claims, _)) => Ok(Some(Claims::clone(&claims))),
-            Err(RejectionKind::InvalidRequest) => Err(manager.reject(RejectionKind::InvalidRequest, &[], parts)),
+            Err(RejectionKind::InvalidRequest) => {
+                Err(manager.reject(RejectionKind::InvalidRequest, &[], parts))
+            }
             Err(_) => Ok(None),
         }
     }

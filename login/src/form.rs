@@ -106,7 +106,8 @@ pub struct InvalidCredentials;
 
 impl IntoResponse for InvalidCredentials {
     fn into_response(self) -> Response {
-        let mut response = crate::error::default_response(crate::RejectionKind::MissingCredentials, &[]);
+        let mut response =
+            crate::error::default_response(crate::RejectionKind::MissingCredentials, &[]);
         *response.body_mut() = axum::body::Body::from(r#"{"detail":"Invalid credentials"}"#);
         response
     }

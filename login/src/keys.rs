@@ -13,7 +13,9 @@
 
 use std::fmt;
 
-use jsonwebtoken::jwk::{AlgorithmParameters, EllipticCurve, Jwk, JwkSet, KeyAlgorithm, PublicKeyUse};
+use jsonwebtoken::jwk::{
+    AlgorithmParameters, EllipticCurve, Jwk, JwkSet, KeyAlgorithm, PublicKeyUse,
+};
 use jsonwebtoken::{Algorithm, DecodingKey, EncodingKey};
 use pkcs8::der::{Decode, Encode};
 
@@ -68,7 +70,10 @@ fn check_fit(kind: KeyKind, alg: Algorithm) -> Result<(), ConfigError> {
     if kind.fits(alg) {
         Ok(())
     } else {
-        Err(ConfigError::KeyAlgorithmMismatch { algorithm: alg, key: kind.name() })
+        Err(ConfigError::KeyAlgorithmMismatch {
+            algorithm: alg,
+            key: kind.name(),
+        })
     }
 }
 
@@ -118,7 +123,11 @@ impl SigningKey {
         }
         let minimum = hmac_minimum(algorithm);
         if bytes.len() < minimum {
-            return Err(ConfigError::SecretTooShort { algorithm, minimum, actual: bytes.len() });
+            return Err(ConfigError::SecretTooShort {
+                algorithm,
+                minimum,
+                actual: bytes.len(),
+            });
         }
         let encoding = EncodingKey::from_secret(bytes).map_err(key_error)?;
         let decoding = DecodingKey::from_secret(bytes).map_err(key_error)?;
@@ -126,7 +135,13 @@ impl SigningKey {
             algorithm,
             kind: KeyKind::Hmac,
             encoding,
-            verifying: VerifyingKey { algorithm, kind: KeyKind::Hmac, decoding, jwk: None, kid: None },
+            verifying: VerifyingKey {
+                algorithm,
+                kind: KeyKind::Hmac,
+                decoding,
+                jwk: None,
+                kid: None,
+            },
         })
     }
 
@@ -156,19 +171,35 @@ impl SigningKey {
             return Err(ConfigError::KeyPasswordRequired);
         }
         match algorithm_kind(algorithm) {
-            Some(KeyKind::Rsa) => Self::from_parts(algorithm, KeyKind::Rsa, EncodingKey::from_rsa_der(der)),
-            Some(KeyKind::Ec) => Self::from_parts(algorithm, KeyKind::Ec, EncodingKey::from_ec_der(&sec1_to_pkcs8(der)?)),
-            _ => Err(ConfigError::UnsupportedKeyFormat("DER that is neither PKCS#8, PKCS#1 nor SEC1".into())),
+            Some(KeyKind::Rsa) => {
+                Self::from_parts(algorithm, KeyKind::Rsa, EncodingKey::from_rsa_der(der))
+            }
+            Some(KeyKind::Ec) => Self::from_parts(
+                algorithm,
+                KeyKind::Ec,
+                EncodingKey::from_ec_der(&sec1_to_pkcs8(der)?),
+            ),
+            _ => Err(ConfigError::UnsupportedKeyFormat(
+                "DER that is neither PKCS#8, PKCS#1 nor SEC1".into(),
+            )),
         }
     }
 
-    fn parse_pem(algorithm: Algorithm, input: &[u8], password: Option<&[u8]>) -> Result<Self, ConfigError> {
+    fn parse_pem(
+        algorithm: Algorithm,
+        input: &[u8],
+        password: Option<&[u8]>,
+    ) -> Result<Self, ConfigError> {
         let parsed = pem::parse(input)
             .map_err(|e| ConfigError::UnsupportedKeyFormat(format!("not a PEM document ({e})")))?;
         match parsed.tag() {
             "RSA PRIVATE KEY" => {
                 check_fit(KeyKind::Rsa, algorithm)?;
-                Self::from_parts(algorithm, KeyKind::Rsa, EncodingKey::from_rsa_der(parsed.contents()))
+                Self::from_parts(
+                    algorithm,
+                    KeyKind::Rsa,
+                    EncodingKey::from_rsa_der(parsed.contents()),
+                )
             }
             "EC PRIVATE KEY" => {
                 check_fit(KeyKind::Ec, algorithm)?;
@@ -183,51 +214,104 @@ impl SigningKey {
             "ENCRYPTED PRIVATE KEY" => {
                 let password = password.ok_or(ConfigError::KeyPasswordRequired)?;
                 let encrypted = pkcs8::EncryptedPrivateKeyInfoRef::from_der(parsed.contents())
-                    .map_err(|e| ConfigError::UnsupportedKeyFormat(format!("bad encrypted PKCS#8 ({e})")))?;
-                let decrypted = encrypted.decrypt(password).map_err(|_| ConfigError::WrongKeyPassword)?;
+                    .map_err(|e| {
+                        ConfigError::UnsupportedKeyFormat(format!("bad encrypted PKCS#8 ({e})"))
+                    })?;
+                let decrypted = encrypted
+                    .decrypt(password)
+                    .map_err(|_| ConfigError::WrongKeyPassword)?;
                 let der = decrypted.as_bytes();
-                let info = pkcs8::PrivateKeyInfoRef::from_der(der).map_err(|_| ConfigError::WrongKeyPassword)?;
+                let info = pkcs8::PrivateKeyInfoRef::from_der(der)
+                    .map_err(|_| ConfigError::WrongKeyPassword)?;
                 Self::from_pkcs8(algorithm, &info, der)
             }
-            "PUBLIC KEY" | "RSA PUBLIC KEY" | "CERTIFICATE" => Err(ConfigError::PublicKeyForSigning),
-            other => Err(ConfigError::UnsupportedKeyFormat(format!("PEM label `{other}`"))),
+            "PUBLIC KEY" | "RSA PUBLIC KEY" | "CERTIFICATE" => {
+                Err(ConfigError::PublicKeyForSigning)
+            }
+            other => Err(ConfigError::UnsupportedKeyFormat(format!(
+                "PEM label `{other}`"
+            ))),
         }
     }
 
-    fn from_pkcs8(algorithm: Algorithm, info: &pkcs8::PrivateKeyInfoRef<'_>, der: &[u8]) -> Result<Self, ConfigError> {
+    fn from_pkcs8(
+        algorithm: Algorithm,
+        info: &pkcs8::PrivateKeyInfoRef<'_>,
+        der: &[u8],
+    ) -> Result<Self, ConfigError> {
         let oid = info.algorithm.oid.to_string();
         match oid.as_str() {
             OID_RSA | OID_RSA_PSS => {
                 check_fit(KeyKind::Rsa, algorithm)?;
                 // The PKCS#8 payload of an RSA key is its PKCS#1 `RSAPrivateKey`.
-                Self::from_parts(algorithm, KeyKind::Rsa, EncodingKey::from_rsa_der(info.private_key.as_bytes()))
+                Self::from_parts(
+                    algorithm,
+                    KeyKind::Rsa,
+                    EncodingKey::from_rsa_der(info.private_key.as_bytes()),
+                )
             }
             OID_EC => {
                 check_fit(KeyKind::Ec, algorithm)?;
+                let curve = info
+                    .algorithm
+                    .parameters_oid()
+                    .map(|oid| oid.to_string())
+                    .unwrap_or_default();
+                let expected = if algorithm == Algorithm::ES256 {
+                    OID_P256
+                } else {
+                    OID_P384
+                };
+                if curve != expected {
+                    return Err(if curve == OID_P256 || curve == OID_P384 {
+                        ConfigError::KeyAlgorithmMismatch {
+                            algorithm,
+                            key: "an EC key on another curve",
+                        }
+                    } else {
+                        ConfigError::UnsupportedKeyFormat(format!("EC curve {curve}"))
+                    });
+                }
                 Self::from_parts(algorithm, KeyKind::Ec, EncodingKey::from_ec_der(der))
             }
             OID_ED25519 => {
                 check_fit(KeyKind::Ed25519, algorithm)?;
                 Self::from_parts(algorithm, KeyKind::Ed25519, EncodingKey::from_ed_der(der))
             }
-            other => Err(ConfigError::UnsupportedKeyFormat(format!("PKCS#8 key algorithm {other}"))),
+            other => Err(ConfigError::UnsupportedKeyFormat(format!(
+                "PKCS#8 key algorithm {other}"
+            ))),
         }
     }
 
     /// Derives the public key, checks the key's size and curve, and proves the pair works by
     /// signing and verifying a probe message.
-    fn from_parts(algorithm: Algorithm, kind: KeyKind, encoding: EncodingKey) -> Result<Self, ConfigError> {
+    fn from_parts(
+        algorithm: Algorithm,
+        kind: KeyKind,
+        encoding: EncodingKey,
+    ) -> Result<Self, ConfigError> {
         check_fit(kind, algorithm)?;
-        let mut jwk = Jwk::from_encoding_key(&encoding, algorithm)
-            .map_err(|e| ConfigError::UnsupportedKeyFormat(format!("the private key could not be read ({e})")))?;
+        let mut jwk = Jwk::from_encoding_key(&encoding, algorithm).map_err(|e| {
+            ConfigError::UnsupportedKeyFormat(format!("the private key could not be read ({e})"))
+        })?;
         let verifying = VerifyingKey::from_public_jwk(algorithm, kind, &mut jwk)?;
         let probe = b"login: key probe";
-        let signature = jsonwebtoken::crypto::sign(probe, &encoding, algorithm).map_err(key_error)?;
-        let ok = jsonwebtoken::crypto::verify(&signature, probe, &verifying.decoding, algorithm).map_err(key_error)?;
+        let signature =
+            jsonwebtoken::crypto::sign(probe, &encoding, algorithm).map_err(key_error)?;
+        let ok = jsonwebtoken::crypto::verify(&signature, probe, &verifying.decoding, algorithm)
+            .map_err(key_error)?;
         if !ok {
-            return Err(ConfigError::Key("the key failed a sign-and-verify probe".into()));
+            return Err(ConfigError::Key(
+                "the key failed a sign-and-verify probe".into(),
+            ));
         }
-        Ok(SigningKey { algorithm, kind, encoding, verifying })
+        Ok(SigningKey {
+            algorithm,
+            kind,
+            encoding,
+            verifying,
+        })
     }
 
     /// Names the key (`kid`): issued tokens carry it, and verification picks the key by it.
@@ -288,13 +372,19 @@ impl VerifyingKey {
         let kind = match parsed.tag() {
             "RSA PUBLIC KEY" => KeyKind::Rsa,
             "PUBLIC KEY" => {
-                let spki = pkcs8::SubjectPublicKeyInfoRef::from_der(parsed.contents())
-                    .map_err(|e| ConfigError::UnsupportedKeyFormat(format!("bad public key ({e})")))?;
+                let spki =
+                    pkcs8::SubjectPublicKeyInfoRef::from_der(parsed.contents()).map_err(|e| {
+                        ConfigError::UnsupportedKeyFormat(format!("bad public key ({e})"))
+                    })?;
                 match spki.algorithm.oid.to_string().as_str() {
                     OID_RSA | OID_RSA_PSS => KeyKind::Rsa,
                     OID_EC => KeyKind::Ec,
                     OID_ED25519 => KeyKind::Ed25519,
-                    other => return Err(ConfigError::UnsupportedKeyFormat(format!("public key algorithm {other}"))),
+                    other => {
+                        return Err(ConfigError::UnsupportedKeyFormat(format!(
+                            "public key algorithm {other}"
+                        )));
+                    }
                 }
             }
             _ => return SigningKey::from_pem(algorithm, input).map(|k| k.verifying),
@@ -329,18 +419,24 @@ impl VerifyingKey {
     pub fn from_jwk_with_algorithm(jwk: &Jwk, algorithm: Algorithm) -> Result<Self, ConfigError> {
         if let Some(alg) = jwk.common.key_algorithm {
             if alg_from_key_algorithm(alg)? != algorithm {
-                return Err(ConfigError::InvalidJwk(format!("the JWK's `alg` is not {algorithm:?}")));
+                return Err(ConfigError::InvalidJwk(format!(
+                    "the JWK's `alg` is not {algorithm:?}"
+                )));
             }
         }
         if matches!(jwk.common.public_key_use, Some(PublicKeyUse::Encryption)) {
-            return Err(ConfigError::InvalidJwk("the JWK is for encryption (`use: enc`)".into()));
+            return Err(ConfigError::InvalidJwk(
+                "the JWK is for encryption (`use: enc`)".into(),
+            ));
         }
         let kind = match &jwk.algorithm {
             AlgorithmParameters::RSA(_) => KeyKind::Rsa,
             AlgorithmParameters::EllipticCurve(_) => KeyKind::Ec,
             AlgorithmParameters::OctetKeyPair(_) => KeyKind::Ed25519,
             AlgorithmParameters::OctetKey(_) => {
-                return Err(ConfigError::InvalidJwk("symmetric (`oct`) JWKs are not accepted".into()));
+                return Err(ConfigError::InvalidJwk(
+                    "symmetric (`oct`) JWKs are not accepted".into(),
+                ));
             }
             _ => return Err(ConfigError::InvalidJwk("unsupported key type".into())),
         };
@@ -355,7 +451,8 @@ impl VerifyingKey {
     /// Every signing key of a JWKS document (`{"keys": [...]}`), given as JSON. Keys for
     /// encryption (`use: enc`) are skipped; any other unusable key is an error.
     pub fn from_jwks(json: &str) -> Result<Vec<Self>, ConfigError> {
-        let set: JwkSet = serde_json::from_str(json).map_err(|e| ConfigError::InvalidJwk(e.to_string()))?;
+        let set: JwkSet =
+            serde_json::from_str(json).map_err(|e| ConfigError::InvalidJwk(e.to_string()))?;
         let mut keys = Vec::with_capacity(set.keys.len());
         for jwk in &set.keys {
             if matches!(jwk.common.public_key_use, Some(PublicKeyUse::Encryption)) {
@@ -364,12 +461,18 @@ impl VerifyingKey {
             keys.push(Self::from_jwk(jwk)?);
         }
         if keys.is_empty() {
-            return Err(ConfigError::InvalidJwk("the JWKS holds no signing key".into()));
+            return Err(ConfigError::InvalidJwk(
+                "the JWKS holds no signing key".into(),
+            ));
         }
         Ok(keys)
     }
 
-    fn from_public_jwk(algorithm: Algorithm, kind: KeyKind, jwk: &mut Jwk) -> Result<Self, ConfigError> {
+    fn from_public_jwk(
+        algorithm: Algorithm,
+        kind: KeyKind,
+        jwk: &mut Jwk,
+    ) -> Result<Self, ConfigError> {
         match (&jwk.algorithm, kind) {
             (AlgorithmParameters::RSA(rsa), KeyKind::Rsa) => {
                 let n = base64_len(&rsa.n);
@@ -379,22 +482,43 @@ impl VerifyingKey {
                 }
             }
             (AlgorithmParameters::EllipticCurve(ec), KeyKind::Ec) => {
-                let expected = if algorithm == Algorithm::ES256 { EllipticCurve::P256 } else { EllipticCurve::P384 };
+                let expected = if algorithm == Algorithm::ES256 {
+                    EllipticCurve::P256
+                } else {
+                    EllipticCurve::P384
+                };
                 if ec.curve != expected {
-                    return Err(ConfigError::KeyAlgorithmMismatch { algorithm, key: "an EC key on another curve" });
+                    return Err(ConfigError::KeyAlgorithmMismatch {
+                        algorithm,
+                        key: "an EC key on another curve",
+                    });
                 }
             }
             (AlgorithmParameters::OctetKeyPair(okp), KeyKind::Ed25519) => {
                 if okp.curve != EllipticCurve::Ed25519 {
-                    return Err(ConfigError::KeyAlgorithmMismatch { algorithm, key: "an OKP key that is not Ed25519" });
+                    return Err(ConfigError::KeyAlgorithmMismatch {
+                        algorithm,
+                        key: "an OKP key that is not Ed25519",
+                    });
                 }
             }
-            _ => return Err(ConfigError::KeyAlgorithmMismatch { algorithm, key: kind.name() }),
+            _ => {
+                return Err(ConfigError::KeyAlgorithmMismatch {
+                    algorithm,
+                    key: kind.name(),
+                });
+            }
         }
         jwk.common.key_algorithm = Some(key_algorithm(algorithm));
         jwk.common.public_key_use = Some(PublicKeyUse::Signature);
         let decoding = DecodingKey::from_jwk(jwk).map_err(key_error)?;
-        Ok(VerifyingKey { algorithm, kind, decoding, jwk: Some(jwk.clone()), kid: None })
+        Ok(VerifyingKey {
+            algorithm,
+            kind,
+            decoding,
+            jwk: Some(jwk.clone()),
+            kid: None,
+        })
     }
 
     /// Names the key (`kid`); tokens whose header names this `kid` are verified with it.
@@ -435,7 +559,9 @@ fn key_error(e: jsonwebtoken::errors::Error) -> ConfigError {
 }
 
 fn algorithm_kind(alg: Algorithm) -> Option<KeyKind> {
-    [KeyKind::Hmac, KeyKind::Rsa, KeyKind::Ec, KeyKind::Ed25519].into_iter().find(|k| k.fits(alg))
+    [KeyKind::Hmac, KeyKind::Rsa, KeyKind::Ec, KeyKind::Ed25519]
+        .into_iter()
+        .find(|k| k.fits(alg))
 }
 
 fn key_algorithm(alg: Algorithm) -> KeyAlgorithm {
@@ -443,7 +569,8 @@ fn key_algorithm(alg: Algorithm) -> KeyAlgorithm {
 }
 
 fn alg_from_key_algorithm(alg: KeyAlgorithm) -> Result<Algorithm, ConfigError> {
-    Algorithm::try_from(alg).map_err(|_| ConfigError::InvalidJwk(format!("unsupported JWK `alg` {alg:?}")))
+    Algorithm::try_from(alg)
+        .map_err(|_| ConfigError::InvalidJwk(format!("unsupported JWK `alg` {alg:?}")))
 }
 
 /// Wraps a SEC1 `ECPrivateKey` in PKCS#8, the form the JWT backends read.
@@ -456,12 +583,17 @@ fn sec1_to_pkcs8(sec1_der: &[u8]) -> Result<Vec<u8>, ConfigError> {
         .ok_or_else(|| bad("no named curve".into()))?;
     let curve_name = curve.to_string();
     if curve_name != OID_P256 && curve_name != OID_P384 {
-        return Err(ConfigError::UnsupportedKeyFormat(format!("EC curve {curve_name}")));
+        return Err(ConfigError::UnsupportedKeyFormat(format!(
+            "EC curve {curve_name}"
+        )));
     }
     let ec_oid = pkcs8::ObjectIdentifier::new_unwrap(OID_EC);
     let params = pkcs8::der::AnyRef::from(&curve);
     let info = pkcs8::PrivateKeyInfoRef::new(
-        pkcs8::AlgorithmIdentifierRef { oid: ec_oid, parameters: Some(params) },
+        pkcs8::AlgorithmIdentifierRef {
+            oid: ec_oid,
+            parameters: Some(params),
+        },
         pkcs8::der::asn1::OctetStringRef::new(sec1_der).map_err(|e| bad(e.to_string()))?,
     );
     info.to_der().map_err(|e| bad(e.to_string()))
@@ -469,5 +601,7 @@ fn sec1_to_pkcs8(sec1_der: &[u8]) -> Result<Vec<u8>, ConfigError> {
 
 /// Renders public keys as a JWKS document.
 pub(crate) fn jwks<'a>(keys: impl Iterator<Item = &'a VerifyingKey>) -> JwkSet {
-    JwkSet { keys: keys.filter_map(VerifyingKey::to_jwk).collect() }
+    JwkSet {
+        keys: keys.filter_map(VerifyingKey::to_jwk).collect(),
+    }
 }

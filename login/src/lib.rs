@@ -70,23 +70,25 @@ mod secret;
 pub mod testing;
 
 pub use claims::Claims;
-pub use error::{AuthRejection, ConfigError, RejectionContext, RejectionKind, TokenError, default_response};
+pub use error::{
+    AuthRejection, ConfigError, RejectionContext, RejectionKind, TokenError, default_response,
+};
 pub use extract::{AuthUser, MaybeScoped, MaybeUser, RequiredScopes, Scoped};
-pub use keys::{KeyKind, SigningKey, VerifyingKey};
 pub use form::{InvalidCredentials, OAuth2PasswordForm, TokenResponse};
+pub use keys::{KeyKind, SigningKey, VerifyingKey};
 pub use loader::{HasUserLoader, UserLoader};
 pub use manager::{
-    DEFAULT_COOKIE_NAME, DEFAULT_LIFETIME, LoginManager, LoginManagerBuilder, MAX_LEEWAY_SECS, MAX_TOKEN_BYTES,
-    TokenRequest, TokenSource, VerifyError,
+    DEFAULT_COOKIE_NAME, DEFAULT_LIFETIME, LoginManager, LoginManagerBuilder, MAX_LEEWAY_SECS,
+    MAX_TOKEN_BYTES, TokenRequest, TokenSource, VerifyError,
 };
 pub use secret::Secret;
 
+/// axum-extra's cookie jar, which the cookie helpers take and return.
+pub use axum_extra::extract::cookie::{Cookie, CookieJar};
 /// The JWT algorithm type (re-exported from `jsonwebtoken`).
 pub use jsonwebtoken::Algorithm;
 /// JWK types (re-exported from `jsonwebtoken`), for [`LoginManager::jwks`].
 pub use jsonwebtoken::jwk;
-/// axum-extra's cookie jar, which the cookie helpers take and return.
-pub use axum_extra::extract::cookie::{Cookie, CookieJar};
 
 #[cfg(feature = "macros")]
 #[doc(inline)]
@@ -96,7 +98,9 @@ pub use login_macros::{protected, user_loader};
 #[doc(hidden)]
 pub mod __private {
     pub use crate::loader::{LoaderOutput, assert_user_loader};
-    pub use crate::{AuthUser, HasUserLoader, MaybeScoped, MaybeUser, RequiredScopes, Scoped, UserLoader};
+    pub use crate::{
+        AuthUser, HasUserLoader, MaybeScoped, MaybeUser, RequiredScopes, Scoped, UserLoader,
+    };
     pub use axum;
     pub use axum::extract::FromRequestParts;
     pub use axum::http::request::Parts;

@@ -4,11 +4,11 @@ use std::fmt;
 use std::sync::Arc;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
+use arc_swap::ArcSwap;
 use axum::http::request::Parts;
 use axum::http::{HeaderMap, header};
 use axum::response::Response;
 use base64::Engine as _;
-use arc_swap::ArcSwap;
 use jsonwebtoken::jwk::JwkSet;
 use jsonwebtoken::{Algorithm, Header, Validation};
 use serde::Serialize;
@@ -28,7 +28,9 @@ pub const DEFAULT_LIFETIME: Duration = Duration::from_secs(15 * 60);
 /// The default cookie name, as fastapi-login.
 pub const DEFAULT_COOKIE_NAME: &str = "access-token";
 const MAX_LIFETIME: Duration = Duration::from_secs(10 * 365 * 24 * 3600);
-const RESERVED_CLAIMS: &[&str] = &["sub", "exp", "iat", "nbf", "jti", "iss", "aud", "scopes", "scope"];
+const RESERVED_CLAIMS: &[&str] = &[
+    "sub", "exp", "iat", "nbf", "jti", "iss", "aud", "scopes", "scope",
+];
 
 type Clock = Arc<dyn Fn() -> i64 + Send + Sync>;
 
@@ -145,7 +147,12 @@ impl KeyRing {
             header.kid = key.kid().map(str::to_owned);
             Signer { key, header }
         });
-        Ok(KeyRing { signer, verifiers, by_kid, default })
+        Ok(KeyRing {
+            signer,
+            verifiers,
+            by_kid,
+            default,
+        })
     }
 
     fn verifier_for(&self, token: &str) -> Result<&Verifier, VerifyError> {
@@ -160,7 +167,9 @@ impl KeyRing {
             Some(kid) => self.by_kid.get(&kid).copied(),
             None => self.default,
         };
-        index.map(|i| &self.verifiers[i]).ok_or(VerifyError::UnknownKid)
+        index
+            .map(|i| &self.verifiers[i])
+            .ok_or(VerifyError::UnknownKid)
     }
 }
 
@@ -254,7 +263,10 @@ impl fmt::Debug for LoginManagerBuilder {
 impl LoginManager {
     /// A manager with fastapi-login's defaults: HS256 with `secret`, the token read from the
     /// `Authorization: Bearer` header, 15-minute tokens, no leeway.
-    pub fn new(secret: impl Into<Secret>, token_url: impl Into<String>) -> Result<Self, ConfigError> {
+    pub fn new(
+        secret: impl Into<Secret>,
+        token_url: impl Into<String>,
+    ) -> Result<Self, ConfigError> {
         Self::builder(token_url).secret(secret).build()
     }
 
@@ -296,7 +308,12 @@ impl LoginManager {
 
     /// The `kid` of the current signing key, if it has one.
     pub fn signing_kid(&self) -> Option<String> {
-        self.inner.keys.load().signer.as_ref().and_then(|s| s.key.kid().map(str::to_owned))
+        self.inner
+            .keys
+            .load()
+            .signer
+            .as_ref()
+            .and_then(|s| s.key.kid().map(str::to_owned))
     }
 
     /// The public keys as a JWKS document (`{"keys": [...]}`), to publish at
@@ -312,7 +329,11 @@ impl LoginManager {
     /// [`remove_verification_key`](Self::remove_verification_key). Every key needs a `kid`.
     /// Requests in flight are never dropped: the key ring is swapped atomically.
     pub fn rotate_signing_key(&self, key: SigningKey) -> Result<(), ConfigError> {
-        let _guard = self.inner.rotation.lock().unwrap_or_else(|e| e.into_inner());
+        let _guard = self
+            .inner
+            .rotation
+            .lock()
+            .unwrap_or_else(|e| e.into_inner());
         let ring = self.inner.keys.load();
         let extra = ring.verifiers.iter().map(|v| v.key.clone()).collect();
         let new = KeyRing::new(Some(key), extra)?;
@@ -322,20 +343,35 @@ impl LoginManager {
 
     /// Adds a verification key (for example the next key of another issuer).
     pub fn add_verification_key(&self, key: VerifyingKey) -> Result<(), ConfigError> {
-        let _guard = self.inner.rotation.lock().unwrap_or_else(|e| e.into_inner());
+        let _guard = self
+            .inner
+            .rotation
+            .lock()
+            .unwrap_or_else(|e| e.into_inner());
         let ring = self.inner.keys.load();
         let signer = ring.signer.as_ref().map(|s| s.key.clone());
         let skip = usize::from(signer.is_some());
-        let mut extra: Vec<VerifyingKey> = ring.verifiers.iter().skip(skip).map(|v| v.key.clone()).collect();
+        let mut extra: Vec<VerifyingKey> = ring
+            .verifiers
+            .iter()
+            .skip(skip)
+            .map(|v| v.key.clone())
+            .collect();
         extra.push(key);
-        self.inner.keys.store(Arc::new(KeyRing::new(signer, extra)?));
+        self.inner
+            .keys
+            .store(Arc::new(KeyRing::new(signer, extra)?));
         Ok(())
     }
 
     /// Removes the verification key named `kid`: tokens it signed are rejected from now on.
     /// The current signing key cannot be removed (rotate first).
     pub fn remove_verification_key(&self, kid: &str) -> Result<(), ConfigError> {
-        let _guard = self.inner.rotation.lock().unwrap_or_else(|e| e.into_inner());
+        let _guard = self
+            .inner
+            .rotation
+            .lock()
+            .unwrap_or_else(|e| e.into_inner());
         let ring = self.inner.keys.load();
         let signer = ring.signer.as_ref().map(|s| s.key.clone());
         let skip = usize::from(signer.is_some());
@@ -350,7 +386,9 @@ impl LoginManager {
         if extra.len() == before {
             return Err(ConfigError::UnknownKid(kid.to_owned()));
         }
-        self.inner.keys.store(Arc::new(KeyRing::new(signer, extra)?));
+        self.inner
+            .keys
+            .store(Arc::new(KeyRing::new(signer, extra)?));
         Ok(())
     }
 
@@ -361,7 +399,10 @@ impl LoginManager {
 
     /// The scopes the app knows, with their descriptions.
     pub fn scopes(&self) -> impl Iterator<Item = (&str, &str)> {
-        self.inner.scopes.iter().map(|(a, b)| (a.as_str(), b.as_str()))
+        self.inner
+            .scopes
+            .iter()
+            .map(|(a, b)| (a.as_str(), b.as_str()))
     }
 
     /// Seconds since the Unix epoch, from the manager's clock.
@@ -374,14 +415,20 @@ impl LoginManager {
     /// Takes a subject (`"alice@example.com"`) or a [`TokenRequest`] with scopes, a lifetime
     /// and extra claims. The token carries `sub`, `exp`, `iat`, a random `jti`, and `scopes`
     /// (a JSON array, as fastapi-login) when any were requested.
-    pub fn create_access_token(&self, request: impl Into<TokenRequest>) -> Result<String, TokenError> {
+    pub fn create_access_token(
+        &self,
+        request: impl Into<TokenRequest>,
+    ) -> Result<String, TokenError> {
         let request = request.into();
         Ok(self.issue(request)?.0)
     }
 
     /// Mints an access token and wraps it in an OAuth2 [`TokenResponse`](crate::TokenResponse)
     /// (`access_token`, `token_type: "bearer"`, `expires_in`; sent with `Cache-Control: no-store`).
-    pub fn token_response(&self, request: impl Into<TokenRequest>) -> Result<crate::TokenResponse, TokenError> {
+    pub fn token_response(
+        &self,
+        request: impl Into<TokenRequest>,
+    ) -> Result<crate::TokenResponse, TokenError> {
         let (token, lifetime) = self.issue(request.into())?;
         Ok(crate::TokenResponse::new(token, lifetime))
     }
@@ -412,7 +459,10 @@ impl LoginManager {
             Some(Ok(map)) => map,
             Some(Err(e)) => return Err(e),
         };
-        if let Some(reserved) = claims.keys().find(|k| RESERVED_CLAIMS.contains(&k.as_str())) {
+        if let Some(reserved) = claims
+            .keys()
+            .find(|k| RESERVED_CLAIMS.contains(&k.as_str()))
+        {
             return Err(TokenError::ReservedClaim(reserved.clone()));
         }
         let now = self.now();
@@ -449,8 +499,9 @@ impl LoginManager {
         }
         let ring = inner.keys.load();
         let verifier = ring.verifier_for(token)?;
-        let data = jsonwebtoken::decode::<Claims>(token, &verifier.key.decoding, &verifier.validation)
-            .map_err(map_jwt_error)?;
+        let data =
+            jsonwebtoken::decode::<Claims>(token, &verifier.key.decoding, &verifier.validation)
+                .map_err(map_jwt_error)?;
         let claims = data.claims;
         let now = self.now();
         let leeway = inner.leeway;
@@ -470,7 +521,9 @@ impl LoginManager {
             }
         }
         match &inner.audience {
-            Some(aud) if !claims.aud.iter().any(|a| a == aud) => return Err(VerifyError::WrongAudience),
+            Some(aud) if !claims.aud.iter().any(|a| a == aud) => {
+                return Err(VerifyError::WrongAudience);
+            }
             None if !claims.aud.is_empty() => return Err(VerifyError::WrongAudience),
             _ => {}
         }
@@ -512,7 +565,12 @@ impl LoginManager {
         Credentials::None
     }
 
-    pub(crate) fn reject(&self, kind: crate::RejectionKind, required_scopes: &[&'static str], parts: &Parts) -> crate::AuthRejection {
+    pub(crate) fn reject(
+        &self,
+        kind: crate::RejectionKind,
+        required_scopes: &[&'static str],
+        parts: &Parts,
+    ) -> crate::AuthRejection {
         crate::AuthRejection::new(kind, required_scopes, parts, self.inner.hook.as_ref())
     }
 }
@@ -527,13 +585,17 @@ fn map_jwt_error(e: jsonwebtoken::errors::Error) -> VerifyError {
     use jsonwebtoken::errors::ErrorKind as K;
     match e.kind() {
         K::InvalidSignature => VerifyError::BadSignature,
-        K::InvalidAlgorithm | K::InvalidAlgorithmName | K::MissingAlgorithm => VerifyError::WrongAlgorithm,
+        K::InvalidAlgorithm | K::InvalidAlgorithmName | K::MissingAlgorithm => {
+            VerifyError::WrongAlgorithm
+        }
         K::Json(err) => VerifyError::InvalidClaims(err.to_string()),
         K::ExpiredSignature => VerifyError::Expired,
         K::ImmatureSignature => VerifyError::NotYetValid,
         K::InvalidAudience => VerifyError::WrongAudience,
         K::InvalidIssuer => VerifyError::WrongIssuer,
-        K::MissingRequiredClaim(c) | K::InvalidClaimFormat(c) => VerifyError::InvalidClaims(format!("`{c}`")),
+        K::MissingRequiredClaim(c) | K::InvalidClaimFormat(c) => {
+            VerifyError::InvalidClaims(format!("`{c}`"))
+        }
         K::InvalidKeyFormat => VerifyError::BadSignature,
         _ => VerifyError::Malformed(e.to_string()),
     }
@@ -642,7 +704,10 @@ impl LoginManagerBuilder {
         A: Into<String>,
         B: Into<String>,
     {
-        self.scopes = scopes.into_iter().map(|(a, b)| (a.into(), b.into())).collect();
+        self.scopes = scopes
+            .into_iter()
+            .map(|(a, b)| (a.into(), b.into()))
+            .collect();
         self
     }
 
@@ -692,7 +757,9 @@ impl LoginManagerBuilder {
         }
         let signer = match (self.secret, self.signing_key) {
             (Some(_), Some(_)) => {
-                return Err(ConfigError::Key("give either a secret or a signing key, not both".into()));
+                return Err(ConfigError::Key(
+                    "give either a secret or a signing key, not both".into(),
+                ));
             }
             (Some(secret), None) => Some(SigningKey::hmac(self.algorithm, secret)?),
             (None, key) => key,

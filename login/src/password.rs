@@ -133,7 +133,10 @@ mod tests {
     fn hashes_are_argon2id_and_verify() {
         let h = hash_blocking("correct horse battery staple").unwrap();
         assert!(h.starts_with("$argon2id$v=19$m=19456,t=2,p=1$"), "{h}");
-        assert_eq!(verify_blocking("correct horse battery staple", Some(&h)), Ok(true));
+        assert_eq!(
+            verify_blocking("correct horse battery staple", Some(&h)),
+            Ok(true)
+        );
         assert_eq!(verify_blocking("wrong", Some(&h)), Ok(false));
         assert_eq!(verify_blocking("x", Some("not-a-phc-string")), Ok(false));
         assert_eq!(verify_blocking("x", None), Ok(false));

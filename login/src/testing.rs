@@ -33,15 +33,27 @@ use axum::http::HeaderValue;
 use crate::{LoginManager, TokenError, TokenRequest};
 
 /// An `Authorization` header value, `Bearer <token>`, for `subject` with `scopes`.
-pub fn bearer(manager: &LoginManager, subject: &str, scopes: &[&str]) -> Result<HeaderValue, TokenError> {
-    let token = manager.create_access_token(TokenRequest::new(subject).scopes(scopes.iter().copied()))?;
+pub fn bearer(
+    manager: &LoginManager,
+    subject: &str,
+    scopes: &[&str],
+) -> Result<HeaderValue, TokenError> {
+    let token =
+        manager.create_access_token(TokenRequest::new(subject).scopes(scopes.iter().copied()))?;
     Ok(HeaderValue::from_str(&format!("Bearer {token}")).expect("a JWT is a valid header value"))
 }
 
 /// A `Cookie` header value carrying a token for `subject` with `scopes` under the manager's
 /// cookie name.
-pub fn cookie(manager: &LoginManager, subject: &str, scopes: &[&str]) -> Result<HeaderValue, TokenError> {
-    let token = manager.create_access_token(TokenRequest::new(subject).scopes(scopes.iter().copied()))?;
-    Ok(HeaderValue::from_str(&format!("{}={token}", manager.cookie_name()))
-        .expect("a cookie name and a JWT form a valid header value"))
+pub fn cookie(
+    manager: &LoginManager,
+    subject: &str,
+    scopes: &[&str],
+) -> Result<HeaderValue, TokenError> {
+    let token =
+        manager.create_access_token(TokenRequest::new(subject).scopes(scopes.iter().copied()))?;
+    Ok(
+        HeaderValue::from_str(&format!("{}={token}", manager.cookie_name()))
+            .expect("a cookie name and a JWT form a valid header value"),
+    )
 }
