@@ -95,10 +95,10 @@ impl LoginManager {
         parts: &mut Parts,
     ) -> Result<(Arc<Claims>, TokenSource), RejectionKind> {
         let id = manager_id(self);
-        if let Some(cached) = parts.extensions.get::<Verified>() {
-            if cached.manager == id {
-                return cached.outcome.clone();
-            }
+        if let Some(cached) = parts.extensions.get::<Verified>()
+            && cached.manager == id
+        {
+            return cached.outcome.clone();
         }
         let outcome = match self.credentials(&parts.headers) {
             Credentials::None => {
@@ -153,13 +153,13 @@ where
         return Outcome::Rejected(RejectionKind::InsufficientScope);
     }
     let id = manager_id(manager);
-    if let Some(cached) = parts.extensions.get::<LoadedUser<U>>() {
-        if cached.manager == id {
-            return match &cached.user {
-                Some(user) => Outcome::User(user.clone()),
-                None => Outcome::Rejected(RejectionKind::InvalidToken),
-            };
-        }
+    if let Some(cached) = parts.extensions.get::<LoadedUser<U>>()
+        && cached.manager == id
+    {
+        return match &cached.user {
+            Some(user) => Outcome::User(user.clone()),
+            None => Outcome::Rejected(RejectionKind::InvalidToken),
+        };
     }
     match U::load_user(claims.sub.clone(), parts, state).await {
         Ok(user) => {

@@ -417,12 +417,12 @@ impl VerifyingKey {
     /// A public key from a JWK, bound to `algorithm` (which must agree with the JWK's `alg`
     /// when it has one).
     pub fn from_jwk_with_algorithm(jwk: &Jwk, algorithm: Algorithm) -> Result<Self, ConfigError> {
-        if let Some(alg) = jwk.common.key_algorithm {
-            if alg_from_key_algorithm(alg)? != algorithm {
-                return Err(ConfigError::InvalidJwk(format!(
-                    "the JWK's `alg` is not {algorithm:?}"
-                )));
-            }
+        if let Some(alg) = jwk.common.key_algorithm
+            && alg_from_key_algorithm(alg)? != algorithm
+        {
+            return Err(ConfigError::InvalidJwk(format!(
+                "the JWK's `alg` is not {algorithm:?}"
+            )));
         }
         if matches!(jwk.common.public_key_use, Some(PublicKeyUse::Encryption)) {
             return Err(ConfigError::InvalidJwk(

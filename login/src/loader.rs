@@ -65,7 +65,9 @@ pub trait HasUserLoader {}
 pub const fn assert_user_loader<T: HasUserLoader + ?Sized>() {}
 
 /// What a loader function may return: `Option<User>` or `Result<Option<User>, E>`.
+// The error is a whole response on purpose: it is the loader's own answer, sent as is.
 #[doc(hidden)]
+#[allow(clippy::result_large_err)]
 pub trait LoaderOutput {
     /// The user type.
     type User;

@@ -117,11 +117,10 @@ impl KeyRing {
         let mut by_kid = std::collections::HashMap::new();
         for (i, key) in keys.iter().enumerate() {
             match key.kid() {
-                Some(kid) => {
-                    if by_kid.insert(kid.to_owned(), i).is_some() {
-                        return Err(ConfigError::DuplicateKid(kid.to_owned()));
-                    }
+                Some(kid) if by_kid.insert(kid.to_owned(), i).is_some() => {
+                    return Err(ConfigError::DuplicateKid(kid.to_owned()));
                 }
+                Some(_) => {}
                 None if keys.len() > 1 => return Err(ConfigError::MissingKid),
                 None => {}
             }
@@ -156,11 +155,11 @@ impl KeyRing {
     }
 
     fn verifier_for(&self, token: &str) -> Result<&Verifier, VerifyError> {
-        if let [only] = self.verifiers.as_slice() {
-            if only.key.kid().is_none() {
-                // A single unnamed key ignores any `kid` the token carries.
-                return Ok(only);
-            }
+        if let [only] = self.verifiers.as_slice()
+            && only.key.kid().is_none()
+        {
+            // A single unnamed key ignores any `kid` the token carries.
+            return Ok(only);
         }
         let header = jsonwebtoken::decode_header(token).map_err(map_jwt_error)?;
         let index = match header.kid {
@@ -515,10 +514,10 @@ impl LoginManager {
         if matches!(claims.iat, Some(iat) if iat > now + leeway) {
             return Err(VerifyError::IssuedInFuture);
         }
-        if let Some(iss) = &inner.issuer {
-            if claims.iss.as_deref() != Some(iss.as_str()) {
-                return Err(VerifyError::WrongIssuer);
-            }
+        if let Some(iss) = &inner.issuer
+            && claims.iss.as_deref() != Some(iss.as_str())
+        {
+            return Err(VerifyError::WrongIssuer);
         }
         match &inner.audience {
             Some(aud) if !claims.aud.iter().any(|a| a == aud) => {
@@ -553,12 +552,12 @@ impl LoginManager {
             let Ok(value) = value.to_str() else {
                 return Credentials::Malformed("Authorization header is not visible ASCII");
             };
-            if let Some((scheme, rest)) = value.split_once(' ') {
-                if scheme.eq_ignore_ascii_case("bearer") {
-                    let token = rest.trim_start_matches(' ').trim_end_matches(' ');
-                    if !token.is_empty() {
-                        return Credentials::Token(token, TokenSource::Header);
-                    }
+            if let Some((scheme, rest)) = value.split_once(' ')
+                && scheme.eq_ignore_ascii_case("bearer")
+            {
+                let token = rest.trim_start_matches(' ').trim_end_matches(' ');
+                if !token.is_empty() {
+                    return Credentials::Token(token, TokenSource::Header);
                 }
             }
         }
