@@ -45,21 +45,34 @@ impl Db {
     /// The two demo users, with Argon2id hashes made now (never plaintext at rest).
     pub fn demo() -> Self {
         let users = [
-            ("johndoe@mail.com", "John Doe", "hunter2", &["read", "write"][..]),
-            ("janedoe@mail.com", "Jane Doe", "jane-secret-pw", &["read"][..]),
+            (
+                "johndoe@mail.com",
+                "John Doe",
+                "hunter2",
+                &["read", "write"][..],
+            ),
+            (
+                "janedoe@mail.com",
+                "Jane Doe",
+                "jane-secret-pw",
+                &["read"][..],
+            ),
         ]
         .into_iter()
         .map(|(email, name, pw, scopes)| {
             let user = User {
                 email: email.to_owned(),
                 name: name.to_owned(),
-                password_hash: password::hash_blocking(pw).expect("demo passwords are within bounds"),
+                password_hash: password::hash_blocking(pw)
+                    .expect("demo passwords are within bounds"),
                 scopes: scopes.iter().map(|s| s.to_string()).collect(),
             };
             (email.to_owned(), user)
         })
         .collect();
-        Db { users: Arc::new(users) }
+        Db {
+            users: Arc::new(users),
+        }
     }
 
     /// Finds a user by e-mail.
@@ -118,10 +131,11 @@ impl IntoResponse for LoginError {
     fn into_response(self) -> Response {
         match self {
             LoginError::Invalid => InvalidCredentials.into_response(),
-            LoginError::BadPassword(PasswordError::Empty | PasswordError::TooLong) => {
-                (StatusCode::BAD_REQUEST, Json(json!({ "detail": "Password is empty or too long" })))
-                    .into_response()
-            }
+            LoginError::BadPassword(PasswordError::Empty | PasswordError::TooLong) => (
+                StatusCode::BAD_REQUEST,
+                Json(json!({ "detail": "Password is empty or too long" })),
+            )
+                .into_response(),
             LoginError::BadPassword(_) => StatusCode::INTERNAL_SERVER_ERROR.into_response(),
         }
     }
@@ -129,11 +143,16 @@ impl IntoResponse for LoginError {
 
 /// Checks the form's credentials and returns the user with the scopes to grant: the
 /// requested ones the user may hold, or all of them when none were requested.
-async fn authenticate(db: &Db, form: &OAuth2PasswordForm) -> Result<(User, Vec<String>), LoginError> {
+async fn authenticate(
+    db: &Db,
+    form: &OAuth2PasswordForm,
+) -> Result<(User, Vec<String>), LoginError> {
     let user = load_user(form.username.clone(), State(db.clone())).await;
     let stored = user.as_ref().map(|u| u.password_hash.as_str());
     // An unknown user is checked against a dummy hash: same work, same answer.
-    let ok = password::verify(&form.password, stored).await.map_err(LoginError::BadPassword)?;
+    let ok = password::verify(&form.password, stored)
+        .await
+        .map_err(LoginError::BadPassword)?;
     let user = match user {
         Some(user) if ok => user,
         _ => return Err(LoginError::Invalid),
@@ -141,12 +160,19 @@ async fn authenticate(db: &Db, form: &OAuth2PasswordForm) -> Result<(User, Vec<S
     let scopes = if form.scope.is_empty() {
         user.scopes.clone()
     } else {
-        form.scope.iter().filter(|s| user.scopes.contains(s)).cloned().collect()
+        form.scope
+            .iter()
+            .filter(|s| user.scopes.contains(s))
+            .cloned()
+            .collect()
     };
     Ok((user, scopes))
 }
 
-async fn login(State(state): State<AppState>, Form(form): Form<OAuth2PasswordForm>) -> Result<Response, LoginError> {
+async fn login(
+    State(state): State<AppState>,
+    Form(form): Form<OAuth2PasswordForm>,
+) -> Result<Response, LoginError> {
     let (user, scopes) = authenticate(&state.db, &form).await?;
     let response = state
         .manager
@@ -165,11 +191,17 @@ async fn login_cookie(
         .manager
         .create_access_token(TokenRequest::new(user.email).scopes(scopes))
         .map_err(|_| LoginError::Invalid)?;
-    Ok((state.manager.set_cookie(jar, token), Json(json!({ "status": "Success" }))))
+    Ok((
+        state.manager.set_cookie(jar, token),
+        Json(json!({ "status": "Success" })),
+    ))
 }
 
 async fn logout(State(manager): State<LoginManager>, jar: CookieJar) -> (CookieJar, Json<Value>) {
-    (manager.clear_cookie(jar), Json(json!({ "status": "Success" })))
+    (
+        manager.clear_cookie(jar),
+        Json(json!({ "status": "Success" })),
+    )
 }
 
 /// Only for authenticated users.

@@ -34,8 +34,16 @@ async fn send(app: &Router, request: Request<Body>) -> Reply {
     let status = response.status();
     let headers = response.headers().clone();
     let bytes = response.into_body().collect().await.unwrap().to_bytes();
-    let body = if bytes.is_empty() { Value::Null } else { serde_json::from_slice(&bytes).unwrap() };
-    Reply { status, headers, body }
+    let body = if bytes.is_empty() {
+        Value::Null
+    } else {
+        serde_json::from_slice(&bytes).unwrap()
+    };
+    Reply {
+        status,
+        headers,
+        body,
+    }
 }
 
 fn form(path: &str, body: &str) -> Request<Body> {
@@ -84,7 +92,9 @@ async fn login_returns_a_bearer_token_response() {
     assert_eq!(reply.body["token_type"], "bearer");
     assert_eq!(reply.body["expires_in"], 900);
     assert_eq!(reply.body.as_object().unwrap().len(), 3);
-    let claims = manager.verify_token(reply.body["access_token"].as_str().unwrap()).unwrap();
+    let claims = manager
+        .verify_token(reply.body["access_token"].as_str().unwrap())
+        .unwrap();
     assert_eq!(claims.sub, "johndoe@mail.com");
     assert_eq!(claims.exp - claims.iat.unwrap(), 900);
     assert_eq!(claims.scopes, vec!["read", "write"]);
@@ -106,15 +116,27 @@ async fn login_grants_requested_scopes_the_user_may_hold_never_more() {
 #[tokio::test]
 async fn unknown_user_and_wrong_password_get_the_same_answer() {
     let (app, _) = setup();
-    let unknown = send(&app, form("/login", "username=nobody%40mail.com&password=hunter2")).await;
-    let wrong = send(&app, form("/login", "username=johndoe%40mail.com&password=hunter3")).await;
+    let unknown = send(
+        &app,
+        form("/login", "username=nobody%40mail.com&password=hunter2"),
+    )
+    .await;
+    let wrong = send(
+        &app,
+        form("/login", "username=johndoe%40mail.com&password=hunter3"),
+    )
+    .await;
     for reply in [&unknown, &wrong] {
         assert_eq!(reply.status, StatusCode::UNAUTHORIZED);
         assert_eq!(reply.headers[header::WWW_AUTHENTICATE], "Bearer");
         assert_eq!(reply.body, json!({ "detail": "Invalid credentials" }));
     }
     assert_eq!(unknown.headers, wrong.headers);
-    let cookie_unknown = send(&app, form("/login/cookie", "username=nobody%40mail.com&password=x")).await;
+    let cookie_unknown = send(
+        &app,
+        form("/login/cookie", "username=nobody%40mail.com&password=x"),
+    )
+    .await;
     assert_eq!(cookie_unknown.status, StatusCode::UNAUTHORIZED);
     assert!(cookie_unknown.headers.get(header::SET_COOKIE).is_none());
 }
@@ -137,7 +159,16 @@ async fn cookie_login_sets_a_safe_cookie_and_logout_clears_it_with_the_same_attr
     let (pair, attrs) = cookie_parts(set);
     let token = pair.strip_prefix("access-token=").unwrap();
     assert_eq!(manager.verify_token(token).unwrap().sub, "johndoe@mail.com");
-    assert_eq!(attrs, ["HttpOnly", "Max-Age=900", "Path=/", "SameSite=Lax", "Secure"]);
+    assert_eq!(
+        attrs,
+        [
+            "HttpOnly",
+            "Max-Age=900",
+            "Path=/",
+            "SameSite=Lax",
+            "Secure"
+        ]
+    );
 
     let cookie = format!("access-token={token}");
     let me = send(&app, get("/protected", &[("cookie", &cookie)])).await;
@@ -148,27 +179,44 @@ async fn cookie_login_sets_a_safe_cookie_and_logout_clears_it_with_the_same_attr
     assert_eq!(out.status, StatusCode::OK);
     let (pair, clear_attrs) = cookie_parts(out.headers[header::SET_COOKIE].to_str().unwrap());
     assert_eq!(pair, "access-token=");
-    assert_eq!(clear_attrs, ["HttpOnly", "Max-Age=0", "Path=/", "SameSite=Lax", "Secure"]);
+    assert_eq!(
+        clear_attrs,
+        ["HttpOnly", "Max-Age=0", "Path=/", "SameSite=Lax", "Secure"]
+    );
 }
 
 #[tokio::test]
 async fn protected_route_needs_credentials() {
     let (app, _) = setup();
     let t = token(&app, JOHN).await;
-    let ok = send(&app, get("/protected", &[("authorization", &format!("Bearer {t}"))])).await;
+    let ok = send(
+        &app,
+        get("/protected", &[("authorization", &format!("Bearer {t}"))]),
+    )
+    .await;
     assert_eq!(ok.status, StatusCode::OK);
     assert_eq!(ok.body, json!({ "user": john_json() }));
     let body = ok.body.to_string();
-    assert!(!body.contains("argon2") && !body.contains("scopes"), "{body}");
+    assert!(
+        !body.contains("argon2") && !body.contains("scopes"),
+        "{body}"
+    );
 
     let none = send(&app, get("/protected", &[])).await;
     assert_eq!(none.status, StatusCode::UNAUTHORIZED);
     assert_eq!(none.headers[header::WWW_AUTHENTICATE], "Bearer");
     assert_eq!(none.body, json!({ "detail": "Not authenticated" }));
 
-    let bad = send(&app, get("/protected", &[("authorization", &format!("Bearer {t}x"))])).await;
+    let bad = send(
+        &app,
+        get("/protected", &[("authorization", &format!("Bearer {t}x"))]),
+    )
+    .await;
     assert_eq!(bad.status, StatusCode::UNAUTHORIZED);
-    assert_eq!(bad.headers[header::WWW_AUTHENTICATE], r#"Bearer error="invalid_token""#);
+    assert_eq!(
+        bad.headers[header::WWW_AUTHENTICATE],
+        r#"Bearer error="invalid_token""#
+    );
     assert!(!bad.body.to_string().contains(&t));
 }
 
@@ -179,9 +227,17 @@ async fn optional_route_names_the_user_only_with_valid_credentials() {
     assert_eq!(anon.status, StatusCode::OK);
     assert_eq!(anon.body, json!({ "user": null }));
     let t = token(&app, JOHN).await;
-    let named = send(&app, get("/optional", &[("authorization", &format!("Bearer {t}"))])).await;
+    let named = send(
+        &app,
+        get("/optional", &[("authorization", &format!("Bearer {t}"))]),
+    )
+    .await;
     assert_eq!(named.body, json!({ "user": john_json() }));
-    let invalid = send(&app, get("/optional", &[("authorization", "Bearer not.a.token")])).await;
+    let invalid = send(
+        &app,
+        get("/optional", &[("authorization", "Bearer not.a.token")]),
+    )
+    .await;
     assert_eq!(invalid.status, StatusCode::OK);
     assert_eq!(invalid.body, json!({ "user": null }));
 }
@@ -190,12 +246,20 @@ async fn optional_route_names_the_user_only_with_valid_credentials() {
 async fn scoped_route_needs_the_write_scope() {
     let (app, _) = setup();
     let john = token(&app, JOHN).await;
-    let ok = send(&app, get("/scoped", &[("authorization", &format!("Bearer {john}"))])).await;
+    let ok = send(
+        &app,
+        get("/scoped", &[("authorization", &format!("Bearer {john}"))]),
+    )
+    .await;
     assert_eq!(ok.status, StatusCode::OK);
     assert_eq!(ok.body, json!({ "user": john_json() }));
 
     let jane = token(&app, JANE).await;
-    let denied = send(&app, get("/scoped", &[("authorization", &format!("Bearer {jane}"))])).await;
+    let denied = send(
+        &app,
+        get("/scoped", &[("authorization", &format!("Bearer {jane}"))]),
+    )
+    .await;
     assert_eq!(denied.status, StatusCode::FORBIDDEN);
     assert_eq!(
         denied.headers[header::WWW_AUTHENTICATE],
@@ -204,7 +268,14 @@ async fn scoped_route_needs_the_write_scope() {
     assert_eq!(denied.body, json!({ "detail": "Insufficient scope" }));
 
     let read_only = token(&app, &format!("{JOHN}&scope=read")).await;
-    let denied = send(&app, get("/scoped", &[("authorization", &format!("Bearer {read_only}"))])).await;
+    let denied = send(
+        &app,
+        get(
+            "/scoped",
+            &[("authorization", &format!("Bearer {read_only}"))],
+        ),
+    )
+    .await;
     assert_eq!(denied.status, StatusCode::FORBIDDEN);
 
     let anon = send(&app, get("/scoped", &[])).await;
@@ -216,9 +287,19 @@ async fn two_authorization_headers_are_a_malformed_request() {
     let (app, _) = setup();
     let t = token(&app, JOHN).await;
     let bearer = format!("Bearer {t}");
-    let reply = send(&app, get("/protected", &[("authorization", &bearer), ("authorization", &bearer)])).await;
+    let reply = send(
+        &app,
+        get(
+            "/protected",
+            &[("authorization", &bearer), ("authorization", &bearer)],
+        ),
+    )
+    .await;
     assert_eq!(reply.status, StatusCode::BAD_REQUEST);
-    assert_eq!(reply.headers[header::WWW_AUTHENTICATE], r#"Bearer error="invalid_request""#);
+    assert_eq!(
+        reply.headers[header::WWW_AUTHENTICATE],
+        r#"Bearer error="invalid_request""#
+    );
 }
 
 #[tokio::test]
@@ -231,7 +312,13 @@ async fn empty_cookie_counts_as_no_credentials() {
     let t = token(&app, JOHN).await;
     let reply = send(
         &app,
-        get("/protected", &[("cookie", "access-token="), ("authorization", &format!("Bearer {t}"))]),
+        get(
+            "/protected",
+            &[
+                ("cookie", "access-token="),
+                ("authorization", &format!("Bearer {t}")),
+            ],
+        ),
     )
     .await;
     assert_eq!(reply.status, StatusCode::OK);
@@ -242,7 +329,11 @@ async fn scheme_is_case_insensitive_and_clients_without_origin_headers_are_serve
     let (app, _) = setup();
     let t = token(&app, JOHN).await;
     for scheme in ["bearer", "BEARER", "Bearer"] {
-        let reply = send(&app, get("/protected", &[("authorization", &format!("{scheme} {t}"))])).await;
+        let reply = send(
+            &app,
+            get("/protected", &[("authorization", &format!("{scheme} {t}"))]),
+        )
+        .await;
         assert_eq!(reply.status, StatusCode::OK, "{scheme}");
     }
 }

@@ -1,0 +1,127 @@
+//! Log hygiene (security checklist A.49, issue 2 §7): every rejection leaves a `tracing` event
+//! at debug level giving its reason, and no event (at any level) contains the token.
+
+use login_tests::logs::{self, Logs};
+use login_tests::{DB_DOWN, Expect, GHOST, NOW, TestApp, forge};
+use serde_json::json;
+
+#[track_caller]
+fn assert_clean(logs: &Logs, token: &str) {
+    let text = logs.text();
+    assert!(
+        !text.contains(token),
+        "a log line contains the token:\n{text}"
+    );
+    for segment in token.split('.').filter(|s| s.len() > 8) {
+        assert!(
+            !text.contains(segment),
+            "a log line contains part of the token:\n{text}"
+        );
+    }
+}
+
+#[track_caller]
+fn assert_reason(logs: &Logs, reason: &str) {
+    let lines = logs.lines();
+    assert!(
+        lines
+            .iter()
+            .any(|l| l.starts_with("DEBUG login") && l.contains(reason)),
+        "no debug event saying {reason:?}:\n{}",
+        lines.join("\n")
+    );
+}
+
+#[tokio::test]
+async fn rejections_log_their_reason_without_the_token() {
+    let app = TestApp::new();
+    let cases: Vec<(String, &str, Expect)> = vec![
+        (
+            forge::claims(&json!({ "sub": "alice", "exp": NOW })),
+            "token expired",
+            Expect::InvalidToken,
+        ),
+        (
+            forge::claims(&json!({ "sub": "alice", "exp": NOW + 900 })).replace(".ey", ".eY"),
+            "",
+            Expect::InvalidToken,
+        ),
+        (
+            {
+                let good = forge::claims(&json!({ "sub": "alice", "exp": NOW + 900 }));
+                format!("{}AAAA", &good[..good.len() - 4])
+            },
+            "bad signature",
+            Expect::InvalidToken,
+        ),
+        (
+            forge::claims(&json!({ "sub": 1, "exp": NOW + 900 })),
+            "invalid claims",
+            Expect::InvalidToken,
+        ),
+        (
+            forge::claims(&json!({ "sub": "a", "exp": NOW + 900, "nbf": NOW + 60 })),
+            "nbf",
+            Expect::InvalidToken,
+        ),
+        (app.token(GHOST), "unknown user", Expect::InvalidToken),
+        ("x".repeat(10_000), "larger than", Expect::InvalidToken),
+    ];
+    for (token, reason, expect) in cases {
+        let (guard, logs) = logs::capture();
+        let reply = app.bearer("/me", &token).await;
+        drop(guard);
+        reply.assert(expect);
+        reply.assert_not_echoed(&token);
+        assert_clean(&logs, &token);
+        assert_reason(&logs, "token rejected");
+        if !reason.is_empty() {
+            assert_reason(&logs, reason);
+        }
+    }
+}
+
+#[tokio::test]
+async fn other_outcomes_log_without_the_token() {
+    let app = TestApp::new();
+    let read = app.token_with_scopes("alice", &["read"]);
+
+    let (guard, logs) = logs::capture();
+    app.get("/me", &[]).await.assert(Expect::NoCredentials);
+    drop(guard);
+    assert_reason(&logs, "no credentials");
+
+    let (guard, logs) = logs::capture();
+    app.bearer("/write", &read)
+        .await
+        .assert(Expect::InsufficientScope("write"));
+    drop(guard);
+    assert_reason(&logs, "insufficient scope");
+    assert_reason(&logs, "missing_scope=write");
+    assert_clean(&logs, &read);
+
+    let two = format!("Bearer {read}");
+    let (guard, logs) = logs::capture();
+    app.get("/me", &[("authorization", &two), ("authorization", &two)])
+        .await
+        .assert(Expect::InvalidRequest);
+    drop(guard);
+    assert_reason(&logs, "more than one Authorization header");
+    assert_clean(&logs, &read);
+
+    let down = app.token(DB_DOWN);
+    let (guard, logs) = logs::capture();
+    app.bearer("/me", &down).await;
+    drop(guard);
+    assert_reason(&logs, "user loader failed");
+    assert_clean(&logs, &down);
+
+    // A successful request logs nothing with the token either.
+    let good = app.token("alice");
+    let (guard, logs) = logs::capture();
+    app.bearer("/me", &good)
+        .await
+        .assert_ok(json!({ "user": "alice" }));
+    drop(guard);
+    assert_clean(&logs, &good);
+}
