@@ -1,0 +1,305 @@
+//! `#[user_loader]`: registers an `async fn(subject: String, <extractors>...) -> Option<User>`
+//! as the loader of `User`.
+//!
+//! The function is emitted unchanged (so it stays callable as written), followed by
+//! `impl<S> UserLoader<S> for User` that runs each further argument's extractor and calls the
+//! function, and `impl HasUserLoader for User` for `#[protected]`'s compile-time check.
+
+use proc_macro2::{Span, TokenStream};
+use quote::{ToTokens, quote_spanned};
+use syn::spanned::Spanned;
+use syn::{FnArg, ItemFn, ReturnType, Type};
+
+use crate::error::{self, Errors};
+use crate::paths::at;
+use crate::{paths, ty};
+
+/// Expands `#[user_loader] item`. Never fails: errors come back as `compile_error!`s next to
+/// the unchanged function and, when the user type is known, a stand-in loader impl, so that
+/// the `#[protected]` handlers of that type do not report a second, misleading error.
+pub(crate) fn expand(args: TokenStream, item: TokenStream) -> TokenStream {
+    let item_fn: ItemFn = match syn::parse2(item.clone()) {
+        Ok(item_fn) => item_fn,
+        Err(error) => {
+            let error = syn::Error::new(
+                error.span(),
+                "`#[user_loader]` goes on an `async fn(subject: String, ...) -> Option<User>`",
+            );
+            return error::with_item(error, item);
+        }
+    };
+    let mut errors = Errors::default();
+    if let Some(first) = args.into_iter().next() {
+        errors.push(syn::Error::new(
+            first.span(),
+            "`#[user_loader]` takes no arguments",
+        ));
+    }
+    let loader = Loader::validate(&item_fn);
+    let user = user_type(&item_fn.sig.output, &item_fn.sig.ident);
+    match (loader, user) {
+        (Ok(loader), Ok(user)) if errors.is_empty() => loader.expand(user),
+        (loader, user) => {
+            let user = match user {
+                Ok(user) => Some(user),
+                Err(error) => {
+                    errors.push(error);
+                    None
+                }
+            };
+            if let Err(error) = loader {
+                errors.prepend(error);
+            }
+            let error = errors.finish().err().unwrap_or_else(|| {
+                // Unreachable: this arm only runs when an error was reported.
+                syn::Error::new_spanned(&item_fn.sig, "invalid `#[user_loader]`")
+            });
+            let mut out = error::with_item(error, &item_fn);
+            // A method sits in an `impl` or `trait` block, where an impl cannot follow it.
+            let in_impl_block = item_fn.sig.receiver().is_some();
+            if let Some(user) = user.filter(|_| !in_impl_block) {
+                out.extend(stand_in(user));
+            }
+            out
+        }
+    }
+}
+
+/// The user type from `-> Option<User>` or `-> Result<Option<User>, E>`; `None` (with an
+/// error) for any other return type or a user type the generated impls cannot name.
+fn user_type<'a>(output: &'a ReturnType, ident: &syn::Ident) -> syn::Result<&'a Type> {
+    const EXPECTED: &str =
+        "`#[user_loader]` must return `Option<User>` or `Result<Option<User>, E>`";
+    let ReturnType::Type(_, returned) = output else {
+        return Err(syn::Error::new_spanned(ident, EXPECTED));
+    };
+    let Some(user) = ty::option_inner(returned).or_else(|| ty::result_option_inner(returned))
+    else {
+        return Err(syn::Error::new_spanned(
+            returned,
+            format!("{EXPECTED}, not `{}`", ty::display(returned)),
+        ));
+    };
+    ty::check_named(user, "the user type")?;
+    ty::check_local(user)?;
+    Ok(user)
+}
+
+/// A validated loader function; the user type is checked separately.
+struct Loader<'a> {
+    item: &'a ItemFn,
+    /// The types of the arguments after the subject: each one an extractor.
+    extractors: Vec<&'a Type>,
+}
+
+impl<'a> Loader<'a> {
+    fn validate(item: &'a ItemFn) -> syn::Result<Self> {
+        let sig = &item.sig;
+        let mut errors = Errors::default();
+        if sig.asyncness.is_none() {
+            errors.push(syn::Error::new_spanned(
+                sig.fn_token,
+                "`#[user_loader]` must be an `async fn`: write `async fn`",
+            ));
+        }
+        if let Some(unsafety) = sig.unsafety {
+            errors.push(syn::Error::new_spanned(
+                unsafety,
+                "`#[user_loader]` cannot be `unsafe`",
+            ));
+        }
+        const NOT_GENERIC: &str = "`#[user_loader]` cannot be generic: the loader is found \
+                                   by its user type, so name concrete types, like `State<Db>`";
+        if !sig.generics.params.is_empty() {
+            errors.push(syn::Error::new_spanned(&sig.generics, NOT_GENERIC));
+        } else if let Some(where_clause) = &sig.generics.where_clause {
+            errors.push(syn::Error::new_spanned(where_clause, NOT_GENERIC));
+        }
+        let mut inputs = sig.inputs.iter();
+        match inputs.next() {
+            None => errors.push(syn::Error::new(
+                sig.paren_token.span.join(),
+                "`#[user_loader]` receives the token's subject as its first parameter: \
+                 add `subject: String`",
+            )),
+            Some(FnArg::Receiver(receiver)) => errors.push(syn::Error::new_spanned(
+                receiver,
+                "`#[user_loader]` must be a free function, not a method: remove `self`",
+            )),
+            Some(FnArg::Typed(subject)) if !is_string(&subject.ty) => {
+                errors.push(syn::Error::new_spanned(
+                    &subject.ty,
+                    "the first parameter of a `#[user_loader]` receives the token's subject \
+                     and must be a `String`: put `subject: String` first, then any extractors",
+                ));
+            }
+            Some(FnArg::Typed(_)) => {}
+        }
+        let mut extractors = Vec::new();
+        for input in inputs {
+            match input {
+                FnArg::Typed(arg) if matches!(ty::peel(&arg.ty), Type::ImplTrait(_)) => {
+                    errors.push(syn::Error::new_spanned(&arg.ty, NOT_GENERIC));
+                }
+                FnArg::Typed(arg) => extractors.push(&*arg.ty),
+                FnArg::Receiver(receiver) => errors.push(syn::Error::new_spanned(
+                    receiver,
+                    "`#[user_loader]` must be a free function, not a method: remove `self`",
+                )),
+            }
+        }
+        errors.finish()?;
+        Ok(Self { item, extractors })
+    }
+
+    fn expand(&self, user: &Type) -> TokenStream {
+        let sig = &self.item.sig;
+        let name = &sig.ident;
+        // The impl header sits on the user type in the return type, so that rustc's
+        // "required for `User` to implement `UserLoader<S>`" (and "conflicting
+        // implementations" for a second loader) lands on the loader's signature.
+        let header = at(user.span());
+        let site = Span::mixed_site();
+        let p = |name: &str| paths::private(name, site);
+        let (send, sync, future, result, option, string, parts, response) = (
+            p("Send"),
+            p("Sync"),
+            p("Future"),
+            p("Result"),
+            p("Option"),
+            p("String"),
+            p("Parts"),
+            p("Response"),
+        );
+        let (from_request_parts, into_response, loader_output) =
+            (p("FromRequestParts"), p("IntoResponse"), p("LoaderOutput"));
+        let user_loader = paths::private("UserLoader", header);
+        let has_user_loader = paths::private("HasUserLoader", header);
+        let state_ty = syn::Ident::new("__S", site);
+        let subject = paths::local("subject");
+        let parts_arg = paths::local("parts");
+        let state = paths::local("state");
+        let value = paths::local("value");
+        let rejection = paths::local("rejection");
+        let args: Vec<syn::Ident> = (1..=self.extractors.len())
+            .map(|i| paths::local(&format!("arg{i}")))
+            .collect();
+
+        // `Arg: FromRequestParts<S>` on each argument's own type: a non-extractor is reported
+        // there, where the router (or `#[axum::debug_handler]`) names the concrete state.
+        let bounds = self.extractors.iter().map(|ty| {
+            let bound = paths::private("FromRequestParts", at(ty.span()));
+            quote_spanned!(at(ty.span())=> #ty: #bound<#state_ty>)
+        });
+        let extract = self.extractors.iter().zip(&args).map(|(ty, arg)| {
+            quote_spanned! {site=>
+                let #arg = match <#ty as #from_request_parts<#state_ty>>::from_request_parts(
+                    #parts_arg,
+                    #state,
+                )
+                .await
+                {
+                    #result::Ok(#value) => #value,
+                    #result::Err(#rejection) => {
+                        return #result::Err(#into_response::into_response(#rejection));
+                    }
+                };
+            }
+        });
+        let impl_token = quote_spanned!(header=> impl);
+        let for_token = quote_spanned!(header=> for);
+        // A failing `LoaderOutput` bound (an error type that is not `IntoResponse`) is
+        // reported on the return type; a future that is not `Send` on the `async` keyword.
+        let output_span = match &sig.output {
+            ReturnType::Type(_, returned) => at(returned.span()),
+            ReturnType::Default => site,
+        };
+        let async_span = sig.asyncness.map_or(site, |asyncness| at(asyncness.span));
+        let call = quote_spanned! {output_span=>
+            #loader_output::into_load_result(#name(#subject, #(#args),*).await)
+        };
+        let body = quote_spanned! {async_span=>
+            async move {
+                #(#extract)*
+                #call
+            }
+        };
+        let mut out = self.item.to_token_stream();
+        out.extend(quote_spanned! {site=>
+            #impl_token<#state_ty> #user_loader<#state_ty> #for_token #user
+            where
+                #state_ty: #send + #sync + 'static,
+                #(#bounds,)*
+            {
+                fn load_user(
+                    #subject: #string,
+                    #parts_arg: &mut #parts,
+                    #state: &#state_ty,
+                ) -> impl #future<Output = #result<#option<Self>, #response>> + #send {
+                    #body
+                }
+            }
+            #impl_token #has_user_loader #for_token #user {}
+        });
+        out
+    }
+}
+
+/// When the loader is invalid but its user type is known: a loader impl that never loads,
+/// so that `#[protected]` handlers of the type compile and only the real mistake is shown.
+fn stand_in(user: &Type) -> TokenStream {
+    let site = Span::mixed_site();
+    let p = |name: &str| paths::private(name, site);
+    let (user_loader, has_user_loader, send, sync, future, result, option, string, parts) = (
+        p("UserLoader"),
+        p("HasUserLoader"),
+        p("Send"),
+        p("Sync"),
+        p("Future"),
+        p("Result"),
+        p("Option"),
+        p("String"),
+        p("Parts"),
+    );
+    let response = p("Response");
+    quote_spanned! {site=>
+        impl<__S> #user_loader<__S> for #user
+        where
+            __S: #send + #sync + 'static,
+        {
+            fn load_user(
+                _: #string,
+                _: &mut #parts,
+                _: &__S,
+            ) -> impl #future<Output = #result<#option<Self>, #response>> + #send {
+                async { #result::Ok(#option::None) }
+            }
+        }
+        impl #has_user_loader for #user {}
+    }
+}
+
+/// `String`, `std::string::String` or `alloc::string::String`.
+fn is_string(ty: &Type) -> bool {
+    let Type::Path(path) = ty::peel(ty) else {
+        return false;
+    };
+    let segments: Vec<String> = path
+        .path
+        .segments
+        .iter()
+        .map(|segment| {
+            if segment.arguments.is_empty() {
+                segment.ident.to_string()
+            } else {
+                String::new()
+            }
+        })
+        .collect();
+    path.qself.is_none()
+        && matches!(
+            segments.iter().map(String::as_str).collect::<Vec<_>>().as_slice(),
+            ["String"] | ["std" | "alloc", "string", "String"]
+        )
+}
+
