@@ -10,8 +10,15 @@ use crate::error::ConfigError;
 
 #[derive(Debug, Clone)]
 pub(crate) struct CookieSettings {
+    /// The configured name, without the `__Host-` prefix.
     pub(crate) name: String,
     pub(crate) secure: bool,
+    pub(crate) host_prefix: bool,
+    pub(crate) domain: Option<String>,
+    pub(crate) path: String,
+    pub(crate) same_site: SameSite,
+    pub(crate) csrf: bool,
+    pub(crate) trusted_origins: Vec<String>,
 }
 
 impl Default for CookieSettings {
@@ -19,12 +26,58 @@ impl Default for CookieSettings {
         CookieSettings {
             name: crate::manager::DEFAULT_COOKIE_NAME.to_owned(),
             secure: true,
+            host_prefix: false,
+            domain: None,
+            path: "/".to_owned(),
+            same_site: SameSite::Lax,
+            csrf: true,
+            trusted_origins: Vec::new(),
         }
     }
 }
 
 impl CookieSettings {
-    pub(crate) fn validate(&self) -> Result<(), ConfigError> {
+    /// The name the cookie is set and read under (with the `__Host-` prefix when enabled).
+    pub(crate) fn full_name(&self) -> String {
+        if self.host_prefix {
+            format!("__Host-{}", self.name)
+        } else {
+            self.name.clone()
+        }
+    }
+
+    pub(crate) fn validate(&mut self) -> Result<(), ConfigError> {
+        if self.host_prefix {
+            // RFC 6265bis §4.1.3.2: a `__Host-` cookie is Secure, has Path=/ and no Domain.
+            if !self.secure {
+                return Err(ConfigError::HostPrefix("the cookie must be Secure"));
+            }
+            if self.domain.is_some() {
+                return Err(ConfigError::HostPrefix("the cookie must not have a Domain"));
+            }
+            if self.path != "/" {
+                return Err(ConfigError::HostPrefix("the cookie's Path must be /"));
+            }
+        }
+        if self.same_site == SameSite::None && !self.secure {
+            return Err(ConfigError::InsecureSameSiteNone);
+        }
+        if !self.path.starts_with('/')
+            || self.path.bytes().any(|b| b == b';' || b.is_ascii_control())
+        {
+            return Err(ConfigError::InvalidCookiePath(self.path.clone()));
+        }
+        for origin in &mut self.trusted_origins {
+            let normalized = crate::csrf::normalize_origin(origin)
+                .ok_or_else(|| ConfigError::InvalidOrigin(origin.clone()))?;
+            *origin = normalized;
+        }
+        if self.name.starts_with("__Host-") || self.name.starts_with("__Secure-") {
+            return Err(ConfigError::InvalidCookieName(format!(
+                "{} (give the name without the prefix and turn on `cookie_host_prefix`)",
+                self.name
+            )));
+        }
         // RFC 6265 §4.1.1: a cookie name is an RFC 2616 token.
         let ok = !self.name.is_empty()
             && self
@@ -78,13 +131,14 @@ pub(crate) fn find_cookie<'h>(
 }
 
 impl LoginManager {
-    /// The cookie name the manager reads and sets.
+    /// The cookie name the manager reads and sets (with the `__Host-` prefix when enabled).
     pub fn cookie_name(&self) -> &str {
-        &self.inner.cookie.name
+        &self.inner.cookie_name
     }
 
     /// The token cookie: `HttpOnly`, `Secure` (unless turned off for development),
-    /// `SameSite=Lax`, `Path=/`, no `Domain`, `Max-Age` equal to the default token lifetime.
+    /// `SameSite=Lax`, `Path=/`, no `Domain` (each configurable on the builder), `Max-Age`
+    /// equal to the default token lifetime.
     pub fn cookie(&self, token: impl Into<String>) -> Cookie<'static> {
         self.cookie_with_lifetime(token, self.inner.lifetime)
     }
@@ -123,12 +177,16 @@ impl LoginManager {
 
     fn base_cookie(&self, value: String) -> Cookie<'static> {
         let settings = &self.inner.cookie;
-        Cookie::build((settings.name.clone(), value))
+        let mut cookie = Cookie::build((self.inner.cookie_name.clone(), value))
             .http_only(true)
             .secure(settings.secure)
-            .same_site(SameSite::Lax)
-            .path("/")
-            .build()
+            .same_site(settings.same_site)
+            .path(settings.path.clone())
+            .build();
+        if let Some(domain) = &settings.domain {
+            cookie.set_domain(domain.clone());
+        }
+        cookie
     }
 }
 

@@ -110,6 +110,18 @@ pub enum ConfigError {
     /// The manager has no signing key (it was built to verify only).
     #[error("this manager only verifies tokens: it has no signing key")]
     NoSigningKey,
+    /// The `__Host-` cookie prefix needs a Secure cookie with `Path=/` and no `Domain`.
+    #[error("`__Host-` cookie prefix: {0}")]
+    HostPrefix(&'static str),
+    /// `SameSite=None` without `Secure` is refused by browsers.
+    #[error("a SameSite=None cookie must be Secure")]
+    InsecureSameSiteNone,
+    /// The cookie path does not start with `/` or holds forbidden characters.
+    #[error("invalid cookie path {0:?}")]
+    InvalidCookiePath(String),
+    /// A trusted origin is not `scheme://host[:port]`.
+    #[error("invalid origin {0:?}: write it as scheme://host[:port], e.g. https://app.example.com")]
+    InvalidOrigin(String),
 }
 
 /// An error when minting a token with
@@ -161,6 +173,9 @@ pub enum RejectionKind {
     /// A valid token that lacks a required scope:
     /// 403, `WWW-Authenticate: Bearer error="insufficient_scope", scope="..."`.
     InsufficientScope,
+    /// A state-changing request (POST, PUT, PATCH, DELETE…) authenticated by the cookie that
+    /// came from another site (CSRF): 403, no challenge.
+    CrossSiteRequest,
 }
 
 impl RejectionKind {
@@ -171,7 +186,9 @@ impl RejectionKind {
                 StatusCode::UNAUTHORIZED
             }
             RejectionKind::InvalidRequest => StatusCode::BAD_REQUEST,
-            RejectionKind::InsufficientScope => StatusCode::FORBIDDEN,
+            RejectionKind::InsufficientScope | RejectionKind::CrossSiteRequest => {
+                StatusCode::FORBIDDEN
+            }
         }
     }
 
@@ -183,6 +200,7 @@ impl RejectionKind {
             RejectionKind::InvalidToken => "Invalid credentials",
             RejectionKind::InvalidRequest => "Malformed authorization request",
             RejectionKind::InsufficientScope => "Insufficient scope",
+            RejectionKind::CrossSiteRequest => "Cross-site request refused",
         }
     }
 }
@@ -291,14 +309,17 @@ impl IntoResponse for AuthRejection {
 }
 
 /// The default RFC 6750 response for a rejection kind: status, `WWW-Authenticate` challenge
-/// and the JSON body `{"detail": "..."}`.
+/// (none for a cross-site request, which is not a bearer-token error) and the JSON body
+/// `{"detail": "..."}`.
 pub fn default_response(kind: RejectionKind, required_scopes: &[&'static str]) -> Response {
     let challenge = match kind {
-        RejectionKind::MissingCredentials => HeaderValue::from_static("Bearer"),
-        RejectionKind::InvalidToken => HeaderValue::from_static(r#"Bearer error="invalid_token""#),
-        RejectionKind::InvalidRequest => {
-            HeaderValue::from_static(r#"Bearer error="invalid_request""#)
+        RejectionKind::MissingCredentials => Some(HeaderValue::from_static("Bearer")),
+        RejectionKind::InvalidToken => {
+            Some(HeaderValue::from_static(r#"Bearer error="invalid_token""#))
         }
+        RejectionKind::InvalidRequest => Some(HeaderValue::from_static(
+            r#"Bearer error="invalid_request""#,
+        )),
         RejectionKind::InsufficientScope => {
             // Scopes were validated (RFC 6749 §3.3 scope-token characters) when declared, so
             // they never contain `"` or `\`; the value is always a valid header.
@@ -306,19 +327,19 @@ pub fn default_response(kind: RejectionKind, required_scopes: &[&'static str]) -
                 r#"Bearer error="insufficient_scope", scope="{}""#,
                 required_scopes.join(" ")
             );
-            HeaderValue::from_str(&value).unwrap_or_else(|_| {
+            Some(HeaderValue::from_str(&value).unwrap_or_else(|_| {
                 HeaderValue::from_static(r#"Bearer error="insufficient_scope""#)
-            })
+            }))
         }
+        RejectionKind::CrossSiteRequest => None,
     };
     let body = axum::Json(serde_json::json!({ "detail": kind.detail() }));
     let mut response = (kind.status(), body).into_response();
-    response
-        .headers_mut()
-        .insert(header::WWW_AUTHENTICATE, challenge);
-    response
-        .headers_mut()
-        .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    let headers = response.headers_mut();
+    if let Some(challenge) = challenge {
+        headers.insert(header::WWW_AUTHENTICATE, challenge);
+    }
+    headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
     response
 }
 

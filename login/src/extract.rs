@@ -112,6 +112,13 @@ impl LoginManager {
                 tracing::debug!(reason, "login: malformed authorization request");
                 Err(RejectionKind::InvalidRequest)
             }
+            Credentials::Token(_, TokenSource::Cookie)
+                if self.csrf_applies(parts)
+                    && let Err(reason) = self.check_same_origin(parts) =>
+            {
+                tracing::debug!(reason, "login: cross-site request with the cookie refused");
+                Err(RejectionKind::CrossSiteRequest)
+            }
             Credentials::Token(token, source) => match self.verify_token(token) {
                 Ok(claims) => Ok((Arc::new(claims), source)),
                 Err(error) => {
@@ -200,7 +207,7 @@ where
     }
 }
 
-async fn optional_user<U, S>(
+pub(crate) async fn optional_user<U, S>(
     parts: &mut Parts,
     state: &S,
     required: &'static [&'static str],
@@ -214,10 +221,11 @@ where
     match resolve::<U, S>(parts, state, &manager, required).await {
         Outcome::User(user) => Ok(Some(user)),
         // A malformed request (two Authorization headers) stays an error: guessing which
-        // credentials were meant is what RFC 6750 §3.1 forbids.
-        Outcome::Rejected(RejectionKind::InvalidRequest) => {
-            Err(manager.reject(RejectionKind::InvalidRequest, required, parts))
-        }
+        // credentials were meant is what RFC 6750 §3.1 forbids. A cross-site request carrying
+        // the cookie is refused too, rather than served as anonymous.
+        Outcome::Rejected(
+            kind @ (RejectionKind::InvalidRequest | RejectionKind::CrossSiteRequest),
+        ) => Err(manager.reject(kind, required, parts)),
         Outcome::Rejected(_) => Ok(None),
         Outcome::LoaderFailed(response) => Err(AuthRejection::loader(response)),
     }
@@ -347,8 +355,8 @@ where
         let manager = LoginManager::from_ref(state);
         match manager.authenticate(parts) {
             Ok((claims, _)) => Ok(Some(Claims::clone(&claims))),
-            Err(RejectionKind::InvalidRequest) => {
-                Err(manager.reject(RejectionKind::InvalidRequest, &[], parts))
+            Err(kind @ (RejectionKind::InvalidRequest | RejectionKind::CrossSiteRequest)) => {
+                Err(manager.reject(kind, &[], parts))
             }
             Err(_) => Ok(None),
         }

@@ -57,19 +57,25 @@
 #![cfg_attr(docsrs, feature(doc_cfg))]
 #![warn(missing_docs)]
 
+mod cache;
 mod claims;
 mod cookie;
+mod csrf;
 mod error;
 mod extract;
 mod form;
 pub mod keys;
 pub mod loader;
 mod manager;
+mod middleware;
 pub mod password;
+mod redirect;
 mod secret;
 pub mod testing;
 
+pub use cache::{DEFAULT_TOKEN_CACHE_CAPACITY, MAX_CACHED_TOKEN_BYTES};
 pub use claims::Claims;
+pub use csrf::SameOrigin;
 pub use error::{
     AuthRejection, ConfigError, RejectionContext, RejectionKind, TokenError, default_response,
 };
@@ -81,10 +87,12 @@ pub use manager::{
     DEFAULT_COOKIE_NAME, DEFAULT_LIFETIME, LoginManager, LoginManagerBuilder, MAX_LEEWAY_SECS,
     MAX_TOKEN_BYTES, TokenRequest, TokenSource, VerifyError,
 };
+pub use middleware::{CurrentUser, attach_user};
+pub use redirect::safe_next;
 pub use secret::Secret;
 
 /// axum-extra's cookie jar, which the cookie helpers take and return.
-pub use axum_extra::extract::cookie::{Cookie, CookieJar};
+pub use axum_extra::extract::cookie::{Cookie, CookieJar, SameSite};
 /// The JWT algorithm type (re-exported from `jsonwebtoken`).
 pub use jsonwebtoken::Algorithm;
 /// JWK types (re-exported from `jsonwebtoken`), for [`LoginManager::jwks`].

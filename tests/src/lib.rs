@@ -71,7 +71,8 @@ impl Probe {
     pub fn subjects(&self) -> Vec<String> {
         self.subjects.lock().unwrap().clone()
     }
-    fn ran(&self) {
+    /// Records that a handler ran.
+    pub fn ran(&self) {
         self.runs.fetch_add(1, Ordering::SeqCst);
     }
 }

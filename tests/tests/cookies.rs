@@ -366,10 +366,8 @@ async fn testing_helpers() {
 
 /// B (CSRF): a cookie-authenticated cross-site POST must be refused before the handler runs,
 /// while a bearer-authenticated one is not subject to the gate. DESIGN.md requires it
-/// ("Cookie-authenticated unsafe requests are protected against CSRF"); the runtime does not
-/// implement it yet, so this test documents the expected behaviour and is ignored.
+/// ("Cookie-authenticated unsafe requests are protected against CSRF"); `login::csrf` does.
 #[tokio::test]
-#[ignore = "CSRF protection for cookie-authenticated unsafe requests is not implemented in `login` yet"]
 async fn cross_site_cookie_post_is_refused() {
     let app = TestApp::with_cookie();
     let token = app.token("alice");

@@ -1,0 +1,248 @@
+//! CSRF protection for cookie-authenticated requests, and the [`SameOrigin`] guard for login
+//! routes (login CSRF).
+//!
+//! A browser attaches the cookie to every request to your site, including a form another site
+//! submits. So a state-changing request authenticated by the cookie must prove it comes from
+//! your own pages. Following OWASP's CSRF cheat sheet, the check reads Fetch Metadata
+//! (`Sec-Fetch-Site`) and falls back to `Origin`, then `Referer`:
+//!
+//! | header | passes when |
+//! |---|---|
+//! | `Sec-Fetch-Site` | `same-origin` or `none` (typed by the user); `same-site`/`cross-site` only from a trusted origin |
+//! | `Origin` (no Fetch Metadata) | it names the request's own host or a trusted origin; `null` never |
+//! | `Referer` (neither above) | it names the request's own host or a trusted origin |
+//! | none of them | always: browsers send `Origin` on cross-site POSTs, so this is a non-browser client |
+//!
+//! Safe methods (GET, HEAD, OPTIONS, TRACE) are never checked: keep them free of side effects.
+//! `SameSite=Lax` on the cookie is defence in depth, not the defence.
+
+use axum::extract::{FromRef, FromRequestParts};
+use axum::http::request::Parts;
+use axum::http::{HeaderMap, Method, header};
+
+use crate::error::{AuthRejection, RejectionKind};
+use crate::manager::LoginManager;
+
+/// Whether a method can change state (everything but GET, HEAD, OPTIONS and TRACE).
+pub(crate) fn is_unsafe(method: &Method) -> bool {
+    !matches!(
+        *method,
+        Method::GET | Method::HEAD | Method::OPTIONS | Method::TRACE
+    )
+}
+
+/// `scheme://host[:port]`, lower-cased, without a trailing slash; `None` if it is not an origin.
+pub(crate) fn normalize_origin(origin: &str) -> Option<String> {
+    let origin = origin.trim().trim_end_matches('/').to_ascii_lowercase();
+    let (scheme, authority) = origin.split_once("://")?;
+    let scheme_ok = !scheme.is_empty()
+        && scheme
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b"+-.".contains(&b));
+    let authority_ok = !authority.is_empty()
+        && authority
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b"-.:[]".contains(&b));
+    (scheme_ok && authority_ok).then_some(origin)
+}
+
+/// The request's own authority (`host[:port]`), from `Host` or the URI (HTTP/2).
+fn own_authority(parts: &Parts) -> Option<String> {
+    parts
+        .headers
+        .get(header::HOST)
+        .and_then(|h| h.to_str().ok())
+        .map(str::to_owned)
+        .or_else(|| parts.uri.authority().map(|a| a.as_str().to_owned()))
+        .map(|a| a.to_ascii_lowercase())
+}
+
+fn header_str<'a>(
+    headers: &'a HeaderMap,
+    name: &header::HeaderName,
+) -> Result<Option<&'a str>, &'static str> {
+    let mut values = headers.get_all(name).iter();
+    let first = values.next();
+    if values.next().is_some() {
+        return Err("duplicated origin header");
+    }
+    match first {
+        None => Ok(None),
+        Some(v) => v
+            .to_str()
+            .map(Some)
+            .map_err(|_| "origin header is not ASCII"),
+    }
+}
+
+/// Whether `origin` (already normalized) is the request's own origin or a trusted one.
+fn origin_allowed(origin: &str, parts: &Parts, trusted: &[String]) -> bool {
+    if trusted.iter().any(|t| t == origin) {
+        return true;
+    }
+    let authority = origin.split_once("://").map(|(_, a)| a);
+    match (authority, own_authority(parts)) {
+        (Some(a), Some(own)) => a == own,
+        _ => false,
+    }
+}
+
+/// Checks that a state-changing request comes from the same origin (or a trusted one).
+/// Returns the reason when it does not.
+pub(crate) fn check_same_origin(parts: &Parts, trusted: &[String]) -> Result<(), &'static str> {
+    if !is_unsafe(&parts.method) {
+        return Ok(());
+    }
+    let headers = &parts.headers;
+    let origin = header_str(headers, &header::ORIGIN)?;
+    let normalized_origin = origin.and_then(normalize_origin);
+    match header_str(headers, &header::HeaderName::from_static("sec-fetch-site"))? {
+        Some("same-origin") | Some("none") => return Ok(()),
+        Some(_) => {
+            // same-site or cross-site: only a trusted origin may.
+            return match &normalized_origin {
+                Some(o) if trusted.iter().any(|t| t == o) => Ok(()),
+                _ => Err("Sec-Fetch-Site is not same-origin"),
+            };
+        }
+        None => {}
+    }
+    if origin.is_some() {
+        return match normalized_origin {
+            Some(o) if origin_allowed(&o, parts, trusted) => Ok(()),
+            _ => Err("Origin is another site (or null)"),
+        };
+    }
+    if let Some(referer) = header_str(headers, &header::REFERER)? {
+        // The origin part of the Referer: scheme://authority.
+        let origin = referer
+            .split_once("://")
+            .map(|(scheme, rest)| {
+                let authority = rest.split(['/', '?', '#']).next().unwrap_or("");
+                format!("{scheme}://{authority}")
+            })
+            .and_then(|o| normalize_origin(&o));
+        return match origin {
+            Some(o) if origin_allowed(&o, parts, trusted) => Ok(()),
+            _ => Err("Referer is another site"),
+        };
+    }
+    // No Fetch Metadata, no Origin, no Referer: not a browser (curl, a script, a test).
+    Ok(())
+}
+
+impl LoginManager {
+    /// Checks a request against the manager's CSRF policy as if it were authenticated by the
+    /// cookie: `Err(reason)` for a state-changing request from another site.
+    pub fn check_same_origin(&self, parts: &Parts) -> Result<(), &'static str> {
+        check_same_origin(parts, &self.inner.cookie.trusted_origins)
+    }
+
+    /// Whether CSRF protection applies to this request: the token came from the cookie and the
+    /// method can change state.
+    pub(crate) fn csrf_applies(&self, parts: &Parts) -> bool {
+        self.inner.cookie.csrf && is_unsafe(&parts.method)
+    }
+}
+
+/// A guard for routes that must only be reached from your own pages even without a cookie:
+/// the login route itself (login CSRF: another site must not log your users in to an account
+/// of its choosing). Refuses a cross-site state-changing request with 403 before the handler
+/// runs; lets same-origin requests and non-browser clients through.
+///
+/// ```
+/// use axum::Form;
+/// use login::{OAuth2PasswordForm, SameOrigin};
+///
+/// async fn login(_: SameOrigin, Form(form): Form<OAuth2PasswordForm>) { /* … */ }
+/// ```
+#[derive(Debug, Clone, Copy)]
+pub struct SameOrigin;
+
+impl<S> FromRequestParts<S> for SameOrigin
+where
+    S: Send + Sync,
+    LoginManager: FromRef<S>,
+{
+    type Rejection = AuthRejection;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
+        let manager = LoginManager::from_ref(state);
+        match manager.check_same_origin(parts) {
+            Ok(()) => Ok(SameOrigin),
+            Err(reason) => {
+                tracing::debug!(reason, "login: cross-site request refused");
+                Err(manager.reject(RejectionKind::CrossSiteRequest, &[], parts))
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use axum::http::Request;
+
+    fn parts(method: Method, headers: &[(&str, &str)]) -> Parts {
+        let mut b = Request::builder()
+            .method(method)
+            .uri("/posts")
+            .header("host", "app.example.com");
+        for (k, v) in headers {
+            b = b.header(*k, *v);
+        }
+        b.body(()).unwrap().into_parts().0
+    }
+
+    #[test]
+    fn policy() {
+        let t = vec!["https://admin.example.com".to_owned()];
+        let ok = |h: &[(&str, &str)]| check_same_origin(&parts(Method::POST, h), &t).is_ok();
+        assert!(ok(&[]));
+        assert!(ok(&[("sec-fetch-site", "same-origin")]));
+        assert!(ok(&[("sec-fetch-site", "none")]));
+        assert!(!ok(&[("sec-fetch-site", "cross-site")]));
+        assert!(!ok(&[
+            ("sec-fetch-site", "same-site"),
+            ("origin", "https://blog.example.com")
+        ]));
+        assert!(ok(&[
+            ("sec-fetch-site", "same-site"),
+            ("origin", "https://admin.example.com")
+        ]));
+        assert!(ok(&[("origin", "https://app.example.com")]));
+        assert!(ok(&[("origin", "HTTPS://APP.example.com/")]));
+        assert!(!ok(&[("origin", "https://evil.example")]));
+        assert!(!ok(&[("origin", "null")]));
+        assert!(!ok(&[("origin", "https://app.example.com.evil.example")]));
+        assert!(ok(&[("referer", "https://app.example.com/posts?x=1")]));
+        assert!(!ok(&[("referer", "https://evil.example/app.example.com")]));
+        assert!(!ok(&[("referer", "not a url")]));
+        assert!(!ok(&[
+            ("origin", "https://app.example.com"),
+            ("origin", "https://evil.example")
+        ]));
+        // Safe methods are never checked.
+        assert!(
+            check_same_origin(&parts(Method::GET, &[("sec-fetch-site", "cross-site")]), &t).is_ok()
+        );
+        assert!(
+            check_same_origin(
+                &parts(Method::DELETE, &[("sec-fetch-site", "cross-site")]),
+                &t
+            )
+            .is_err()
+        );
+    }
+
+    #[test]
+    fn origins_normalize() {
+        assert_eq!(
+            normalize_origin("https://A.example.com/").as_deref(),
+            Some("https://a.example.com")
+        );
+        assert_eq!(normalize_origin("null"), None);
+        assert_eq!(normalize_origin("https://"), None);
+        assert_eq!(normalize_origin("https://a b"), None);
+    }
+}

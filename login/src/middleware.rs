@@ -1,0 +1,83 @@
+//! A middleware that resolves the user once per request, for every route behind it
+//! (fastapi-login's `attach_middleware`, without its catch-all).
+//!
+//! ```
+//! use axum::{Extension, Router, middleware, routing::get};
+//! use login::{CurrentUser, LoginManager, attach_user};
+//! # #[derive(Clone)] struct User;
+//! # impl login::UserLoader<LoginManager> for User {
+//! #     async fn load_user(_: String, _: &mut axum::http::request::Parts, _: &LoginManager)
+//! #         -> Result<Option<Self>, axum::response::Response> { Ok(Some(User)) }
+//! # }
+//!
+//! async fn page(CurrentUser(user): CurrentUser<User>) -> &'static str {
+//!     if user.is_some() { "welcome back" } else { "hello, stranger" }
+//! }
+//!
+//! # fn main() -> Result<(), login::ConfigError> {
+//! let manager = LoginManager::new("a-32-byte-or-longer-secret-from-env!", "/login")?;
+//! let app: Router = Router::new()
+//!     .route("/", get(page))
+//!     .layer(middleware::from_fn_with_state(manager.clone(), attach_user::<User, LoginManager>))
+//!     .with_state(manager);
+//! # Ok(()) }
+//! ```
+//!
+//! Behind the layer, the extractors (`AuthUser`, `#[protected]` handlers…) reuse the user the
+//! layer loaded: the token is verified once and the loader called once per request.
+
+use axum::extract::{FromRef, FromRequestParts, Request, State};
+use axum::http::StatusCode;
+use axum::http::request::Parts;
+use axum::middleware::Next;
+use axum::response::{IntoResponse, Response};
+
+use crate::error::RejectionKind;
+use crate::extract::optional_user;
+use crate::loader::UserLoader;
+use crate::manager::LoginManager;
+
+/// The user the [`attach_user`] layer resolved: `Some` when the request carried valid
+/// credentials for a known user, `None` otherwise. Read it as an extractor, or from the
+/// request's extensions in your own middleware.
+#[derive(Debug, Clone)]
+pub struct CurrentUser<U>(pub Option<U>);
+
+/// The middleware: resolves the user (from the header and/or cookie, as the manager says) and
+/// inserts [`CurrentUser<U>`] into the request's extensions.
+///
+/// Missing or invalid credentials give `CurrentUser(None)` and the request goes on (public
+/// pages stay public). A **failing loader is never turned into "no user"**: its response is
+/// returned and the handler does not run. A malformed request (two `Authorization` headers)
+/// gets 400. A cross-site state-changing request carrying the cookie goes on as anonymous, and
+/// any protected extractor behind the layer refuses it with 403.
+pub async fn attach_user<U, S>(State(state): State<S>, request: Request, next: Next) -> Response
+where
+    S: Send + Sync,
+    U: UserLoader<S>,
+    LoginManager: FromRef<S>,
+{
+    let (mut parts, body) = request.into_parts();
+    let user = match optional_user::<U, S>(&mut parts, &state, &[]).await {
+        Ok(user) => user,
+        Err(rejection) if rejection.kind() == Some(RejectionKind::CrossSiteRequest) => None,
+        Err(rejection) => return rejection.into_response(),
+    };
+    parts.extensions.insert(CurrentUser(user));
+    next.run(Request::from_parts(parts, body)).await
+}
+
+impl<U, S> FromRequestParts<S> for CurrentUser<U>
+where
+    S: Send + Sync,
+    U: Clone + Send + Sync + 'static,
+{
+    type Rejection = (StatusCode, &'static str);
+
+    async fn from_request_parts(parts: &mut Parts, _state: &S) -> Result<Self, Self::Rejection> {
+        parts.extensions.get::<CurrentUser<U>>().cloned().ok_or((
+            StatusCode::INTERNAL_SERVER_ERROR,
+            "CurrentUser needs the login::attach_user layer in front of this route",
+        ))
+    }
+}

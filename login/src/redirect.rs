@@ -1,0 +1,130 @@
+//! Redirects to the login page for HTML apps, with a safe `next` parameter.
+
+use axum::http::request::Parts;
+use axum::http::{HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+
+use crate::error::RejectionKind;
+use crate::manager::{LoginManager, LoginManagerBuilder};
+
+/// Returns `next` when it is a same-origin relative path (`/posts?page=2`), `None` otherwise.
+///
+/// Refused: absolute URLs (`https://evil.example`), scheme-relative `//evil.example`,
+/// backslash tricks (`/\evil.example`, which browsers read as `//`), anything that does not
+/// start with `/`, and control characters or whitespace. Use it on the login route before
+/// redirecting, so that `/login?next=` cannot become an open redirect.
+///
+/// ```
+/// use login::safe_next;
+/// assert_eq!(safe_next("/posts?page=2"), Some("/posts?page=2"));
+/// assert_eq!(safe_next("//evil.example"), None);
+/// assert_eq!(safe_next("https://evil.example"), None);
+/// assert_eq!(safe_next("/\\evil.example"), None);
+/// ```
+pub fn safe_next(next: &str) -> Option<&str> {
+    let ok = next.starts_with('/')
+        && !next.starts_with("//")
+        && !next.contains('\\')
+        && next.len() <= 2048
+        && !next.chars().any(|c| c.is_control() || c.is_whitespace());
+    ok.then_some(next)
+}
+
+impl LoginManager {
+    /// A `303 See Other` to the login page (the manager's `token_url`) with `next` set to the
+    /// request's path and query, so the login route can send the user back.
+    pub fn login_redirect(&self, parts: &Parts) -> Response {
+        login_redirect(&self.inner.token_url, parts)
+    }
+}
+
+fn login_redirect(token_url: &str, parts: &Parts) -> Response {
+    let next = parts
+        .uri
+        .path_and_query()
+        .map(|pq| pq.as_str())
+        .unwrap_or("/");
+    let query = serde_urlencoded::to_string([("next", next)]).unwrap_or_default();
+    let separator = if token_url.contains('?') { '&' } else { '?' };
+    let location = format!("{token_url}{separator}{query}");
+    match HeaderValue::from_str(&location) {
+        Ok(location) => {
+            let mut response = StatusCode::SEE_OTHER.into_response();
+            response.headers_mut().insert(header::LOCATION, location);
+            response
+                .headers_mut()
+                .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+            response
+        }
+        Err(_) => StatusCode::UNAUTHORIZED.into_response(),
+    }
+}
+
+/// Whether the client asked for HTML (a browser navigating), rather than JSON.
+fn wants_html(parts: &Parts) -> bool {
+    parts
+        .headers
+        .get(header::ACCEPT)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|accept| accept.contains("text/html"))
+}
+
+impl LoginManagerBuilder {
+    /// Answers unauthenticated requests from browsers (`Accept: text/html`) with a redirect
+    /// to the login page carrying `next`, and API clients with the usual RFC 6750 401. Only
+    /// missing or invalid credentials redirect; a missing scope stays a 403.
+    ///
+    /// This sets the manager's rejection hook (replacing an earlier `on_rejection`).
+    pub fn redirect_to_login(self) -> Self {
+        let token_url = self.token_url_for_redirect();
+        self.on_rejection(move |rejection| {
+            let redirect = matches!(
+                rejection.kind(),
+                RejectionKind::MissingCredentials | RejectionKind::InvalidToken
+            ) && wants_html(rejection.parts());
+            redirect.then(|| login_redirect(&token_url, rejection.parts()))
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn next_values() {
+        for good in ["/", "/posts", "/posts?page=2&x=%2F", "/a/b#c"] {
+            assert_eq!(safe_next(good), Some(good));
+        }
+        for bad in [
+            "",
+            "posts",
+            "//evil.example",
+            "///evil.example",
+            "/\\evil.example",
+            "\\\\evil.example",
+            "https://evil.example",
+            "javascript:alert(1)",
+            "/ok\r\nSet-Cookie: x=1",
+            "/a b",
+            "/\t/evil.example",
+        ] {
+            assert_eq!(safe_next(bad), None, "{bad:?}");
+        }
+    }
+
+    #[test]
+    fn redirect_carries_next() {
+        let parts = axum::http::Request::get("/posts?page=2")
+            .body(())
+            .unwrap()
+            .into_parts()
+            .0;
+        let r = login_redirect("/login", &parts);
+        assert_eq!(r.status(), StatusCode::SEE_OTHER);
+        assert_eq!(
+            r.headers()[header::LOCATION],
+            "/login?next=%2Fposts%3Fpage%3D2"
+        );
+    }
+}
