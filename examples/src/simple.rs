@@ -16,7 +16,7 @@ use axum::routing::{get, post};
 use axum::{Form, Json, Router};
 use login::password::{self, PasswordError};
 use login::{
-    CookieJar, InvalidCredentials, LoginManager, OAuth2PasswordForm, TokenRequest, protected,
+    CookieJar, InvalidCredentials, LoginManager, LoginManagerBuilder, OAuth2PasswordForm, TokenRequest, protected,
     user_loader,
 };
 use serde::Serialize;
@@ -93,12 +93,15 @@ pub struct AppState {
 /// Builds the manager the way the example does: HS256 with `secret`, the token read from the
 /// `access-token` cookie and from the `Authorization: Bearer` header, 15-minute tokens.
 pub fn manager(secret: &str) -> Result<LoginManager, login::ConfigError> {
-    LoginManager::builder("/login")
-        .secret(secret)
+    settings(LoginManager::builder("/login").secret(secret)).build()
+}
+
+/// The example's manager settings, whatever the key: both token sources and the known scopes.
+pub fn settings(builder: LoginManagerBuilder) -> LoginManagerBuilder {
+    builder
         .use_cookie(true)
         .use_header(true)
         .scopes([("read", "Read your data"), ("write", "Change your data")])
-        .build()
 }
 
 /// The app's router.
