@@ -5,4 +5,6 @@
 //! cargo run --example simple
 //! ```
 
+pub mod app;
+pub mod asymmetric;
 pub mod simple;

@@ -276,7 +276,14 @@ impl SigningKey {
             }
             OID_ED25519 => {
                 check_fit(KeyKind::Ed25519, algorithm)?;
-                Self::from_parts(algorithm, KeyKind::Ed25519, EncodingKey::from_ed_der(der))
+                // PKCS#8 v2 (RFC 5958) may embed the public key; the backends read the v1
+                // form, so re-encode the private key alone.
+                let v1 = pkcs8::PrivateKeyInfoRef::new(info.algorithm, info.private_key)
+                    .to_der()
+                    .map_err(|e| {
+                        ConfigError::UnsupportedKeyFormat(format!("bad Ed25519 key ({e})"))
+                    })?;
+                Self::from_parts(algorithm, KeyKind::Ed25519, EncodingKey::from_ed_der(&v1))
             }
             other => Err(ConfigError::UnsupportedKeyFormat(format!(
                 "PKCS#8 key algorithm {other}"
