@@ -1,0 +1,231 @@
+//! Registration, login and logout: HTML forms for browsers (the token goes into the cookie),
+//! JSON for API clients (the token comes back in the body, for the `Authorization` header).
+
+use axum::extract::{Query, State};
+use axum::http::{StatusCode, header};
+use axum::response::{Html, IntoResponse, Redirect, Response};
+use axum::{Form, Json};
+use login::password::{self, MAX_PASSWORD_BYTES, PasswordError};
+use login::{CookieJar, CurrentUser, InvalidCredentials, LoginManager, OAuth2PasswordForm};
+use login::{SameOrigin, protected, safe_next};
+use serde::Deserialize;
+use serde_json::json;
+
+use super::db::{self, CreateUserError, User};
+use super::web::{AppError, Format, Input};
+use super::{AppState, html};
+
+/// Where to go after logging in when there is no (acceptable) `next`.
+pub const HOME: &str = "/posts";
+/// The shortest password registration accepts.
+pub const MIN_PASSWORD_CHARS: usize = 8;
+
+/// The login page's query: where to return after logging in.
+#[derive(Debug, Deserialize)]
+pub struct NextQuery {
+    next: Option<String>,
+}
+
+impl NextQuery {
+    /// `next`, only when `login::safe_next` accepts it (a same-origin relative path).
+    fn safe(&self) -> Option<&str> {
+        self.next.as_deref().and_then(safe_next)
+    }
+}
+
+/// `GET /login`: the form.
+pub async fn login_form(
+    CurrentUser(user): CurrentUser<User>,
+    Query(query): Query<NextQuery>,
+) -> Html<String> {
+    Html(html::login_page(user.as_ref(), query.safe(), "", None))
+}
+
+fn bad_password(format: Format, error: PasswordError) -> AppError {
+    match error {
+        PasswordError::Empty | PasswordError::TooLong => format.error(
+            StatusCode::BAD_REQUEST,
+            format!("The password must be 1 to {MAX_PASSWORD_BYTES} bytes long"),
+        ),
+        _ => format.error(StatusCode::INTERNAL_SERVER_ERROR, "Internal server error"),
+    }
+}
+
+/// `POST /login`: the OAuth2 password form (`username`, `password`).
+///
+/// `SameOrigin` refuses a cross-site submission (login CSRF: another site must not sign your
+/// browser in to an account of its choosing). An unknown user and a wrong password get the
+/// same answer after the same work.
+pub async fn login(
+    _: SameOrigin,
+    State(state): State<AppState>,
+    format: Format,
+    Query(query): Query<NextQuery>,
+    jar: CookieJar,
+    Form(form): Form<OAuth2PasswordForm>,
+) -> Result<Response, AppError> {
+    let user = db::find_user(&state.db, form.username.trim())
+        .await
+        .map_err(|e| format.db_error(e))?;
+    let stored = user.as_ref().map(|u| u.password_hash.as_str());
+    let ok = password::verify(&form.password, stored)
+        .await
+        .map_err(|e| bad_password(format, e))?;
+    let user = match user {
+        Some(user) if ok => user,
+        _ => {
+            return Ok(match format {
+                Format::Json => InvalidCredentials.into_response(),
+                // The same status as the JSON answer; RFC 9110 wants a challenge with a 401.
+                Format::Html => (
+                    StatusCode::UNAUTHORIZED,
+                    [(header::WWW_AUTHENTICATE, "Bearer")],
+                    Html(html::login_page(
+                        None,
+                        query.safe(),
+                        &form.username,
+                        Some("Wrong e-mail or password."),
+                    )),
+                )
+                    .into_response(),
+            });
+        }
+    };
+    let token_error = |e: login::TokenError| {
+        tracing::error!(error = %e, "could not mint a token");
+        format.error(StatusCode::INTERNAL_SERVER_ERROR, "Internal server error")
+    };
+    Ok(match format {
+        Format::Json => state
+            .manager
+            .token_response(user.email)
+            .map_err(token_error)?
+            .into_response(),
+        Format::Html => {
+            let token = state
+                .manager
+                .create_access_token(user.email)
+                .map_err(token_error)?;
+            let target = query.safe().unwrap_or(HOME);
+            (state.manager.set_cookie(jar, token), Redirect::to(target)).into_response()
+        }
+    })
+}
+
+/// `GET /register`: the form.
+pub async fn register_form() -> Html<String> {
+    Html(html::register_page("", "", None))
+}
+
+/// The registration form or JSON body.
+#[derive(Deserialize)]
+pub struct RegisterInput {
+    email: String,
+    name: String,
+    password: String,
+}
+
+/// Normalizes and checks the input: a plausible e-mail address (lower-cased), a name, a
+/// password of 8 characters to `MAX_PASSWORD_BYTES` bytes.
+fn validate(input: &RegisterInput) -> Result<(String, String), &'static str> {
+    let email = input.email.trim().to_lowercase();
+    let plausible = matches!(email.split_once('@'),
+        Some((local, domain)) if !local.is_empty() && !domain.is_empty() && !domain.contains('@'));
+    if !plausible || email.len() > 254 || email.chars().any(|c| c.is_whitespace() || c.is_control())
+    {
+        return Err("Enter a valid e-mail address.");
+    }
+    let name = input.name.trim().to_owned();
+    if name.is_empty() || name.chars().count() > 100 || name.chars().any(char::is_control) {
+        return Err("Enter a name of 1 to 100 characters.");
+    }
+    if input.password.chars().count() < MIN_PASSWORD_CHARS
+        || input.password.len() > MAX_PASSWORD_BYTES
+    {
+        return Err("The password must be at least 8 characters (and at most 1024 bytes).");
+    }
+    Ok((email, name))
+}
+
+/// `POST /register`: creates the account (Argon2id hash), then signs the browser in (HTML) or
+/// answers `201 Created` with the user (JSON). A taken e-mail address is a 409.
+pub async fn register(
+    _: SameOrigin,
+    State(state): State<AppState>,
+    format: Format,
+    jar: CookieJar,
+    Input(input): Input<RegisterInput>,
+) -> Result<Response, AppError> {
+    let refuse = |status: StatusCode, message: &str| match format {
+        Format::Json => format.error(status, message).into_response(),
+        Format::Html => (
+            status,
+            Html(html::register_page(
+                &input.email,
+                &input.name,
+                Some(message),
+            )),
+        )
+            .into_response(),
+    };
+    let (email, name) = match validate(&input) {
+        Ok(valid) => valid,
+        Err(message) => return Ok(refuse(StatusCode::BAD_REQUEST, message)),
+    };
+    let hash = password::hash(&input.password)
+        .await
+        .map_err(|e| bad_password(format, e))?;
+    let user = match db::create_user(&state.db, &email, &name, &hash).await {
+        Ok(user) => user,
+        Err(CreateUserError::Duplicate) => {
+            return Ok(refuse(
+                StatusCode::CONFLICT,
+                "An account with this e-mail address already exists.",
+            ));
+        }
+        Err(CreateUserError::Db(e)) => return Err(format.db_error(e)),
+    };
+    tracing::info!(user_id = user.id, "user registered");
+    Ok(match format {
+        Format::Json => (
+            StatusCode::CREATED,
+            [("location", "/me")],
+            Json(json!({ "user": user })),
+        )
+            .into_response(),
+        Format::Html => {
+            let token = state
+                .manager
+                .create_access_token(user.email.as_str())
+                .map_err(|e| {
+                    tracing::error!(error = %e, "could not mint a token");
+                    format.error(StatusCode::INTERNAL_SERVER_ERROR, "Internal server error")
+                })?;
+            (state.manager.set_cookie(jar, token), Redirect::to(HOME)).into_response()
+        }
+    })
+}
+
+/// `POST /logout`: clears the cookie with the attributes that set it. Guarded like login, so
+/// another site cannot sign your browser out either.
+pub async fn logout(
+    _: SameOrigin,
+    State(manager): State<LoginManager>,
+    format: Format,
+    jar: CookieJar,
+) -> Response {
+    let jar = manager.clear_cookie(jar);
+    match format {
+        Format::Html => (jar, Redirect::to("/login")).into_response(),
+        Format::Json => (jar, Json(json!({ "detail": "Logged out" }))).into_response(),
+    }
+}
+
+/// `GET /me`: the signed-in user.
+#[protected]
+pub async fn me(user: User, format: Format) -> Response {
+    match format {
+        Format::Json => Json(json!({ "user": user })).into_response(),
+        Format::Html => Redirect::to(HOME).into_response(),
+    }
+}

@@ -1,0 +1,903 @@
+//! The `app` example's HTTP contract (issue #5), driven against its router with an in-memory
+//! database: registration, login with the cookie, redirects with `next`, the JSON API with
+//! bearer tokens, owners-only edits, CSRF, logout, and a failing database.
+
+use axum::Router;
+use axum::body::{Body, Bytes};
+use axum::http::{HeaderMap, Request, StatusCode, header};
+use http_body_util::BodyExt;
+use login::LoginManager;
+use login_examples::app::{self, Cookies, db};
+use serde_json::{Value, json};
+use sqlx::SqlitePool;
+use tower::ServiceExt;
+
+const SECRET: &str = "app-example-test-secret-that-is-32-bytes-or-more";
+/// What Chromium sends when it navigates or submits a form.
+const BROWSER_ACCEPT: &str =
+    "text/html,application/xhtml+xml,application/xml;q=0.9,image/avif,image/webp,*/*;q=0.8";
+const HOST: &str = "127.0.0.1:8000";
+const ORIGIN: &str = "http://127.0.0.1:8000";
+const COOKIE: &str = "__Host-access-token";
+
+struct TestApp {
+    router: Router,
+    db: SqlitePool,
+    manager: LoginManager,
+}
+
+struct Reply {
+    status: StatusCode,
+    headers: HeaderMap,
+    body: Bytes,
+}
+
+impl Reply {
+    fn text(&self) -> String {
+        String::from_utf8_lossy(&self.body).into_owned()
+    }
+
+    fn json(&self) -> Value {
+        serde_json::from_slice(&self.body)
+            .unwrap_or_else(|e| panic!("not JSON ({e}): {}", self.text()))
+    }
+
+    fn location(&self) -> &str {
+        self.headers
+            .get(header::LOCATION)
+            .unwrap_or_else(|| panic!("no Location ({}): {}", self.status, self.text()))
+            .to_str()
+            .unwrap()
+    }
+
+    fn set_cookies(&self) -> Vec<String> {
+        self.headers
+            .get_all(header::SET_COOKIE)
+            .iter()
+            .map(|v| v.to_str().unwrap().to_owned())
+            .collect()
+    }
+
+    /// The single `Set-Cookie` header.
+    fn set_cookie(&self) -> String {
+        let all = self.set_cookies();
+        assert_eq!(all.len(), 1, "{all:?}");
+        all.into_iter().next().unwrap()
+    }
+}
+
+/// `(name=value, sorted attributes)` of a `Set-Cookie` value.
+fn cookie_parts(set_cookie: &str) -> (String, Vec<String>) {
+    let mut parts = set_cookie.split(';').map(|p| p.trim().to_owned());
+    let pair = parts.next().unwrap();
+    let mut attributes: Vec<String> = parts.collect();
+    attributes.sort();
+    (pair, attributes)
+}
+
+/// The `Cookie` header a browser would send back.
+fn cookie_header(set_cookie: &str) -> String {
+    cookie_parts(set_cookie).0
+}
+
+fn form_body(fields: &[(&str, &str)]) -> String {
+    fields
+        .iter()
+        .map(|(k, v)| format!("{k}={}", app::html::url_encode(v)))
+        .collect::<Vec<_>>()
+        .join("&")
+}
+
+/// A browser's form submission from the app's own page.
+fn browser_post(path: &str, fields: &[(&str, &str)], cookie: Option<&str>) -> Request<Body> {
+    browser_post_from(path, fields, cookie, "same-origin", ORIGIN)
+}
+
+fn browser_post_from(
+    path: &str,
+    fields: &[(&str, &str)],
+    cookie: Option<&str>,
+    fetch_site: &str,
+    origin: &str,
+) -> Request<Body> {
+    let mut b = Request::post(path)
+        .header(header::HOST, HOST)
+        .header(header::ACCEPT, BROWSER_ACCEPT)
+        .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
+        .header("sec-fetch-site", fetch_site)
+        .header(header::ORIGIN, origin);
+    if let Some(cookie) = cookie {
+        b = b.header(header::COOKIE, cookie);
+    }
+    b.body(Body::from(form_body(fields))).unwrap()
+}
+
+fn browser_get(path: &str, cookie: Option<&str>) -> Request<Body> {
+    let mut b = Request::get(path)
+        .header(header::HOST, HOST)
+        .header(header::ACCEPT, BROWSER_ACCEPT)
+        .header("sec-fetch-site", "same-origin");
+    if let Some(cookie) = cookie {
+        b = b.header(header::COOKIE, cookie);
+    }
+    b.body(Body::empty()).unwrap()
+}
+
+/// An API client: JSON in and out, optionally a bearer token.
+fn api(method: &str, path: &str, token: Option<&str>, body: Option<Value>) -> Request<Body> {
+    let mut b = Request::builder()
+        .method(method)
+        .uri(path)
+        .header(header::ACCEPT, "application/json");
+    if let Some(token) = token {
+        b = b.header(header::AUTHORIZATION, format!("Bearer {token}"));
+    }
+    match body {
+        Some(body) => b
+            .header(header::CONTENT_TYPE, "application/json")
+            .body(Body::from(body.to_string()))
+            .unwrap(),
+        None => b.body(Body::empty()).unwrap(),
+    }
+}
+
+const ANN: (&str, &str, &str) = ("ann@example.com", "Ann", "ann-password-1");
+const BOB: (&str, &str, &str) = ("bob@example.com", "Bob", "bob-password-2");
+
+impl TestApp {
+    async fn new() -> Self {
+        Self::with(Cookies::HostPrefixed).await
+    }
+
+    async fn with(cookies: Cookies) -> Self {
+        let manager = app::manager(SECRET, cookies).unwrap();
+        let db = app::connect("sqlite::memory:").await.unwrap();
+        TestApp {
+            router: app::router(manager.clone(), db.clone()),
+            db,
+            manager,
+        }
+    }
+
+    async fn send(&self, request: Request<Body>) -> Reply {
+        let response = self.router.clone().oneshot(request).await.unwrap();
+        let status = response.status();
+        let headers = response.headers().clone();
+        let body = response.into_body().collect().await.unwrap().to_bytes();
+        Reply {
+            status,
+            headers,
+            body,
+        }
+    }
+
+    async fn register(&self, (email, name, password): (&str, &str, &str)) -> Reply {
+        self.send(api(
+            "POST",
+            "/register",
+            None,
+            Some(json!({ "email": email, "name": name, "password": password })),
+        ))
+        .await
+    }
+
+    /// Registers through the API and returns a bearer token from the JSON login.
+    async fn bearer(&self, user: (&str, &str, &str)) -> String {
+        let reply = self.register(user).await;
+        assert_eq!(reply.status, StatusCode::CREATED, "{}", reply.text());
+        let reply = self
+            .send(
+                Request::post("/login")
+                    .header(header::ACCEPT, "application/json")
+                    .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
+                    .body(Body::from(form_body(&[
+                        ("username", user.0),
+                        ("password", user.2),
+                    ])))
+                    .unwrap(),
+            )
+            .await;
+        assert_eq!(reply.status, StatusCode::OK, "{}", reply.text());
+        reply.json()["access_token"].as_str().unwrap().to_owned()
+    }
+
+    /// Logs in through the HTML form and returns the `Cookie` header to send back.
+    async fn browser_login(&self, (email, _, password): (&str, &str, &str)) -> String {
+        let reply = self
+            .send(browser_post(
+                "/login",
+                &[("username", email), ("password", password)],
+                None,
+            ))
+            .await;
+        assert_eq!(reply.status, StatusCode::SEE_OTHER, "{}", reply.text());
+        cookie_header(&reply.set_cookie())
+    }
+
+    async fn post_count(&self, owner_email: &str) -> usize {
+        let owner = db::find_user(&self.db, owner_email).await.unwrap().unwrap();
+        db::posts_of(&self.db, owner.id).await.unwrap().len()
+    }
+}
+
+#[tokio::test]
+async fn register_through_the_api_and_the_form() {
+    let app = TestApp::new().await;
+    let reply = app.register(ANN).await;
+    assert_eq!(reply.status, StatusCode::CREATED, "{}", reply.text());
+    let user = &reply.json()["user"];
+    assert_eq!(user["email"], "ann@example.com");
+    assert_eq!(user["name"], "Ann");
+    assert!(user.get("password_hash").is_none(), "{user}");
+    assert!(reply.set_cookies().is_empty(), "API clients get no cookie");
+
+    let stored = db::find_user(&app.db, "ann@example.com")
+        .await
+        .unwrap()
+        .unwrap();
+    assert!(
+        stored.password_hash.starts_with("$argon2id$"),
+        "{}",
+        stored.password_hash
+    );
+
+    // The form: the account is created and the browser signed in.
+    let reply = app
+        .send(browser_post(
+            "/register",
+            &[
+                ("email", " Bob@Example.com "),
+                ("name", "Bob"),
+                ("password", BOB.2),
+            ],
+            None,
+        ))
+        .await;
+    assert_eq!(reply.status, StatusCode::SEE_OTHER, "{}", reply.text());
+    assert_eq!(reply.location(), "/posts");
+    let cookie = cookie_header(&reply.set_cookie());
+    let page = app.send(browser_get("/posts", Some(&cookie))).await;
+    assert_eq!(page.status, StatusCode::OK);
+    assert!(page.text().contains("Signed in as Bob"), "{}", page.text());
+    // Stored lower-cased: logging in with any case works.
+    app.browser_login(("BOB@example.com", "", BOB.2)).await;
+}
+
+#[tokio::test]
+async fn duplicate_and_invalid_registrations_are_refused() {
+    let app = TestApp::new().await;
+    assert_eq!(app.register(ANN).await.status, StatusCode::CREATED);
+
+    let reply = app
+        .register(("ANN@example.com", "Ann 2", "another-pw"))
+        .await;
+    assert_eq!(reply.status, StatusCode::CONFLICT, "{}", reply.text());
+    assert_eq!(
+        reply.json(),
+        json!({ "detail": "An account with this e-mail address already exists." })
+    );
+
+    let reply = app
+        .send(browser_post(
+            "/register",
+            &[
+                ("email", ANN.0),
+                ("name", "<b>Ann</b>"),
+                ("password", "another-pw"),
+            ],
+            None,
+        ))
+        .await;
+    assert_eq!(reply.status, StatusCode::CONFLICT);
+    let page = reply.text();
+    assert!(page.contains("already exists"), "{page}");
+    assert!(
+        page.contains("&lt;b&gt;Ann&lt;/b&gt;"),
+        "the form keeps the input, escaped"
+    );
+    assert!(reply.set_cookies().is_empty());
+
+    for (email, name, password) in [
+        ("not-an-email", "X", "long-enough"),
+        ("x@example.com", "", "long-enough"),
+        ("x@example.com", "X", "short"),
+        ("x@example.com", "X", &"p".repeat(2000)),
+    ] {
+        let reply = app.register((email, name, password)).await;
+        assert_eq!(reply.status, StatusCode::BAD_REQUEST, "{email} {name}");
+    }
+    // A body that is neither JSON nor a form.
+    let reply = app
+        .send(
+            Request::post("/register")
+                .header(header::CONTENT_TYPE, "text/plain")
+                .body(Body::from("email=x"))
+                .unwrap(),
+        )
+        .await;
+    assert_eq!(reply.status, StatusCode::UNSUPPORTED_MEDIA_TYPE);
+}
+
+#[tokio::test]
+async fn login_sets_the_cookie_with_safe_attributes() {
+    let app = TestApp::new().await;
+    app.register(ANN).await;
+    let reply = app
+        .send(browser_post(
+            "/login",
+            &[("username", ANN.0), ("password", ANN.2)],
+            None,
+        ))
+        .await;
+    assert_eq!(reply.status, StatusCode::SEE_OTHER);
+    assert_eq!(reply.location(), "/posts");
+    let (pair, attributes) = cookie_parts(&reply.set_cookie());
+    let (name, token) = pair.split_once('=').unwrap();
+    assert_eq!(name, COOKIE);
+    assert_eq!(app.manager.verify_token(token).unwrap().sub, ANN.0);
+    assert_eq!(
+        attributes,
+        [
+            "HttpOnly",
+            "Max-Age=900",
+            "Path=/",
+            "SameSite=Lax",
+            "Secure"
+        ],
+        "no Domain; Max-Age is the token lifetime"
+    );
+
+    // The JSON login answers with a bearer token and sets no cookie.
+    let reply = app
+        .send(
+            Request::post("/login")
+                .header(header::ACCEPT, "application/json")
+                .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
+                .body(Body::from(form_body(&[
+                    ("username", ANN.0),
+                    ("password", ANN.2),
+                ])))
+                .unwrap(),
+        )
+        .await;
+    assert_eq!(reply.status, StatusCode::OK, "{}", reply.text());
+    assert_eq!(reply.json()["token_type"], "bearer");
+    assert_eq!(reply.json()["expires_in"], 900);
+    assert_eq!(reply.headers[header::CACHE_CONTROL], "no-store");
+    assert!(reply.set_cookies().is_empty());
+}
+
+#[tokio::test]
+async fn wrong_credentials_get_the_same_answer() {
+    let app = TestApp::new().await;
+    app.register(ANN).await;
+    let mut answers = Vec::new();
+    for (user, password) in [(ANN.0, "wrong-password"), ("nobody@example.com", ANN.2)] {
+        let reply = app
+            .send(
+                Request::post("/login")
+                    .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
+                    .body(Body::from(form_body(&[
+                        ("username", user),
+                        ("password", password),
+                    ])))
+                    .unwrap(),
+            )
+            .await;
+        assert_eq!(reply.status, StatusCode::UNAUTHORIZED);
+        assert!(reply.set_cookies().is_empty());
+        answers.push((
+            reply.json(),
+            reply.headers[header::WWW_AUTHENTICATE].clone(),
+        ));
+
+        let page = app
+            .send(browser_post(
+                "/login?next=%2Fposts%2Fnew",
+                &[("username", user), ("password", password)],
+                None,
+            ))
+            .await;
+        assert_eq!(page.status, StatusCode::UNAUTHORIZED);
+        assert_eq!(page.headers[header::WWW_AUTHENTICATE], "Bearer");
+        assert!(page.text().contains("Wrong e-mail or password."));
+        assert!(
+            page.text()
+                .contains(r#"action="/login?next=%2Fposts%2Fnew""#),
+            "the form keeps next: {}",
+            page.text()
+        );
+    }
+    assert_eq!(answers[0], answers[1]);
+}
+
+#[tokio::test]
+async fn protected_pages_redirect_browsers_to_the_login_page_with_next() {
+    let app = TestApp::new().await;
+    for (path, location) in [
+        ("/posts", "/login?next=%2Fposts"),
+        ("/posts/new", "/login?next=%2Fposts%2Fnew"),
+        (
+            "/posts/7/edit?x=1",
+            "/login?next=%2Fposts%2F7%2Fedit%3Fx%3D1",
+        ),
+    ] {
+        let reply = app.send(browser_get(path, None)).await;
+        assert_eq!(reply.status, StatusCode::SEE_OTHER, "{path}");
+        assert_eq!(reply.location(), location);
+    }
+    // An expired or forged cookie redirects too.
+    let reply = app
+        .send(browser_get("/posts", Some(&format!("{COOKIE}=not.a.jwt"))))
+        .await;
+    assert_eq!(reply.location(), "/login?next=%2Fposts");
+
+    // API clients get RFC 6750's 401, never a redirect.
+    let reply = app.send(api("GET", "/posts", None, None)).await;
+    assert_eq!(reply.status, StatusCode::UNAUTHORIZED);
+    assert_eq!(reply.headers[header::WWW_AUTHENTICATE], "Bearer");
+    let reply = app
+        .send(api("GET", "/posts", Some("not.a.jwt"), None))
+        .await;
+    assert_eq!(reply.status, StatusCode::UNAUTHORIZED);
+    assert_eq!(
+        reply.headers[header::WWW_AUTHENTICATE],
+        r#"Bearer error="invalid_token""#
+    );
+
+    // The login page carries next into its form, and logging in returns there.
+    let page = app
+        .send(browser_get("/login?next=%2Fposts%2Fnew", None))
+        .await;
+    assert!(
+        page.text()
+            .contains(r#"action="/login?next=%2Fposts%2Fnew""#),
+        "{}",
+        page.text()
+    );
+    app.register(ANN).await;
+    let reply = app
+        .send(browser_post(
+            "/login?next=%2Fposts%2Fnew%3Fdraft%3D1",
+            &[("username", ANN.0), ("password", ANN.2)],
+            None,
+        ))
+        .await;
+    assert_eq!(reply.status, StatusCode::SEE_OTHER);
+    assert_eq!(reply.location(), "/posts/new?draft=1");
+}
+
+#[tokio::test]
+async fn open_redirect_next_values_are_refused() {
+    let app = TestApp::new().await;
+    app.register(ANN).await;
+    for next in [
+        "https://evil.example",
+        "//evil.example",
+        "///evil.example",
+        "/\\evil.example",
+        "\\\\evil.example",
+        "javascript:alert(1)",
+        "evil.example",
+        "/ok\r\nSet-Cookie: x=1",
+        "/\t/evil.example",
+        "",
+    ] {
+        let query = format!("/login?next={}", app::html::url_encode(next));
+        let reply = app
+            .send(browser_post(
+                &query,
+                &[("username", ANN.0), ("password", ANN.2)],
+                None,
+            ))
+            .await;
+        assert_eq!(reply.status, StatusCode::SEE_OTHER, "{next:?}");
+        assert_eq!(reply.location(), "/posts", "{next:?}");
+
+        let page = app.send(browser_get(&query, None)).await.text();
+        assert!(page.contains(r#"action="/login""#), "{next:?}: {page}");
+        assert!(!page.contains("evil"), "{next:?}: {page}");
+    }
+}
+
+#[tokio::test]
+async fn json_api_with_a_bearer_token() {
+    let app = TestApp::new().await;
+    let token = app.bearer(ANN).await;
+
+    let reply = app
+        .send(api(
+            "POST",
+            "/posts",
+            Some(&token),
+            Some(json!({ "title": "Hello", "body": "First post" })),
+        ))
+        .await;
+    assert_eq!(reply.status, StatusCode::CREATED, "{}", reply.text());
+    let post = reply.json()["post"].clone();
+    let id = post["id"].as_i64().unwrap();
+    assert_eq!(reply.location(), format!("/posts/{id}"));
+    assert_eq!(post["title"], "Hello");
+    assert_eq!(post["author"], "Ann");
+
+    let list = app.send(api("GET", "/posts", Some(&token), None)).await;
+    assert_eq!(list.status, StatusCode::OK);
+    assert_eq!(list.json()["posts"].as_array().unwrap().len(), 1);
+
+    let reply = app
+        .send(api(
+            "PUT",
+            &format!("/posts/{id}"),
+            Some(&token),
+            Some(json!({ "title": "Hello again", "body": "Edited" })),
+        ))
+        .await;
+    assert_eq!(reply.status, StatusCode::OK, "{}", reply.text());
+    assert_eq!(reply.json()["post"]["title"], "Hello again");
+
+    let reply = app
+        .send(api(
+            "POST",
+            "/posts",
+            Some(&token),
+            Some(json!({ "title": "   " })),
+        ))
+        .await;
+    assert_eq!(reply.status, StatusCode::BAD_REQUEST);
+
+    let me = app.send(api("GET", "/me", Some(&token), None)).await;
+    assert_eq!(me.json()["user"]["email"], ANN.0);
+
+    let reply = app
+        .send(api("DELETE", &format!("/posts/{id}"), Some(&token), None))
+        .await;
+    assert_eq!(reply.status, StatusCode::NO_CONTENT);
+    let reply = app
+        .send(api("GET", &format!("/posts/{id}"), Some(&token), None))
+        .await;
+    assert_eq!(reply.status, StatusCode::NOT_FOUND);
+    assert_eq!(app.post_count(ANN.0).await, 0);
+
+    // A bearer request is not subject to the cookie's CSRF check: browsers never attach the
+    // header on their own.
+    let mut request = api(
+        "POST",
+        "/posts",
+        Some(&token),
+        Some(json!({ "title": "From a script" })),
+    );
+    request
+        .headers_mut()
+        .insert("sec-fetch-site", "cross-site".parse().unwrap());
+    request
+        .headers_mut()
+        .insert(header::ORIGIN, "https://evil.example".parse().unwrap());
+    assert_eq!(app.send(request).await.status, StatusCode::CREATED);
+}
+
+#[tokio::test]
+async fn only_the_owner_may_edit_or_delete() {
+    let app = TestApp::new().await;
+    let ann = app.bearer(ANN).await;
+    let bob = app.bearer(BOB).await;
+    let reply = app
+        .send(api(
+            "POST",
+            "/posts",
+            Some(&ann),
+            Some(json!({ "title": "Ann's post" })),
+        ))
+        .await;
+    let id = reply.json()["post"]["id"].as_i64().unwrap();
+    let path = format!("/posts/{id}");
+
+    // Bob may read it...
+    let reply = app.send(api("GET", &path, Some(&bob), None)).await;
+    assert_eq!(reply.status, StatusCode::OK);
+    // ...but not change or delete it.
+    let reply = app
+        .send(api(
+            "PUT",
+            &path,
+            Some(&bob),
+            Some(json!({ "title": "Bob was here" })),
+        ))
+        .await;
+    assert_eq!(reply.status, StatusCode::FORBIDDEN);
+    assert_eq!(
+        reply.json(),
+        json!({ "detail": "Only the author may change this post" })
+    );
+    let reply = app.send(api("DELETE", &path, Some(&bob), None)).await;
+    assert_eq!(reply.status, StatusCode::FORBIDDEN);
+
+    // The same through the HTML forms, with Bob's cookie.
+    let cookie = app.browser_login(BOB).await;
+    let reply = app
+        .send(browser_get(&format!("{path}/edit"), Some(&cookie)))
+        .await;
+    assert_eq!(reply.status, StatusCode::FORBIDDEN);
+    assert!(reply.text().contains("Only the author"), "{}", reply.text());
+    let reply = app
+        .send(browser_post(
+            &path,
+            &[("title", "Bob was here")],
+            Some(&cookie),
+        ))
+        .await;
+    assert_eq!(reply.status, StatusCode::FORBIDDEN);
+    let reply = app
+        .send(browser_post(&format!("{path}/delete"), &[], Some(&cookie)))
+        .await;
+    assert_eq!(reply.status, StatusCode::FORBIDDEN);
+    // Bob's view of the post has no edit buttons.
+    let page = app.send(browser_get(&path, Some(&cookie))).await.text();
+    assert!(!page.contains("/edit"), "{page}");
+
+    let reply = app.send(api("GET", &path, Some(&ann), None)).await;
+    assert_eq!(reply.json()["post"]["title"], "Ann's post");
+}
+
+#[tokio::test]
+async fn html_forms_create_edit_and_delete_with_the_cookie() {
+    let app = TestApp::new().await;
+    app.register(ANN).await;
+    let cookie = app.browser_login(ANN).await;
+
+    let form = app.send(browser_get("/posts/new", Some(&cookie))).await;
+    assert_eq!(form.status, StatusCode::OK);
+    assert!(form.text().contains(r#"id="new-post-form""#));
+
+    let title = r#"<script>alert("x")</script>"#;
+    let reply = app
+        .send(browser_post(
+            "/posts",
+            &[("title", title), ("body", "a & b")],
+            Some(&cookie),
+        ))
+        .await;
+    assert_eq!(reply.status, StatusCode::SEE_OTHER, "{}", reply.text());
+    assert_eq!(reply.location(), "/posts");
+
+    let page = app.send(browser_get("/posts", Some(&cookie))).await;
+    let text = page.text();
+    assert!(!text.contains("<script>"), "escaped: {text}");
+    assert!(text.contains("&lt;script&gt;alert(&quot;x&quot;)&lt;/script&gt;"));
+    assert_eq!(page.headers[header::CACHE_CONTROL], "no-store");
+    assert!(
+        page.headers[header::CONTENT_SECURITY_POLICY]
+            .to_str()
+            .unwrap()
+            .contains("form-action 'self'")
+    );
+    assert_eq!(page.headers[header::X_FRAME_OPTIONS], "DENY");
+
+    let id = db::posts_of(&app.db, 1).await.unwrap()[0].id;
+    let reply = app
+        .send(browser_post(
+            &format!("/posts/{id}"),
+            &[("title", "Edited"), ("body", "new text")],
+            Some(&cookie),
+        ))
+        .await;
+    assert_eq!(reply.status, StatusCode::SEE_OTHER);
+    assert_eq!(reply.location(), format!("/posts/{id}"));
+    let page = app
+        .send(browser_get(&format!("/posts/{id}"), Some(&cookie)))
+        .await;
+    assert!(page.text().contains("Edited"));
+    assert!(page.text().contains(&format!("/posts/{id}/edit")));
+
+    let reply = app
+        .send(browser_post(
+            &format!("/posts/{id}"),
+            &[("title", "")],
+            Some(&cookie),
+        ))
+        .await;
+    assert_eq!(reply.status, StatusCode::BAD_REQUEST);
+    assert!(reply.text().contains(r#"id="edit-post-form""#));
+
+    let reply = app
+        .send(browser_post(
+            &format!("/posts/{id}/delete"),
+            &[],
+            Some(&cookie),
+        ))
+        .await;
+    assert_eq!(reply.status, StatusCode::SEE_OTHER);
+    assert_eq!(app.post_count(ANN.0).await, 0);
+}
+
+#[tokio::test]
+async fn cross_site_posts_with_the_cookie_are_refused() {
+    let app = TestApp::new().await;
+    app.register(ANN).await;
+    let cookie = app.browser_login(ANN).await;
+    let fields = [("title", "pwned"), ("body", "by another site")];
+
+    for (fetch_site, origin) in [
+        ("cross-site", "http://evil.example"),
+        // Another port of the same host is same-site but not same-origin.
+        ("same-site", "http://127.0.0.1:9999"),
+    ] {
+        let reply = app
+            .send(browser_post_from(
+                "/posts",
+                &fields,
+                Some(&cookie),
+                fetch_site,
+                origin,
+            ))
+            .await;
+        assert_eq!(reply.status, StatusCode::FORBIDDEN, "{fetch_site}");
+        assert_eq!(
+            reply.json(),
+            json!({ "detail": "Cross-site request refused" })
+        );
+    }
+    // No Fetch Metadata (an older browser): the Origin header decides.
+    let mut request = browser_post("/posts", &fields, Some(&cookie));
+    request.headers_mut().remove("sec-fetch-site");
+    request
+        .headers_mut()
+        .insert(header::ORIGIN, "http://evil.example".parse().unwrap());
+    assert_eq!(app.send(request).await.status, StatusCode::FORBIDDEN);
+    // The edit and delete forms are covered the same way.
+    let reply = app
+        .send(browser_post_from(
+            "/posts/1/delete",
+            &[],
+            Some(&cookie),
+            "cross-site",
+            "http://evil.example",
+        ))
+        .await;
+    assert_eq!(reply.status, StatusCode::FORBIDDEN);
+    assert_eq!(app.post_count(ANN.0).await, 0, "nothing was created");
+
+    // Same origin passes; so does a non-browser client that sends no Origin at all.
+    let reply = app
+        .send(browser_post("/posts", &fields, Some(&cookie)))
+        .await;
+    assert_eq!(reply.status, StatusCode::SEE_OTHER);
+    let reply = app
+        .send(
+            Request::post("/posts")
+                .header(header::COOKIE, &cookie)
+                .header(header::CONTENT_TYPE, "application/json")
+                .body(Body::from(r#"{"title":"from curl"}"#))
+                .unwrap(),
+        )
+        .await;
+    assert_eq!(reply.status, StatusCode::CREATED, "{}", reply.text());
+    assert_eq!(app.post_count(ANN.0).await, 2);
+
+    // Login CSRF: another site cannot sign the browser in, nor out.
+    for path in ["/login", "/register", "/logout"] {
+        let reply = app
+            .send(browser_post_from(
+                path,
+                &[("username", ANN.0), ("password", ANN.2)],
+                None,
+                "cross-site",
+                "http://evil.example",
+            ))
+            .await;
+        assert_eq!(reply.status, StatusCode::FORBIDDEN, "{path}");
+        assert!(reply.set_cookies().is_empty(), "{path}");
+    }
+}
+
+#[tokio::test]
+async fn logout_clears_the_cookie_with_the_same_attributes() {
+    let app = TestApp::new().await;
+    app.register(ANN).await;
+    let reply = app
+        .send(browser_post(
+            "/login",
+            &[("username", ANN.0), ("password", ANN.2)],
+            None,
+        ))
+        .await;
+    let set = cookie_parts(&reply.set_cookie());
+    let cookie = cookie_header(&reply.set_cookie());
+
+    let reply = app.send(browser_post("/logout", &[], Some(&cookie))).await;
+    assert_eq!(reply.status, StatusCode::SEE_OTHER);
+    assert_eq!(reply.location(), "/login");
+    let cleared = cookie_parts(&reply.set_cookie());
+    assert_eq!(cleared.0, format!("{COOKIE}="), "empty value, same name");
+    let without_max_age = |attributes: &[String]| -> Vec<String> {
+        attributes
+            .iter()
+            .filter(|a| !a.starts_with("Max-Age="))
+            .cloned()
+            .collect()
+    };
+    assert_eq!(without_max_age(&cleared.1), without_max_age(&set.1));
+    assert!(
+        cleared.1.contains(&"Max-Age=0".to_owned()),
+        "{:?}",
+        cleared.1
+    );
+}
+
+#[tokio::test]
+async fn a_failing_database_is_a_500_never_a_401() {
+    let app = TestApp::new().await;
+    let token = app.bearer(ANN).await;
+    let cookie = app.browser_login(ANN).await;
+    app.db.close().await;
+
+    let reply = app.send(api("GET", "/posts", Some(&token), None)).await;
+    assert_eq!(reply.status, StatusCode::INTERNAL_SERVER_ERROR);
+    assert_eq!(reply.json(), json!({ "detail": "Internal server error" }));
+    assert!(!reply.text().contains(&token));
+    // A browser is not sent to the login page as if it were signed out.
+    let reply = app.send(browser_get("/posts", Some(&cookie))).await;
+    assert_eq!(reply.status, StatusCode::INTERNAL_SERVER_ERROR);
+    assert!(reply.headers.get(header::LOCATION).is_none());
+    assert!(reply.set_cookies().is_empty(), "the cookie is kept");
+    assert!(
+        reply.text().contains("<h1>Internal Server Error</h1>"),
+        "an HTML page for the browser (the loader took the format as an argument): {}",
+        reply.text()
+    );
+    // Public pages with credentials fail too (the layer loads the user), rather than showing
+    // "not signed in".
+    let reply = app.send(browser_get("/login", Some(&cookie))).await;
+    assert_eq!(reply.status, StatusCode::INTERNAL_SERVER_ERROR);
+    // Logging in needs the database: 500, not "wrong password".
+    let reply = app
+        .send(browser_post(
+            "/login",
+            &[("username", ANN.0), ("password", ANN.2)],
+            None,
+        ))
+        .await;
+    assert_eq!(reply.status, StatusCode::INTERNAL_SERVER_ERROR);
+}
+
+#[tokio::test]
+async fn the_insecure_development_cookie_is_an_explicit_choice() {
+    let app = TestApp::with(Cookies::InsecureForDevelopment).await;
+    app.register(ANN).await;
+    let reply = app
+        .send(browser_post(
+            "/login",
+            &[("username", ANN.0), ("password", ANN.2)],
+            None,
+        ))
+        .await;
+    let (pair, attributes) = cookie_parts(&reply.set_cookie());
+    assert!(pair.starts_with("access-token="), "{pair}");
+    assert_eq!(
+        attributes,
+        ["HttpOnly", "Max-Age=900", "Path=/", "SameSite=Lax"]
+    );
+}
+
+#[tokio::test]
+async fn migrations_run_once_on_a_file_database() {
+    let dir = std::env::temp_dir().join(format!("login-app-test-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let path = dir.join("app.db");
+    let _ = std::fs::remove_file(&path);
+    let url = format!("sqlite:{}", path.display());
+    let pool = app::connect(&url).await.unwrap();
+    db::create_user(&pool, "ann@example.com", "Ann", "x")
+        .await
+        .unwrap();
+    pool.close().await;
+    // Opening it again keeps the data and applies nothing twice.
+    let pool = app::connect(&url).await.unwrap();
+    assert!(
+        db::find_user(&pool, "ann@example.com")
+            .await
+            .unwrap()
+            .is_some()
+    );
+    pool.close().await;
+    let _ = std::fs::remove_dir_all(&dir);
+}

@@ -1,0 +1,421 @@
+//! The `app` example end to end in a real headless Chromium (Debian's `chromium` and
+//! `chromium-driver`), driven over WebDriver with fantoccini.
+//!
+//! The test starts the app on 127.0.0.1 with an in-memory database, an "attacker" server on
+//! another port, and chromedriver; then, in the browser: registers, logs out, is sent to the
+//! login page by a protected page, logs in through the form and lands back on that page,
+//! writes a post, visits two attacker pages that auto-submit a form to the app (both refused,
+//! nothing created), logs out, and is sent to the login page again.
+//!
+//! Without chromedriver the test prints a note and passes, unless `CI` is set: then it fails.
+//! `CHROMEDRIVER` and `CHROMIUM` override the binaries' paths.
+
+use std::net::{SocketAddr, TcpListener as StdListener, TcpStream};
+use std::os::unix::process::CommandExt;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use axum::Router;
+use axum::response::Html;
+use axum::routing::get;
+use fantoccini::elements::Element;
+use fantoccini::wd::TimeoutConfiguration;
+use fantoccini::{Client, ClientBuilder, Locator};
+use hyper_util::client::legacy::connect::HttpConnector;
+use login_examples::app::{self, Cookies, db};
+use serde_json::json;
+use sqlx::SqlitePool;
+
+const SECRET: &str = "browser-test-secret-that-is-32-bytes-or-more";
+/// Every wait in the browser is bounded by this.
+const STEP: Duration = Duration::from_secs(15);
+/// The whole scenario, browser start-up included.
+const WHOLE_TEST: Duration = Duration::from_secs(90);
+
+/// chromedriver and everything it starts (Chromium and its helpers) run in their own process
+/// group, killed as a whole when this guard drops, whether the test passed, failed or timed
+/// out. The fresh profile directory is removed too.
+struct Browser {
+    driver: Child,
+    dir: PathBuf,
+    /// chromedriver's WebDriver port.
+    port: u16,
+}
+
+impl Browser {
+    fn start(chromedriver: &Path) -> Browser {
+        let dir = std::env::temp_dir().join(format!(
+            "login-browser-test-{}-{}",
+            std::process::id(),
+            rand::random::<u32>()
+        ));
+        std::fs::create_dir_all(dir.join("profile")).unwrap();
+        let port = free_port();
+        let driver = Command::new(chromedriver)
+            .arg(format!("--port={port}"))
+            .arg(format!(
+                "--log-path={}",
+                dir.join("chromedriver.log").display()
+            ))
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            // Chromium keeps its crash-report database under the XDG config directory, and
+            // its crashpad handlers leave the process group: keep both inside `dir`.
+            .env("XDG_CONFIG_HOME", dir.join("config"))
+            .env("XDG_CACHE_HOME", dir.join("cache"))
+            .process_group(0)
+            .spawn()
+            .unwrap_or_else(|e| panic!("cannot start {}: {e}", chromedriver.display()));
+        let browser = Browser { driver, dir, port };
+        let addr = SocketAddr::from(([127, 0, 0, 1], port));
+        let deadline = Instant::now() + STEP;
+        while TcpStream::connect_timeout(&addr, Duration::from_millis(200)).is_err() {
+            assert!(
+                Instant::now() < deadline,
+                "chromedriver did not listen on {addr}"
+            );
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        browser
+    }
+
+    fn profile(&self) -> PathBuf {
+        self.dir.join("profile")
+    }
+}
+
+impl Drop for Browser {
+    fn drop(&mut self) {
+        let pgid = self.driver.id() as libc::pid_t;
+        // SAFETY: kill(2) with a negative pid signals the process group we created for
+        // chromedriver (process_group(0) made its pid the group id); no memory is involved.
+        unsafe {
+            libc::kill(-pgid, libc::SIGKILL);
+        }
+        let _ = self.driver.wait();
+        // The crashpad handlers start their own sessions; find them by the directory only
+        // this run uses, which their command lines name.
+        for pid in processes_mentioning(&self.dir) {
+            // SAFETY: as above, a signal to a process id; no memory is involved.
+            unsafe {
+                libc::kill(pid, libc::SIGKILL);
+            }
+        }
+        if std::thread::panicking() {
+            let log =
+                std::fs::read_to_string(self.dir.join("chromedriver.log")).unwrap_or_default();
+            // The log shows cookies' values; leave those out.
+            let tail: Vec<&str> = log
+                .lines()
+                .filter(|line| !line.contains("\"value\""))
+                .rev()
+                .take(40)
+                .collect();
+            eprintln!("--- chromedriver.log (last lines) ---");
+            for line in tail.iter().rev() {
+                eprintln!("{line}");
+            }
+        }
+        let _ = std::fs::remove_dir_all(&self.dir);
+    }
+}
+
+/// The ids of processes whose command line mentions `dir`.
+fn processes_mentioning(dir: &Path) -> Vec<libc::pid_t> {
+    let needle = dir.as_os_str().as_encoded_bytes();
+    let Ok(entries) = std::fs::read_dir("/proc") else {
+        return Vec::new();
+    };
+    entries
+        .flatten()
+        .filter_map(|entry| {
+            let pid: libc::pid_t = entry.file_name().to_str()?.parse().ok()?;
+            let cmdline = std::fs::read(entry.path().join("cmdline")).ok()?;
+            cmdline
+                .windows(needle.len())
+                .any(|w| w == needle)
+                .then_some(pid)
+        })
+        .collect()
+}
+
+fn free_port() -> u16 {
+    StdListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+/// Serves `router` on 127.0.0.1 and returns its port.
+async fn serve(router: Router) -> u16 {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let port = listener.local_addr().unwrap().port();
+    tokio::spawn(async move {
+        axum::serve(listener, router).await.unwrap();
+    });
+    port
+}
+
+/// The attacker's site: a page that submits a form to the app as soon as it loads.
+fn attacker(app_port: u16) -> Router {
+    let page = format!(
+        r#"<!doctype html><html><body>
+<h1>You won a prize!</h1>
+<form id="evil" method="post" action="http://127.0.0.1:{app_port}/posts">
+<input name="title" value="pwned"><input name="body" value="posted by another site">
+</form>
+<script>document.getElementById("evil").submit();</script>
+</body></html>"#
+    );
+    Router::new().route("/", get(move || async move { Html(page) }))
+}
+
+fn binary(var: &str, default: &str) -> PathBuf {
+    std::env::var_os(var)
+        .map(PathBuf::from)
+        .unwrap_or_else(|| PathBuf::from(default))
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn register_login_csrf_logout_in_headless_chromium() {
+    let chromedriver = binary("CHROMEDRIVER", "/usr/bin/chromedriver");
+    let chromium = binary("CHROMIUM", "/usr/bin/chromium");
+    if !chromedriver.exists() || !chromium.exists() {
+        let missing = format!(
+            "{} or {} is missing (apt-get install chromium chromium-driver)",
+            chromedriver.display(),
+            chromium.display()
+        );
+        if std::env::var_os("CI").is_some() {
+            panic!("CI is set and the browser test cannot run: {missing}");
+        }
+        eprintln!("note: skipping the browser test: {missing}");
+        return;
+    }
+
+    let started = Instant::now();
+    let manager = app::manager(SECRET, Cookies::HostPrefixed).unwrap();
+    let pool = app::connect("sqlite::memory:").await.unwrap();
+    let app_port = serve(app::router(manager, pool.clone())).await;
+    let evil_port = serve(attacker(app_port)).await;
+
+    let browser = Browser::start(&chromedriver);
+    let outcome = tokio::time::timeout(
+        WHOLE_TEST,
+        scenario(&browser, &chromium, app_port, evil_port, &pool),
+    )
+    .await;
+    match outcome {
+        Ok(Ok(())) => {}
+        Ok(Err(e)) => panic!("browser test failed: {e}"),
+        Err(_) => panic!("browser test timed out after {WHOLE_TEST:?}"),
+    }
+    eprintln!("browser test took {:?}", started.elapsed());
+}
+
+type Result<T, E = Box<dyn std::error::Error + Send + Sync>> = std::result::Result<T, E>;
+
+async fn connect(browser: &Browser, chromium: &Path) -> Result<Client> {
+    let mut capabilities = serde_json::Map::new();
+    capabilities.insert("browserName".into(), json!("chrome"));
+    capabilities.insert("pageLoadStrategy".into(), json!("normal"));
+    capabilities.insert(
+        "goog:chromeOptions".into(),
+        json!({
+            "binary": chromium,
+            "args": [
+                "--headless",
+                "--no-sandbox",
+                "--disable-gpu",
+                "--disable-quic",
+                "--no-first-run",
+                "--disable-background-networking",
+                "--disable-component-update",
+                "--disable-sync",
+                "--disable-dev-shm-usage",
+                "--window-size=1024,768",
+                format!("--user-data-dir={}", browser.profile().display()),
+            ],
+        }),
+    );
+    let url = format!("http://127.0.0.1:{}", browser.port);
+    let client = ClientBuilder::new(HttpConnector::new())
+        .capabilities(capabilities)
+        .connect(&url)
+        .await?;
+    client
+        .update_timeouts(TimeoutConfiguration::new(
+            Some(STEP),
+            Some(STEP),
+            Some(Duration::ZERO),
+        ))
+        .await?;
+    Ok(client)
+}
+
+async fn scenario(
+    browser: &Browser,
+    chromium: &Path,
+    app_port: u16,
+    evil_port: u16,
+    pool: &SqlitePool,
+) -> Result<()> {
+    let client = connect(browser, chromium).await?;
+    let result = steps(&client, app_port, evil_port, pool).await;
+    // End the session (chromedriver closes Chromium); the guard kills whatever is left.
+    let _ = tokio::time::timeout(STEP, client.close()).await;
+    result
+}
+
+/// Polls until the browser's URL is `expected`.
+async fn wait_for_url(client: &Client, expected: &str) -> Result<()> {
+    let deadline = Instant::now() + STEP;
+    loop {
+        let current = client.current_url().await?;
+        if current.as_str() == expected {
+            return Ok(());
+        }
+        if Instant::now() > deadline {
+            return Err(format!("expected {expected}, still at {current}").into());
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}
+
+async fn find(client: &Client, css: &str) -> Result<Element> {
+    Ok(client
+        .wait()
+        .at_most(STEP)
+        .for_element(Locator::Css(css))
+        .await?)
+}
+
+async fn fill(client: &Client, css: &str, text: &str) -> Result<()> {
+    let input = find(client, css).await?;
+    input.clear().await?;
+    input.send_keys(text).await?;
+    Ok(())
+}
+
+async fn body_text(client: &Client) -> Result<String> {
+    Ok(find(client, "body").await?.text().await?)
+}
+
+async fn post_titles(pool: &SqlitePool, email: &str) -> Vec<String> {
+    let Some(user) = db::find_user(pool, email).await.unwrap() else {
+        return Vec::new();
+    };
+    db::posts_of(pool, user.id)
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|p| p.title)
+        .collect()
+}
+
+async fn steps(client: &Client, app_port: u16, evil_port: u16, pool: &SqlitePool) -> Result<()> {
+    let app = format!("http://127.0.0.1:{app_port}");
+    let email = "ann@example.com";
+    let password = "correct horse battery";
+
+    // 1. Register through the form: the account is created and the browser signed in.
+    client.goto(&format!("{app}/register")).await?;
+    fill(client, "#register-form input[name=email]", email).await?;
+    fill(client, "#register-form input[name=name]", "Ann <Tester>").await?;
+    fill(client, "#register-form input[name=password]", password).await?;
+    find(client, "#register-form button[type=submit]")
+        .await?
+        .click()
+        .await?;
+    wait_for_url(client, &format!("{app}/posts")).await?;
+    let whoami = find(client, "#whoami").await?.text().await?;
+    assert_eq!(
+        whoami, "Signed in as Ann <Tester>",
+        "escaped, rendered as text"
+    );
+
+    // The cookie as Chromium stored it: __Host- prefixed, HttpOnly, Secure, SameSite=Lax,
+    // accepted over http://127.0.0.1 (a loopback origin is a secure context).
+    let cookies = client.get_all_cookies().await?;
+    let cookie = cookies
+        .iter()
+        .find(|c| c.name() == "__Host-access-token")
+        .ok_or_else(|| format!("no __Host-access-token cookie in {cookies:?}"))?;
+    assert_eq!(cookie.http_only(), Some(true));
+    assert_eq!(cookie.secure(), Some(true));
+    assert_eq!(cookie.same_site(), Some(login::SameSite::Lax));
+    assert_eq!(cookie.path(), Some("/"));
+
+    // 2. Log out: the cookie is gone.
+    find(client, "#logout").await?.click().await?;
+    wait_for_url(client, &format!("{app}/login")).await?;
+    assert!(client.get_all_cookies().await?.is_empty());
+
+    // 3. A protected page sends the browser to the login page with `next`...
+    client.goto(&format!("{app}/posts/new")).await?;
+    wait_for_url(client, &format!("{app}/login?next=%2Fposts%2Fnew")).await?;
+    // ...and logging in through the form returns there.
+    fill(client, "#login-form input[name=username]", email).await?;
+    fill(client, "#login-form input[name=password]", password).await?;
+    find(client, "#login-form button[type=submit]")
+        .await?
+        .click()
+        .await?;
+    wait_for_url(client, &format!("{app}/posts/new")).await?;
+
+    // 4. The protected page works: write a post.
+    fill(client, "#new-post-form input[name=title]", "My first post").await?;
+    fill(
+        client,
+        "#new-post-form textarea[name=body]",
+        "Hello from Chromium",
+    )
+    .await?;
+    find(client, "#new-post-form button[type=submit]")
+        .await?
+        .click()
+        .await?;
+    wait_for_url(client, &format!("{app}/posts")).await?;
+    let list = find(client, "#posts").await?.text().await?;
+    assert!(list.contains("My first post"), "{list}");
+    assert_eq!(post_titles(pool, email).await, ["My first post"]);
+
+    // 5. Cross-site: a page on http://localhost:<port> is another site, so Chromium does not
+    // even send the SameSite=Lax cookie with its form; the app sees no credentials and sends
+    // the browser to the login page. Nothing is created.
+    client
+        .goto(&format!("http://localhost:{evil_port}/"))
+        .await?;
+    wait_for_url(client, &format!("{app}/login?next=%2Fposts")).await?;
+    assert_eq!(post_titles(pool, email).await, ["My first post"]);
+
+    // 6. Same site, other origin: a page on http://127.0.0.1:<other port> gets the cookie
+    // attached (same site), and it is the library's CSRF check (Sec-Fetch-Site, Origin) that
+    // refuses the request with 403 before the handler runs.
+    client
+        .goto(&format!("http://127.0.0.1:{evil_port}/"))
+        .await?;
+    wait_for_url(client, &format!("{app}/posts")).await?;
+    let text = body_text(client).await?;
+    assert!(text.contains("Cross-site request refused"), "{text}");
+    assert_eq!(post_titles(pool, email).await, ["My first post"]);
+
+    // The user is still signed in and their page is intact.
+    client.goto(&format!("{app}/posts")).await?;
+    let list = find(client, "#posts").await?.text().await?;
+    assert!(
+        list.contains("My first post") && !list.contains("pwned"),
+        "{list}"
+    );
+
+    // 7. Log out, then a protected page sends the browser to the login page.
+    find(client, "#logout").await?.click().await?;
+    wait_for_url(client, &format!("{app}/login")).await?;
+    client.goto(&format!("{app}/posts")).await?;
+    wait_for_url(client, &format!("{app}/login?next=%2Fposts")).await?;
+    find(client, "#login-form").await?;
+    Ok(())
+}
