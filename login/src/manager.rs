@@ -187,7 +187,7 @@ pub(crate) struct Inner {
     pub(crate) scopes: Vec<(String, String)>,
     pub(crate) hook: Option<RejectionHook>,
     clock: Clock,
-    cache: Option<crate::cache::TokenCache>,
+    pub(crate) cache: Option<crate::cache::TokenCache>,
 }
 
 /// Issues and verifies JWT access tokens and reads them from requests.
@@ -248,6 +248,7 @@ pub struct LoginManagerBuilder {
     audience: Option<String>,
     scopes: Vec<(String, String)>,
     hook: Option<RejectionHook>,
+    redirect_to_login: bool,
     clock: Option<Clock>,
     token_cache: usize,
 }
@@ -290,6 +291,7 @@ impl LoginManager {
             audience: None,
             scopes: Vec::new(),
             hook: None,
+            redirect_to_login: false,
             clock: None,
             token_cache: crate::cache::DEFAULT_TOKEN_CACHE_CAPACITY,
         }
@@ -862,8 +864,9 @@ impl LoginManagerBuilder {
         self
     }
 
-    pub(crate) fn token_url_for_redirect(&self) -> String {
-        self.token_url.clone()
+    pub(crate) fn set_redirect_to_login(mut self) -> Self {
+        self.redirect_to_login = true;
+        self
     }
 
     /// Checks every setting and builds the manager.
@@ -905,6 +908,8 @@ impl LoginManagerBuilder {
             return Err(ConfigError::EmptyClaim("audience"));
         }
         let clock = self.clock.unwrap_or_else(|| Arc::new(system_now));
+        let hook =
+            crate::redirect::compose_hook(self.hook, self.redirect_to_login, &self.token_url);
         Ok(LoginManager {
             inner: Arc::new(Inner {
                 keys: ArcSwap::from_pointee(keys),
@@ -919,7 +924,7 @@ impl LoginManagerBuilder {
                 issuer: self.issuer,
                 audience: self.audience,
                 scopes: self.scopes,
-                hook: self.hook,
+                hook,
                 clock,
                 cache: crate::cache::TokenCache::new(self.token_cache),
             }),

@@ -4,7 +4,9 @@ use axum::http::request::Parts;
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 
-use crate::error::RejectionKind;
+use std::sync::Arc;
+
+use crate::error::{RejectionContext, RejectionHook, RejectionKind};
 use crate::manager::{LoginManager, LoginManagerBuilder};
 
 /// Returns `next` when it is a same-origin relative path (`/posts?page=2`), `None` otherwise.
@@ -74,17 +76,33 @@ impl LoginManagerBuilder {
     /// to the login page carrying `next`, and API clients with the usual RFC 6750 401. Only
     /// missing or invalid credentials redirect; a missing scope stays a 403.
     ///
-    /// This sets the manager's rejection hook (replacing an earlier `on_rejection`).
+    /// It composes with [`on_rejection`](Self::on_rejection): your hook runs first, and the
+    /// redirect applies where it returns `None`.
     pub fn redirect_to_login(self) -> Self {
-        let token_url = self.token_url_for_redirect();
-        self.on_rejection(move |rejection| {
-            let redirect = matches!(
-                rejection.kind(),
-                RejectionKind::MissingCredentials | RejectionKind::InvalidToken
-            ) && wants_html(rejection.parts());
-            redirect.then(|| login_redirect(&token_url, rejection.parts()))
-        })
+        self.set_redirect_to_login()
     }
+}
+
+/// The manager's hook: the user's `on_rejection` first, then the login redirect if enabled.
+pub(crate) fn compose_hook(
+    user: Option<RejectionHook>,
+    redirect: bool,
+    token_url: &str,
+) -> Option<RejectionHook> {
+    if !redirect {
+        return user;
+    }
+    let token_url = token_url.to_owned();
+    Some(Arc::new(move |rejection: &RejectionContext<'_>| {
+        if let Some(response) = user.as_ref().and_then(|hook| hook(rejection)) {
+            return Some(response);
+        }
+        let redirect = matches!(
+            rejection.kind(),
+            RejectionKind::MissingCredentials | RejectionKind::InvalidToken
+        ) && wants_html(rejection.parts());
+        redirect.then(|| login_redirect(&token_url, rejection.parts()))
+    }))
 }
 
 #[cfg(test)]

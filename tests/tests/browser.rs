@@ -456,3 +456,28 @@ fn cookie_configuration_errors() {
         Err(ConfigError::InvalidCookieName(_))
     ));
 }
+
+#[tokio::test]
+async fn redirect_to_login_composes_with_an_own_hook() {
+    let app = TestApp::with(|b| {
+        b.use_cookie(true)
+            .on_rejection(|r| {
+                (r.kind() == login::RejectionKind::CrossSiteRequest)
+                    .then(|| (StatusCode::FORBIDDEN, "<h1>Refused</h1>").into_response())
+            })
+            .redirect_to_login()
+    });
+    let page = app.get("/me", &[("accept", "text/html")]).await;
+    assert_eq!(page.status, StatusCode::SEE_OTHER);
+    let token = app.token("alice");
+    let refused = app
+        .send(cookie_post(
+            &app,
+            &token,
+            &[("sec-fetch-site", "cross-site")],
+        ))
+        .await;
+    assert_eq!(refused.status, StatusCode::FORBIDDEN);
+    assert_eq!(refused.text(), "<h1>Refused</h1>");
+    app.assert_untouched();
+}
