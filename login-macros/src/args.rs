@@ -34,9 +34,9 @@ impl Parse for ProtectedArgs {
             if lookahead.peek(kw::optional) {
                 let optional: kw::optional = input.parse()?;
                 if input.peek(Token![=]) || input.peek(token::Paren) {
-                    return Err(input.error(
-                        "`optional` takes no value: write `#[protected(optional)]`",
-                    ));
+                    return Err(
+                        input.error("`optional` takes no value: write `#[protected(optional)]`")
+                    );
                 }
                 if args.optional.is_some() {
                     errors.push(syn::Error::new(
@@ -180,14 +180,23 @@ mod tests {
         }
         let args = parse(r#"scopes = ["items:write", "x"], optional"#).unwrap();
         assert!(args.optional.is_some());
-        let scopes: Vec<_> = args.scopes.unwrap().values.iter().map(LitStr::value).collect();
+        let scopes: Vec<_> = args
+            .scopes
+            .unwrap()
+            .values
+            .iter()
+            .map(LitStr::value)
+            .collect();
         assert_eq!(scopes, ["items:write", "x"]);
     }
 
     #[test]
     fn rejects_misuse() {
         assert_eq!(error("foo"), "expected `optional` or `scopes`");
-        assert_eq!(error("optional, optional"), "`optional` specified more than once");
+        assert_eq!(
+            error("optional, optional"),
+            "`optional` specified more than once"
+        );
         assert!(error(r#"scopes = ["a"], scopes = ["b"]"#).starts_with("`scopes` specified"));
         assert!(error("optional = true").starts_with("`optional` takes no value"));
         assert!(error(r#"scopes ["a"]"#).starts_with("expected `=`"));
@@ -203,6 +212,9 @@ mod tests {
         assert!(error(r#"scopes = ["a", "a"]"#).contains("listed more than once"));
         assert_eq!(error("optional scopes"), "expected `,`");
         // Every invalid scope is reported, not only the first.
-        assert_eq!(error(r#"scopes = ["", X, "a b"]"#).matches(" | ").count(), 2);
+        assert_eq!(
+            error(r#"scopes = ["", X, "a b"]"#).matches(" | ").count(),
+            2
+        );
     }
 }

@@ -15,16 +15,10 @@ impl Errors {
         }
     }
 
-    /// Puts `error` before those already collected (errors read best in source order).
-    pub(crate) fn prepend(&mut self, mut error: syn::Error) {
-        if let Some(rest) = self.0.take() {
-            error.combine(rest);
+    pub(crate) fn extend(&mut self, errors: impl IntoIterator<Item = syn::Error>) {
+        for error in errors {
+            self.push(error);
         }
-        self.0 = Some(error);
-    }
-
-    pub(crate) fn is_empty(&self) -> bool {
-        self.0.is_none()
     }
 
     pub(crate) fn finish(self) -> syn::Result<()> {

@@ -52,8 +52,11 @@ fn snapshots() -> Vec<PathBuf> {
         .expect("tests/expand exists")
         .map(|entry| entry.expect("readable directory").path())
         .filter(|path| {
-            let name = path.file_name().and_then(|name| name.to_str()).unwrap_or("");
-            name.ends_with(".rs") && !name.ends_with(".expanded.rs")
+            let name = path
+                .file_name()
+                .and_then(|name| name.to_str())
+                .unwrap_or("");
+            path.extension().is_some_and(|ext| ext == "rs") && !name.ends_with(".expanded.rs")
         })
         .collect();
     inputs.sort();

@@ -146,8 +146,8 @@ pub fn user_loader(args: TokenStream, item: TokenStream) -> TokenStream {
 ///
 /// A compile error on the offending tokens for: a non-`async` fn, no first parameter or a
 /// `self` receiver, `optional` whose first parameter is not `Option<User>` (or an `Option`
-/// without `optional`), unknown, repeated or malformed arguments (`expected `optional` or
-/// `scopes``), scopes that are not string literals, an empty list, and scopes that are not
+/// without `optional`), unknown, repeated or malformed arguments ("expected `optional` or
+/// `scopes`"), scopes that are not string literals, an empty list, and scopes that are not
 /// RFC 6749 scope-tokens (empty, whitespace, `"` or `\`). A user type without a loader:
 ///
 /// ```text
@@ -162,8 +162,9 @@ pub fn user_loader(args: TokenStream, item: TokenStream) -> TokenStream {
 /// - Write `#[protected]` **above** `#[axum::debug_handler]`, so that `debug_handler` sees
 ///   the extractor; give it the router's state: `#[axum::debug_handler(state = AppState)]`.
 ///   `#[tracing::instrument]` works in either order.
-/// - `scopes` adds an item next to the function, so a scoped handler cannot be an associated
-///   function inside an `impl` block.
+/// - The attribute adds items next to the function (the loader check, and the marker type
+///   of `scopes`), so the handler must be a free function, not an associated function inside
+///   an `impl` block.
 /// - The loader check is skipped for generic handlers; the router still requires the loader.
 #[proc_macro_attribute]
 pub fn protected(args: TokenStream, item: TokenStream) -> TokenStream {

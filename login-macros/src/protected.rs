@@ -30,10 +30,8 @@ pub(crate) fn expand(args: TokenStream, item: TokenStream) -> TokenStream {
     let item_fn: ItemFn = match syn::parse2(item.clone()) {
         Ok(item_fn) => item_fn,
         Err(error) => {
-            let error = syn::Error::new(
-                error.span(),
-                "`#[protected]` goes on an `async fn` handler",
-            );
+            let error =
+                syn::Error::new(error.span(), "`#[protected]` goes on an `async fn` handler");
             return error::with_item(error, item);
         }
     };
@@ -92,13 +90,17 @@ impl<'a> Handler<'a> {
                 ));
                 None
             }
-            Some(FnArg::Typed(param)) => Self::user_type(args, param, &mut errors)
-                .map(|user| (param, user)),
+            Some(FnArg::Typed(param)) => {
+                Self::user_type(args, param, &mut errors).map(|user| (param, user))
+            }
         };
         errors.finish()?;
         let Some((param, user)) = found else {
             // Unreachable: every path that finds no user type reports an error above.
-            return Err(syn::Error::new_spanned(&sig.inputs, "expected a user parameter"));
+            return Err(syn::Error::new_spanned(
+                &sig.inputs,
+                "expected a user parameter",
+            ));
         };
         Ok(Self {
             args,
@@ -160,7 +162,11 @@ impl<'a> Handler<'a> {
         let ty_span = at(self.param.ty.span());
 
         let marker = self.args.scopes.as_ref().map(|scopes| {
-            let ident = format_ident!("__login_scopes_{}", self.item.sig.ident, span = Span::call_site());
+            let ident = format_ident!(
+                "__login_scopes_{}",
+                self.item.sig.ident,
+                span = Span::call_site()
+            );
             (ident, &scopes.values)
         });
         let (new_pat, new_ty): (syn::Pat, Type) = match (&marker, optional) {

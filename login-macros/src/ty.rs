@@ -79,7 +79,10 @@ pub(crate) fn check_local(ty: &Type) -> syn::Result<()> {
         return Ok(());
     };
     let path = &path.path;
-    let first = path.segments.first().map(|segment| segment.ident.to_string());
+    let first = path
+        .segments
+        .first()
+        .map(|segment| segment.ident.to_string());
     let foreign = path.leading_colon.is_some()
         || matches!(first.as_deref(), Some("std" | "core" | "alloc"))
         || (path.segments.len() == 1 && first.as_deref().is_some_and(is_std_name));
@@ -171,7 +174,10 @@ mod tests {
 
     #[test]
     fn finds_the_user_type() {
-        assert_eq!(shown(option_inner(&ty("Option<User>"))).as_deref(), Some("User"));
+        assert_eq!(
+            shown(option_inner(&ty("Option<User>"))).as_deref(),
+            Some("User")
+        );
         assert_eq!(
             shown(option_inner(&ty("::core::option::Option<crate::m::User>"))).as_deref(),
             Some("crate::m::User")
@@ -181,7 +187,10 @@ mod tests {
             Some("User")
         );
         assert_eq!(
-            shown(result_option_inner(&ty("std::result::Result<Option<User>, E>"))).as_deref(),
+            shown(result_option_inner(&ty(
+                "std::result::Result<Option<User>, E>"
+            )))
+            .as_deref(),
             Some("User")
         );
         assert_eq!(
@@ -217,8 +226,10 @@ mod tests {
     #[test]
     fn displays_types_compactly() {
         assert_eq!(display(&ty("Arc < User >")), "Arc<User>");
-        assert_eq!(display(&ty("std::collections::HashMap<String, Vec<u8>>")),
-            "std::collections::HashMap<String, Vec<u8>>");
+        assert_eq!(
+            display(&ty("std::collections::HashMap<String, Vec<u8>>")),
+            "std::collections::HashMap<String, Vec<u8>>"
+        );
         assert_eq!(display(&ty("&'static str")), "&'static str");
     }
 }

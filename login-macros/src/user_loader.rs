@@ -5,7 +5,7 @@
 //! `impl<S> UserLoader<S> for User` that runs each further argument's extractor and calls the
 //! function, and `impl HasUserLoader for User` for `#[protected]`'s compile-time check.
 
-use proc_macro2::{Span, TokenStream};
+use proc_macro2::{Delimiter, Group, Span, TokenStream, TokenTree};
 use quote::{ToTokens, quote_spanned};
 use syn::spanned::Spanned;
 use syn::{FnArg, ItemFn, ReturnType, Type};
@@ -37,27 +37,23 @@ pub(crate) fn expand(args: TokenStream, item: TokenStream) -> TokenStream {
     }
     let loader = Loader::validate(&item_fn);
     let user = user_type(&item_fn.sig.output, &item_fn.sig.ident);
-    match (loader, user) {
-        (Ok(loader), Ok(user)) if errors.is_empty() => loader.expand(user),
-        (loader, user) => {
-            let user = match user {
-                Ok(user) => Some(user),
-                Err(error) => {
-                    errors.push(error);
-                    None
-                }
-            };
-            if let Err(error) = loader {
-                errors.prepend(error);
-            }
-            let error = errors.finish().err().unwrap_or_else(|| {
+    // In source order: the attribute's arguments, the signature, then the return type.
+    for result in [loader.as_ref().err(), user.as_ref().err()] {
+        errors.extend(result.cloned());
+    }
+    match (loader, user, errors.finish()) {
+        (Ok(loader), Ok(user), Ok(())) => loader.expand(user),
+        (_, user, result) => {
+            let error = result.err().unwrap_or_else(|| {
                 // Unreachable: this arm only runs when an error was reported.
                 syn::Error::new_spanned(&item_fn.sig, "invalid `#[user_loader]`")
             });
             let mut out = error::with_item(error, &item_fn);
             // A method sits in an `impl` or `trait` block, where an impl cannot follow it.
             let in_impl_block = item_fn.sig.receiver().is_some();
-            if let Some(user) = user.filter(|_| !in_impl_block) {
+            if let Ok(user) = user
+                && !in_impl_block
+            {
                 out.extend(stand_in(user));
             }
             out
@@ -65,8 +61,8 @@ pub(crate) fn expand(args: TokenStream, item: TokenStream) -> TokenStream {
     }
 }
 
-/// The user type from `-> Option<User>` or `-> Result<Option<User>, E>`; `None` (with an
-/// error) for any other return type or a user type the generated impls cannot name.
+/// The user type from `-> Option<User>` or `-> Result<Option<User>, E>`; an error for any
+/// other return type or a user type the generated impls cannot name.
 fn user_type<'a>(output: &'a ReturnType, ident: &syn::Ident) -> syn::Result<&'a Type> {
     const EXPECTED: &str =
         "`#[user_loader]` must return `Option<User>` or `Result<Option<User>, E>`";
@@ -84,6 +80,9 @@ fn user_type<'a>(output: &'a ReturnType, ident: &syn::Ident) -> syn::Result<&'a 
     ty::check_local(user)?;
     Ok(user)
 }
+
+const NOT_GENERIC: &str = "`#[user_loader]` cannot be generic: the loader is found by its user \
+                           type, so name concrete types, like `State<Db>`";
 
 /// A validated loader function; the user type is checked separately.
 struct Loader<'a> {
@@ -108,8 +107,6 @@ impl<'a> Loader<'a> {
                 "`#[user_loader]` cannot be `unsafe`",
             ));
         }
-        const NOT_GENERIC: &str = "`#[user_loader]` cannot be generic: the loader is found \
-                                   by its user type, so name concrete types, like `State<Db>`";
         if !sig.generics.params.is_empty() {
             errors.push(syn::Error::new_spanned(&sig.generics, NOT_GENERIC));
         } else if let Some(where_clause) = &sig.generics.where_clause {
@@ -155,29 +152,22 @@ impl<'a> Loader<'a> {
     fn expand(&self, user: &Type) -> TokenStream {
         let sig = &self.item.sig;
         let name = &sig.ident;
-        // The impl header sits on the user type in the return type, so that rustc's
-        // "required for `User` to implement `UserLoader<S>`" (and "conflicting
-        // implementations" for a second loader) lands on the loader's signature.
-        let header = at(user.span());
         let site = Span::mixed_site();
-        let p = |name: &str| paths::private(name, site);
-        let (send, sync, future, result, option, string, parts, response) = (
-            p("Send"),
-            p("Sync"),
-            p("Future"),
-            p("Result"),
-            p("Option"),
-            p("String"),
-            p("Parts"),
-            p("Response"),
-        );
-        let (from_request_parts, into_response, loader_output) =
-            (p("FromRequestParts"), p("IntoResponse"), p("LoaderOutput"));
-        let user_loader = paths::private("UserLoader", header);
-        let has_user_loader = paths::private("HasUserLoader", header);
+        // Where rustc's diagnostics about the generated code land, all on the loader's
+        // signature: the impl headers on the user type ("required for `User` to implement
+        // `UserLoader<S>`", "conflicting implementations"), the `Send` future on `async`,
+        // the `LoaderOutput` conversion on the return type (an error type that is not
+        // `IntoResponse`), and each `FromRequestParts` bound on its argument's type.
+        let header = at(user.span());
+        let async_span = sig.asyncness.map_or(site, |asyncness| at(asyncness.span));
+        let output_span = match &sig.output {
+            ReturnType::Type(_, returned) => at(returned.span()),
+            ReturnType::Default => site,
+        };
+
         let state_ty = syn::Ident::new("__S", site);
         let subject = paths::local("subject");
-        let parts_arg = paths::local("parts");
+        let parts = paths::local("parts");
         let state = paths::local("state");
         let value = paths::local("value");
         let rejection = paths::local("rejection");
@@ -185,36 +175,49 @@ impl<'a> Loader<'a> {
             .map(|i| paths::local(&format!("arg{i}")))
             .collect();
 
-        // `Arg: FromRequestParts<S>` on each argument's own type: a non-extractor is reported
-        // there, where the router (or `#[axum::debug_handler]`) names the concrete state.
+        let header_state = syn::Ident::new("__S", header);
+        let user_loader = paths::private("UserLoader", header);
+        let has_user_loader = paths::private("HasUserLoader", header);
+        let (send, sync) = (paths::private("Send", site), paths::private("Sync", site));
         let bounds = self.extractors.iter().map(|ty| {
-            let bound = paths::private("FromRequestParts", at(ty.span()));
-            quote_spanned!(at(ty.span())=> #ty: #bound<#state_ty>)
+            let span = at(ty.span());
+            let bound = paths::private("FromRequestParts", span);
+            quote_spanned!(span=> #ty: #bound<#state_ty>)
         });
+
+        let (future, result, option, response) = (
+            paths::private("Future", async_span),
+            paths::private("Result", async_span),
+            paths::private("Option", async_span),
+            paths::private("Response", async_span),
+        );
+        let send_future = paths::private("Send", async_span);
+        let returns = quote_spanned! {async_span=>
+            impl #future<Output = #result<#option<Self>, #response>> + #send_future
+        };
+
+        let (ok, err) = (
+            paths::private("Result", site),
+            paths::private("Result", site),
+        );
+        let from_request_parts = paths::private("FromRequestParts", site);
+        let into_response = paths::private("IntoResponse", site);
         let extract = self.extractors.iter().zip(&args).map(|(ty, arg)| {
             quote_spanned! {site=>
                 let #arg = match <#ty as #from_request_parts<#state_ty>>::from_request_parts(
-                    #parts_arg,
+                    #parts,
                     #state,
                 )
                 .await
                 {
-                    #result::Ok(#value) => #value,
-                    #result::Err(#rejection) => {
-                        return #result::Err(#into_response::into_response(#rejection));
+                    #ok::Ok(#value) => #value,
+                    #err::Err(#rejection) => {
+                        return #err::Err(#into_response::into_response(#rejection));
                     }
                 };
             }
         });
-        let impl_token = quote_spanned!(header=> impl);
-        let for_token = quote_spanned!(header=> for);
-        // A failing `LoaderOutput` bound (an error type that is not `IntoResponse`) is
-        // reported on the return type; a future that is not `Send` on the `async` keyword.
-        let output_span = match &sig.output {
-            ReturnType::Type(_, returned) => at(returned.span()),
-            ReturnType::Default => site,
-        };
-        let async_span = sig.asyncness.map_or(site, |asyncness| at(asyncness.span));
+        let loader_output = paths::private("LoaderOutput", output_span);
         let call = quote_spanned! {output_span=>
             #loader_output::into_load_result(#name(#subject, #(#args),*).await)
         };
@@ -224,22 +227,35 @@ impl<'a> Loader<'a> {
                 #call
             }
         };
+        let (string, parts_ty) = (
+            paths::private("String", site),
+            paths::private("Parts", site),
+        );
+
+        let items = quote_spanned! {site=>
+            fn load_user(
+                #subject: #string,
+                #parts: &mut #parts_ty,
+                #state: &#state_ty,
+            ) -> #returns {
+                #body
+            }
+        };
+        // The braces too, so that the impl as a whole is on the user type.
+        let mut items = Group::new(Delimiter::Brace, items);
+        items.set_span(header);
         let mut out = self.item.to_token_stream();
+        out.extend(quote_spanned! {header=>
+            impl<#header_state> #user_loader<#header_state> for #user
+        });
         out.extend(quote_spanned! {site=>
-            #impl_token<#state_ty> #user_loader<#state_ty> #for_token #user
             where
                 #state_ty: #send + #sync + 'static,
                 #(#bounds,)*
-            {
-                fn load_user(
-                    #subject: #string,
-                    #parts_arg: &mut #parts,
-                    #state: &#state_ty,
-                ) -> impl #future<Output = #result<#option<Self>, #response>> + #send {
-                    #body
-                }
-            }
-            #impl_token #has_user_loader #for_token #user {}
+        });
+        out.extend(std::iter::once(TokenTree::Group(items)));
+        out.extend(quote_spanned! {header=>
+            impl #has_user_loader for #user {}
         });
         out
     }
@@ -298,8 +314,11 @@ fn is_string(ty: &Type) -> bool {
         .collect();
     path.qself.is_none()
         && matches!(
-            segments.iter().map(String::as_str).collect::<Vec<_>>().as_slice(),
+            segments
+                .iter()
+                .map(String::as_str)
+                .collect::<Vec<_>>()
+                .as_slice(),
             ["String"] | ["std" | "alloc", "string", "String"]
         )
 }
-

@@ -1,1 +1,1 @@
-//! placeholder
+//! Trybuild tests for the `login` macros; everything lives in `tests/`.

@@ -23,7 +23,7 @@ where
 }
 impl ::login::__private::HasUserLoader for User {}
 ::core::compile_error! {
-    "`Arc<User>` is defined in another crate, so `#[user_loader]` cannot implement `login::UserLoader` for it (Rust's orphan rule); wrap it in a newtype: `#[derive(Clone)] struct User(Arc<User>);`"
+    "`Arc<User>` is defined in another crate, so `#[user_loader]` cannot implement `login::UserLoader` for it (Rust's orphan rule); wrap it in a newtype defined in your crate, like `#[derive(Clone)] struct AppUser(Arc<User>);`, and return that"
 }
 async fn orphan(subject: String) -> Option<Arc<User>> {
     None

@@ -1,0 +1,15 @@
+// Fails: no parameter to receive the user.
+use login::{protected, user_loader};
+
+#[derive(Clone)]
+struct User;
+
+#[user_loader]
+async fn load_user(_subject: String) -> Option<User> {
+    Some(User)
+}
+
+#[protected]
+async fn me() {}
+
+fn main() {}

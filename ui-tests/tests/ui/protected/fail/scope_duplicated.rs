@@ -1,0 +1,15 @@
+// Fails: a scope listed twice.
+use login::{protected, user_loader};
+
+#[derive(Clone)]
+struct User;
+
+#[user_loader]
+async fn load_user(_subject: String) -> Option<User> {
+    Some(User)
+}
+
+#[protected(scopes = ["read", "read"])]
+async fn me(_user: User) {}
+
+fn main() {}

@@ -1,0 +1,17 @@
+// Fails: scopes that are not string literals.
+use login::{protected, user_loader};
+
+#[derive(Clone)]
+struct User;
+
+#[user_loader]
+async fn load_user(_subject: String) -> Option<User> {
+    Some(User)
+}
+
+const READ: &str = "read";
+
+#[protected(scopes = [READ, 42])]
+async fn me(_user: User) {}
+
+fn main() {}
