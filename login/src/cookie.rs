@@ -100,18 +100,26 @@ pub(crate) fn find_cookie<'h>(
 ) -> Result<Option<&'h str>, &'static str> {
     let mut found: Option<&'h str> = None;
     for value in headers.get_all(header::COOKIE) {
-        let Ok(value) = value.to_str() else {
-            continue;
-        };
-        for pair in value.split(';') {
-            let pair = pair.trim_matches(|c| c == ' ' || c == '\t');
-            let Some((k, v)) = pair.split_once('=') else {
+        // Split as bytes: another cookie's non-ASCII value (`name=José`) must not hide ours.
+        for pair in value.as_bytes().split(|&b| b == b';') {
+            let pair = pair.trim_ascii();
+            let Some(eq) = pair.iter().position(|&b| b == b'=') else {
                 continue;
             };
-            if k.trim_end() != name {
+            let (k, v) = (
+                pair[..eq].trim_ascii_end(),
+                pair[eq + 1..].trim_ascii_start(),
+            );
+            if k != name.as_bytes() {
                 continue;
             }
-            let v = v.trim_start();
+            // Only the token cookie's own value must be ASCII (the verifier refuses the rest).
+            let Ok(v) = std::str::from_utf8(v) else {
+                return Err("the token cookie is not ASCII");
+            };
+            if !v.is_ascii() {
+                return Err("the token cookie is not ASCII");
+            }
             let v = v
                 .strip_prefix('"')
                 .and_then(|v| v.strip_suffix('"'))

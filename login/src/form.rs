@@ -46,12 +46,13 @@ impl std::fmt::Debug for OAuth2PasswordForm {
 
 fn split_scopes<'de, D: Deserializer<'de>>(d: D) -> Result<Vec<String>, D::Error> {
     let s = String::deserialize(d)?;
-    let mut scopes: Vec<String> = Vec::new();
-    for scope in s.split(' ').filter(|s| !s.is_empty()) {
-        if !scopes.iter().any(|x| x == scope) {
-            scopes.push(scope.to_owned());
-        }
-    }
+    // A set, not a scan of the list: a huge scope list must not cost quadratic time.
+    let mut seen = std::collections::HashSet::new();
+    let scopes = s
+        .split(' ')
+        .filter(|scope| !scope.is_empty() && seen.insert(*scope))
+        .map(str::to_owned)
+        .collect();
     Ok(scopes)
 }
 

@@ -172,11 +172,19 @@ fn cookie_names_are_tokens() {
             "{name:?}"
         );
     }
-    builder()
+    // The prefix is a setting of its own (it also fixes Secure, Path and Domain).
+    assert!(matches!(
+        err(builder()
+            .use_cookie(true)
+            .cookie_name("__Host-access-token")),
+        ConfigError::InvalidCookieName(_)
+    ));
+    let host = builder()
         .use_cookie(true)
-        .cookie_name("__Host-access-token")
+        .cookie_host_prefix(true)
         .build()
         .unwrap();
+    assert_eq!(host.cookie_name(), "__Host-access-token");
 }
 
 #[test]
