@@ -5,7 +5,11 @@
 //! nothing else:
 //!
 //! - the key is the exact token string (tokens longer than [`MAX_CACHED_TOKEN_BYTES`] are never
-//!   cached), hashed with the standard library's randomly seeded SipHash;
+//!   cached) and compared in full. It is hashed by its last [`HASHED_SUFFIX`] bytes, which
+//!   belong to the signature, with the standard library's SipHash under keys drawn from the
+//!   operating system's randomness: only verified tokens are inserted, and nobody chooses the
+//!   signature of a valid token, so nobody can crowd a bucket; hashing a fixed-size suffix
+//!   keeps a hit's hashing cost at tens of nanoseconds whatever the token's length;
 //! - only tokens that passed every check are inserted, so garbage cannot fill the cache;
 //! - every rule that depends on the time (`exp`, `nbf`, `iat`) is checked again on every hit
 //!   with the manager's clock, so a cached token expires at exactly the same second as an
@@ -19,11 +23,12 @@
 //! The cache is bounded by its number of entries (S3-FIFO eviction, from `quick_cache`).
 
 use std::collections::hash_map::RandomState;
+use std::hash::{Hash, Hasher};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 
-use quick_cache::UnitWeighter;
 use quick_cache::sync::{Cache, DefaultLifecycle};
+use quick_cache::{Equivalent, UnitWeighter};
 
 use crate::claims::Claims;
 
@@ -39,11 +44,43 @@ struct Entry {
     claims: Arc<Claims>,
 }
 
-type Map = Cache<Box<str>, Entry, UnitWeighter, RandomState, DefaultLifecycle<Box<str>, Entry>>;
+/// How many bytes at the end of a token are hashed (all of it when shorter).
+pub(crate) const HASHED_SUFFIX: usize = 32;
+
+fn hashed_part(token: &str) -> &[u8] {
+    let bytes = token.as_bytes();
+    &bytes[bytes.len().saturating_sub(HASHED_SUFFIX)..]
+}
+
+/// A cached token.
+#[derive(PartialEq, Eq)]
+struct Key(Box<str>);
+
+/// A token looked up.
+struct Lookup<'a>(&'a str);
+
+impl Hash for Key {
+    fn hash<H: Hasher>(&self, state: &mut H) {
+        state.write(hashed_part(&self.0));
+    }
+}
+
+impl Hash for Lookup<'_> {
+    fn hash<H: Hasher>(&self, state: &mut H) {
+        state.write(hashed_part(self.0));
+    }
+}
+
+impl Equivalent<Key> for Lookup<'_> {
+    fn equivalent(&self, key: &Key) -> bool {
+        *self.0 == *key.0
+    }
+}
+
+type Map = Cache<Key, Entry, UnitWeighter, RandomState, DefaultLifecycle<Key, Entry>>;
 
 pub(crate) struct TokenCache {
     map: Map,
-    capacity: usize,
     epoch: AtomicU64,
 }
 
@@ -58,13 +95,8 @@ impl TokenCache {
                 RandomState::new(),
                 DefaultLifecycle::default(),
             ),
-            capacity,
             epoch: AtomicU64::new(0),
         })
-    }
-
-    pub(crate) fn capacity(&self) -> usize {
-        self.capacity
     }
 
     /// The current epoch. Read it *before* loading the key ring that verifies a token, and
@@ -79,7 +111,7 @@ impl TokenCache {
         if token.len() > MAX_CACHED_TOKEN_BYTES {
             return None;
         }
-        let entry = self.map.get(token)?;
+        let entry = self.map.get(&Lookup(token))?;
         (entry.epoch == self.epoch()).then_some(entry.claims)
     }
 
@@ -88,12 +120,12 @@ impl TokenCache {
         if token.len() > MAX_CACHED_TOKEN_BYTES || epoch != self.epoch() {
             return;
         }
-        self.map.insert(token.into(), Entry { epoch, claims });
+        self.map.insert(Key(token.into()), Entry { epoch, claims });
     }
 
     /// Forgets a token (one that expired, or failed a time check, since it was cached).
     pub(crate) fn remove(&self, token: &str) {
-        self.map.remove(token);
+        self.map.remove(&Lookup(token));
     }
 
     /// Forgets every token: the key ring changed. Call it after the new ring is stored.
@@ -138,6 +170,19 @@ mod tests {
     }
 
     #[test]
+    fn tokens_with_the_same_suffix_are_told_apart() {
+        let cache = TokenCache::new(16).unwrap();
+        let suffix = "s".repeat(HASHED_SUFFIX);
+        let (a, b) = (format!("a.{suffix}"), format!("b.{suffix}"));
+        cache.insert(&a, cache.epoch(), claims("alice"));
+        assert!(cache.get(&b).is_none());
+        cache.insert(&b, cache.epoch(), claims("bob"));
+        assert_eq!(cache.get(&a).unwrap().sub, "alice");
+        assert_eq!(cache.get(&b).unwrap().sub, "bob");
+        assert_eq!(cache.get("short").map(|c| c.sub.clone()), None);
+    }
+
+    #[test]
     fn long_tokens_are_not_cached() {
         let cache = TokenCache::new(16).unwrap();
         let long = "x".repeat(MAX_CACHED_TOKEN_BYTES + 1);
@@ -153,6 +198,120 @@ mod tests {
             cache.insert(&format!("token-{i}"), cache.epoch(), claims("bob"));
         }
         assert!(cache.len() <= 64, "{}", cache.len());
+    }
+
+    const SECRET: &str = "a-32-byte-or-longer-secret-for-tests!";
+
+    fn manager_at(clock: Arc<std::sync::atomic::AtomicI64>) -> crate::LoginManager {
+        crate::LoginManager::builder("/login")
+            .secret(SECRET)
+            .clock(move || clock.load(Ordering::SeqCst))
+            .build()
+            .unwrap()
+    }
+
+    fn cache_len(manager: &crate::LoginManager) -> usize {
+        manager.inner.cache.as_ref().map_or(0, TokenCache::len)
+    }
+
+    #[test]
+    fn a_cached_token_expires_at_the_same_second() {
+        let clock = Arc::new(std::sync::atomic::AtomicI64::new(1_000_000));
+        let manager = manager_at(clock.clone());
+        let token = manager
+            .create_access_token(
+                crate::TokenRequest::new("alice").lifetime(std::time::Duration::from_secs(60)),
+            )
+            .unwrap();
+        assert_eq!(manager.verify_token(&token).unwrap().sub, "alice");
+        assert_eq!(cache_len(&manager), 1);
+        clock.store(1_000_059, Ordering::SeqCst);
+        assert_eq!(manager.verify_token(&token).unwrap().sub, "alice");
+        // `exp == now` is expired, cached or not; the entry is dropped.
+        clock.store(1_000_060, Ordering::SeqCst);
+        assert_eq!(
+            manager.verify_token(&token),
+            Err(crate::VerifyError::Expired)
+        );
+        assert_eq!(cache_len(&manager), 0);
+        assert_eq!(
+            manager.verify_token(&token),
+            Err(crate::VerifyError::Expired)
+        );
+        assert_eq!(cache_len(&manager), 0);
+    }
+
+    #[test]
+    fn time_rules_run_on_every_hit() {
+        let clock = Arc::new(std::sync::atomic::AtomicI64::new(1_000_000));
+        let manager = manager_at(clock.clone());
+        let token = manager.create_access_token("alice").unwrap();
+        manager.verify_token(&token).unwrap();
+        // A clock set back before `iat`: the cached token is refused as issued in the future.
+        clock.store(999_000, Ordering::SeqCst);
+        assert_eq!(
+            manager.verify_token(&token),
+            Err(crate::VerifyError::IssuedInFuture)
+        );
+        clock.store(1_000_000, Ordering::SeqCst);
+        assert_eq!(manager.verify_token(&token).unwrap().sub, "alice");
+    }
+
+    #[test]
+    fn only_valid_tokens_are_cached() {
+        let clock = Arc::new(std::sync::atomic::AtomicI64::new(1_000_000));
+        let manager = manager_at(clock);
+        let token = manager.create_access_token("alice").unwrap();
+        let mut forged = token.clone();
+        forged.pop();
+        forged.push(if token.ends_with('A') { 'B' } else { 'A' });
+        for bad in [forged.as_str(), "garbage", "a.b.c", ""] {
+            assert!(manager.verify_token(bad).is_err());
+        }
+        assert_eq!(cache_len(&manager), 0);
+        // The cached token does not make its forgery valid.
+        manager.verify_token(&token).unwrap();
+        assert!(manager.verify_token(&forged).is_err());
+        assert_eq!(cache_len(&manager), 1);
+    }
+
+    #[test]
+    fn removing_a_key_rejects_its_cached_tokens_at_once() {
+        use crate::{Algorithm, SigningKey};
+        let old_key = SigningKey::hmac(Algorithm::HS256, SECRET)
+            .unwrap()
+            .with_kid("old");
+        let manager = crate::LoginManager::builder("/login")
+            .signing_key(old_key)
+            .build()
+            .unwrap();
+        let old = manager.create_access_token("alice").unwrap();
+        manager.verify_token(&old).unwrap();
+        manager
+            .rotate_signing_key(
+                SigningKey::hmac(Algorithm::HS256, "another-32-byte-or-longer-secret!!")
+                    .unwrap()
+                    .with_kid("new"),
+            )
+            .unwrap();
+        assert_eq!(manager.verify_token(&old).unwrap().sub, "alice");
+        manager.remove_verification_key("old").unwrap();
+        assert_eq!(
+            manager.verify_token(&old),
+            Err(crate::VerifyError::UnknownKid)
+        );
+    }
+
+    #[test]
+    fn the_cache_can_be_turned_off() {
+        let manager = crate::LoginManager::builder("/login")
+            .secret(SECRET)
+            .token_cache(0)
+            .build()
+            .unwrap();
+        assert!(manager.inner.cache.is_none());
+        let token = manager.create_access_token("alice").unwrap();
+        assert_eq!(manager.verify_token(&token).unwrap().sub, "alice");
     }
 
     #[test]

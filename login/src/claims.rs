@@ -60,22 +60,33 @@ impl Claims {
         serde_json::from_value(Value::Object(self.extra.clone()))
     }
 
-    fn from_map(mut map: Map<String, Value>) -> Result<Self, String> {
-        let sub = match map.remove("sub") {
+    /// Builds the claims from the registered claims (in [`REGISTERED`]'s order) and the rest.
+    fn from_parts(
+        mut known: [Option<Value>; REGISTERED.len()],
+        map: Map<String, Value>,
+    ) -> Result<Self, String> {
+        let mut take = |name: &str| {
+            let i = REGISTERED
+                .iter()
+                .position(|r| *r == name)
+                .expect("a registered claim");
+            known[i].take()
+        };
+        let sub = match take("sub") {
             Some(Value::String(s)) if !s.is_empty() => s,
             Some(Value::String(_)) => return Err("`sub` is empty".into()),
             Some(_) => return Err("`sub` is not a string".into()),
             None => return Err("`sub` is missing".into()),
         };
-        let exp = match map.remove("exp") {
+        let exp = match take("exp") {
             Some(v) => numeric_date(&v).ok_or("`exp` is not a valid NumericDate")?,
             None => return Err("`exp` is missing".into()),
         };
-        let iat = optional_date(map.remove("iat"), "iat")?;
-        let nbf = optional_date(map.remove("nbf"), "nbf")?;
-        let jti = optional_string(map.remove("jti"), "jti")?;
-        let iss = optional_string(map.remove("iss"), "iss")?;
-        let aud = match map.remove("aud") {
+        let iat = optional_date(take("iat"), "iat")?;
+        let nbf = optional_date(take("nbf"), "nbf")?;
+        let jti = optional_string(take("jti"), "jti")?;
+        let iss = optional_string(take("iss"), "iss")?;
+        let aud = match take("aud") {
             None => Vec::new(),
             Some(Value::String(s)) => vec![s],
             Some(Value::Array(items)) => items
@@ -87,7 +98,7 @@ impl Claims {
                 .collect::<Result<_, _>>()?,
             Some(_) => return Err("`aud` is neither a string nor an array".into()),
         };
-        let mut scopes: Vec<String> = match map.remove("scopes") {
+        let mut scopes: Vec<String> = match take("scopes") {
             None => Vec::new(),
             Some(Value::Array(items)) => items
                 .into_iter()
@@ -98,7 +109,7 @@ impl Claims {
                 .collect::<Result<_, _>>()?,
             Some(_) => return Err("`scopes` is not an array of strings".into()),
         };
-        match map.remove("scope") {
+        match take("scope") {
             None => {}
             Some(Value::String(s)) => {
                 for scope in s.split(' ').filter(|s| !s.is_empty()) {
@@ -158,30 +169,88 @@ impl<'de> Deserialize<'de> for Claims {
         struct StrictObject;
 
         impl<'de> Visitor<'de> for StrictObject {
-            type Value = Map<String, Value>;
+            type Value = Claims;
 
             fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
                 f.write_str("a JSON object of claims")
             }
 
-            fn visit_map<A: MapAccess<'de>>(self, mut access: A) -> Result<Self::Value, A::Error> {
+            fn visit_map<A: MapAccess<'de>>(self, mut access: A) -> Result<Claims, A::Error> {
+                // The registered claims go to their slots without allocating their names;
+                // every other claim to the `extra` map.
+                let mut known: [Option<Value>; REGISTERED.len()] = Default::default();
                 let mut map = Map::new();
-                while let Some(key) = access.next_key::<String>()? {
+                let duplicated = |key: &str| {
+                    // A duplicated claim is ambiguous (RFC 7519 §4: MUST reject or take the
+                    // last one); two parsers may disagree on which one wins.
+                    de::Error::custom(format_args!("claim `{key}` appears more than once"))
+                };
+                while let Some(key) = access.next_key_seed(ClaimName)? {
                     let value: Value = access.next_value()?;
-                    if map.insert(key.clone(), value).is_some() {
-                        // A duplicated claim is ambiguous (RFC 7519 §4: MUST reject or take
-                        // the last one); two parsers may disagree on which one wins.
-                        return Err(de::Error::custom(format_args!(
-                            "claim `{key}` appears more than once"
-                        )));
+                    match key {
+                        Name::Registered(i) => {
+                            if known[i].replace(value).is_some() {
+                                return Err(duplicated(REGISTERED[i]));
+                            }
+                        }
+                        Name::Other(key) => match map.entry(key) {
+                            serde_json::map::Entry::Vacant(slot) => {
+                                slot.insert(value);
+                            }
+                            serde_json::map::Entry::Occupied(slot) => {
+                                return Err(duplicated(slot.key()));
+                            }
+                        },
                     }
                 }
-                Ok(map)
+                Claims::from_parts(known, map).map_err(de::Error::custom)
             }
         }
 
-        let map = deserializer.deserialize_map(StrictObject)?;
-        Claims::from_map(map).map_err(de::Error::custom)
+        deserializer.deserialize_map(StrictObject)
+    }
+}
+
+/// The claims [`Claims`] has a field for.
+const REGISTERED: [&str; 9] = [
+    "sub", "exp", "iat", "nbf", "jti", "iss", "aud", "scopes", "scope",
+];
+
+enum Name {
+    Registered(usize),
+    Other(String),
+}
+
+/// Reads a claim's name, allocating only for names that are not registered.
+struct ClaimName;
+
+impl<'de> de::DeserializeSeed<'de> for ClaimName {
+    type Value = Name;
+
+    fn deserialize<D: Deserializer<'de>>(self, deserializer: D) -> Result<Name, D::Error> {
+        deserializer.deserialize_str(self)
+    }
+}
+
+impl<'de> Visitor<'de> for ClaimName {
+    type Value = Name;
+
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("a claim name")
+    }
+
+    fn visit_str<E: de::Error>(self, name: &str) -> Result<Name, E> {
+        Ok(match REGISTERED.iter().position(|r| *r == name) {
+            Some(i) => Name::Registered(i),
+            None => Name::Other(name.to_owned()),
+        })
+    }
+
+    fn visit_string<E: de::Error>(self, name: String) -> Result<Name, E> {
+        Ok(match REGISTERED.iter().position(|r| *r == name) {
+            Some(i) => Name::Registered(i),
+            None => Name::Other(name),
+        })
     }
 }
 
@@ -234,6 +303,8 @@ mod tests {
         for json in [
             r#"{"sub":"a","sub":"b","exp":1}"#,
             r#"{"sub":"a","exp":1,"x":1,"x":2}"#,
+            r#"{"sub":"a","s\u0075b":"b","exp":1}"#,
+            r#"{"sub":"a","exp":1,"\u0078":1,"x":2}"#,
             r#"[1,2]"#,
             r#""alice""#,
         ] {
