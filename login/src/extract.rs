@@ -119,8 +119,8 @@ impl LoginManager {
                 tracing::debug!(reason, "login: cross-site request with the cookie refused");
                 Err(RejectionKind::CrossSiteRequest)
             }
-            Credentials::Token(token, source) => match self.verify_token(token) {
-                Ok(claims) => Ok((Arc::new(claims), source)),
+            Credentials::Token(token, source) => match self.verify_token_shared(token) {
+                Ok(claims) => Ok((claims, source)),
                 Err(error) => {
                     tracing::debug!(reason = %error, ?source, "login: token rejected");
                     Err(RejectionKind::InvalidToken)
