@@ -482,8 +482,7 @@ impl VerifyingKey {
     ) -> Result<Self, ConfigError> {
         match (&jwk.algorithm, kind) {
             (AlgorithmParameters::RSA(rsa), KeyKind::Rsa) => {
-                let n = base64_len(&rsa.n);
-                let bits = n.saturating_sub(usize::from(rsa.n.starts_with("AA"))) * 8;
+                let bits = modulus_bits(&rsa.n)?;
                 if bits < MIN_RSA_BITS {
                     return Err(ConfigError::RsaKeyTooSmall(bits));
                 }
@@ -516,7 +515,7 @@ impl VerifyingKey {
                 });
             }
         }
-        jwk.common.key_algorithm = Some(key_algorithm(algorithm));
+        jwk.common.key_algorithm = Some(algorithm.into());
         jwk.common.public_key_use = Some(PublicKeyUse::Signature);
         let decoding = DecodingKey::from_jwk(jwk).map_err(key_error)?;
         Ok(VerifyingKey {
@@ -557,8 +556,16 @@ impl VerifyingKey {
     }
 }
 
-fn base64_len(b64: &str) -> usize {
-    b64.trim_end_matches('=').len() * 3 / 4
+/// The exact size in bits of an RSA modulus given as base64url (leading zero bits excluded).
+fn modulus_bits(n: &str) -> Result<usize, ConfigError> {
+    use base64::Engine as _;
+    let bytes = base64::engine::general_purpose::URL_SAFE_NO_PAD
+        .decode(n.trim_end_matches('='))
+        .map_err(|e| ConfigError::InvalidJwk(format!("RSA modulus: {e}")))?;
+    let bytes = &bytes[bytes.iter().take_while(|&&b| b == 0).count()..];
+    Ok(bytes
+        .first()
+        .map_or(0, |first| bytes.len() * 8 - first.leading_zeros() as usize))
 }
 
 fn key_error(e: jsonwebtoken::errors::Error) -> ConfigError {
@@ -569,10 +576,6 @@ fn algorithm_kind(alg: Algorithm) -> Option<KeyKind> {
     [KeyKind::Hmac, KeyKind::Rsa, KeyKind::Ec, KeyKind::Ed25519]
         .into_iter()
         .find(|k| k.fits(alg))
-}
-
-fn key_algorithm(alg: Algorithm) -> KeyAlgorithm {
-    alg.into()
 }
 
 fn alg_from_key_algorithm(alg: KeyAlgorithm) -> Result<Algorithm, ConfigError> {
@@ -610,5 +613,26 @@ fn sec1_to_pkcs8(sec1_der: &[u8]) -> Result<Vec<u8>, ConfigError> {
 pub(crate) fn jwks<'a>(keys: impl Iterator<Item = &'a VerifyingKey>) -> JwkSet {
     JwkSet {
         keys: keys.filter_map(VerifyingKey::to_jwk).collect(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use base64::Engine as _;
+
+    fn b64(bytes: &[u8]) -> String {
+        base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(bytes)
+    }
+
+    #[test]
+    fn modulus_size_is_exact() {
+        let mut n = vec![0xFFu8; 256];
+        assert_eq!(modulus_bits(&b64(&n)).unwrap(), 2048);
+        n[0] = 0x7F; // a 2047-bit modulus must not pass as 2048
+        assert_eq!(modulus_bits(&b64(&n)).unwrap(), 2047);
+        n.insert(0, 0); // a leading zero byte does not count
+        assert_eq!(modulus_bits(&b64(&n)).unwrap(), 2047);
+        assert!(modulus_bits("not base64!").is_err());
     }
 }
