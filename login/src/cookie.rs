@@ -1,12 +1,11 @@
 //! The token cookie: safe attributes when set, the same attributes when cleared.
 
-use std::time::Duration;
+use axum_extra::extract::cookie::{Cookie, SameSite};
 
-use axum::http::{HeaderMap, header};
-use axum_extra::extract::cookie::{Cookie, CookieJar, SameSite};
-
-use crate::LoginManager;
 use crate::error::ConfigError;
+
+/// The default cookie name, as fastapi-login.
+pub const DEFAULT_COOKIE_NAME: &str = "access-token";
 
 #[derive(Debug, Clone)]
 pub(crate) struct CookieSettings {
@@ -24,7 +23,7 @@ pub(crate) struct CookieSettings {
 impl Default for CookieSettings {
     fn default() -> Self {
         CookieSettings {
-            name: crate::manager::DEFAULT_COOKIE_NAME.to_owned(),
+            name: DEFAULT_COOKIE_NAME.to_owned(),
             secure: true,
             host_prefix: false,
             domain: None,
@@ -92,156 +91,19 @@ impl CookieSettings {
     }
 }
 
-/// Finds the value of cookie `name` in every `Cookie` header. An empty value counts as absent;
-/// the same name twice with different values is ambiguous and refused.
-pub(crate) fn find_cookie<'h>(
-    headers: &'h HeaderMap,
-    name: &str,
-) -> Result<Option<&'h str>, &'static str> {
-    let mut found: Option<&'h str> = None;
-    for value in headers.get_all(header::COOKIE) {
-        // Split as bytes: another cookie's non-ASCII value (`name=José`) must not hide ours.
-        for pair in value.as_bytes().split(|&b| b == b';') {
-            let pair = pair.trim_ascii();
-            let Some(eq) = pair.iter().position(|&b| b == b'=') else {
-                continue;
-            };
-            let (k, v) = (
-                pair[..eq].trim_ascii_end(),
-                pair[eq + 1..].trim_ascii_start(),
-            );
-            if k != name.as_bytes() {
-                continue;
-            }
-            // Only the token cookie's own value must be ASCII (the verifier refuses the rest).
-            let Ok(v) = std::str::from_utf8(v) else {
-                return Err("the token cookie is not ASCII");
-            };
-            if !v.is_ascii() {
-                return Err("the token cookie is not ASCII");
-            }
-            let v = v
-                .strip_prefix('"')
-                .and_then(|v| v.strip_suffix('"'))
-                .unwrap_or(v);
-            if v.is_empty() {
-                continue;
-            }
-            match found {
-                Some(prev) if prev != v => {
-                    return Err("the token cookie appears twice with different values");
-                }
-                _ => found = Some(v),
-            }
-        }
-    }
-    Ok(found)
-}
-
-impl LoginManager {
-    /// The cookie name the manager reads and sets (with the `__Host-` prefix when enabled).
-    pub fn cookie_name(&self) -> &str {
-        &self.inner.cookie_name
-    }
-
-    /// The token cookie: `HttpOnly`, `Secure` (unless turned off for development),
-    /// `SameSite=Lax`, `Path=/`, no `Domain` (each configurable on the builder), `Max-Age`
-    /// equal to the default token lifetime.
-    pub fn cookie(&self, token: impl Into<String>) -> Cookie<'static> {
-        self.cookie_with_lifetime(token, self.inner.lifetime)
-    }
-
-    /// The token cookie with a `Max-Age` other than the default lifetime (use the lifetime the
-    /// token was minted with).
-    pub fn cookie_with_lifetime(
-        &self,
-        token: impl Into<String>,
-        lifetime: Duration,
-    ) -> Cookie<'static> {
-        let mut cookie = self.base_cookie(token.into());
-        cookie.set_max_age(Some(
-            time::Duration::try_from(lifetime).unwrap_or(time::Duration::MAX),
-        ));
-        cookie
-    }
-
-    /// The cookie that clears the token cookie: same name, `Path`, `Secure`, `HttpOnly` and
-    /// `SameSite` as the one that set it, an empty value and `Max-Age=0`.
-    pub fn removal_cookie(&self) -> Cookie<'static> {
-        let mut cookie = self.base_cookie(String::new());
-        cookie.set_max_age(Some(time::Duration::ZERO));
-        cookie
-    }
-
-    /// Adds the token cookie to `jar` (return the jar from your handler to send it).
-    pub fn set_cookie(&self, jar: CookieJar, token: impl Into<String>) -> CookieJar {
-        jar.add(self.cookie(token))
-    }
-
-    /// Adds the clearing cookie to `jar` (for logout).
-    pub fn clear_cookie(&self, jar: CookieJar) -> CookieJar {
-        jar.add(self.removal_cookie())
-    }
-
-    fn base_cookie(&self, value: String) -> Cookie<'static> {
-        let settings = &self.inner.cookie;
-        let mut cookie = Cookie::build((self.inner.cookie_name.clone(), value))
+impl CookieSettings {
+    /// A token cookie named `name` with these attributes (`HttpOnly` always), without
+    /// `Max-Age`.
+    pub(crate) fn build(&self, name: &str, value: String) -> Cookie<'static> {
+        let mut cookie = Cookie::build((name.to_owned(), value))
             .http_only(true)
-            .secure(settings.secure)
-            .same_site(settings.same_site)
-            .path(settings.path.clone())
+            .secure(self.secure)
+            .same_site(self.same_site)
+            .path(self.path.clone())
             .build();
-        if let Some(domain) = &settings.domain {
+        if let Some(domain) = &self.domain {
             cookie.set_domain(domain.clone());
         }
         cookie
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-    use axum::http::HeaderValue;
-
-    fn headers(values: &[&str]) -> HeaderMap {
-        let mut h = HeaderMap::new();
-        for v in values {
-            h.append(header::COOKIE, HeaderValue::from_str(v).unwrap());
-        }
-        h
-    }
-
-    #[test]
-    fn finds_cookie_among_others() {
-        let h = headers(&["a=1; access-token=abc; b=2"]);
-        assert_eq!(find_cookie(&h, "access-token"), Ok(Some("abc")));
-        let h = headers(&["a=1", "access-token=abc"]);
-        assert_eq!(find_cookie(&h, "access-token"), Ok(Some("abc")));
-    }
-
-    #[test]
-    fn empty_is_absent_and_conflicts_refused() {
-        assert_eq!(
-            find_cookie(&headers(&["access-token="]), "access-token"),
-            Ok(None)
-        );
-        assert_eq!(
-            find_cookie(&headers(&["x-access-token=abc"]), "access-token"),
-            Ok(None)
-        );
-        assert!(
-            find_cookie(
-                &headers(&["access-token=a; access-token=b"]),
-                "access-token"
-            )
-            .is_err()
-        );
-        assert_eq!(
-            find_cookie(
-                &headers(&["access-token=a; access-token=a"]),
-                "access-token"
-            ),
-            Ok(Some("a"))
-        );
     }
 }

@@ -1,5 +1,5 @@
-//! CSRF protection for cookie-authenticated requests, and the [`SameOrigin`] guard for login
-//! routes (login CSRF).
+//! The CSRF policy for cookie-authenticated requests (used by the extractors, and by the
+//! [`SameOrigin`](crate::SameOrigin) guard for login routes).
 //!
 //! A browser attaches the cookie to every request to your site, including a form another site
 //! submits. So a state-changing request authenticated by the cookie must prove it comes from
@@ -16,12 +16,10 @@
 //! Safe methods (GET, HEAD, OPTIONS, TRACE) are never checked: keep them free of side effects.
 //! `SameSite=Lax` on the cookie is defence in depth, not the defence.
 
-use axum::extract::{FromRef, FromRequestParts};
 use axum::http::request::Parts;
 use axum::http::{HeaderMap, Method, header};
 
-use crate::error::{AuthRejection, RejectionKind};
-use crate::manager::LoginManager;
+use crate::error::SameOriginError;
 
 /// Whether a method can change state (everything but GET, HEAD, OPTIONS and TRACE).
 pub(crate) fn is_unsafe(method: &Method) -> bool {
@@ -59,19 +57,19 @@ fn own_authority(parts: &Parts) -> Option<String> {
 
 fn header_str<'a>(
     headers: &'a HeaderMap,
-    name: &header::HeaderName,
-) -> Result<Option<&'a str>, &'static str> {
+    name: &'static str,
+) -> Result<Option<&'a str>, SameOriginError> {
     let mut values = headers.get_all(name).iter();
     let first = values.next();
     if values.next().is_some() {
-        return Err("duplicated origin header");
+        return Err(SameOriginError::DuplicatedHeader(name));
     }
     match first {
         None => Ok(None),
         Some(v) => v
             .to_str()
             .map(Some)
-            .map_err(|_| "origin header is not ASCII"),
+            .map_err(|_| SameOriginError::NotAscii(name)),
     }
 }
 
@@ -89,20 +87,20 @@ fn origin_allowed(origin: &str, parts: &Parts, trusted: &[String]) -> bool {
 
 /// Checks that a state-changing request comes from the same origin (or a trusted one).
 /// Returns the reason when it does not.
-pub(crate) fn check_same_origin(parts: &Parts, trusted: &[String]) -> Result<(), &'static str> {
+pub(crate) fn check_same_origin(parts: &Parts, trusted: &[String]) -> Result<(), SameOriginError> {
     if !is_unsafe(&parts.method) {
         return Ok(());
     }
     let headers = &parts.headers;
-    let origin = header_str(headers, &header::ORIGIN)?;
+    let origin = header_str(headers, "origin")?;
     let normalized_origin = origin.and_then(normalize_origin);
-    match header_str(headers, &header::HeaderName::from_static("sec-fetch-site"))? {
+    match header_str(headers, "sec-fetch-site")? {
         Some("same-origin") | Some("none") => return Ok(()),
         Some(_) => {
             // same-site or cross-site: only a trusted origin may.
             return match &normalized_origin {
                 Some(o) if trusted.iter().any(|t| t == o) => Ok(()),
-                _ => Err("Sec-Fetch-Site is not same-origin"),
+                _ => Err(SameOriginError::CrossSiteFetch),
             };
         }
         None => {}
@@ -110,10 +108,10 @@ pub(crate) fn check_same_origin(parts: &Parts, trusted: &[String]) -> Result<(),
     if origin.is_some() {
         return match normalized_origin {
             Some(o) if origin_allowed(&o, parts, trusted) => Ok(()),
-            _ => Err("Origin is another site (or null)"),
+            _ => Err(SameOriginError::ForeignOrigin),
         };
     }
-    if let Some(referer) = header_str(headers, &header::REFERER)? {
+    if let Some(referer) = header_str(headers, "referer")? {
         // The origin part of the Referer: scheme://authority.
         let origin = referer
             .split_once("://")
@@ -124,58 +122,11 @@ pub(crate) fn check_same_origin(parts: &Parts, trusted: &[String]) -> Result<(),
             .and_then(|o| normalize_origin(&o));
         return match origin {
             Some(o) if origin_allowed(&o, parts, trusted) => Ok(()),
-            _ => Err("Referer is another site"),
+            _ => Err(SameOriginError::ForeignReferer),
         };
     }
     // No Fetch Metadata, no Origin, no Referer: not a browser (curl, a script, a test).
     Ok(())
-}
-
-impl LoginManager {
-    /// Checks a request against the manager's CSRF policy as if it were authenticated by the
-    /// cookie: `Err(reason)` for a state-changing request from another site.
-    pub fn check_same_origin(&self, parts: &Parts) -> Result<(), &'static str> {
-        check_same_origin(parts, &self.inner.cookie.trusted_origins)
-    }
-
-    /// Whether CSRF protection applies to this request: the token came from the cookie and the
-    /// method can change state.
-    pub(crate) fn csrf_applies(&self, parts: &Parts) -> bool {
-        self.inner.cookie.csrf && is_unsafe(&parts.method)
-    }
-}
-
-/// A guard for routes that must only be reached from your own pages even without a cookie:
-/// the login route itself (login CSRF: another site must not log your users in to an account
-/// of its choosing). Refuses a cross-site state-changing request with 403 before the handler
-/// runs; lets same-origin requests and non-browser clients through.
-///
-/// ```
-/// use axum::Form;
-/// use login::{OAuth2PasswordForm, SameOrigin};
-///
-/// async fn login(_: SameOrigin, Form(form): Form<OAuth2PasswordForm>) { /* … */ }
-/// ```
-#[derive(Debug, Clone, Copy)]
-pub struct SameOrigin;
-
-impl<S> FromRequestParts<S> for SameOrigin
-where
-    S: Send + Sync,
-    LoginManager: FromRef<S>,
-{
-    type Rejection = AuthRejection;
-
-    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
-        let manager = LoginManager::from_ref(state);
-        match manager.check_same_origin(parts) {
-            Ok(()) => Ok(SameOrigin),
-            Err(reason) => {
-                tracing::debug!(reason, "login: cross-site request refused");
-                Err(manager.reject(RejectionKind::CrossSiteRequest, &[], parts))
-            }
-        }
-    }
 }
 
 #[cfg(test)]
@@ -232,6 +183,40 @@ mod tests {
                 &t
             )
             .is_err()
+        );
+    }
+
+    #[test]
+    fn reasons_are_typed() {
+        let t: Vec<String> = Vec::new();
+        let why = |h: &[(&str, &str)]| check_same_origin(&parts(Method::POST, h), &t).err();
+        assert_eq!(
+            why(&[("sec-fetch-site", "cross-site")]),
+            Some(SameOriginError::CrossSiteFetch)
+        );
+        assert_eq!(
+            why(&[("origin", "null")]),
+            Some(SameOriginError::ForeignOrigin)
+        );
+        assert_eq!(
+            why(&[("referer", "https://evil.example/")]),
+            Some(SameOriginError::ForeignReferer)
+        );
+        assert_eq!(
+            why(&[
+                ("origin", "https://a.example"),
+                ("origin", "https://b.example")
+            ]),
+            Some(SameOriginError::DuplicatedHeader("origin"))
+        );
+        let mut p = parts(Method::POST, &[]);
+        p.headers.insert(
+            "origin",
+            axum::http::HeaderValue::from_bytes(b"https://\xc3\xa9.example").unwrap(),
+        );
+        assert_eq!(
+            check_same_origin(&p, &t),
+            Err(SameOriginError::NotAscii("origin"))
         );
     }
 

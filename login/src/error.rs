@@ -17,9 +17,14 @@ pub enum ConfigError {
     /// Neither the header nor the cookie is enabled as a token source.
     #[error("no token source: enable the Authorization header, the cookie, or both")]
     NoTokenSource,
-    /// No signing secret or key was given.
-    #[error("no key: call `.secret(...)` on the builder")]
+    /// No secret or key was given.
+    #[error(
+        "no key: give the builder a `.secret(...)`, a `.signing_key(...)`, or, for a verify-only manager, `.verification_key(...)` / `.verification_keys(...)`"
+    )]
     MissingKey,
+    /// Both an HMAC secret and a signing key were given; a manager signs with one key.
+    #[error("give either `.secret(...)` or `.signing_key(...)`, not both")]
+    SecretAndSigningKey,
     /// The HMAC secret is empty.
     #[error("the HMAC secret is empty")]
     EmptySecret,
@@ -45,11 +50,17 @@ pub enum ConfigError {
     #[error("{0:?} is not an HMAC algorithm; a secret works with HS256, HS384 or HS512")]
     NotHmacAlgorithm(jsonwebtoken::Algorithm),
     /// The leeway exceeds the allowed maximum.
-    #[error("leeway of {0} s is more than the maximum of {max} s", max = crate::manager::MAX_LEEWAY_SECS)]
-    LeewayTooLarge(u64),
-    /// The default token lifetime is zero.
-    #[error("the token lifetime must be at least one second")]
-    ZeroLifetime,
+    #[error("a leeway of {leeway} s is more than the maximum of {max} s")]
+    LeewayTooLarge {
+        /// The leeway that was asked for, in seconds.
+        leeway: u64,
+        /// The largest leeway accepted, in seconds
+        /// ([`MAX_LEEWAY_SECS`](crate::MAX_LEEWAY_SECS)).
+        max: u64,
+    },
+    /// The default token lifetime is under one second or over ten years.
+    #[error("the default token lifetime ({0:?}) must be between 1 second and 10 years")]
+    LifetimeOutOfRange(std::time::Duration),
     /// The cookie name is empty or contains characters not allowed in a cookie name.
     #[error("invalid cookie name {0:?}: use letters, digits and `-_.!#$%&'*+^`|~`")]
     InvalidCookieName(String),
@@ -67,7 +78,7 @@ pub enum ConfigError {
         "no JWT crypto backend: enable exactly one of the `login` features `rust_crypto` (default) or `aws_lc_rs`, or install a `jsonwebtoken::crypto::CryptoProvider` before building the manager"
     )]
     NoCryptoBackend,
-    /// jsonwebtoken refused the key.
+    /// The crypto backend refused the key, or the key failed its sign-and-verify probe.
     #[error("the key was refused: {0}")]
     Key(String),
     /// The key does not fit the algorithm (RFC 8725 §3.1: one algorithm per key).
@@ -107,9 +118,6 @@ pub enum ConfigError {
     /// A key operation referred to a `kid` the manager does not have, or to the signing key.
     #[error("no removable verification key with kid {0:?}")]
     UnknownKid(String),
-    /// The manager has no signing key (it was built to verify only).
-    #[error("this manager only verifies tokens: it has no signing key")]
-    NoSigningKey,
     /// The `__Host-` cookie prefix needs a Secure cookie with `Path=/` and no `Domain`.
     #[error("`__Host-` cookie prefix: {0}")]
     HostPrefix(&'static str),
@@ -156,6 +164,72 @@ pub enum TokenError {
     /// jsonwebtoken failed to sign the token.
     #[error("signing failed: {0}")]
     Sign(#[from] jsonwebtoken::errors::Error),
+}
+
+/// Why a token failed verification. Logged at debug level; never sent to the client.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum VerifyError {
+    /// The token is longer than the size cap, checked before any decoding or crypto.
+    #[error("token larger than {max} bytes")]
+    TooLarge {
+        /// The cap in bytes ([`MAX_TOKEN_BYTES`](crate::MAX_TOKEN_BYTES)).
+        max: usize,
+    },
+    /// Not a compact JWS, bad base64url, a bad header, or an unknown critical extension.
+    #[error("malformed token: {0}")]
+    Malformed(String),
+    /// The header names an algorithm this manager does not accept.
+    #[error("algorithm not accepted")]
+    WrongAlgorithm,
+    /// The signature does not verify with the manager's key.
+    #[error("bad signature")]
+    BadSignature,
+    /// The claims are malformed (wrong types, missing `sub` or `exp`, duplicated claims…).
+    #[error("invalid claims: {0}")]
+    InvalidClaims(String),
+    /// `exp` is not after now (minus the leeway).
+    #[error("token expired")]
+    Expired,
+    /// `nbf` is in the future.
+    #[error("token not yet valid (nbf)")]
+    NotYetValid,
+    /// `iat` is in the future.
+    #[error("token issued in the future (iat)")]
+    IssuedInFuture,
+    /// `iss` is missing or not the configured issuer.
+    #[error("wrong issuer")]
+    WrongIssuer,
+    /// `aud` does not name the configured audience, or the token has an `aud` while none is
+    /// configured.
+    #[error("wrong audience")]
+    WrongAudience,
+    /// The header names a `kid` the manager has no key for (or names none where several keys
+    /// could apply).
+    #[error("unknown key id")]
+    UnknownKid,
+}
+
+/// Why a state-changing request was judged cross-site by the CSRF policy
+/// ([`LoginManager::check_same_origin`](crate::LoginManager::check_same_origin)).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, thiserror::Error)]
+#[non_exhaustive]
+pub enum SameOriginError {
+    /// `Origin`, `Referer` or `Sec-Fetch-Site` appears more than once.
+    #[error("duplicated {0} header")]
+    DuplicatedHeader(&'static str),
+    /// `Origin`, `Referer` or `Sec-Fetch-Site` is not visible ASCII.
+    #[error("the {0} header is not ASCII")]
+    NotAscii(&'static str),
+    /// `Sec-Fetch-Site` is `same-site` or `cross-site`, and `Origin` is not a trusted origin.
+    #[error("Sec-Fetch-Site is not same-origin")]
+    CrossSiteFetch,
+    /// `Origin` names another origin, or is `null`.
+    #[error("Origin is another site (or null)")]
+    ForeignOrigin,
+    /// `Referer` (read when there is no `Origin`) names another origin, or is not a URL.
+    #[error("Referer is another site")]
+    ForeignReferer,
 }
 
 /// Why a request was not authenticated. Each kind has its own RFC 6750 response.

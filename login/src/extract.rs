@@ -1,10 +1,10 @@
-//! Extractors: the authenticated user, the optional user, scope-checked users and the claims.
+//! Extractors: the authenticated user, the optional user, scope-checked users, the claims,
+//! and the [`SameOrigin`] guard.
 //!
 //! All of them share one per-request cache (in the request's extensions): the token is
 //! verified once and the user loaded once, however many extractors or layers ask.
 
 use std::marker::PhantomData;
-use std::sync::Arc;
 
 use axum::extract::{FromRef, FromRequestParts, OptionalFromRequestParts};
 use axum::http::request::Parts;
@@ -13,7 +13,7 @@ use axum::response::Response;
 use crate::claims::Claims;
 use crate::error::{AuthRejection, RejectionKind};
 use crate::loader::UserLoader;
-use crate::manager::{Credentials, LoginManager, TokenSource};
+use crate::manager::LoginManager;
 
 /// The scopes a route requires, carried by a type so that `#[protected(scopes = [...])]` can
 /// name them. Write your own marker type to use [`Scoped`] by hand:
@@ -69,70 +69,11 @@ impl<U: std::fmt::Debug, Sc: RequiredScopes> std::fmt::Debug for MaybeScoped<U, 
     }
 }
 
-/// The outcome of verifying the request's token, cached per request and per manager.
-#[derive(Clone)]
-struct Verified {
-    manager: usize,
-    outcome: Result<(Arc<Claims>, TokenSource), RejectionKind>,
-}
-
 /// The loaded user, cached per request and per manager.
 #[derive(Clone)]
 struct LoadedUser<U> {
     manager: usize,
     user: Option<U>,
-}
-
-fn manager_id(manager: &LoginManager) -> usize {
-    Arc::as_ptr(&manager.inner) as usize
-}
-
-impl LoginManager {
-    /// Verifies the request's token (once per request; the outcome is cached in the request's
-    /// extensions) and returns its claims and where it was found.
-    pub fn authenticate(
-        &self,
-        parts: &mut Parts,
-    ) -> Result<(Arc<Claims>, TokenSource), RejectionKind> {
-        let id = manager_id(self);
-        if let Some(cached) = parts.extensions.get::<Verified>()
-            && cached.manager == id
-        {
-            return cached.outcome.clone();
-        }
-        let outcome = match self.credentials(&parts.headers) {
-            Credentials::None => {
-                tracing::debug!(
-                    reason = "no credentials",
-                    "login: request not authenticated"
-                );
-                Err(RejectionKind::MissingCredentials)
-            }
-            Credentials::Malformed(reason) => {
-                tracing::debug!(reason, "login: malformed authorization request");
-                Err(RejectionKind::InvalidRequest)
-            }
-            Credentials::Token(_, TokenSource::Cookie)
-                if self.csrf_applies(parts)
-                    && let Err(reason) = self.check_same_origin(parts) =>
-            {
-                tracing::debug!(reason, "login: cross-site request with the cookie refused");
-                Err(RejectionKind::CrossSiteRequest)
-            }
-            Credentials::Token(token, source) => match self.verify_token_shared(token) {
-                Ok(claims) => Ok((claims, source)),
-                Err(error) => {
-                    tracing::debug!(reason = %error, ?source, "login: token rejected");
-                    Err(RejectionKind::InvalidToken)
-                }
-            },
-        };
-        parts.extensions.insert(Verified {
-            manager: id,
-            outcome: outcome.clone(),
-        });
-        outcome
-    }
 }
 
 enum Outcome<U> {
@@ -159,7 +100,7 @@ where
         tracing::debug!(missing_scope = %missing, "login: insufficient scope");
         return Outcome::Rejected(RejectionKind::InsufficientScope);
     }
-    let id = manager_id(manager);
+    let id = manager.id();
     if let Some(cached) = parts.extensions.get::<LoadedUser<U>>()
         && cached.manager == id
     {
@@ -359,6 +300,39 @@ where
                 Err(manager.reject(kind, &[], parts))
             }
             Err(_) => Ok(None),
+        }
+    }
+}
+
+/// A guard for routes that must only be reached from your own pages even without a cookie:
+/// the login route itself (login CSRF: another site must not log your users in to an account
+/// of its choosing). Refuses a cross-site state-changing request with 403 before the handler
+/// runs; lets same-origin requests and non-browser clients through.
+///
+/// ```
+/// use axum::Form;
+/// use login::{OAuth2PasswordForm, SameOrigin};
+///
+/// async fn login(_: SameOrigin, Form(form): Form<OAuth2PasswordForm>) { /* … */ }
+/// ```
+#[derive(Debug, Clone, Copy)]
+pub struct SameOrigin;
+
+impl<S> FromRequestParts<S> for SameOrigin
+where
+    S: Send + Sync,
+    LoginManager: FromRef<S>,
+{
+    type Rejection = AuthRejection;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
+        let manager = LoginManager::from_ref(state);
+        match manager.check_same_origin(parts) {
+            Ok(()) => Ok(SameOrigin),
+            Err(reason) => {
+                tracing::debug!(%reason, "login: cross-site request refused");
+                Err(manager.reject(RejectionKind::CrossSiteRequest, &[], parts))
+            }
         }
     }
 }

@@ -1,6 +1,6 @@
 //! # login
 //!
-//! JWT login for [axum], in the spirit of fastapi-login: one [`LoginManager`] issues and
+//! JWT login for [axum](https://docs.rs/axum), in the spirit of fastapi-login: one [`LoginManager`] issues and
 //! verifies access tokens (from the `Authorization: Bearer` header and/or a cookie), one
 //! async function marked `#[user_loader]` turns a token's subject into your user, and
 //! handlers marked `#[protected]` receive that user as an argument.
@@ -57,15 +57,24 @@
 #![cfg_attr(docsrs, feature(doc_cfg))]
 #![warn(missing_docs)]
 
+// Layers (each imports only from the layers above it; checked by `tests/layers.rs`):
+//
+//   leaves       error, secret, claims, keys, cache, cookie, credentials, csrf, redirect,
+//                form, loader, password          (no module here imports the manager)
+//      ↓
+//   manager/     LoginManager (mod.rs) and its builder, keyring, issue and verify modules
+//      ↓
+//   extractors   extract, middleware, testing     (what handlers and apps use)
 mod cache;
 mod claims;
 mod cookie;
+mod credentials;
 mod csrf;
 mod error;
 mod extract;
 mod form;
 pub mod keys;
-pub mod loader;
+mod loader;
 mod manager;
 mod middleware;
 pub mod password;
@@ -75,17 +84,19 @@ pub mod testing;
 
 pub use cache::{DEFAULT_TOKEN_CACHE_CAPACITY, MAX_CACHED_TOKEN_BYTES};
 pub use claims::Claims;
-pub use csrf::SameOrigin;
+pub use cookie::DEFAULT_COOKIE_NAME;
+pub use credentials::TokenSource;
 pub use error::{
-    AuthRejection, ConfigError, RejectionContext, RejectionKind, TokenError, default_response,
+    AuthRejection, ConfigError, RejectionContext, RejectionKind, SameOriginError, TokenError,
+    VerifyError, default_response,
 };
-pub use extract::{AuthUser, MaybeScoped, MaybeUser, RequiredScopes, Scoped};
+pub use extract::{AuthUser, MaybeScoped, MaybeUser, RequiredScopes, SameOrigin, Scoped};
 pub use form::{InvalidCredentials, OAuth2PasswordForm, TokenResponse};
 pub use keys::{KeyKind, SigningKey, VerifyingKey};
 pub use loader::{HasUserLoader, UserLoader};
 pub use manager::{
-    DEFAULT_COOKIE_NAME, DEFAULT_LIFETIME, LoginManager, LoginManagerBuilder, MAX_LEEWAY_SECS,
-    MAX_TOKEN_BYTES, TokenRequest, TokenSource, VerifyError,
+    DEFAULT_LIFETIME, LoginManager, LoginManagerBuilder, MAX_LEEWAY_SECS, MAX_TOKEN_BYTES,
+    TokenRequest,
 };
 pub use middleware::{CurrentUser, attach_user};
 pub use redirect::safe_next;

@@ -7,7 +7,6 @@ use axum::response::{IntoResponse, Response};
 use std::sync::Arc;
 
 use crate::error::{RejectionContext, RejectionHook, RejectionKind};
-use crate::manager::{LoginManager, LoginManagerBuilder};
 
 /// Returns `next` when it is a same-origin relative path (`/posts?page=2`), `None` otherwise.
 ///
@@ -32,15 +31,8 @@ pub fn safe_next(next: &str) -> Option<&str> {
     ok.then_some(next)
 }
 
-impl LoginManager {
-    /// A `303 See Other` to the login page (the manager's `token_url`) with `next` set to the
-    /// request's path and query, so the login route can send the user back.
-    pub fn login_redirect(&self, parts: &Parts) -> Response {
-        login_redirect(&self.inner.token_url, parts)
-    }
-}
-
-fn login_redirect(token_url: &str, parts: &Parts) -> Response {
+/// A `303 See Other` to `token_url` with `next` set to the request's path and query.
+pub(crate) fn login_redirect(token_url: &str, parts: &Parts) -> Response {
     let next = parts
         .uri
         .path_and_query()
@@ -69,18 +61,6 @@ fn wants_html(parts: &Parts) -> bool {
         .get(header::ACCEPT)
         .and_then(|v| v.to_str().ok())
         .is_some_and(|accept| accept.contains("text/html"))
-}
-
-impl LoginManagerBuilder {
-    /// Answers unauthenticated requests from browsers (`Accept: text/html`) with a redirect
-    /// to the login page carrying `next`, and API clients with the usual RFC 6750 401. Only
-    /// missing or invalid credentials redirect; a missing scope stays a 403.
-    ///
-    /// It composes with [`on_rejection`](Self::on_rejection): your hook runs first, and the
-    /// redirect applies where it returns `None`.
-    pub fn redirect_to_login(self) -> Self {
-        self.set_redirect_to_login()
-    }
 }
 
 /// The manager's hook: the user's `on_rejection` first, then the login redirect if enabled.

@@ -31,10 +31,12 @@ fn no_token_source() {
 
 #[test]
 fn missing_and_empty_secret() {
-    assert_eq!(
-        err(LoginManager::builder("/login")),
-        ConfigError::MissingKey
-    );
+    let e = err(LoginManager::builder("/login"));
+    assert_eq!(e, ConfigError::MissingKey);
+    // The message names every way to give a key.
+    for way in [".secret(", ".signing_key(", ".verification_key("] {
+        assert!(e.to_string().contains(way), "{e}");
+    }
     assert_eq!(err(builder().secret("")), ConfigError::EmptySecret);
     assert_eq!(
         err(builder().secret(Vec::<u8>::new())),
@@ -131,11 +133,20 @@ fn leeway_is_capped() {
     assert_eq!(MAX_LEEWAY_SECS, 300);
     builder().leeway(MAX_LEEWAY_SECS).build().unwrap();
     let e = err(builder().leeway(MAX_LEEWAY_SECS + 1));
-    assert_eq!(e, ConfigError::LeewayTooLarge(301));
+    assert_eq!(
+        e,
+        ConfigError::LeewayTooLarge {
+            leeway: 301,
+            max: 300
+        }
+    );
     assert!(e.to_string().contains("300"), "{e}");
     assert_eq!(
         err(builder().leeway(u64::MAX)),
-        ConfigError::LeewayTooLarge(u64::MAX)
+        ConfigError::LeewayTooLarge {
+            leeway: u64::MAX,
+            max: 300
+        }
     );
 }
 
@@ -143,12 +154,24 @@ fn leeway_is_capped() {
 fn lifetime_bounds() {
     assert_eq!(
         err(builder().default_lifetime(Duration::ZERO)),
-        ConfigError::ZeroLifetime
+        ConfigError::LifetimeOutOfRange(Duration::ZERO)
     );
     assert_eq!(
         err(builder().default_lifetime(Duration::from_millis(999))),
-        ConfigError::ZeroLifetime
+        ConfigError::LifetimeOutOfRange(Duration::from_millis(999))
     );
+    // Over the maximum is the same error, and the message says both bounds.
+    let too_long = Duration::from_secs(10 * 365 * 24 * 3600 + 1);
+    let e = err(builder().default_lifetime(too_long));
+    assert_eq!(e, ConfigError::LifetimeOutOfRange(too_long));
+    assert!(
+        e.to_string().contains("between 1 second and 10 years"),
+        "{e}"
+    );
+    builder()
+        .default_lifetime(Duration::from_secs(10 * 365 * 24 * 3600))
+        .build()
+        .unwrap();
     builder()
         .default_lifetime(Duration::from_secs(1))
         .build()
@@ -288,4 +311,12 @@ fn minting_errors() {
         (claims.extra["a"].clone(), claims.extra["b"].clone()),
         (json!(1), json!(2))
     );
+}
+
+#[test]
+fn a_secret_and_a_signing_key_together_are_refused() {
+    let key = login::SigningKey::hmac(Algorithm::HS256, SECRET).unwrap();
+    let e = err(builder().signing_key(key));
+    assert_eq!(e, ConfigError::SecretAndSigningKey);
+    assert!(e.to_string().contains("not both"), "{e}");
 }

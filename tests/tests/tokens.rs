@@ -448,7 +448,12 @@ async fn oversized_tokens_are_refused_before_crypto() {
     }
     for token in &tokens {
         let started = std::time::Instant::now();
-        assert_eq!(app.manager.verify_token(token), Err(VerifyError::TooLarge));
+        assert_eq!(
+            app.manager.verify_token(token),
+            Err(VerifyError::TooLarge {
+                max: MAX_TOKEN_BYTES
+            })
+        );
         assert!(started.elapsed() < std::time::Duration::from_millis(100));
     }
     all_invalid(&app, &tokens).await;
@@ -483,7 +488,12 @@ async fn size_cap_boundary() {
     app.bearer("/me", &at_cap)
         .await
         .assert_ok(json!({ "user": "alice" }));
-    assert_eq!(app.manager.verify_token(&above), Err(VerifyError::TooLarge));
+    assert_eq!(
+        app.manager.verify_token(&above),
+        Err(VerifyError::TooLarge {
+            max: MAX_TOKEN_BYTES
+        })
+    );
     // A fresh app (same secret and clock) for the untouched-loader assertion.
     TestApp::new()
         .assert_rejected_bearer(&above, Expect::InvalidToken)

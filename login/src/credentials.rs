@@ -1,0 +1,209 @@
+//! Reading a request's credentials: the `Authorization: Bearer` header and the token cookie,
+//! as the manager's sources say. Never the query string or the body (RFC 6750 §2.3).
+
+use axum::http::{HeaderMap, header};
+
+/// Where a request's token was found.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum TokenSource {
+    /// The `Authorization: Bearer` header.
+    Header,
+    /// The token cookie.
+    Cookie,
+}
+
+/// What a request carries.
+#[derive(Debug, PartialEq, Eq)]
+pub(crate) enum Credentials<'h> {
+    /// No token at all (an empty token or cookie counts as none).
+    None,
+    /// A token, and where it was found.
+    Token(&'h str, TokenSource),
+    /// An ambiguous or unreadable request (RFC 6750 `invalid_request`), with the reason.
+    Malformed(&'static str),
+}
+
+/// The token sources a manager reads.
+#[derive(Debug, Clone)]
+pub(crate) struct Sources {
+    /// Read `Authorization: Bearer`.
+    pub(crate) header: bool,
+    /// Read the cookie of this name.
+    pub(crate) cookie: Option<String>,
+}
+
+impl Sources {
+    /// Finds the request's token: the cookie first, then the header (fastapi-login's order).
+    /// Two `Authorization` headers are malformed even when the cookie would answer.
+    pub(crate) fn read<'h>(&self, headers: &'h HeaderMap) -> Credentials<'h> {
+        let mut authorization = None;
+        if self.header {
+            let mut values = headers.get_all(header::AUTHORIZATION).iter();
+            authorization = values.next();
+            if values.next().is_some() {
+                return Credentials::Malformed("more than one Authorization header");
+            }
+        }
+        if let Some(name) = &self.cookie {
+            match find_cookie(headers, name) {
+                Ok(Some(token)) => return Credentials::Token(token, TokenSource::Cookie),
+                Ok(None) => {}
+                Err(reason) => return Credentials::Malformed(reason),
+            }
+        }
+        if let Some(value) = authorization {
+            let Ok(value) = value.to_str() else {
+                return Credentials::Malformed("Authorization header is not visible ASCII");
+            };
+            if let Some((scheme, rest)) = value.split_once(' ')
+                && scheme.eq_ignore_ascii_case("bearer")
+            {
+                let token = rest.trim_start_matches(' ').trim_end_matches(' ');
+                if !token.is_empty() {
+                    return Credentials::Token(token, TokenSource::Header);
+                }
+            }
+        }
+        Credentials::None
+    }
+}
+
+/// Finds the value of cookie `name` in every `Cookie` header. An empty value counts as absent;
+/// the same name twice with different values is ambiguous and refused.
+fn find_cookie<'h>(headers: &'h HeaderMap, name: &str) -> Result<Option<&'h str>, &'static str> {
+    let mut found: Option<&'h str> = None;
+    for value in headers.get_all(header::COOKIE) {
+        // Split as bytes: another cookie's non-ASCII value (`name=José`) must not hide ours.
+        for pair in value.as_bytes().split(|&b| b == b';') {
+            let pair = pair.trim_ascii();
+            let Some(eq) = pair.iter().position(|&b| b == b'=') else {
+                continue;
+            };
+            let (k, v) = (
+                pair[..eq].trim_ascii_end(),
+                pair[eq + 1..].trim_ascii_start(),
+            );
+            if k != name.as_bytes() {
+                continue;
+            }
+            // Only the token cookie's own value must be ASCII (the verifier refuses the rest).
+            let Ok(v) = std::str::from_utf8(v) else {
+                return Err("the token cookie is not ASCII");
+            };
+            if !v.is_ascii() {
+                return Err("the token cookie is not ASCII");
+            }
+            let v = v
+                .strip_prefix('"')
+                .and_then(|v| v.strip_suffix('"'))
+                .unwrap_or(v);
+            if v.is_empty() {
+                continue;
+            }
+            match found {
+                Some(prev) if prev != v => {
+                    return Err("the token cookie appears twice with different values");
+                }
+                _ => found = Some(v),
+            }
+        }
+    }
+    Ok(found)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use axum::http::HeaderValue;
+
+    fn headers(values: &[&str]) -> HeaderMap {
+        let mut h = HeaderMap::new();
+        for v in values {
+            h.append(header::COOKIE, HeaderValue::from_str(v).unwrap());
+        }
+        h
+    }
+
+    #[test]
+    fn cookie_first_then_header_and_never_two_headers() {
+        let both = Sources {
+            header: true,
+            cookie: Some("access-token".into()),
+        };
+        let mut h = headers(&["access-token=from-cookie"]);
+        h.insert(
+            header::AUTHORIZATION,
+            HeaderValue::from_static("Bearer from-header"),
+        );
+        assert_eq!(
+            both.read(&h),
+            Credentials::Token("from-cookie", TokenSource::Cookie)
+        );
+        h.remove(header::COOKIE);
+        assert_eq!(
+            both.read(&h),
+            Credentials::Token("from-header", TokenSource::Header)
+        );
+        h.append(
+            header::AUTHORIZATION,
+            HeaderValue::from_static("Bearer other"),
+        );
+        assert!(matches!(both.read(&h), Credentials::Malformed(_)));
+        let header_only = Sources {
+            header: true,
+            cookie: None,
+        };
+        let h = headers(&["access-token=from-cookie"]);
+        assert_eq!(header_only.read(&h), Credentials::None);
+        let mut h = HeaderMap::new();
+        h.insert(
+            header::AUTHORIZATION,
+            HeaderValue::from_static("bEaReR   tok  "),
+        );
+        assert_eq!(
+            header_only.read(&h),
+            Credentials::Token("tok", TokenSource::Header)
+        );
+        h.insert(header::AUTHORIZATION, HeaderValue::from_static("Bearer "));
+        assert_eq!(header_only.read(&h), Credentials::None);
+        h.insert(
+            header::AUTHORIZATION,
+            HeaderValue::from_static("Basic dXNlcjpwdw=="),
+        );
+        assert_eq!(header_only.read(&h), Credentials::None);
+    }
+
+    #[test]
+    fn finds_cookie_among_others() {
+        let h = headers(&["a=1; access-token=abc; b=2"]);
+        assert_eq!(find_cookie(&h, "access-token"), Ok(Some("abc")));
+        let h = headers(&["a=1", "access-token=abc"]);
+        assert_eq!(find_cookie(&h, "access-token"), Ok(Some("abc")));
+    }
+
+    #[test]
+    fn empty_is_absent_and_conflicts_refused() {
+        assert_eq!(
+            find_cookie(&headers(&["access-token="]), "access-token"),
+            Ok(None)
+        );
+        assert_eq!(
+            find_cookie(&headers(&["x-access-token=abc"]), "access-token"),
+            Ok(None)
+        );
+        assert!(
+            find_cookie(
+                &headers(&["access-token=a; access-token=b"]),
+                "access-token"
+            )
+            .is_err()
+        );
+        assert_eq!(
+            find_cookie(
+                &headers(&["access-token=a; access-token=a"]),
+                "access-token"
+            ),
+            Ok(Some("a"))
+        );
+    }
+}

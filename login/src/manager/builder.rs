@@ -1,0 +1,369 @@
+//! [`LoginManagerBuilder`]: every setting, checked once by [`build`](LoginManagerBuilder::build).
+
+use std::fmt;
+use std::sync::Arc;
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+use axum::response::Response;
+use jsonwebtoken::Algorithm;
+
+use super::issue::MAX_LIFETIME;
+use super::keyring::{KeyRing, Keys};
+use super::{Clock, Inner, LoginManager};
+use crate::cache::{DEFAULT_TOKEN_CACHE_CAPACITY, TokenCache};
+use crate::cookie::CookieSettings;
+use crate::credentials::Sources;
+use crate::error::{ConfigError, RejectionContext, RejectionHook, is_valid_scope};
+use crate::keys::{SigningKey, VerifyingKey};
+use crate::secret::Secret;
+
+/// The largest leeway the builder accepts, in seconds.
+pub const MAX_LEEWAY_SECS: u64 = 300;
+/// The default token lifetime: 15 minutes, as fastapi-login.
+pub const DEFAULT_LIFETIME: Duration = Duration::from_secs(15 * 60);
+
+/// Builds a [`LoginManager`]; every invalid setting is reported by [`build`](Self::build).
+#[must_use = "call `.build()` to get a LoginManager"]
+pub struct LoginManagerBuilder {
+    token_url: String,
+    secret: Option<Secret>,
+    algorithm: Algorithm,
+    signing_key: Option<SigningKey>,
+    verification_keys: Vec<VerifyingKey>,
+    use_header: bool,
+    use_cookie: bool,
+    cookie: CookieSettings,
+    lifetime: Duration,
+    leeway: u64,
+    issuer: Option<String>,
+    audience: Option<String>,
+    scopes: Vec<(String, String)>,
+    hook: Option<RejectionHook>,
+    redirect_to_login: bool,
+    clock: Option<Clock>,
+    token_cache: usize,
+}
+
+impl fmt::Debug for LoginManagerBuilder {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("LoginManagerBuilder")
+            .field("token_url", &self.token_url)
+            .field("secret", &self.secret)
+            .field("algorithm", &self.algorithm)
+            .finish_non_exhaustive()
+    }
+}
+
+impl LoginManagerBuilder {
+    pub(super) fn new(token_url: String) -> Self {
+        LoginManagerBuilder {
+            token_url,
+            secret: None,
+            algorithm: Algorithm::HS256,
+            signing_key: None,
+            verification_keys: Vec::new(),
+            use_header: true,
+            use_cookie: false,
+            cookie: CookieSettings::default(),
+            lifetime: DEFAULT_LIFETIME,
+            leeway: 0,
+            issuer: None,
+            audience: None,
+            scopes: Vec::new(),
+            hook: None,
+            redirect_to_login: false,
+            clock: None,
+            token_cache: DEFAULT_TOKEN_CACHE_CAPACITY,
+        }
+    }
+}
+
+impl LoginManagerBuilder {
+    /// The HMAC secret. A string's UTF-8 bytes are the key (as fastapi-login). HS256 needs at
+    /// least 32 bytes, HS384 48 and HS512 64 (RFC 7518 §3.2).
+    pub fn secret(mut self, secret: impl Into<Secret>) -> Self {
+        self.secret = Some(secret.into());
+        self
+    }
+
+    /// The HMAC algorithm of [`secret`](Self::secret): [`Algorithm::HS256`] (default),
+    /// `HS384` or `HS512`. For other algorithms, use [`signing_key`](Self::signing_key).
+    pub fn algorithm(mut self, algorithm: Algorithm) -> Self {
+        self.algorithm = algorithm;
+        self
+    }
+
+    /// The signing key, of any algorithm (instead of [`secret`](Self::secret)):
+    ///
+    /// ```
+    /// use login::{Algorithm, LoginManager, SigningKey};
+    /// # let pem = include_str!("../tests/keys/ed25519.pem");
+    /// let key = SigningKey::from_pem(Algorithm::EdDSA, pem)?;
+    /// let manager = LoginManager::builder("/login").signing_key(key).build()?;
+    /// # Ok::<(), login::ConfigError>(())
+    /// ```
+    pub fn signing_key(mut self, key: SigningKey) -> Self {
+        self.signing_key = Some(key);
+        self
+    }
+
+    /// Adds a key that verifies tokens but never signs: an older key during rotation, or, on
+    /// a service that only checks tokens minted elsewhere, the issuer's public key (a manager
+    /// with verification keys and no signing key is verify-only).
+    pub fn verification_key(mut self, key: VerifyingKey) -> Self {
+        self.verification_keys.push(key);
+        self
+    }
+
+    /// Adds several verification keys, for example from [`VerifyingKey::from_jwks`].
+    pub fn verification_keys(mut self, keys: impl IntoIterator<Item = VerifyingKey>) -> Self {
+        self.verification_keys.extend(keys);
+        self
+    }
+
+    /// Read the token from the `Authorization: Bearer` header (default: on).
+    pub fn use_header(mut self, on: bool) -> Self {
+        self.use_header = on;
+        self
+    }
+
+    /// Read the token from the cookie (default: off). With both sources on, the cookie is
+    /// read first and the header only when there is no cookie (fastapi-login's order).
+    pub fn use_cookie(mut self, on: bool) -> Self {
+        self.use_cookie = on;
+        self
+    }
+
+    /// The cookie name (default `access-token`).
+    pub fn cookie_name(mut self, name: impl Into<String>) -> Self {
+        self.cookie.name = name.into();
+        self
+    }
+
+    /// Whether the cookie carries `Secure` (default: on). Turn it off only for plain-HTTP
+    /// development on localhost; browsers drop `Secure` cookies over `http://` except there.
+    pub fn cookie_secure(mut self, on: bool) -> Self {
+        self.cookie.secure = on;
+        self
+    }
+
+    /// Prefix the cookie name with `__Host-` (default: off). Browsers then accept the cookie
+    /// only from a secure origin, with `Path=/` and no `Domain`, so a sibling subdomain cannot
+    /// plant or overwrite it. Needs `Secure`, `Path=/` and no `Domain` (checked by `build`).
+    pub fn cookie_host_prefix(mut self, on: bool) -> Self {
+        self.cookie.host_prefix = on;
+        self
+    }
+
+    /// The cookie's `Domain` (default: none, so the cookie stays on the exact host).
+    pub fn cookie_domain(mut self, domain: impl Into<String>) -> Self {
+        self.cookie.domain = Some(domain.into());
+        self
+    }
+
+    /// The cookie's `Path` (default `/`).
+    pub fn cookie_path(mut self, path: impl Into<String>) -> Self {
+        self.cookie.path = path.into();
+        self
+    }
+
+    /// The cookie's `SameSite` (default `Lax`). `None` requires `Secure`.
+    pub fn cookie_same_site(mut self, same_site: axum_extra::extract::cookie::SameSite) -> Self {
+        self.cookie.same_site = same_site;
+        self
+    }
+
+    /// CSRF protection for requests authenticated by the cookie (default: on). A
+    /// state-changing request (any method but GET, HEAD, OPTIONS, TRACE) whose token came from
+    /// the cookie must come from the same origin: `Sec-Fetch-Site` is checked, falling back to
+    /// `Origin`, then `Referer` (OWASP's CSRF cheat sheet); other sites get 403. Requests
+    /// authenticated by the `Authorization` header are not affected (browsers never attach it
+    /// on their own), and clients that send none of those headers (curl, scripts) pass.
+    pub fn csrf_protection(mut self, on: bool) -> Self {
+        self.cookie.csrf = on;
+        self
+    }
+
+    /// An origin (`https://app.example.com`) other than the request's own that may send
+    /// cookie-authenticated state-changing requests (for example a front end on another
+    /// subdomain).
+    pub fn trusted_origin(mut self, origin: impl Into<String>) -> Self {
+        self.cookie.trusted_origins.push(origin.into());
+        self
+    }
+
+    /// The default token lifetime (default 15 minutes).
+    pub fn default_lifetime(mut self, lifetime: Duration) -> Self {
+        self.lifetime = lifetime;
+        self
+    }
+
+    /// Clock-skew leeway for `exp`, `nbf` and `iat`, in seconds (default 0, as PyJWT; at most
+    /// [`MAX_LEEWAY_SECS`]).
+    pub fn leeway(mut self, seconds: u64) -> Self {
+        self.leeway = seconds;
+        self
+    }
+
+    /// Issue tokens with this `iss` and require it when verifying.
+    pub fn issuer(mut self, issuer: impl Into<String>) -> Self {
+        self.issuer = Some(issuer.into());
+        self
+    }
+
+    /// Issue tokens with this `aud` and require it when verifying. Without it, tokens that
+    /// carry any `aud` are rejected.
+    pub fn audience(mut self, audience: impl Into<String>) -> Self {
+        self.audience = Some(audience.into());
+        self
+    }
+
+    /// The scopes the app knows, with descriptions. When set, minting a token with any other
+    /// scope is an error.
+    pub fn scopes<I, A, B>(mut self, scopes: I) -> Self
+    where
+        I: IntoIterator<Item = (A, B)>,
+        A: Into<String>,
+        B: Into<String>,
+    {
+        self.scopes = scopes
+            .into_iter()
+            .map(|(a, b)| (a.into(), b.into()))
+            .collect();
+        self
+    }
+
+    /// Replaces the response for rejected requests. Return `Some(response)` to replace the
+    /// default RFC 6750 response, `None` to keep it — for example, redirect HTML pages to the
+    /// login page:
+    ///
+    /// ```
+    /// use axum::response::{IntoResponse, Redirect};
+    /// use login::{LoginManager, RejectionKind};
+    ///
+    /// let manager = LoginManager::builder("/login")
+    ///     .secret("a-32-byte-or-longer-secret-from-env!")
+    ///     .on_rejection(|rejection| match rejection.kind() {
+    ///         RejectionKind::MissingCredentials | RejectionKind::InvalidToken => {
+    ///             Some(Redirect::to("/login").into_response())
+    ///         }
+    ///         _ => None,
+    ///     })
+    ///     .build()?;
+    /// # Ok::<(), login::ConfigError>(())
+    /// ```
+    pub fn on_rejection<F>(mut self, hook: F) -> Self
+    where
+        F: for<'a> Fn(&RejectionContext<'a>) -> Option<Response> + Send + Sync + 'static,
+    {
+        self.hook = Some(Arc::new(hook));
+        self
+    }
+
+    /// Replaces the clock (seconds since the Unix epoch). Meant for tests of expiry.
+    pub fn clock<F>(mut self, clock: F) -> Self
+    where
+        F: Fn() -> i64 + Send + Sync + 'static,
+    {
+        self.clock = Some(Arc::new(clock));
+        self
+    }
+
+    /// How many verified tokens to remember (default
+    /// [`DEFAULT_TOKEN_CACHE_CAPACITY`](crate::DEFAULT_TOKEN_CACHE_CAPACITY); `0` turns the
+    /// cache off).
+    ///
+    /// A client sends the same token with every request until it expires, and checking a
+    /// signature is most of what verifying costs (a few microseconds for HS256, tens to
+    /// hundreds for RS256, ES256 and EdDSA). The cache is keyed by the exact token string,
+    /// bounded, and holds only tokens that passed every check. On every request, cached or
+    /// not, `exp`, `nbf` and `iat` are checked against the manager's clock (a cached token
+    /// expires at the same second), and the scopes and the user loader run as usual. Rotating,
+    /// adding or removing a key empties it, so a removed key's tokens are rejected at once.
+    /// Tokens longer than [`MAX_CACHED_TOKEN_BYTES`](crate::MAX_CACHED_TOKEN_BYTES) are never
+    /// cached.
+    pub fn token_cache(mut self, capacity: usize) -> Self {
+        self.token_cache = capacity;
+        self
+    }
+
+    /// Answers unauthenticated requests from browsers (`Accept: text/html`) with a redirect
+    /// to the login page carrying `next`, and API clients with the usual RFC 6750 401. Only
+    /// missing or invalid credentials redirect; a missing scope stays a 403.
+    ///
+    /// It composes with [`on_rejection`](Self::on_rejection): your hook runs first, and the
+    /// redirect applies where it returns `None`.
+    pub fn redirect_to_login(mut self) -> Self {
+        self.redirect_to_login = true;
+        self
+    }
+
+    /// Checks every setting and builds the manager.
+    pub fn build(self) -> Result<LoginManager, ConfigError> {
+        if jsonwebtoken::crypto::CryptoProvider::try_get_default().is_none() {
+            return Err(ConfigError::NoCryptoBackend);
+        }
+        if !self.use_header && !self.use_cookie {
+            return Err(ConfigError::NoTokenSource);
+        }
+        let signer = match (self.secret, self.signing_key) {
+            (Some(_), Some(_)) => return Err(ConfigError::SecretAndSigningKey),
+            (Some(secret), None) => Some(SigningKey::hmac(self.algorithm, secret)?),
+            (None, key) => key,
+        };
+        let keys = KeyRing::new(signer, self.verification_keys)?;
+        if self.leeway > MAX_LEEWAY_SECS {
+            return Err(ConfigError::LeewayTooLarge {
+                leeway: self.leeway,
+                max: MAX_LEEWAY_SECS,
+            });
+        }
+        if self.lifetime < Duration::from_secs(1) || self.lifetime > MAX_LIFETIME {
+            return Err(ConfigError::LifetimeOutOfRange(self.lifetime));
+        }
+        let mut cookie = self.cookie;
+        cookie.validate()?;
+        let cookie_name = cookie.full_name();
+        for (scope, _) in &self.scopes {
+            if !is_valid_scope(scope) {
+                return Err(ConfigError::InvalidScope(scope.clone()));
+            }
+        }
+        if self.issuer.as_deref() == Some("") {
+            return Err(ConfigError::EmptyClaim("issuer"));
+        }
+        if self.audience.as_deref() == Some("") {
+            return Err(ConfigError::EmptyClaim("audience"));
+        }
+        let clock = self.clock.unwrap_or_else(|| Arc::new(system_now));
+        let hook =
+            crate::redirect::compose_hook(self.hook, self.redirect_to_login, &self.token_url);
+        Ok(LoginManager {
+            inner: Arc::new(Inner {
+                keys: Keys::new(keys),
+                token_url: self.token_url,
+                sources: Sources {
+                    header: self.use_header,
+                    cookie: self.use_cookie.then(|| cookie_name.clone()),
+                },
+                cookie,
+                cookie_name,
+                lifetime: self.lifetime,
+                leeway: self.leeway as i64,
+                issuer: self.issuer,
+                audience: self.audience,
+                scopes: self.scopes,
+                hook,
+                clock,
+                cache: TokenCache::new(self.token_cache),
+            }),
+        })
+    }
+}
+
+fn system_now() -> i64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map(|d| d.as_secs() as i64)
+        .unwrap_or(0)
+}

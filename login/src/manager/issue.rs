@@ -1,0 +1,171 @@
+//! Minting: [`TokenRequest`], the reserved claims, and the token itself.
+
+use std::time::Duration;
+
+use base64::Engine as _;
+use serde::Serialize;
+use serde_json::{Map, Value};
+
+use super::LoginManager;
+use crate::error::{TokenError, is_valid_scope};
+
+/// The longest lifetime a token may have (10 years).
+pub(super) const MAX_LIFETIME: Duration = Duration::from_secs(10 * 365 * 24 * 3600);
+
+/// Claims the manager sets itself; `extra` may not set them.
+const RESERVED_CLAIMS: &[&str] = &[
+    "sub", "exp", "iat", "nbf", "jti", "iss", "aud", "scopes", "scope",
+];
+
+impl LoginManager {
+    /// Mints a token for `request`, returning it with its lifetime.
+    pub(super) fn issue(&self, request: TokenRequest) -> Result<(String, Duration), TokenError> {
+        let inner = &*self.inner;
+        if request.subject.is_empty() {
+            return Err(TokenError::EmptySubject);
+        }
+        let lifetime = request.lifetime.unwrap_or(inner.lifetime);
+        if lifetime < Duration::from_secs(1) || lifetime > MAX_LIFETIME {
+            return Err(TokenError::InvalidLifetime);
+        }
+        let mut scopes: Vec<String> = Vec::with_capacity(request.scopes.len());
+        for scope in request.scopes {
+            if !is_valid_scope(&scope) {
+                return Err(TokenError::InvalidScope(scope));
+            }
+            if !inner.scopes.is_empty() && !inner.scopes.iter().any(|(s, _)| *s == scope) {
+                return Err(TokenError::UnknownScope(scope));
+            }
+            if !scopes.contains(&scope) {
+                scopes.push(scope);
+            }
+        }
+        let mut claims = match request.extra {
+            None => Map::new(),
+            Some(Ok(map)) => map,
+            Some(Err(e)) => return Err(e),
+        };
+        if let Some(reserved) = claims
+            .keys()
+            .find(|k| RESERVED_CLAIMS.contains(&k.as_str()))
+        {
+            return Err(TokenError::ReservedClaim(reserved.clone()));
+        }
+        let now = self.now();
+        let jti: [u8; 16] = rand::random();
+        claims.insert("sub".into(), Value::String(request.subject));
+        claims.insert("exp".into(), Value::from(now + lifetime.as_secs() as i64));
+        claims.insert("iat".into(), Value::from(now));
+        claims.insert(
+            "jti".into(),
+            Value::String(base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(jti)),
+        );
+        if !scopes.is_empty() {
+            claims.insert("scopes".into(), Value::from(scopes));
+        }
+        if let Some(iss) = &inner.issuer {
+            claims.insert("iss".into(), Value::String(iss.clone()));
+        }
+        if let Some(aud) = &inner.audience {
+            claims.insert("aud".into(), Value::String(aud.clone()));
+        }
+        let ring = inner.keys.load();
+        let signer = ring.signer().ok_or(TokenError::NoSigningKey)?;
+        let token = jsonwebtoken::encode(&signer.header, &claims, &signer.key.encoding)?;
+        Ok((token, lifetime))
+    }
+}
+
+/// What to put in a token: the subject, and optionally scopes, a lifetime and extra claims
+/// (fastapi-login's `data`).
+///
+/// ```
+/// # use login::{LoginManager, TokenRequest};
+/// # let manager = LoginManager::new("a-32-byte-or-longer-secret-from-env!", "/login")?;
+/// #[derive(serde::Serialize)]
+/// struct Extra { tenant: u32 }
+///
+/// let token = manager.create_access_token(
+///     TokenRequest::new("alice")
+///         .scopes(["items:read", "items:write"])
+///         .lifetime(std::time::Duration::from_secs(300))
+///         .extra(&Extra { tenant: 7 }),
+/// )?;
+/// let claims = manager.verify_token(&token)?;
+/// assert_eq!(claims.extra["tenant"], 7);
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+#[derive(Debug)]
+#[must_use]
+pub struct TokenRequest {
+    subject: String,
+    scopes: Vec<String>,
+    lifetime: Option<Duration>,
+    extra: Option<Result<Map<String, Value>, TokenError>>,
+}
+
+impl TokenRequest {
+    /// A token for `subject` (the `sub` claim the user loader receives).
+    pub fn new(subject: impl Into<String>) -> Self {
+        TokenRequest {
+            subject: subject.into(),
+            scopes: Vec::new(),
+            lifetime: None,
+            extra: None,
+        }
+    }
+
+    /// Grants these scopes (de-duplicated, issued as the JSON array claim `scopes`).
+    pub fn scopes<I, T>(mut self, scopes: I) -> Self
+    where
+        I: IntoIterator<Item = T>,
+        T: Into<String>,
+    {
+        self.scopes.extend(scopes.into_iter().map(Into::into));
+        self
+    }
+
+    /// The token's lifetime, instead of the manager's default.
+    pub fn lifetime(mut self, lifetime: Duration) -> Self {
+        self.lifetime = Some(lifetime);
+        self
+    }
+
+    /// Extra claims: any value that serializes to a JSON object. Reserved claims (`sub`,
+    /// `exp`, `iat`, `nbf`, `jti`, `iss`, `aud`, `scopes`, `scope`) are refused when the token
+    /// is created, never silently overwritten.
+    pub fn extra<T: Serialize + ?Sized>(mut self, extra: &T) -> Self {
+        let map = match serde_json::to_value(extra) {
+            Ok(Value::Object(map)) => Ok(map),
+            Ok(_) => Err(TokenError::ExtraNotAnObject),
+            Err(e) => Err(TokenError::Serialize(e)),
+        };
+        self.extra = Some(match (self.extra.take(), map) {
+            (Some(Ok(mut old)), Ok(new)) => {
+                old.extend(new);
+                Ok(old)
+            }
+            (Some(Err(e)), _) | (_, Err(e)) => Err(e),
+            (None, new) => new,
+        });
+        self
+    }
+}
+
+impl From<&str> for TokenRequest {
+    fn from(subject: &str) -> Self {
+        TokenRequest::new(subject)
+    }
+}
+
+impl From<String> for TokenRequest {
+    fn from(subject: String) -> Self {
+        TokenRequest::new(subject)
+    }
+}
+
+impl From<&String> for TokenRequest {
+    fn from(subject: &String) -> Self {
+        TokenRequest::new(subject.as_str())
+    }
+}

@@ -1,0 +1,374 @@
+//! The [`LoginManager`]: every public method is here; the machinery lives in the child
+//! modules, which see the manager's private fields.
+//!
+//! | module | what it does |
+//! |---|---|
+//! | [`builder`] | [`LoginManagerBuilder`] and `build()`: every setting checked once |
+//! | [`keyring`] | the signer, the verification keys by `kid`, rotation, JWKS |
+//! | [`issue`] | [`TokenRequest`], reserved claims, minting |
+//! | [`verify`] | every step that decides whether a token is accepted |
+
+use std::fmt;
+use std::sync::Arc;
+use std::time::Duration;
+
+use axum::http::request::Parts;
+use axum::response::Response;
+use axum_extra::extract::cookie::{Cookie, CookieJar};
+use jsonwebtoken::Algorithm;
+use jsonwebtoken::jwk::JwkSet;
+
+use crate::cache::TokenCache;
+use crate::claims::Claims;
+use crate::cookie::CookieSettings;
+use crate::credentials::{Credentials, Sources, TokenSource};
+use crate::error::{
+    AuthRejection, ConfigError, RejectionHook, RejectionKind, SameOriginError, TokenError,
+    VerifyError,
+};
+use crate::keys::{SigningKey, VerifyingKey};
+use crate::secret::Secret;
+
+mod builder;
+mod issue;
+mod keyring;
+mod verify;
+
+#[cfg(test)]
+mod cache_tests;
+
+pub use builder::{DEFAULT_LIFETIME, LoginManagerBuilder, MAX_LEEWAY_SECS};
+pub use issue::TokenRequest;
+pub use verify::MAX_TOKEN_BYTES;
+
+use keyring::Keys;
+
+/// The manager's clock: seconds since the Unix epoch.
+type Clock = Arc<dyn Fn() -> i64 + Send + Sync>;
+
+/// The settings and state behind a [`LoginManager`], shared by its clones.
+struct Inner {
+    keys: Keys,
+    token_url: String,
+    sources: Sources,
+    cookie: CookieSettings,
+    cookie_name: String,
+    lifetime: Duration,
+    leeway: i64,
+    issuer: Option<String>,
+    audience: Option<String>,
+    scopes: Vec<(String, String)>,
+    hook: Option<RejectionHook>,
+    clock: Clock,
+    cache: Option<TokenCache>,
+}
+
+/// Issues and verifies JWT access tokens and reads them from requests.
+///
+/// Built once at start-up with [`LoginManager::builder`] (or [`LoginManager::new`]); cheap to
+/// clone (an `Arc` inside). Put it in your app state and implement `FromRef` for it (or use it
+/// as the state itself), and the extractors find it.
+///
+/// ```
+/// use login::LoginManager;
+///
+/// let manager = LoginManager::builder("/login")
+///     .secret("a-32-byte-or-longer-secret-from-env!")
+///     .use_cookie(true)
+///     .build()?;
+/// let token = manager.create_access_token("johndoe@mail.com")?;
+/// let claims = manager.verify_token(&token)?;
+/// assert_eq!(claims.sub, "johndoe@mail.com");
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+#[derive(Clone)]
+pub struct LoginManager {
+    inner: Arc<Inner>,
+}
+
+impl fmt::Debug for LoginManager {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let i = &self.inner;
+        f.debug_struct("LoginManager")
+            .field("algorithm", &self.algorithm())
+            .field("token_url", &i.token_url)
+            .field("use_header", &i.sources.header)
+            .field("use_cookie", &i.sources.cookie.is_some())
+            .field("cookie_name", &i.cookie_name)
+            .field("lifetime", &i.lifetime)
+            .field("leeway", &i.leeway)
+            .field("issuer", &i.issuer)
+            .field("audience", &i.audience)
+            .field("key", &"***")
+            .finish_non_exhaustive()
+    }
+}
+
+/// The outcome of [`LoginManager::authenticate`], cached in the request's extensions and
+/// tagged with the manager that produced it.
+#[derive(Clone)]
+struct Verified {
+    manager: usize,
+    outcome: Result<(Arc<Claims>, TokenSource), RejectionKind>,
+}
+
+impl LoginManager {
+    // ----- construction and settings -------------------------------------------------------
+
+    /// A manager with fastapi-login's defaults: HS256 with `secret`, the token read from the
+    /// `Authorization: Bearer` header, 15-minute tokens, no leeway.
+    pub fn new(
+        secret: impl Into<Secret>,
+        token_url: impl Into<String>,
+    ) -> Result<Self, ConfigError> {
+        Self::builder(token_url).secret(secret).build()
+    }
+
+    /// Starts a builder. `token_url` is the path of your login route (fastapi-login's
+    /// `token_url`): where [`redirect_to_login`](LoginManagerBuilder::redirect_to_login) and
+    /// [`login_redirect`](Self::login_redirect) send browsers.
+    pub fn builder(token_url: impl Into<String>) -> LoginManagerBuilder {
+        LoginManagerBuilder::new(token_url.into())
+    }
+
+    /// The login route's path.
+    pub fn token_url(&self) -> &str {
+        &self.inner.token_url
+    }
+
+    /// The default token lifetime.
+    pub fn default_lifetime(&self) -> Duration {
+        self.inner.lifetime
+    }
+
+    /// The scopes the app knows, with their descriptions.
+    pub fn scopes(&self) -> impl Iterator<Item = (&str, &str)> {
+        self.inner
+            .scopes
+            .iter()
+            .map(|(a, b)| (a.as_str(), b.as_str()))
+    }
+
+    /// Seconds since the Unix epoch, from the manager's clock.
+    pub fn now(&self) -> i64 {
+        (self.inner.clock)()
+    }
+
+    // ----- keys (machinery in `keyring`) ---------------------------------------------------
+
+    /// The signing algorithm (for a verify-only manager, the first key's algorithm).
+    pub fn algorithm(&self) -> Algorithm {
+        self.inner.keys.load().algorithm()
+    }
+
+    /// The `kid` of the current signing key, if it has one.
+    pub fn signing_kid(&self) -> Option<String> {
+        self.inner.keys.load().signing_kid().map(str::to_owned)
+    }
+
+    /// The public keys as a JWKS document (`{"keys": [...]}`), to publish at
+    /// `/.well-known/jwks.json` so that other services can verify this manager's tokens.
+    /// HMAC secrets are never included.
+    pub fn jwks(&self) -> JwkSet {
+        self.inner.keys.load().jwks()
+    }
+
+    /// Makes `key` the signing key. The previous signing key stays as a verification key, so
+    /// tokens it signed stay valid until they expire; remove it later with
+    /// [`remove_verification_key`](Self::remove_verification_key). Every key needs a `kid`.
+    /// Requests in flight are never dropped: the key ring is swapped atomically.
+    pub fn rotate_signing_key(&self, key: SigningKey) -> Result<(), ConfigError> {
+        self.update_keys(|ring| ring.rotated(key))
+    }
+
+    /// Adds a verification key (for example the next key of another issuer).
+    pub fn add_verification_key(&self, key: VerifyingKey) -> Result<(), ConfigError> {
+        self.update_keys(|ring| ring.with_key(key))
+    }
+
+    /// Removes the verification key named `kid`: tokens it signed are rejected from now on.
+    /// The current signing key cannot be removed (rotate first).
+    pub fn remove_verification_key(&self, kid: &str) -> Result<(), ConfigError> {
+        self.update_keys(|ring| ring.without_key(kid))
+    }
+
+    /// Swaps the key ring and empties the token cache, so that a removed key's tokens are
+    /// refused at once. On error nothing changes.
+    fn update_keys(
+        &self,
+        change: impl FnOnce(&keyring::KeyRing) -> Result<keyring::KeyRing, ConfigError>,
+    ) -> Result<(), ConfigError> {
+        self.inner.keys.update(change, || {
+            if let Some(cache) = &self.inner.cache {
+                cache.invalidate();
+            }
+        })
+    }
+
+    // ----- minting (machinery in `issue`) --------------------------------------------------
+
+    /// Mints an access token.
+    ///
+    /// Takes a subject (`"alice@example.com"`) or a [`TokenRequest`] with scopes, a lifetime
+    /// and extra claims. The token carries `sub`, `exp`, `iat`, a random `jti`, and `scopes`
+    /// (a JSON array, as fastapi-login) when any were requested.
+    pub fn create_access_token(
+        &self,
+        request: impl Into<TokenRequest>,
+    ) -> Result<String, TokenError> {
+        Ok(self.issue(request.into())?.0)
+    }
+
+    /// Mints an access token and wraps it in an OAuth2 [`TokenResponse`](crate::TokenResponse)
+    /// (`access_token`, `token_type: "bearer"`, `expires_in`; sent with `Cache-Control: no-store`).
+    pub fn token_response(
+        &self,
+        request: impl Into<TokenRequest>,
+    ) -> Result<crate::TokenResponse, TokenError> {
+        let (token, lifetime) = self.issue(request.into())?;
+        Ok(crate::TokenResponse::new(token, lifetime))
+    }
+
+    // ----- verification (machinery in `verify`) --------------------------------------------
+
+    /// Verifies a token: size, structure, algorithm, signature, then every claim rule
+    /// (`exp` required and strictly after now, `nbf`, `iat` not in the future, issuer,
+    /// audience, typed `sub` and `scopes`, no duplicated claim).
+    pub fn verify_token(&self, token: &str) -> Result<Claims, VerifyError> {
+        self.verify_token_shared(token).map(Arc::unwrap_or_clone)
+    }
+
+    /// Verifies the request's token (once per request; the outcome is cached in the request's
+    /// extensions) and returns its claims and where it was found.
+    ///
+    /// The order: credentials (cookie first, then the header; two `Authorization` headers
+    /// are `InvalidRequest`), then the CSRF policy for a cookie on a state-changing request,
+    /// then [`verify_token`](Self::verify_token).
+    pub fn authenticate(
+        &self,
+        parts: &mut Parts,
+    ) -> Result<(Arc<Claims>, TokenSource), RejectionKind> {
+        let id = self.id();
+        if let Some(cached) = parts.extensions.get::<Verified>()
+            && cached.manager == id
+        {
+            return cached.outcome.clone();
+        }
+        let outcome = match self.inner.sources.read(&parts.headers) {
+            Credentials::None => {
+                tracing::debug!(
+                    reason = "no credentials",
+                    "login: request not authenticated"
+                );
+                Err(RejectionKind::MissingCredentials)
+            }
+            Credentials::Malformed(reason) => {
+                tracing::debug!(reason, "login: malformed authorization request");
+                Err(RejectionKind::InvalidRequest)
+            }
+            Credentials::Token(_, TokenSource::Cookie)
+                if self.inner.cookie.csrf
+                    && let Err(reason) = self.check_same_origin(parts) =>
+            {
+                tracing::debug!(%reason, "login: cross-site request with the cookie refused");
+                Err(RejectionKind::CrossSiteRequest)
+            }
+            Credentials::Token(token, source) => match self.verify_token_shared(token) {
+                Ok(claims) => Ok((claims, source)),
+                Err(error) => {
+                    tracing::debug!(reason = %error, ?source, "login: token rejected");
+                    Err(RejectionKind::InvalidToken)
+                }
+            },
+        };
+        parts.extensions.insert(Verified {
+            manager: id,
+            outcome: outcome.clone(),
+        });
+        outcome
+    }
+
+    /// Checks a request against the manager's CSRF policy as if it were authenticated by the
+    /// cookie: a state-changing request (any method but GET, HEAD, OPTIONS, TRACE) must come
+    /// from the request's own origin or a trusted one (see
+    /// [`csrf_protection`](LoginManagerBuilder::csrf_protection)).
+    pub fn check_same_origin(&self, parts: &Parts) -> Result<(), SameOriginError> {
+        crate::csrf::check_same_origin(parts, &self.inner.cookie.trusted_origins)
+    }
+
+    // ----- cookies -------------------------------------------------------------------------
+
+    /// The cookie name the manager reads and sets (with the `__Host-` prefix when enabled).
+    pub fn cookie_name(&self) -> &str {
+        &self.inner.cookie_name
+    }
+
+    /// The token cookie: `HttpOnly`, `Secure` (unless turned off for development),
+    /// `SameSite=Lax`, `Path=/`, no `Domain` (each configurable on the builder), `Max-Age`
+    /// equal to the default token lifetime.
+    pub fn cookie(&self, token: impl Into<String>) -> Cookie<'static> {
+        self.cookie_with_lifetime(token, self.inner.lifetime)
+    }
+
+    /// The token cookie with a `Max-Age` other than the default lifetime (use the lifetime the
+    /// token was minted with).
+    pub fn cookie_with_lifetime(
+        &self,
+        token: impl Into<String>,
+        lifetime: Duration,
+    ) -> Cookie<'static> {
+        let mut cookie = self
+            .inner
+            .cookie
+            .build(&self.inner.cookie_name, token.into());
+        cookie.set_max_age(Some(
+            time::Duration::try_from(lifetime).unwrap_or(time::Duration::MAX),
+        ));
+        cookie
+    }
+
+    /// The cookie that clears the token cookie: same name, `Path`, `Secure`, `HttpOnly` and
+    /// `SameSite` as the one that set it, an empty value and `Max-Age=0`.
+    pub fn removal_cookie(&self) -> Cookie<'static> {
+        let mut cookie = self
+            .inner
+            .cookie
+            .build(&self.inner.cookie_name, String::new());
+        cookie.set_max_age(Some(time::Duration::ZERO));
+        cookie
+    }
+
+    /// Adds the token cookie to `jar` (return the jar from your handler to send it).
+    pub fn set_cookie(&self, jar: CookieJar, token: impl Into<String>) -> CookieJar {
+        jar.add(self.cookie(token))
+    }
+
+    /// Adds the clearing cookie to `jar` (for logout).
+    pub fn clear_cookie(&self, jar: CookieJar) -> CookieJar {
+        jar.add(self.removal_cookie())
+    }
+
+    // ----- responses -----------------------------------------------------------------------
+
+    /// A `303 See Other` to the login page (the manager's `token_url`) with `next` set to the
+    /// request's path and query, so the login route can send the user back.
+    pub fn login_redirect(&self, parts: &Parts) -> Response {
+        crate::redirect::login_redirect(&self.inner.token_url, parts)
+    }
+
+    /// The rejection for `kind`: the manager's hook (and redirect) first, else the RFC 6750
+    /// default.
+    pub(crate) fn reject(
+        &self,
+        kind: RejectionKind,
+        required_scopes: &[&'static str],
+        parts: &Parts,
+    ) -> AuthRejection {
+        AuthRejection::new(kind, required_scopes, parts, self.inner.hook.as_ref())
+    }
+
+    /// Identifies this manager (shared by its clones) in per-request caches.
+    pub(crate) fn id(&self) -> usize {
+        Arc::as_ptr(&self.inner) as usize
+    }
+}

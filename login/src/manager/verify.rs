@@ -1,0 +1,335 @@
+//! Every step that decides whether a token is accepted, in order:
+//!
+//! 1. size: at most [`MAX_TOKEN_BYTES`], before any decoding;
+//! 2. structure: a compact JWS (three base64url parts);
+//! 3. key: by `kid` ([`KeyRing::verifier_for`](super::keyring::KeyRing::verifier_for));
+//! 4. header: `crit` and `b64` as jsonwebtoken (RFC 7515 §4.1.11, RFC 7797);
+//! 5. algorithm: exactly the key's one algorithm, never what the token asks for;
+//! 6. signature, by jsonwebtoken's crypto backend;
+//! 7. claims' types ([`Claims`]'s strict deserializer: typed `sub`, `exp`, `scopes`, no
+//!    duplicated claim);
+//! 8. time and configuration ([`check_claims`](LoginManager::check_claims)): `exp` strictly
+//!    after now, `nbf`, `iat` not in the future, issuer, audience; run on every request, cached
+//!    token or not.
+//!
+//! Steps 1–7 are a pure function of the token and the key ring, so a token that passed them
+//! is remembered in the token cache until the ring changes.
+
+use std::sync::Arc;
+
+use base64::Engine as _;
+use jsonwebtoken::Header;
+
+use super::LoginManager;
+use crate::claims::Claims;
+use crate::error::VerifyError;
+
+/// Tokens longer than this many bytes are rejected before any decoding or crypto.
+pub const MAX_TOKEN_BYTES: usize = 8 * 1024;
+
+impl LoginManager {
+    /// [`verify_token`](Self::verify_token) without copying the claims out of the token
+    /// cache.
+    ///
+    /// A token that passed every check is remembered (see
+    /// [`LoginManagerBuilder::token_cache`](super::LoginManagerBuilder::token_cache)); seen again, only the checks that depend on the
+    /// time are run again, with the manager's clock, so it expires at the same second.
+    pub(crate) fn verify_token_shared(&self, token: &str) -> Result<Arc<Claims>, VerifyError> {
+        let inner = &*self.inner;
+        if token.len() > MAX_TOKEN_BYTES {
+            return Err(VerifyError::TooLarge {
+                max: MAX_TOKEN_BYTES,
+            });
+        }
+        let Some(cache) = &inner.cache else {
+            let claims = self.decode_verified(token)?;
+            self.check_claims(&claims)?;
+            return Ok(Arc::new(claims));
+        };
+        if let Some(claims) = cache.get(token) {
+            return match self.check_claims(&claims) {
+                Ok(()) => Ok(claims),
+                Err(error) => {
+                    cache.remove(token);
+                    Err(error)
+                }
+            };
+        }
+        // Read before the key ring is loaded: a ring change after this point makes the entry
+        // stale (never served), not wrong.
+        let epoch = cache.epoch();
+        let claims = self.decode_verified(token)?;
+        self.check_claims(&claims)?;
+        let claims = Arc::new(claims);
+        cache.insert(token, epoch, Arc::clone(&claims));
+        Ok(claims)
+    }
+
+    /// Structure, header, algorithm, signature and the claims' types: everything that is a
+    /// pure function of the token and the key ring.
+    ///
+    /// The same checks as `jsonwebtoken::decode`, in the same order, with each part decoded
+    /// once: `decode` parses the claims twice (into the caller's type, then again for its own
+    /// `exp`/`nbf`/`aud` checks, which we do not use), and the key lookup parsed the header a
+    /// second time. The header's algorithm must be the key's one algorithm (never what the
+    /// token asks for); `crit` and `b64` follow jsonwebtoken (RFC 7515 §4.1.11, RFC 7797);
+    /// the signature is checked by jsonwebtoken's crypto backend with the key's algorithm.
+    fn decode_verified(&self, token: &str) -> Result<Claims, VerifyError> {
+        let ring = self.inner.keys.load();
+        // Split from the right, as jsonwebtoken does; with extra dots the header part holds a
+        // dot and fails to decode.
+        let malformed = || VerifyError::Malformed("not a compact JWS".into());
+        let (message, signature) = token.rsplit_once('.').ok_or_else(malformed)?;
+        let (_, payload) = message.rsplit_once('.').ok_or_else(malformed)?;
+        let header = jsonwebtoken::decode_header(token).map_err(map_jwt_error)?;
+        let verifier = ring.verifier_for(&header)?;
+        check_critical(&header)?;
+        let algorithm = verifier.algorithm();
+        if header.alg != algorithm {
+            return Err(VerifyError::WrongAlgorithm);
+        }
+        let valid = jsonwebtoken::crypto::verify(
+            signature,
+            message.as_bytes(),
+            &verifier.decoding,
+            algorithm,
+        )
+        .map_err(map_jwt_error)?;
+        if !valid {
+            return Err(VerifyError::BadSignature);
+        }
+        let payload = base64::engine::general_purpose::URL_SAFE_NO_PAD
+            .decode(payload)
+            .map_err(|e| VerifyError::Malformed(format!("payload: {e}")))?;
+        serde_json::from_slice::<Claims>(&payload)
+            .map_err(|e| VerifyError::InvalidClaims(e.to_string()))
+    }
+
+    /// The rules that depend on the time or the configuration: run on every request, cached
+    /// token or not.
+    fn check_claims(&self, claims: &Claims) -> Result<(), VerifyError> {
+        let inner = &*self.inner;
+        let now = self.now();
+        let leeway = inner.leeway;
+        // RFC 7519 §4.1.4: the current time MUST be before `exp`; `exp == now` is expired.
+        if claims.exp <= now - leeway {
+            return Err(VerifyError::Expired);
+        }
+        if matches!(claims.nbf, Some(nbf) if nbf > now + leeway) {
+            return Err(VerifyError::NotYetValid);
+        }
+        if matches!(claims.iat, Some(iat) if iat > now + leeway) {
+            return Err(VerifyError::IssuedInFuture);
+        }
+        if let Some(iss) = &inner.issuer
+            && claims.iss.as_deref() != Some(iss.as_str())
+        {
+            return Err(VerifyError::WrongIssuer);
+        }
+        match &inner.audience {
+            Some(aud) if !claims.aud.iter().any(|a| a == aud) => Err(VerifyError::WrongAudience),
+            None if !claims.aud.is_empty() => Err(VerifyError::WrongAudience),
+            _ => Ok(()),
+        }
+    }
+}
+
+/// jsonwebtoken's rules for `crit` and `b64` (its `Header::from_encoded`, which `decode`
+/// applies and `decode_header` does not): `b64`, when present, must be `true`; `crit` must be
+/// exactly `["b64"]` with `b64` present (we understand no other critical extension).
+fn check_critical(header: &Header) -> Result<(), VerifyError> {
+    let refused = |why: &str| Err(VerifyError::Malformed(format!("header: {why}")));
+    let b64 = match header.extras.get::<bool>("b64") {
+        Ok(b64) => b64,
+        Err(_) => return refused("`b64` is not a boolean"),
+    };
+    if b64 == Some(false) {
+        return refused("unencoded payloads (`b64: false`) are not supported");
+    }
+    match &header.crit {
+        None => Ok(()),
+        Some(crit) if crit.len() == 1 && crit[0] == "b64" && b64.is_some() => Ok(()),
+        Some(_) => refused("unsupported critical extension (`crit`)"),
+    }
+}
+
+fn map_jwt_error(e: jsonwebtoken::errors::Error) -> VerifyError {
+    // Only the header parse and the signature check reach jsonwebtoken; the claims are ours.
+    use jsonwebtoken::errors::ErrorKind as K;
+    match e.kind() {
+        K::InvalidSignature | K::InvalidKeyFormat => VerifyError::BadSignature,
+        K::InvalidAlgorithm | K::InvalidAlgorithmName | K::MissingAlgorithm => {
+            VerifyError::WrongAlgorithm
+        }
+        _ => VerifyError::Malformed(e.to_string()),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::atomic::{AtomicI64, Ordering};
+
+    use jsonwebtoken::{Algorithm, EncodingKey};
+    use serde_json::json;
+
+    use super::*;
+    use crate::{SigningKey, VerifyingKey};
+
+    const SECRET: &str = "a-32-byte-or-longer-secret-for-tests!";
+    const OTHER: &str = "another-32-byte-or-longer-secret!!";
+    const NOW: i64 = 1_800_000_000;
+
+    fn b64(bytes: &[u8]) -> String {
+        base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(bytes)
+    }
+
+    /// A token with exactly this header and payload, HS256-signed with `secret`.
+    fn forge(header: serde_json::Value, payload: serde_json::Value, secret: &str) -> String {
+        let message = format!(
+            "{}.{}",
+            b64(header.to_string().as_bytes()),
+            b64(payload.to_string().as_bytes())
+        );
+        let key = EncodingKey::from_secret(secret.as_bytes()).unwrap();
+        let signature =
+            jsonwebtoken::crypto::sign(message.as_bytes(), &key, Algorithm::HS256).unwrap();
+        format!("{message}.{signature}")
+    }
+
+    fn manager(clock: &'static AtomicI64) -> LoginManager {
+        LoginManager::builder("/login")
+            .secret(SECRET)
+            .token_cache(0)
+            .clock(move || clock.load(Ordering::SeqCst))
+            .build()
+            .unwrap()
+    }
+
+    fn claims(exp: i64) -> serde_json::Value {
+        json!({ "sub": "alice", "exp": exp })
+    }
+
+    #[test]
+    fn exp_equal_to_now_is_expired() {
+        static CLOCK: AtomicI64 = AtomicI64::new(NOW);
+        let m = manager(&CLOCK);
+        let header = json!({ "alg": "HS256", "typ": "JWT" });
+        let token = forge(header.clone(), claims(NOW + 1), SECRET);
+        assert_eq!(m.verify_token(&token).unwrap().sub, "alice");
+        CLOCK.store(NOW + 1, Ordering::SeqCst);
+        assert_eq!(m.verify_token(&token), Err(VerifyError::Expired));
+        // A fractional `exp` is truncated, as PyJWT does: `exp: now + 0.5` is expired.
+        let fraction = forge(
+            header,
+            json!({ "sub": "alice", "exp": NOW as f64 + 1.5 }),
+            SECRET,
+        );
+        assert_eq!(m.verify_token(&fraction), Err(VerifyError::Expired));
+        CLOCK.store(NOW, Ordering::SeqCst);
+        assert_eq!(m.verify_token(&fraction).unwrap().sub, "alice");
+    }
+
+    #[test]
+    fn critical_extensions() {
+        static CLOCK: AtomicI64 = AtomicI64::new(NOW);
+        let m = manager(&CLOCK);
+        let ok =
+            |header: serde_json::Value| m.verify_token(&forge(header, claims(NOW + 60), SECRET));
+        assert!(ok(json!({ "alg": "HS256", "b64": true })).is_ok());
+        assert!(ok(json!({ "alg": "HS256", "b64": true, "crit": ["b64"] })).is_ok());
+        for refused in [
+            json!({ "alg": "HS256", "b64": false }),
+            json!({ "alg": "HS256", "b64": false, "crit": ["b64"] }),
+            json!({ "alg": "HS256", "b64": "yes" }),
+            json!({ "alg": "HS256", "crit": ["b64"] }),
+            json!({ "alg": "HS256", "crit": ["exp"] }),
+            json!({ "alg": "HS256", "b64": true, "crit": ["b64", "exp"] }),
+        ] {
+            assert!(
+                matches!(ok(refused.clone()), Err(VerifyError::Malformed(_))),
+                "{refused}"
+            );
+        }
+    }
+
+    #[test]
+    fn too_large_before_anything_else() {
+        static CLOCK: AtomicI64 = AtomicI64::new(NOW);
+        let m = manager(&CLOCK);
+        let huge = "a".repeat(MAX_TOKEN_BYTES + 1);
+        assert_eq!(
+            m.verify_token(&huge),
+            Err(VerifyError::TooLarge {
+                max: MAX_TOKEN_BYTES
+            })
+        );
+        assert!(matches!(
+            m.verify_token(&"a".repeat(MAX_TOKEN_BYTES)),
+            Err(VerifyError::Malformed(_))
+        ));
+    }
+
+    #[test]
+    fn algorithm_is_the_keys_never_the_tokens() {
+        static CLOCK: AtomicI64 = AtomicI64::new(NOW);
+        let m = manager(&CLOCK);
+        let token = forge(json!({ "alg": "HS512" }), claims(NOW + 60), SECRET);
+        assert_eq!(m.verify_token(&token), Err(VerifyError::WrongAlgorithm));
+        let token = forge(json!({ "alg": "none" }), claims(NOW + 60), SECRET);
+        assert!(m.verify_token(&token).is_err());
+    }
+
+    #[test]
+    fn verifier_choice_without_kids() {
+        static CLOCK: AtomicI64 = AtomicI64::new(NOW);
+        let m = manager(&CLOCK);
+        // A single unnamed key ignores whatever `kid` the token names.
+        for header in [
+            json!({ "alg": "HS256" }),
+            json!({ "alg": "HS256", "kid": "anything" }),
+        ] {
+            let token = forge(header, claims(NOW + 60), SECRET);
+            assert_eq!(m.verify_token(&token).unwrap().sub, "alice");
+        }
+        let token = forge(json!({ "alg": "HS256" }), claims(NOW + 60), OTHER);
+        assert_eq!(m.verify_token(&token), Err(VerifyError::BadSignature));
+    }
+
+    #[test]
+    fn verifier_choice_with_kids() {
+        static CLOCK: AtomicI64 = AtomicI64::new(NOW);
+        let signer = SigningKey::hmac(Algorithm::HS256, SECRET)
+            .unwrap()
+            .with_kid("new");
+        let old: VerifyingKey = SigningKey::hmac(Algorithm::HS256, OTHER)
+            .unwrap()
+            .with_kid("old")
+            .verifying_key()
+            .clone();
+        let m = LoginManager::builder("/login")
+            .signing_key(signer)
+            .verification_key(old)
+            .token_cache(0)
+            .clock(|| CLOCK.load(Ordering::SeqCst))
+            .build()
+            .unwrap();
+        let verify = |kid: Option<&str>, secret: &str| {
+            let mut header = json!({ "alg": "HS256" });
+            if let Some(kid) = kid {
+                header["kid"] = json!(kid);
+            }
+            m.verify_token(&forge(header, claims(NOW + 60), secret))
+                .map(|c| c.sub)
+        };
+        // Each `kid` selects its own key, and only that key.
+        assert_eq!(verify(Some("new"), SECRET).as_deref(), Ok("alice"));
+        assert_eq!(verify(Some("old"), OTHER).as_deref(), Ok("alice"));
+        assert_eq!(verify(Some("old"), SECRET), Err(VerifyError::BadSignature));
+        assert_eq!(verify(Some("new"), OTHER), Err(VerifyError::BadSignature));
+        // An unknown `kid` is refused, however the token is signed.
+        assert_eq!(verify(Some("nope"), SECRET), Err(VerifyError::UnknownKid));
+        // Without a `kid`, the signing key (the default) verifies, not the others.
+        assert_eq!(verify(None, SECRET).as_deref(), Ok("alice"));
+        assert_eq!(verify(None, OTHER), Err(VerifyError::BadSignature));
+    }
+}
