@@ -3,14 +3,13 @@
 //! bearer tokens, owners-only edits, CSRF, logout, and a failing database.
 
 use axum::Router;
-use axum::body::{Body, Bytes};
-use axum::http::{HeaderMap, Request, StatusCode, header};
-use http_body_util::BodyExt;
+use axum::body::Body;
+use axum::http::{Request, StatusCode, header};
 use login::LoginManager;
 use login_examples::app::{self, Cookies, db};
+use login_test_support::{Reply, cookie_parts, form_urlencoded, send};
 use serde_json::{Value, json};
 use sqlx::SqlitePool;
-use tower::ServiceExt;
 
 const SECRET: &str = "app-example-test-secret-that-is-32-bytes-or-more";
 /// What Chromium sends when it navigates or submits a form.
@@ -26,66 +25,9 @@ struct TestApp {
     manager: LoginManager,
 }
 
-struct Reply {
-    status: StatusCode,
-    headers: HeaderMap,
-    body: Bytes,
-}
-
-impl Reply {
-    fn text(&self) -> String {
-        String::from_utf8_lossy(&self.body).into_owned()
-    }
-
-    fn json(&self) -> Value {
-        serde_json::from_slice(&self.body)
-            .unwrap_or_else(|e| panic!("not JSON ({e}): {}", self.text()))
-    }
-
-    fn location(&self) -> &str {
-        self.headers
-            .get(header::LOCATION)
-            .unwrap_or_else(|| panic!("no Location ({}): {}", self.status, self.text()))
-            .to_str()
-            .unwrap()
-    }
-
-    fn set_cookies(&self) -> Vec<String> {
-        self.headers
-            .get_all(header::SET_COOKIE)
-            .iter()
-            .map(|v| v.to_str().unwrap().to_owned())
-            .collect()
-    }
-
-    /// The single `Set-Cookie` header.
-    fn set_cookie(&self) -> String {
-        let all = self.set_cookies();
-        assert_eq!(all.len(), 1, "{all:?}");
-        all.into_iter().next().unwrap()
-    }
-}
-
-/// `(name=value, sorted attributes)` of a `Set-Cookie` value.
-fn cookie_parts(set_cookie: &str) -> (String, Vec<String>) {
-    let mut parts = set_cookie.split(';').map(|p| p.trim().to_owned());
-    let pair = parts.next().unwrap();
-    let mut attributes: Vec<String> = parts.collect();
-    attributes.sort();
-    (pair, attributes)
-}
-
 /// The `Cookie` header a browser would send back.
 fn cookie_header(set_cookie: &str) -> String {
     cookie_parts(set_cookie).0
-}
-
-fn form_body(fields: &[(&str, &str)]) -> String {
-    fields
-        .iter()
-        .map(|(k, v)| format!("{k}={}", app::html::url_encode(v)))
-        .collect::<Vec<_>>()
-        .join("&")
 }
 
 /// A browser's form submission from the app's own page.
@@ -109,7 +51,7 @@ fn browser_post_from(
     if let Some(cookie) = cookie {
         b = b.header(header::COOKIE, cookie);
     }
-    b.body(Body::from(form_body(fields))).unwrap()
+    b.body(Body::from(form_urlencoded(fields))).unwrap()
 }
 
 fn browser_get(path: &str, cookie: Option<&str>) -> Request<Body> {
@@ -160,15 +102,7 @@ impl TestApp {
     }
 
     async fn send(&self, request: Request<Body>) -> Reply {
-        let response = self.router.clone().oneshot(request).await.unwrap();
-        let status = response.status();
-        let headers = response.headers().clone();
-        let body = response.into_body().collect().await.unwrap().to_bytes();
-        Reply {
-            status,
-            headers,
-            body,
-        }
+        send(&self.router, request).await
     }
 
     async fn register(&self, (email, name, password): (&str, &str, &str)) -> Reply {
@@ -190,7 +124,7 @@ impl TestApp {
                 Request::post("/login")
                     .header(header::ACCEPT, "application/json")
                     .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
-                    .body(Body::from(form_body(&[
+                    .body(Body::from(form_urlencoded(&[
                         ("username", user.0),
                         ("password", user.2),
                     ])))
@@ -353,7 +287,7 @@ async fn login_sets_the_cookie_with_safe_attributes() {
             Request::post("/login")
                 .header(header::ACCEPT, "application/json")
                 .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
-                .body(Body::from(form_body(&[
+                .body(Body::from(form_urlencoded(&[
                     ("username", ANN.0),
                     ("password", ANN.2),
                 ])))
@@ -377,7 +311,7 @@ async fn wrong_credentials_get_the_same_answer() {
             .send(
                 Request::post("/login")
                     .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
-                    .body(Body::from(form_body(&[
+                    .body(Body::from(form_urlencoded(&[
                         ("username", user),
                         ("password", password),
                     ])))

@@ -3,10 +3,11 @@
 //! malformed scope claims are an invalid token; the login route never grants more than the
 //! user may hold.
 
+use login_test_support::Expect;
+use login_test_support::forge::{claims, valid_claims};
 use serde_json::json;
 
-use crate::common::forge::{claims, valid_claims};
-use crate::common::{Case, Expect, Harness, JANE, JANE_PW, JOHN, JOHN_PW, count, run_all};
+use crate::common::{Case, Harness, JANE, JANE_PW, JOHN, JOHN_PW, count, run_all, user_json};
 use crate::encoding::both;
 
 fn scoped(cases: &mut Vec<Case>, name: &str, token: &str, expect: Expect) {
@@ -123,7 +124,7 @@ async fn insufficient_and_malformed_scopes() {
         "expired token with write",
         &claims(&valid_claims(
             JOHN,
-            json!({ "scopes": ["write"], "exp": crate::common::NOW }),
+            json!({ "scopes": ["write"], "exp": login_test_support::NOW }),
         )),
         Expect::InvalidToken,
     );
@@ -170,7 +171,11 @@ async fn login_never_grants_more_than_the_user_holds() {
             "A.44 {name}: granted {granted:?}"
         );
         let denied = h.bearer("/scoped", &token).await;
-        denied.assert(&format!("A.44 {name}"), Expect::InsufficientScope("write"));
+        denied.assert_case(
+            &format!("A.44 {name}"),
+            Expect::InsufficientScope("write"),
+            user_json,
+        );
     }
     // John may hold `write`, but not `admin`.
     let body = format!("username=johndoe%40mail.com&password={JOHN_PW}&scope=admin%20write");
