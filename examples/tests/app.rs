@@ -4,10 +4,10 @@
 
 use axum::Router;
 use axum::body::Body;
-use axum::http::{Request, StatusCode, header};
+use axum::http::{HeaderValue, Request, StatusCode, header};
 use login::LoginManager;
 use login_examples::app::{self, Cookies, db};
-use login_test_support::{Reply, cookie_parts, form_urlencoded, send};
+use login_test_support::{Reply, cookie_parts, form_request, form_urlencoded, send};
 use serde_json::{Value, json};
 use sqlx::SqlitePool;
 
@@ -83,6 +83,18 @@ fn api(method: &str, path: &str, token: Option<&str>, body: Option<Value>) -> Re
     }
 }
 
+/// An API client's login: the login form, answered in JSON (`Accept: application/json`).
+fn api_login(email: &str, password: &str) -> Request<Body> {
+    let mut request = form_request(
+        "/login",
+        form_urlencoded(&[("username", email), ("password", password)]),
+    );
+    request
+        .headers_mut()
+        .insert(header::ACCEPT, HeaderValue::from_static("application/json"));
+    request
+}
+
 const ANN: (&str, &str, &str) = ("ann@example.com", "Ann", "ann-password-1");
 const BOB: (&str, &str, &str) = ("bob@example.com", "Bob", "bob-password-2");
 
@@ -119,18 +131,7 @@ impl TestApp {
     async fn bearer(&self, user: (&str, &str, &str)) -> String {
         let reply = self.register(user).await;
         assert_eq!(reply.status, StatusCode::CREATED, "{}", reply.text());
-        let reply = self
-            .send(
-                Request::post("/login")
-                    .header(header::ACCEPT, "application/json")
-                    .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
-                    .body(Body::from(form_urlencoded(&[
-                        ("username", user.0),
-                        ("password", user.2),
-                    ])))
-                    .unwrap(),
-            )
-            .await;
+        let reply = self.send(api_login(user.0, user.2)).await;
         assert_eq!(reply.status, StatusCode::OK, "{}", reply.text());
         reply.json()["access_token"].as_str().unwrap().to_owned()
     }
@@ -282,18 +283,7 @@ async fn login_sets_the_cookie_with_safe_attributes() {
     );
 
     // The JSON login answers with a bearer token and sets no cookie.
-    let reply = app
-        .send(
-            Request::post("/login")
-                .header(header::ACCEPT, "application/json")
-                .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
-                .body(Body::from(form_urlencoded(&[
-                    ("username", ANN.0),
-                    ("password", ANN.2),
-                ])))
-                .unwrap(),
-        )
-        .await;
+    let reply = app.send(api_login(ANN.0, ANN.2)).await;
     assert_eq!(reply.status, StatusCode::OK, "{}", reply.text());
     assert_eq!(reply.json()["token_type"], "bearer");
     assert_eq!(reply.json()["expires_in"], 900);

@@ -11,8 +11,7 @@ use login_test_support::forge::{self, HS256_HEADER, b64, parts, raw, valid_claim
 use login_test_support::{Expect, SECRET};
 use serde_json::json;
 
-use crate::common::{JANE, JOHN, run_all};
-use crate::encoding::both;
+use crate::common::{JANE, JOHN, both, run_all};
 
 fn john_payload() -> String {
     valid_claims(JOHN, json!({ "scopes": ["read", "write"] })).to_string()

@@ -8,8 +8,7 @@ use login_test_support::forge::{claims, hs256, valid_claims};
 use login_test_support::{Expect, NOW};
 use serde_json::{Value, json};
 
-use crate::common::{Case, Harness, JANE, JOHN, run_all};
-use crate::encoding::both;
+use crate::common::{Case, Harness, JANE, JOHN, both, run_all};
 
 fn refused(cases: &mut Vec<Case>, name: &str, claim_set: &Value) {
     both(cases, name, &claims(claim_set), Expect::InvalidToken);

@@ -395,6 +395,27 @@ impl Case {
     }
 }
 
+/// The case on `/protected` through both carriers: `Authorization: Bearer` and the cookie.
+pub fn both(cases: &mut Vec<Case>, name: &str, token: &str, expect: Expect) {
+    both_on(cases, "/protected", name, token, expect);
+}
+
+/// The case on `path` through both carriers: `Authorization: Bearer` and the cookie.
+pub fn both_on(cases: &mut Vec<Case>, path: &str, name: &str, token: &str, expect: Expect) {
+    cases.push(Case::bearer(
+        format!("{name} (header)"),
+        path,
+        token,
+        expect,
+    ));
+    cases.push(Case::cookie(
+        format!("{name} (cookie)"),
+        path,
+        token,
+        expect,
+    ));
+}
+
 /// Runs every case, each on a fresh harness, and reports how many ran (`[cases] group: n`
 /// with `--nocapture`).
 pub async fn run_all(group: &str, cases: &[Case]) {

@@ -8,23 +8,7 @@ use jsonwebtoken::Algorithm;
 use login_test_support::forge::{self, HS256_HEADER, hs256, parts, raw, valid_claims};
 use login_test_support::{Expect, SECRET};
 
-use crate::common::{Case, Harness, JOHN, run_all};
-
-/// The case through both carriers.
-pub fn both(cases: &mut Vec<Case>, name: &str, token: &str, expect: Expect) {
-    cases.push(Case::bearer(
-        format!("{name} (header)"),
-        "/protected",
-        token,
-        expect,
-    ));
-    cases.push(Case::cookie(
-        format!("{name} (cookie)"),
-        "/protected",
-        token,
-        expect,
-    ));
-}
+use crate::common::{Case, Harness, JOHN, both, run_all};
 
 /// A valid payload for John, as JSON text.
 fn john_payload() -> String {

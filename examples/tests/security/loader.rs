@@ -10,8 +10,7 @@ use login_test_support::Expect;
 use login_test_support::forge::{claims, valid_claims};
 use serde_json::json;
 
-use crate::common::{Case, GHOST, Harness, JOHN, count, run_all};
-use crate::encoding::both;
+use crate::common::{Case, GHOST, Harness, JOHN, both, count, run_all};
 
 /// A.47: subjects the store does not know — a stranger, and near-misses of John's address.
 #[tokio::test]

@@ -7,22 +7,13 @@ use login_test_support::Expect;
 use login_test_support::forge::{claims, valid_claims};
 use serde_json::json;
 
-use crate::common::{Case, Harness, JANE, JANE_PW, JOHN, JOHN_PW, count, run_all, user_json};
-use crate::encoding::both;
+use crate::common::{
+    Case, Harness, JANE, JANE_PW, JOHN, JOHN_PW, both, both_on, count, run_all, user_json,
+};
 
+/// The case on `/scoped` (which requires `write`) through both carriers.
 fn scoped(cases: &mut Vec<Case>, name: &str, token: &str, expect: Expect) {
-    cases.push(Case::bearer(
-        format!("{name} (header)"),
-        "/scoped",
-        token,
-        expect,
-    ));
-    cases.push(Case::cookie(
-        format!("{name} (cookie)"),
-        "/scoped",
-        token,
-        expect,
-    ));
+    both_on(cases, "/scoped", name, token, expect);
 }
 
 /// A.40–A.43 with the example's own tokens and with forged scope claims.

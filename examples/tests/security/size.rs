@@ -9,8 +9,7 @@ use login_test_support::Expect;
 use login_test_support::forge::{claims, hs256, valid_claims};
 use serde_json::json;
 
-use crate::common::{Case, Harness, JOHN, count, run_all};
-use crate::encoding::both;
+use crate::common::{Case, Harness, JOHN, both, count, run_all};
 
 /// A.45: 8 KiB + 1, 64 KiB, 300 KiB and 1 MiB tokens — of garbage, and of a validly MACed token
 /// padded with a huge claim — through both carriers.
