@@ -8,6 +8,8 @@
 #   protected-nocache  #[protected] with .token_cache(0)
 #   protected-RS256 / protected-ES256 / protected-EdDSA   #[protected] with asymmetric keys
 #
+# Every row but `simple` is served by bench/src/bin/bench_server.rs (package login-bench).
+#
 # Every request carries the same token (a client repeats its token). The server runs on one
 # core and wrk on the other (taskset); 127.0.0.1 only. Rows are interleaved: each round runs
 # every row once, in a rotated order, and the summary reports medians over the rounds and the
@@ -48,8 +50,10 @@ fi
 command -v taskset >/dev/null || { echo "taskset (util-linux) is required" >&2; exit 1; }
 
 echo "building (release)..." >&2
-cargo build --release -q -p login-examples --example bench_server --example simple
-BIN=$TARGET/release/examples
+cargo build --release -q -p login-bench --bin bench_server
+cargo build --release -q -p login-examples --example simple
+BENCH_SERVER=$TARGET/release/bench_server
+SIMPLE=$TARGET/release/examples/simple
 
 SERVER_PID=
 stop_server() {
@@ -67,16 +71,16 @@ start_server() {
     case $row in
         simple)
             LOGIN_SECRET=$SIMPLE_SECRET LOGIN_ADDR=127.0.0.1:$PORT \
-                taskset -c "$SERVER_CPU" "$BIN/simple" >"$log" 2>&1 &
+                taskset -c "$SERVER_CPU" "$SIMPLE" >"$log" 2>&1 &
             ;;
         unprotected | hand-written | protected)
-            BENCH_ADDR=127.0.0.1:$PORT taskset -c "$SERVER_CPU" "$BIN/bench_server" "$row" >"$log" 2>&1 &
+            BENCH_ADDR=127.0.0.1:$PORT taskset -c "$SERVER_CPU" "$BENCH_SERVER" "$row" >"$log" 2>&1 &
             ;;
         protected-nocache)
-            BENCH_ADDR=127.0.0.1:$PORT taskset -c "$SERVER_CPU" "$BIN/bench_server" protected HS256 --no-cache >"$log" 2>&1 &
+            BENCH_ADDR=127.0.0.1:$PORT taskset -c "$SERVER_CPU" "$BENCH_SERVER" protected HS256 --no-cache >"$log" 2>&1 &
             ;;
         protected-*)
-            BENCH_ADDR=127.0.0.1:$PORT taskset -c "$SERVER_CPU" "$BIN/bench_server" protected "${row#protected-}" >"$log" 2>&1 &
+            BENCH_ADDR=127.0.0.1:$PORT taskset -c "$SERVER_CPU" "$BENCH_SERVER" protected "${row#protected-}" >"$log" 2>&1 &
             ;;
         *) echo "unknown row $row" >&2; exit 1 ;;
     esac

@@ -3,14 +3,13 @@
 //! bearer tokens, owners-only edits, CSRF, logout, and a failing database.
 
 use axum::Router;
-use axum::body::{Body, Bytes};
-use axum::http::{HeaderMap, Request, StatusCode, header};
-use http_body_util::BodyExt;
+use axum::body::Body;
+use axum::http::{HeaderValue, Request, StatusCode, header};
 use login::LoginManager;
 use login_examples::app::{self, Cookies, db};
+use login_test_support::{Reply, cookie_parts, form_request, form_urlencoded, send};
 use serde_json::{Value, json};
 use sqlx::SqlitePool;
-use tower::ServiceExt;
 
 const SECRET: &str = "app-example-test-secret-that-is-32-bytes-or-more";
 /// What Chromium sends when it navigates or submits a form.
@@ -26,66 +25,9 @@ struct TestApp {
     manager: LoginManager,
 }
 
-struct Reply {
-    status: StatusCode,
-    headers: HeaderMap,
-    body: Bytes,
-}
-
-impl Reply {
-    fn text(&self) -> String {
-        String::from_utf8_lossy(&self.body).into_owned()
-    }
-
-    fn json(&self) -> Value {
-        serde_json::from_slice(&self.body)
-            .unwrap_or_else(|e| panic!("not JSON ({e}): {}", self.text()))
-    }
-
-    fn location(&self) -> &str {
-        self.headers
-            .get(header::LOCATION)
-            .unwrap_or_else(|| panic!("no Location ({}): {}", self.status, self.text()))
-            .to_str()
-            .unwrap()
-    }
-
-    fn set_cookies(&self) -> Vec<String> {
-        self.headers
-            .get_all(header::SET_COOKIE)
-            .iter()
-            .map(|v| v.to_str().unwrap().to_owned())
-            .collect()
-    }
-
-    /// The single `Set-Cookie` header.
-    fn set_cookie(&self) -> String {
-        let all = self.set_cookies();
-        assert_eq!(all.len(), 1, "{all:?}");
-        all.into_iter().next().unwrap()
-    }
-}
-
-/// `(name=value, sorted attributes)` of a `Set-Cookie` value.
-fn cookie_parts(set_cookie: &str) -> (String, Vec<String>) {
-    let mut parts = set_cookie.split(';').map(|p| p.trim().to_owned());
-    let pair = parts.next().unwrap();
-    let mut attributes: Vec<String> = parts.collect();
-    attributes.sort();
-    (pair, attributes)
-}
-
 /// The `Cookie` header a browser would send back.
 fn cookie_header(set_cookie: &str) -> String {
     cookie_parts(set_cookie).0
-}
-
-fn form_body(fields: &[(&str, &str)]) -> String {
-    fields
-        .iter()
-        .map(|(k, v)| format!("{k}={}", app::html::url_encode(v)))
-        .collect::<Vec<_>>()
-        .join("&")
 }
 
 /// A browser's form submission from the app's own page.
@@ -109,7 +51,7 @@ fn browser_post_from(
     if let Some(cookie) = cookie {
         b = b.header(header::COOKIE, cookie);
     }
-    b.body(Body::from(form_body(fields))).unwrap()
+    b.body(Body::from(form_urlencoded(fields))).unwrap()
 }
 
 fn browser_get(path: &str, cookie: Option<&str>) -> Request<Body> {
@@ -141,6 +83,18 @@ fn api(method: &str, path: &str, token: Option<&str>, body: Option<Value>) -> Re
     }
 }
 
+/// An API client's login: the login form, answered in JSON (`Accept: application/json`).
+fn api_login(email: &str, password: &str) -> Request<Body> {
+    let mut request = form_request(
+        "/login",
+        form_urlencoded(&[("username", email), ("password", password)]),
+    );
+    request
+        .headers_mut()
+        .insert(header::ACCEPT, HeaderValue::from_static("application/json"));
+    request
+}
+
 const ANN: (&str, &str, &str) = ("ann@example.com", "Ann", "ann-password-1");
 const BOB: (&str, &str, &str) = ("bob@example.com", "Bob", "bob-password-2");
 
@@ -160,15 +114,7 @@ impl TestApp {
     }
 
     async fn send(&self, request: Request<Body>) -> Reply {
-        let response = self.router.clone().oneshot(request).await.unwrap();
-        let status = response.status();
-        let headers = response.headers().clone();
-        let body = response.into_body().collect().await.unwrap().to_bytes();
-        Reply {
-            status,
-            headers,
-            body,
-        }
+        send(&self.router, request).await
     }
 
     async fn register(&self, (email, name, password): (&str, &str, &str)) -> Reply {
@@ -185,18 +131,7 @@ impl TestApp {
     async fn bearer(&self, user: (&str, &str, &str)) -> String {
         let reply = self.register(user).await;
         assert_eq!(reply.status, StatusCode::CREATED, "{}", reply.text());
-        let reply = self
-            .send(
-                Request::post("/login")
-                    .header(header::ACCEPT, "application/json")
-                    .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
-                    .body(Body::from(form_body(&[
-                        ("username", user.0),
-                        ("password", user.2),
-                    ])))
-                    .unwrap(),
-            )
-            .await;
+        let reply = self.send(api_login(user.0, user.2)).await;
         assert_eq!(reply.status, StatusCode::OK, "{}", reply.text());
         reply.json()["access_token"].as_str().unwrap().to_owned()
     }
@@ -348,18 +283,7 @@ async fn login_sets_the_cookie_with_safe_attributes() {
     );
 
     // The JSON login answers with a bearer token and sets no cookie.
-    let reply = app
-        .send(
-            Request::post("/login")
-                .header(header::ACCEPT, "application/json")
-                .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
-                .body(Body::from(form_body(&[
-                    ("username", ANN.0),
-                    ("password", ANN.2),
-                ])))
-                .unwrap(),
-        )
-        .await;
+    let reply = app.send(api_login(ANN.0, ANN.2)).await;
     assert_eq!(reply.status, StatusCode::OK, "{}", reply.text());
     assert_eq!(reply.json()["token_type"], "bearer");
     assert_eq!(reply.json()["expires_in"], 900);
@@ -377,7 +301,7 @@ async fn wrong_credentials_get_the_same_answer() {
             .send(
                 Request::post("/login")
                     .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
-                    .body(Body::from(form_body(&[
+                    .body(Body::from(form_urlencoded(&[
                         ("username", user),
                         ("password", password),
                     ])))

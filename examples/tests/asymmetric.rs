@@ -5,14 +5,11 @@ use std::path::PathBuf;
 use std::time::Instant;
 
 use axum::body::Body;
-use axum::http::{Request, StatusCode, header};
-use base64::Engine as _;
-use http_body_util::BodyExt;
+use axum::http::{Request, StatusCode};
 use login::{Algorithm, ConfigError, LoginManager, VerifyingKey};
 use login_examples::asymmetric::{KeyConfig, KeyError, app, generate, manager, signing_key};
 use login_examples::simple::Db;
-use serde_json::Value;
-use tower::ServiceExt;
+use login_test_support::{forge, form_request, send};
 
 fn key_file(name: &str) -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))
@@ -28,27 +25,6 @@ fn config(name: Option<&str>, password: Option<&str>, algorithm: Algorithm) -> K
     }
 }
 
-async fn send(app: &axum::Router, request: Request<Body>) -> (StatusCode, Value) {
-    let response = app.clone().oneshot(request).await.unwrap();
-    let status = response.status();
-    let bytes = response.into_body().collect().await.unwrap().to_bytes();
-    (
-        status,
-        serde_json::from_slice(&bytes).unwrap_or(Value::Null),
-    )
-}
-
-fn header_kid(token: &str) -> String {
-    let header = token.split('.').next().unwrap();
-    let header: Value = serde_json::from_slice(
-        &base64::engine::general_purpose::URL_SAFE_NO_PAD
-            .decode(header)
-            .unwrap(),
-    )
-    .unwrap();
-    header["kid"].as_str().unwrap().to_owned()
-}
-
 #[tokio::test]
 async fn the_app_signs_with_its_key_and_publishes_it_as_jwks() {
     let (key, generated) =
@@ -57,34 +33,35 @@ async fn the_app_signs_with_its_key_and_publishes_it_as_jwks() {
     let manager = manager(key).unwrap();
     let app = app(manager, Db::demo());
 
-    let login = Request::post("/login")
-        .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
-        .body(Body::from("username=johndoe%40mail.com&password=hunter2"))
-        .unwrap();
-    let (status, body) = send(&app, login).await;
-    assert_eq!(status, StatusCode::OK);
-    let token = body["access_token"].as_str().unwrap().to_owned();
+    let login = form_request("/login", "username=johndoe%40mail.com&password=hunter2");
+    let reply = send(&app, login).await;
+    assert_eq!(reply.status, StatusCode::OK);
+    let token = reply.json()["access_token"].as_str().unwrap().to_owned();
 
     let me = Request::get("/protected")
         .header("authorization", format!("Bearer {token}"))
         .body(Body::empty())
         .unwrap();
-    let (status, body) = send(&app, me).await;
-    assert_eq!(status, StatusCode::OK);
-    assert_eq!(body["user"]["email"], "johndoe@mail.com");
+    let reply = send(&app, me).await;
+    assert_eq!(reply.status, StatusCode::OK);
+    assert_eq!(reply.json()["user"]["email"], "johndoe@mail.com");
 
-    let (status, jwks) = send(
+    let reply = send(
         &app,
         Request::get("/.well-known/jwks.json")
             .body(Body::empty())
             .unwrap(),
     )
     .await;
-    assert_eq!(status, StatusCode::OK);
+    assert_eq!(reply.status, StatusCode::OK);
+    let jwks = reply.json();
     let keys = jwks["keys"].as_array().unwrap();
     assert_eq!(keys.len(), 1);
     assert_eq!(keys[0]["alg"], "RS256");
-    assert_eq!(keys[0]["kid"].as_str().unwrap(), header_kid(&token));
+    assert_eq!(
+        keys[0]["kid"].as_str().unwrap(),
+        forge::header_of(&token)["kid"].as_str().unwrap()
+    );
     assert!(keys[0].get("d").is_none());
 
     // Another service, given only the JWKS document, verifies the token.

@@ -4,12 +4,11 @@ use std::sync::OnceLock;
 
 use axum::Router;
 use axum::body::Body;
-use axum::http::{HeaderMap, Request, StatusCode, header};
-use http_body_util::BodyExt;
+use axum::http::{Method, Request, StatusCode, header};
 use login::LoginManager;
 use login_examples::simple::{Db, app, manager};
+use login_test_support::{cookie_parts, form_request, request, send};
 use serde_json::{Value, json};
-use tower::ServiceExt;
 
 const SECRET: &str = "simple-example-test-secret-32-bytes-or-more";
 
@@ -23,48 +22,14 @@ fn setup() -> (Router, LoginManager) {
     (app(manager.clone(), db()), manager)
 }
 
-struct Reply {
-    status: StatusCode,
-    headers: HeaderMap,
-    body: Value,
-}
-
-async fn send(app: &Router, request: Request<Body>) -> Reply {
-    let response = app.clone().oneshot(request).await.unwrap();
-    let status = response.status();
-    let headers = response.headers().clone();
-    let bytes = response.into_body().collect().await.unwrap().to_bytes();
-    let body = if bytes.is_empty() {
-        Value::Null
-    } else {
-        serde_json::from_slice(&bytes).unwrap()
-    };
-    Reply {
-        status,
-        headers,
-        body,
-    }
-}
-
-fn form(path: &str, body: &str) -> Request<Body> {
-    Request::post(path)
-        .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
-        .body(Body::from(body.to_owned()))
-        .unwrap()
-}
-
 fn get(path: &str, headers: &[(&str, &str)]) -> Request<Body> {
-    let mut builder = Request::get(path);
-    for (k, v) in headers {
-        builder = builder.header(*k, *v);
-    }
-    builder.body(Body::empty()).unwrap()
+    request(Method::GET, path, headers, Body::empty())
 }
 
 async fn token(app: &Router, creds: &str) -> String {
-    let reply = send(app, form("/login", creds)).await;
-    assert_eq!(reply.status, StatusCode::OK, "{}", reply.body);
-    reply.body["access_token"].as_str().unwrap().to_owned()
+    let reply = send(app, form_request("/login", creds)).await;
+    assert_eq!(reply.status, StatusCode::OK, "{}", reply.text());
+    reply.json()["access_token"].as_str().unwrap().to_owned()
 }
 
 const JOHN: &str = "username=johndoe%40mail.com&password=hunter2";
@@ -74,26 +39,17 @@ fn john_json() -> Value {
     json!({ "email": "johndoe@mail.com", "name": "John Doe" })
 }
 
-/// The attributes of a Set-Cookie value, as a sorted list (order is not significant).
-fn cookie_parts(value: &str) -> (String, Vec<String>) {
-    let mut parts = value.split("; ");
-    let pair = parts.next().unwrap().to_owned();
-    let mut attrs: Vec<String> = parts.map(str::to_owned).collect();
-    attrs.sort();
-    (pair, attrs)
-}
-
 #[tokio::test]
 async fn login_returns_a_bearer_token_response() {
     let (app, manager) = setup();
-    let reply = send(&app, form("/login", JOHN)).await;
+    let reply = send(&app, form_request("/login", JOHN)).await;
     assert_eq!(reply.status, StatusCode::OK);
     assert_eq!(reply.headers[header::CACHE_CONTROL], "no-store");
-    assert_eq!(reply.body["token_type"], "bearer");
-    assert_eq!(reply.body["expires_in"], 900);
-    assert_eq!(reply.body.as_object().unwrap().len(), 3);
+    assert_eq!(reply.json()["token_type"], "bearer");
+    assert_eq!(reply.json()["expires_in"], 900);
+    assert_eq!(reply.json().as_object().unwrap().len(), 3);
     let claims = manager
-        .verify_token(reply.body["access_token"].as_str().unwrap())
+        .verify_token(reply.json()["access_token"].as_str().unwrap())
         .unwrap();
     assert_eq!(claims.sub, "johndoe@mail.com");
     assert_eq!(claims.exp - claims.iat.unwrap(), 900);
@@ -118,23 +74,23 @@ async fn unknown_user_and_wrong_password_get_the_same_answer() {
     let (app, _) = setup();
     let unknown = send(
         &app,
-        form("/login", "username=nobody%40mail.com&password=hunter2"),
+        form_request("/login", "username=nobody%40mail.com&password=hunter2"),
     )
     .await;
     let wrong = send(
         &app,
-        form("/login", "username=johndoe%40mail.com&password=hunter3"),
+        form_request("/login", "username=johndoe%40mail.com&password=hunter3"),
     )
     .await;
     for reply in [&unknown, &wrong] {
         assert_eq!(reply.status, StatusCode::UNAUTHORIZED);
         assert_eq!(reply.headers[header::WWW_AUTHENTICATE], "Bearer");
-        assert_eq!(reply.body, json!({ "detail": "Invalid credentials" }));
+        assert_eq!(reply.json(), json!({ "detail": "Invalid credentials" }));
     }
     assert_eq!(unknown.headers, wrong.headers);
     let cookie_unknown = send(
         &app,
-        form("/login/cookie", "username=nobody%40mail.com&password=x"),
+        form_request("/login/cookie", "username=nobody%40mail.com&password=x"),
     )
     .await;
     assert_eq!(cookie_unknown.status, StatusCode::UNAUTHORIZED);
@@ -145,16 +101,16 @@ async fn unknown_user_and_wrong_password_get_the_same_answer() {
 async fn oversized_password_is_refused_before_hashing() {
     let (app, _) = setup();
     let body = format!("username=johndoe%40mail.com&password={}", "a".repeat(5000));
-    let reply = send(&app, form("/login", &body)).await;
+    let reply = send(&app, form_request("/login", &body)).await;
     assert_eq!(reply.status, StatusCode::BAD_REQUEST);
 }
 
 #[tokio::test]
 async fn cookie_login_sets_a_safe_cookie_and_logout_clears_it_with_the_same_attributes() {
     let (app, manager) = setup();
-    let reply = send(&app, form("/login/cookie", JOHN)).await;
+    let reply = send(&app, form_request("/login/cookie", JOHN)).await;
     assert_eq!(reply.status, StatusCode::OK);
-    assert_eq!(reply.body, json!({ "status": "Success" }));
+    assert_eq!(reply.json(), json!({ "status": "Success" }));
     let set = reply.headers[header::SET_COOKIE].to_str().unwrap();
     let (pair, attrs) = cookie_parts(set);
     let token = pair.strip_prefix("access-token=").unwrap();
@@ -173,7 +129,7 @@ async fn cookie_login_sets_a_safe_cookie_and_logout_clears_it_with_the_same_attr
     let cookie = format!("access-token={token}");
     let me = send(&app, get("/protected", &[("cookie", &cookie)])).await;
     assert_eq!(me.status, StatusCode::OK);
-    assert_eq!(me.body, json!({ "user": john_json() }));
+    assert_eq!(me.json(), json!({ "user": john_json() }));
 
     let out = send(&app, Request::post("/logout").body(Body::empty()).unwrap()).await;
     assert_eq!(out.status, StatusCode::OK);
@@ -195,8 +151,8 @@ async fn protected_route_needs_credentials() {
     )
     .await;
     assert_eq!(ok.status, StatusCode::OK);
-    assert_eq!(ok.body, json!({ "user": john_json() }));
-    let body = ok.body.to_string();
+    assert_eq!(ok.json(), json!({ "user": john_json() }));
+    let body = ok.text();
     assert!(
         !body.contains("argon2") && !body.contains("scopes"),
         "{body}"
@@ -205,7 +161,7 @@ async fn protected_route_needs_credentials() {
     let none = send(&app, get("/protected", &[])).await;
     assert_eq!(none.status, StatusCode::UNAUTHORIZED);
     assert_eq!(none.headers[header::WWW_AUTHENTICATE], "Bearer");
-    assert_eq!(none.body, json!({ "detail": "Not authenticated" }));
+    assert_eq!(none.json(), json!({ "detail": "Not authenticated" }));
 
     let bad = send(
         &app,
@@ -217,7 +173,7 @@ async fn protected_route_needs_credentials() {
         bad.headers[header::WWW_AUTHENTICATE],
         r#"Bearer error="invalid_token""#
     );
-    assert!(!bad.body.to_string().contains(&t));
+    assert!(!bad.text().contains(&t));
 }
 
 #[tokio::test]
@@ -225,21 +181,21 @@ async fn optional_route_names_the_user_only_with_valid_credentials() {
     let (app, _) = setup();
     let anon = send(&app, get("/optional", &[])).await;
     assert_eq!(anon.status, StatusCode::OK);
-    assert_eq!(anon.body, json!({ "user": null }));
+    assert_eq!(anon.json(), json!({ "user": null }));
     let t = token(&app, JOHN).await;
     let named = send(
         &app,
         get("/optional", &[("authorization", &format!("Bearer {t}"))]),
     )
     .await;
-    assert_eq!(named.body, json!({ "user": john_json() }));
+    assert_eq!(named.json(), json!({ "user": john_json() }));
     let invalid = send(
         &app,
         get("/optional", &[("authorization", "Bearer not.a.token")]),
     )
     .await;
     assert_eq!(invalid.status, StatusCode::OK);
-    assert_eq!(invalid.body, json!({ "user": null }));
+    assert_eq!(invalid.json(), json!({ "user": null }));
 }
 
 #[tokio::test]
@@ -252,7 +208,7 @@ async fn scoped_route_needs_the_write_scope() {
     )
     .await;
     assert_eq!(ok.status, StatusCode::OK);
-    assert_eq!(ok.body, json!({ "user": john_json() }));
+    assert_eq!(ok.json(), json!({ "user": john_json() }));
 
     let jane = token(&app, JANE).await;
     let denied = send(
@@ -265,7 +221,7 @@ async fn scoped_route_needs_the_write_scope() {
         denied.headers[header::WWW_AUTHENTICATE],
         r#"Bearer error="insufficient_scope", scope="write""#
     );
-    assert_eq!(denied.body, json!({ "detail": "Insufficient scope" }));
+    assert_eq!(denied.json(), json!({ "detail": "Insufficient scope" }));
 
     let read_only = token(&app, &format!("{JOHN}&scope=read")).await;
     let denied = send(

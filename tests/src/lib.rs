@@ -1,37 +1,29 @@
-//! Shared fixtures for the HTTP-level integration tests of `login`.
+//! The fixture of the HTTP-level integration tests of `login`: [`TestApp`], a router whose
+//! user loader and handlers count their calls, a manager with a frozen, settable clock, and
+//! helpers that send requests through `tower::ServiceExt::oneshot`.
 //!
-//! * [`TestApp`]: a router whose user loader and handlers count their calls, a manager with a
-//!   frozen, settable clock, and helpers that send requests through `tower::ServiceExt::oneshot`.
-//! * [`Reply`]: a collected response with exact assertions for each RFC 6750 rejection, each of
-//!   which also checks that the token is not echoed anywhere in the response.
-//! * [`forge`]: hand-made JWS tokens (any header bytes, any payload bytes, any key) for the
-//!   adversarial cases.
-//! * [`logs`]: a minimal `tracing` subscriber that records events, to check log hygiene.
+//! The helpers shared with the examples' tests (collected responses and their RFC 6750
+//! assertions, token forging, log capture, the fixture secret and clock) are in
+//! `login-test-support`.
 
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicI64, AtomicUsize, Ordering};
 use std::sync::{Arc, LazyLock, Mutex};
 
-use axum::body::{Body, Bytes};
+use axum::body::Body;
 use axum::extract::{FromRef, FromRequestParts, State};
 use axum::http::request::Parts;
-use axum::http::{HeaderMap, HeaderValue, Request, StatusCode, header};
+use axum::http::{Method, Request, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::{Extension, Form, Json, Router};
-use http_body_util::BodyExt;
 use login::password::PasswordError;
 use login::{
     AuthUser, Claims, CookieJar, InvalidCredentials, LoginManager, LoginManagerBuilder,
     MaybeScoped, MaybeUser, OAuth2PasswordForm, RequiredScopes, Scoped, TokenRequest, UserLoader,
 };
+use login_test_support::{Expect, NOW, Reply, SECRET, request, send};
 use serde_json::{Value, json};
-use tower::ServiceExt;
-
-/// The checklist's fixture key `K` (32 bytes, the HS256 minimum).
-pub const SECRET: &str = "0123456789abcdef0123456789abcdef";
-/// The frozen "now" of every test app (2027-01-15T08:00:00Z), seconds since the epoch.
-pub const NOW: i64 = 1_800_000_000;
 
 /// Subject the loader does not know (`Ok(None)`).
 pub const GHOST: &str = "ghost";
@@ -443,25 +435,13 @@ impl TestApp {
 
     /// Sends `request` through the router.
     pub async fn send(&self, request: Request<Body>) -> Reply {
-        let response = self
-            .router
-            .clone()
-            .oneshot(request)
-            .await
-            .expect("infallible");
-        Reply::collect(response).await
+        send(&self.router, request).await
     }
 
     /// `GET path` with the given headers (repeated names are appended, not replaced).
     pub async fn get(&self, path: &str, headers: &[(&str, &str)]) -> Reply {
-        let mut request = Request::get(path).body(Body::empty()).unwrap();
-        for (name, value) in headers {
-            let name = header::HeaderName::from_bytes(name.as_bytes()).unwrap();
-            request
-                .headers_mut()
-                .append(name, HeaderValue::from_str(value).unwrap());
-        }
-        self.send(request).await
+        self.send(request(Method::GET, path, headers, Body::empty()))
+            .await
     }
 
     /// `GET path` with `Authorization: Bearer <token>`.
@@ -472,14 +452,13 @@ impl TestApp {
 
     /// `GET path` with `Authorization: <value>` given as raw bytes.
     pub async fn authorization_bytes(&self, path: &str, value: &[u8]) -> Reply {
-        let request = Request::get(path)
-            .header(
-                header::AUTHORIZATION,
-                HeaderValue::from_bytes(value).unwrap(),
-            )
-            .body(Body::empty())
-            .unwrap();
-        self.send(request).await
+        self.send(request(
+            Method::GET,
+            path,
+            &[("authorization", value)],
+            Body::empty(),
+        ))
+        .await
     }
 
     /// `GET path` with the manager's cookie set to `token`.
@@ -508,269 +487,6 @@ impl TestApp {
 impl Default for TestApp {
     fn default() -> Self {
         Self::new()
-    }
-}
-
-/// The expected RFC 6750 answer.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Expect {
-    /// 401, `WWW-Authenticate: Bearer`, `{"detail":"Not authenticated"}`.
-    NoCredentials,
-    /// 401, `WWW-Authenticate: Bearer error="invalid_token"`, `{"detail":"Invalid credentials"}`.
-    InvalidToken,
-    /// 400, `WWW-Authenticate: Bearer error="invalid_request"`,
-    /// `{"detail":"Malformed authorization request"}`.
-    InvalidRequest,
-    /// 403, `WWW-Authenticate: Bearer error="insufficient_scope", scope="<scopes>"`,
-    /// `{"detail":"Insufficient scope"}`.
-    InsufficientScope(&'static str),
-}
-
-/// A collected response.
-#[derive(Debug)]
-pub struct Reply {
-    /// The status.
-    pub status: StatusCode,
-    /// The headers.
-    pub headers: HeaderMap,
-    /// The body bytes.
-    pub body: Bytes,
-}
-
-impl Reply {
-    /// Collects a response.
-    pub async fn collect(response: Response) -> Self {
-        let (parts, body) = response.into_parts();
-        let body = body.collect().await.expect("body").to_bytes();
-        Reply {
-            status: parts.status,
-            headers: parts.headers,
-            body,
-        }
-    }
-
-    /// The body as JSON.
-    #[track_caller]
-    pub fn json(&self) -> Value {
-        serde_json::from_slice(&self.body).unwrap_or_else(|e| {
-            panic!(
-                "body is not JSON ({e}): {:?}",
-                String::from_utf8_lossy(&self.body)
-            )
-        })
-    }
-
-    /// The body as text.
-    pub fn text(&self) -> String {
-        String::from_utf8_lossy(&self.body).into_owned()
-    }
-
-    /// A header as a string (panics when absent or repeated).
-    #[track_caller]
-    pub fn header(&self, name: &str) -> &str {
-        let mut values = self.headers.get_all(name).iter();
-        let value = values
-            .next()
-            .unwrap_or_else(|| panic!("no {name} header in {self:?}"));
-        assert!(values.next().is_none(), "{name} header repeated");
-        value.to_str().unwrap()
-    }
-
-    /// Asserts 200 and the JSON body.
-    #[track_caller]
-    pub fn assert_ok(&self, body: Value) {
-        assert_eq!(self.status, StatusCode::OK, "{}", self.text());
-        assert_eq!(self.json(), body);
-    }
-
-    /// Asserts an exact RFC 6750 rejection: status, the one `WWW-Authenticate` value, the JSON
-    /// body, `Cache-Control: no-store`.
-    #[track_caller]
-    pub fn assert(&self, expect: Expect) {
-        let (status, challenge, detail) = match expect {
-            Expect::NoCredentials => (
-                StatusCode::UNAUTHORIZED,
-                "Bearer".to_owned(),
-                "Not authenticated",
-            ),
-            Expect::InvalidToken => (
-                StatusCode::UNAUTHORIZED,
-                r#"Bearer error="invalid_token""#.to_owned(),
-                "Invalid credentials",
-            ),
-            Expect::InvalidRequest => (
-                StatusCode::BAD_REQUEST,
-                r#"Bearer error="invalid_request""#.to_owned(),
-                "Malformed authorization request",
-            ),
-            Expect::InsufficientScope(scope) => (
-                StatusCode::FORBIDDEN,
-                format!(r#"Bearer error="insufficient_scope", scope="{scope}""#),
-                "Insufficient scope",
-            ),
-        };
-        assert_eq!(self.status, status, "status; body {}", self.text());
-        assert_eq!(self.header("www-authenticate"), challenge);
-        assert_eq!(self.header("content-type"), "application/json");
-        assert_eq!(self.header("cache-control"), "no-store");
-        assert_eq!(self.json(), json!({ "detail": detail }));
-        assert_eq!(
-            self.body,
-            Bytes::from(format!(r#"{{"detail":"{detail}"}}"#))
-        );
-    }
-
-    /// Asserts that neither the token nor any of its segments (longer than 8 characters)
-    /// appears in a header or the body.
-    #[track_caller]
-    pub fn assert_not_echoed(&self, token: &str) {
-        let body = self.text();
-        let mut needles: Vec<&str> = vec![token.trim()];
-        needles.extend(token.split('.').map(str::trim).filter(|s| s.len() > 8));
-        for needle in needles.into_iter().filter(|n| !n.is_empty()) {
-            assert!(!body.contains(needle), "the body echoes the token: {body}");
-            for (name, value) in &self.headers {
-                let value = String::from_utf8_lossy(value.as_bytes());
-                assert!(
-                    !value.contains(needle),
-                    "header {name} echoes the token: {value}"
-                );
-            }
-        }
-    }
-}
-
-/// Hand-made tokens.
-pub mod forge {
-    use base64::Engine as _;
-    use base64::engine::general_purpose::URL_SAFE_NO_PAD;
-    use jsonwebtoken::{Algorithm, EncodingKey};
-    use serde_json::Value;
-
-    /// The header our manager issues and PyJWT issues.
-    pub const HS256_HEADER: &str = r#"{"alg":"HS256","typ":"JWT"}"#;
-
-    /// base64url without padding.
-    pub fn b64(bytes: impl AsRef<[u8]>) -> String {
-        URL_SAFE_NO_PAD.encode(bytes)
-    }
-
-    /// base64url decoding (no padding).
-    pub fn unb64(text: &str) -> Vec<u8> {
-        URL_SAFE_NO_PAD.decode(text).expect("base64url")
-    }
-
-    /// The base64url MAC of `message` with `key` under `alg` (an HMAC algorithm).
-    pub fn mac(message: &[u8], key: &[u8], alg: Algorithm) -> String {
-        let key = EncodingKey::from_secret(key).expect("non-empty key");
-        jsonwebtoken::crypto::sign(message, &key, alg).expect("sign")
-    }
-
-    /// `b64u(header).b64u(payload).b64u(MAC_alg(key, signing input))`, for arbitrary bytes.
-    pub fn raw(header: &[u8], payload: &[u8], key: &[u8], alg: Algorithm) -> String {
-        let input = format!("{}.{}", b64(header), b64(payload));
-        let sig = mac(input.as_bytes(), key, alg);
-        format!("{input}.{sig}")
-    }
-
-    /// A token with the standard HS256 header and `payload` (any bytes), MACed with the
-    /// fixture secret.
-    pub fn hs256(payload: &str) -> String {
-        raw(
-            HS256_HEADER.as_bytes(),
-            payload.as_bytes(),
-            super::SECRET.as_bytes(),
-            Algorithm::HS256,
-        )
-    }
-
-    /// A token with the standard HS256 header and the JSON `claims`, MACed with the fixture
-    /// secret.
-    pub fn claims(claims: &Value) -> String {
-        hs256(&claims.to_string())
-    }
-
-    /// The decoded header of a compact token, as JSON.
-    pub fn header_of(token: &str) -> Value {
-        serde_json::from_slice(&unb64(token.split('.').next().unwrap())).expect("header JSON")
-    }
-
-    /// The decoded payload of a compact token, as JSON.
-    pub fn payload_of(token: &str) -> Value {
-        serde_json::from_slice(&unb64(token.split('.').nth(1).unwrap())).expect("payload JSON")
-    }
-}
-
-/// Captures `tracing` events on the current thread.
-pub mod logs {
-    use std::fmt::Write as _;
-    use std::sync::{Arc, Mutex};
-
-    use tracing::field::{Field, Visit};
-    use tracing::span::{Attributes, Id, Record};
-    use tracing::subscriber::DefaultGuard;
-    use tracing::{Event, Metadata, Subscriber};
-
-    /// The recorded lines: `LEVEL target: field=value ...`.
-    #[derive(Clone, Default)]
-    pub struct Logs(Arc<Mutex<Vec<String>>>);
-
-    impl Logs {
-        /// Every line so far.
-        pub fn lines(&self) -> Vec<String> {
-            self.0.lock().unwrap().clone()
-        }
-        /// Every line so far, joined.
-        pub fn text(&self) -> String {
-            self.lines().join("\n")
-        }
-    }
-
-    struct Capture(Logs);
-
-    struct Line<'a>(&'a mut String);
-
-    impl Visit for Line<'_> {
-        fn record_debug(&mut self, field: &Field, value: &dyn std::fmt::Debug) {
-            let _ = write!(self.0, " {}={:?}", field.name(), value);
-        }
-        fn record_str(&mut self, field: &Field, value: &str) {
-            let _ = write!(self.0, " {}={}", field.name(), value);
-        }
-    }
-
-    impl Subscriber for Capture {
-        fn enabled(&self, _: &Metadata<'_>) -> bool {
-            true
-        }
-        fn new_span(&self, span: &Attributes<'_>) -> Id {
-            let mut line = format!("SPAN {}:", span.metadata().name());
-            span.record(&mut Line(&mut line));
-            self.0.0.lock().unwrap().push(line);
-            Id::from_u64(1)
-        }
-        fn record(&self, _: &Id, values: &Record<'_>) {
-            let mut line = "RECORD:".to_owned();
-            values.record(&mut Line(&mut line));
-            self.0.0.lock().unwrap().push(line);
-        }
-        fn record_follows_from(&self, _: &Id, _: &Id) {}
-        fn event(&self, event: &Event<'_>) {
-            let meta = event.metadata();
-            let mut line = format!("{} {}:", meta.level(), meta.target());
-            event.record(&mut Line(&mut line));
-            self.0.0.lock().unwrap().push(line);
-        }
-        fn enter(&self, _: &Id) {}
-        fn exit(&self, _: &Id) {}
-    }
-
-    /// Records every event (all levels) emitted on this thread until the guard is dropped.
-    /// Use it from a current-thread runtime (the default of `#[tokio::test]`).
-    pub fn capture() -> (DefaultGuard, Logs) {
-        let logs = Logs::default();
-        let guard = tracing::subscriber::set_default(Capture(logs.clone()));
-        (guard, logs)
     }
 }
 

@@ -8,7 +8,8 @@ use axum::response::IntoResponse;
 use axum::routing::{get, post};
 use axum::{Json, Router, middleware};
 use login::{AuthUser, ConfigError, CurrentUser, LoginManager, SameOrigin, attach_user};
-use login_tests::{AppState, Probe, Reply, SECRET, TestApp, User};
+use login_test_support::{Reply, SECRET, cookie_parts, request, send};
+use login_tests::{AppState, Probe, TestApp, User};
 use serde_json::json;
 use tower::ServiceExt;
 
@@ -217,18 +218,7 @@ fn layered(app: &TestApp) -> Router {
 }
 
 async fn call(router: &Router, path: &str, headers: &[(&str, &str)]) -> Reply {
-    let mut b = Request::get(path);
-    for (k, v) in headers {
-        b = b.header(*k, *v);
-    }
-    Reply::collect(
-        router
-            .clone()
-            .oneshot(b.body(Body::empty()).unwrap())
-            .await
-            .unwrap(),
-    )
-    .await
+    send(router, request(Method::GET, path, headers, Body::empty())).await
 }
 
 #[tokio::test]
@@ -328,7 +318,7 @@ async fn browsers_are_redirected_to_the_login_page_with_next_and_api_clients_get
     assert_eq!(expired.status, StatusCode::SEE_OTHER);
 
     let api = app.get("/me", &[("accept", "application/json")]).await;
-    api.assert(login_tests::Expect::NoCredentials);
+    api.assert(login_test_support::Expect::NoCredentials);
     // A missing scope is a 403, not a trip to the login page.
     let token = app.token("alice");
     let scoped = app
@@ -346,14 +336,6 @@ async fn browsers_are_redirected_to_the_login_page_with_next_and_api_clients_get
 
 // ---- cookie attributes ----
 
-fn attrs(cookie: &str) -> (String, Vec<String>) {
-    let mut parts = cookie.split("; ");
-    let pair = parts.next().unwrap().to_owned();
-    let mut rest: Vec<String> = parts.map(str::to_owned).collect();
-    rest.sort();
-    (pair, rest)
-}
-
 #[test]
 fn host_prefixed_cookie_and_its_clearing_twin() {
     let manager = LoginManager::builder("/login")
@@ -363,7 +345,7 @@ fn host_prefixed_cookie_and_its_clearing_twin() {
         .build()
         .unwrap();
     assert_eq!(manager.cookie_name(), "__Host-access-token");
-    let (pair, set) = attrs(&manager.cookie("tok").to_string());
+    let (pair, set) = cookie_parts(&manager.cookie("tok").to_string());
     assert_eq!(pair, "__Host-access-token=tok");
     assert_eq!(
         set,
@@ -375,7 +357,7 @@ fn host_prefixed_cookie_and_its_clearing_twin() {
             "Secure"
         ]
     );
-    let (pair, clear) = attrs(&manager.removal_cookie().to_string());
+    let (pair, clear) = cookie_parts(&manager.removal_cookie().to_string());
     assert_eq!(pair, "__Host-access-token=");
     assert_eq!(
         clear,
@@ -394,8 +376,8 @@ fn custom_cookie_attributes_are_mirrored_when_clearing() {
         .cookie_secure(false)
         .build()
         .unwrap();
-    let (_, set) = attrs(&manager.cookie("tok").to_string());
-    let (_, clear) = attrs(&manager.removal_cookie().to_string());
+    let (_, set) = cookie_parts(&manager.cookie("tok").to_string());
+    let (_, clear) = cookie_parts(&manager.removal_cookie().to_string());
     assert_eq!(
         set,
         [

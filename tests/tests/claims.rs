@@ -4,8 +4,9 @@
 
 use jsonwebtoken::{Algorithm, DecodingKey, Validation};
 use login::{Secret, TokenRequest, VerifyError};
-use login_tests::forge::{self, unb64};
-use login_tests::{Expect, NOW, TestApp};
+use login_test_support::forge::{self, unb64};
+use login_test_support::{Expect, NOW};
+use login_tests::TestApp;
 use serde_json::{Value, json};
 
 /// Asserts that each claim set, MACed with the fixture key, is refused with `invalid_token`

@@ -6,7 +6,8 @@ use std::time::Duration;
 
 use jsonwebtoken::Algorithm;
 use login::{ConfigError, LoginManager, MAX_LEEWAY_SECS, Secret, TokenError, TokenRequest};
-use login_tests::{SECRET, builder};
+use login_test_support::SECRET;
+use login_tests::builder;
 use serde_json::json;
 
 fn err(b: login::LoginManagerBuilder) -> ConfigError {

@@ -6,7 +6,8 @@ use std::time::Duration;
 use axum::body::Body;
 use axum::http::{Request, StatusCode};
 use login::TokenRequest;
-use login_tests::{Expect, NOW, Reply, TestApp, forge};
+use login_test_support::{Expect, NOW, Reply, forge, split_cookie};
+use login_tests::TestApp;
 use serde_json::json;
 
 async fn cookie_login(app: &TestApp, subject: &str) -> Reply {
@@ -21,13 +22,6 @@ async fn logout(app: &TestApp) -> Reply {
         .await
 }
 
-/// Splits a `Set-Cookie` value into `name=value` and the attributes.
-fn split(set_cookie: &str) -> (&str, Vec<&str>) {
-    let mut parts = set_cookie.split("; ");
-    let pair = parts.next().unwrap();
-    (pair, parts.collect())
-}
-
 /// B: the exact `Set-Cookie` of a login: HttpOnly, SameSite=Lax, Secure, Path=/, no Domain,
 /// Max-Age = the token lifetime; the cookie's token authenticates.
 #[tokio::test]
@@ -35,8 +29,8 @@ async fn set_cookie_is_exact() {
     let app = TestApp::with_cookie();
     let reply = cookie_login(&app, "alice").await;
     assert_eq!(reply.status, StatusCode::NO_CONTENT);
-    let set_cookie = reply.header("set-cookie").to_owned();
-    let (pair, attributes) = split(&set_cookie);
+    let set_cookie = reply.set_cookie();
+    let (pair, attributes) = split_cookie(&set_cookie);
     let token = pair
         .strip_prefix("access-token=")
         .expect("default cookie name");
@@ -68,18 +62,15 @@ async fn set_cookie_is_exact() {
 #[tokio::test]
 async fn clearing_cookie_matches_the_setting_cookie() {
     let app = TestApp::with_cookie();
-    let set = cookie_login(&app, "alice")
-        .await
-        .header("set-cookie")
-        .to_owned();
-    let clear = logout(&app).await.header("set-cookie").to_owned();
+    let set = cookie_login(&app, "alice").await.set_cookie();
+    let clear = logout(&app).await.set_cookie();
     assert_eq!(
         clear,
         "access-token=; HttpOnly; SameSite=Lax; Secure; Path=/; Max-Age=0"
     );
 
-    let (set_pair, set_attrs) = split(&set);
-    let (clear_pair, clear_attrs) = split(&clear);
+    let (set_pair, set_attrs) = split_cookie(&set);
+    let (clear_pair, clear_attrs) = split_cookie(&clear);
     assert_eq!(
         set_pair.split_once('=').unwrap().0,
         clear_pair.split_once('=').unwrap().0
@@ -116,18 +107,15 @@ async fn cookie_settings() {
             .cookie_name("session")
             .cookie_secure(false)
     });
-    let set = cookie_login(&app, "alice")
-        .await
-        .header("set-cookie")
-        .to_owned();
-    let (pair, attributes) = split(&set);
+    let set = cookie_login(&app, "alice").await.set_cookie();
+    let (pair, attributes) = split_cookie(&set);
     assert!(pair.starts_with("session="));
     assert_eq!(
         attributes,
         ["HttpOnly", "SameSite=Lax", "Path=/", "Max-Age=900"]
     );
     assert_eq!(
-        logout(&app).await.header("set-cookie"),
+        logout(&app).await.set_cookie(),
         "session=; HttpOnly; SameSite=Lax; Path=/; Max-Age=0"
     );
     let token = pair.strip_prefix("session=").unwrap();

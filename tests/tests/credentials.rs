@@ -3,7 +3,8 @@
 
 use axum::body::Body;
 use axum::http::{Request, StatusCode};
-use login_tests::{Expect, TestApp};
+use login_test_support::Expect;
+use login_tests::TestApp;
 use serde_json::json;
 
 /// A.1: no `Authorization`, no cookie → 401 `Bearer` without an error code.

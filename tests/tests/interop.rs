@@ -19,7 +19,8 @@ use std::process::Command;
 
 use jsonwebtoken::Algorithm;
 use login::{LoginManager, TokenRequest};
-use login_tests::{SECRET, TestApp, forge, pyjwt_available};
+use login_test_support::{SECRET, forge};
+use login_tests::{TestApp, pyjwt_available};
 use serde_json::{Value, json};
 
 /// fastapi-login-shaped token (HS256, `SECRET`, exp 2100-01-01).
@@ -65,7 +66,7 @@ async fn pyjwt_token_is_accepted() {
         .assert_ok(json!({ "user": "alice" }));
     // …and an HS256 manager refuses the HS512 token.
     TestApp::new()
-        .assert_rejected_bearer(PYJWT_HS512, login_tests::Expect::InvalidToken)
+        .assert_rejected_bearer(PYJWT_HS512, login_test_support::Expect::InvalidToken)
         .await;
 }
 

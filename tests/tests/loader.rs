@@ -11,9 +11,8 @@ use axum::http::StatusCode;
 use axum::middleware::{Next, from_fn_with_state};
 use axum::response::{IntoResponse, Redirect, Response};
 use login::{AuthUser, Claims, RejectionKind, TokenRequest};
-use login_tests::{
-    AppState, DB_DOWN, Expect, GHOST, NOW, Reply, STORE_DOWN_BODY, Tenant, TestApp, User, forge,
-};
+use login_test_support::{Expect, NOW, Reply, forge};
+use login_tests::{AppState, DB_DOWN, GHOST, STORE_DOWN_BODY, Tenant, TestApp, User};
 use serde_json::json;
 
 fn assert_store_down(reply: &Reply, token: &str) {
@@ -23,7 +22,7 @@ fn assert_store_down(reply: &Reply, token: &str) {
         "{}",
         reply.text()
     );
-    assert_eq!(reply.header("retry-after"), "5");
+    assert_eq!(reply.header("retry-after"), Some("5"));
     assert_eq!(reply.text(), STORE_DOWN_BODY);
     assert!(reply.headers.get("www-authenticate").is_none());
     reply.assert_not_echoed(token);
@@ -340,7 +339,7 @@ async fn rejection_hook_redirects_to_login() {
         app.bearer("/me", &app.token(GHOST)).await,
     ] {
         assert_eq!(reply.status, StatusCode::SEE_OTHER);
-        assert_eq!(reply.header("location"), "/login?next=/me");
+        assert_eq!(reply.header("location"), Some("/login?next=/me"));
         assert!(reply.headers.get("www-authenticate").is_none());
     }
     assert_eq!(calls.load(Ordering::SeqCst), 3);
@@ -383,7 +382,7 @@ async fn rejection_hook_can_decorate_the_default() {
     });
     let reply = app.get("/me", &[]).await;
     reply.assert(Expect::NoCredentials);
-    assert_eq!(reply.header("x-login-page"), "/login");
+    assert_eq!(reply.header("x-login-page"), Some("/login"));
 }
 
 /// The default responses as a table: kind → status and detail (for hook writers).

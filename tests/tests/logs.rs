@@ -1,24 +1,10 @@
 //! Log hygiene (security checklist A.49, issue 2 §7): every rejection leaves a `tracing` event
 //! at debug level giving its reason, and no event (at any level) contains the token.
 
-use login_tests::logs::{self, Logs};
-use login_tests::{DB_DOWN, Expect, GHOST, NOW, TestApp, forge};
+use login_test_support::logs::{self, Logs};
+use login_test_support::{Expect, NOW, forge};
+use login_tests::{DB_DOWN, GHOST, TestApp};
 use serde_json::json;
-
-#[track_caller]
-fn assert_clean(logs: &Logs, token: &str) {
-    let text = logs.text();
-    assert!(
-        !text.contains(token),
-        "a log line contains the token:\n{text}"
-    );
-    for segment in token.split('.').filter(|s| s.len() > 8) {
-        assert!(
-            !text.contains(segment),
-            "a log line contains part of the token:\n{text}"
-        );
-    }
-}
 
 #[track_caller]
 fn assert_reason(logs: &Logs, reason: &str) {
@@ -73,7 +59,7 @@ async fn rejections_log_their_reason_without_the_token() {
         drop(guard);
         reply.assert(expect);
         reply.assert_not_echoed(&token);
-        assert_clean(&logs, &token);
+        logs.assert_clean(&token);
         assert_reason(&logs, "token rejected");
         if !reason.is_empty() {
             assert_reason(&logs, reason);
@@ -98,7 +84,7 @@ async fn other_outcomes_log_without_the_token() {
     drop(guard);
     assert_reason(&logs, "insufficient scope");
     assert_reason(&logs, "missing_scope=write");
-    assert_clean(&logs, &read);
+    logs.assert_clean(&read);
 
     let two = format!("Bearer {read}");
     let (guard, logs) = logs::capture();
@@ -107,14 +93,14 @@ async fn other_outcomes_log_without_the_token() {
         .assert(Expect::InvalidRequest);
     drop(guard);
     assert_reason(&logs, "more than one Authorization header");
-    assert_clean(&logs, &read);
+    logs.assert_clean(&read);
 
     let down = app.token(DB_DOWN);
     let (guard, logs) = logs::capture();
     app.bearer("/me", &down).await;
     drop(guard);
     assert_reason(&logs, "user loader failed");
-    assert_clean(&logs, &down);
+    logs.assert_clean(&down);
 
     // A successful request logs nothing with the token either.
     let good = app.token("alice");
@@ -123,5 +109,5 @@ async fn other_outcomes_log_without_the_token() {
         .await
         .assert_ok(json!({ "user": "alice" }));
     drop(guard);
-    assert_clean(&logs, &good);
+    logs.assert_clean(&good);
 }

@@ -7,7 +7,8 @@ use std::sync::atomic::AtomicI64;
 use std::time::Duration;
 
 use login::{LoginManager, TokenRequest};
-use login_tests::{DB_DOWN, Expect, GHOST, NOW, SECRET, TestApp, builder};
+use login_test_support::{Expect, NOW, SECRET};
+use login_tests::{DB_DOWN, GHOST, TestApp, builder};
 use proptest::collection::{btree_map, vec};
 use proptest::prelude::*;
 use serde_json::{Map, Value, json};

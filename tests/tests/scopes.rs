@@ -2,7 +2,8 @@
 //! the challenge, exact case-sensitive matching, typed claims, checked before the loader.
 
 use login::{TokenError, TokenRequest};
-use login_tests::{Expect, GHOST, NOW, TestApp, forge};
+use login_test_support::{Expect, NOW, forge};
+use login_tests::{GHOST, TestApp};
 use serde_json::json;
 
 /// A.40: a token without the required scope → 403 with `scope="write"`; scopes are checked
@@ -104,7 +105,7 @@ async fn malformed_scope_claims_are_invalid_tokens() {
         // On a route with and without required scopes alike.
         for path in ["/write", "/me", "/claims"] {
             let reply = app.bearer(path, &token).await;
-            reply.assert(login_tests::Expect::InvalidToken);
+            reply.assert(login_test_support::Expect::InvalidToken);
             reply.assert_not_echoed(&token);
         }
     }

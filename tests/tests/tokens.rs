@@ -8,8 +8,9 @@ use std::net::TcpListener;
 
 use jsonwebtoken::Algorithm;
 use login::{MAX_TOKEN_BYTES, TokenRequest, VerifyError};
-use login_tests::forge::{self, HS256_HEADER, b64, mac, raw, unb64};
-use login_tests::{Expect, NOW, SECRET, TestApp};
+use login_test_support::forge::{self, HS256_HEADER, b64, mac, raw, unb64};
+use login_test_support::{Expect, NOW, SECRET};
+use login_tests::TestApp;
 use serde_json::json;
 
 const K: &[u8] = SECRET.as_bytes();

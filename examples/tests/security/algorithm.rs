@@ -7,11 +7,11 @@ use std::net::TcpListener;
 use std::time::Duration;
 
 use jsonwebtoken::Algorithm;
+use login_test_support::forge::{self, HS256_HEADER, b64, parts, raw, valid_claims};
+use login_test_support::{Expect, SECRET};
 use serde_json::json;
 
-use crate::common::forge::{self, HS256, b64, parts, raw, valid_claims};
-use crate::common::{Expect, JANE, JOHN, SECRET, run_all};
-use crate::encoding::both;
+use crate::common::{JANE, JOHN, both, run_all};
 
 fn john_payload() -> String {
     valid_claims(JOHN, json!({ "scopes": ["read", "write"] })).to_string()
@@ -109,7 +109,7 @@ async fn signatures_and_allow_list() {
     let (_, np, ns) = parts(&jane);
     let payload = john_payload();
     let other_key = "another-32-byte-secret-0123456789";
-    let input = format!("{}.{}", b64(HS256), b64(&payload));
+    let input = format!("{}.{}", b64(HS256_HEADER), b64(&payload));
     let full = forge::unb64(&js);
     let mut cases = Vec::new();
     for (name, token) in [
@@ -117,7 +117,7 @@ async fn signatures_and_allow_list() {
         (
             "A.19 another key",
             raw(
-                HS256.as_bytes(),
+                HS256_HEADER.as_bytes(),
                 payload.as_bytes(),
                 other_key.as_bytes(),
                 Algorithm::HS256,
@@ -208,7 +208,7 @@ async fn key_confusion() {
         &mut cases,
         "A.22 HS256 MACed with a public-key PEM",
         &raw(
-            HS256.as_bytes(),
+            HS256_HEADER.as_bytes(),
             payload.as_bytes(),
             pem.as_bytes(),
             Algorithm::HS256,
@@ -363,7 +363,7 @@ async fn published_vectors() {
         &mut cases,
         "C.5 OWASP example claims with our key",
         &raw(
-            HS256.as_bytes(),
+            HS256_HEADER.as_bytes(),
             &forge::unb64(&payload),
             SECRET.as_bytes(),
             Algorithm::HS256,

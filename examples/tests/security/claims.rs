@@ -4,11 +4,11 @@
 //! another user. Every token is validly MACed with the example's key (the clock is frozen at
 //! `NOW`), so only the claims are at fault; all are refused before the loader.
 
+use login_test_support::forge::{claims, hs256, valid_claims};
+use login_test_support::{Expect, NOW};
 use serde_json::{Value, json};
 
-use crate::common::forge::{claims, hs256, valid_claims};
-use crate::common::{Case, Expect, Harness, JANE, JOHN, NOW, run_all};
-use crate::encoding::both;
+use crate::common::{Case, Harness, JANE, JOHN, both, run_all};
 
 fn refused(cases: &mut Vec<Case>, name: &str, claim_set: &Value) {
     both(cases, name, &claims(claim_set), Expect::InvalidToken);

@@ -1,31 +1,30 @@
 //! The harness of the security suite: the `simple` example's own router (`app_with_passwords`)
 //! around a fresh, instrumented store, a manager with the example's settings and a frozen
-//! clock, a `tracing` capture at TRACE level, and exact assertions.
+//! clock and a `tracing` capture at TRACE level; and [`Case`], one adversarial request with
+//! everything it must (and must not) cause.
 //!
 //! How "the loader was not called" and "the handler did not run" are observed:
 //! - the example's [`Db`] counts its lookups, and the example's `#[user_loader]` is the only
 //!   caller on protected routes, so `db.lookups()` is the number of loader calls;
 //! - each protected handler of the example is `#[tracing::instrument]`ed, so its span appears
 //!   in the capture exactly when its body runs (the span is created after the extractor).
+//!
+//! The helpers shared with `login-tests` (the collected [`Reply`] and its exact assertions,
+//! [`Expect`], token forging, the log capture, [`SECRET`] and [`NOW`]) are in
+//! `login-test-support`.
 
-use std::fmt::Write as _;
 use std::sync::atomic::{AtomicI64, AtomicUsize, Ordering};
 use std::sync::{Arc, LazyLock, Mutex};
 
 use axum::Router;
-use axum::body::{Body, Bytes};
-use axum::http::{HeaderMap, HeaderName, HeaderValue, Method, Request, StatusCode};
-use http_body_util::BodyExt;
+use axum::body::Body;
+use axum::http::{Method, Request};
 use login::password::{Argon2id, PasswordError, PasswordScheme, Passwords};
 use login::{LoginManager, TokenRequest};
 use login_examples::simple::{Db, app_with_passwords, settings};
+use login_test_support::logs::{self, Logs};
+use login_test_support::{Expect, NOW, Reply, SECRET, needles, request, send};
 use serde_json::{Value, json};
-use tower::ServiceExt;
-
-/// The example's secret in these tests (the checklist's fixture key `K`, 32 bytes).
-pub const SECRET: &str = "0123456789abcdef0123456789abcdef";
-/// The frozen "now" of every harness (2027-01-15T08:00:00Z).
-pub const NOW: i64 = 1_800_000_000;
 
 /// The demo users (as `Db::demo()` makes them).
 pub const JOHN: &str = "johndoe@mail.com";
@@ -137,7 +136,7 @@ pub struct Harness {
     pub router: Router,
     pub manager: LoginManager,
     pub db: Db,
-    pub logs: logs::Logs,
+    pub logs: Logs,
     pub counter: Counter,
     clock: Arc<AtomicI64>,
     _guard: Option<tracing::subscriber::DefaultGuard>,
@@ -173,7 +172,7 @@ impl Harness {
             let (guard, logs) = logs::capture();
             (Some(guard), logs)
         } else {
-            (None, logs::Logs::default())
+            (None, Logs::default())
         };
         Harness {
             router,
@@ -218,13 +217,12 @@ impl Harness {
     }
 
     pub async fn send(&self, request: Request<Body>) -> Reply {
-        let response = self.router.clone().oneshot(request).await.unwrap();
-        Reply::collect(response).await
+        send(&self.router, request).await
     }
 
     /// `method path` with raw header values (repeated names are appended).
     pub async fn request(&self, method: Method, path: &str, headers: &[(&str, &[u8])]) -> Reply {
-        self.send(build_request(method, path, headers, Body::empty()))
+        self.send(request(method, path, headers, Body::empty()))
             .await
     }
 
@@ -242,7 +240,7 @@ impl Harness {
         let mut all: Vec<(&str, &[u8])> =
             vec![("content-type", b"application/x-www-form-urlencoded")];
         all.extend_from_slice(headers);
-        self.send(build_request(
+        self.send(request(
             Method::POST,
             path,
             &all,
@@ -262,13 +260,11 @@ impl Harness {
     /// dot-separated segments longer than 8 characters.
     #[track_caller]
     pub fn assert_not_leaked(&self, case: &str, reply: &Reply, secret: &str) {
-        for needle in needles(secret) {
+        // Only pieces longer than 8 characters: a short credential (`Bearer`, a raw header
+        // value) can legitimately appear in the challenge.
+        for needle in needles(secret).into_iter().filter(|n| n.len() > 8) {
             reply.assert_not_containing(case, needle);
-            let logs = self.logs.text();
-            assert!(
-                !logs.contains(needle),
-                "{case}: a log line contains the token ({needle:?}):\n{logs}"
-            );
+            self.logs.assert_not_containing(case, needle);
         }
     }
 
@@ -281,154 +277,6 @@ impl Harness {
             logs.contains(" login:") || logs.contains(" login::"),
             "{case}: no login event was captured:\n{logs}"
         );
-    }
-}
-
-fn needles(secret: &str) -> Vec<&str> {
-    let mut needles = vec![secret.trim()];
-    needles.extend(secret.split('.').map(str::trim).filter(|s| s.len() > 8));
-    needles.retain(|n| n.len() > 8);
-    needles
-}
-
-pub fn build_request(
-    method: Method,
-    path: &str,
-    headers: &[(&str, &[u8])],
-    body: Body,
-) -> Request<Body> {
-    let mut request = Request::builder()
-        .method(method)
-        .uri(path)
-        .body(body)
-        .unwrap();
-    for (name, value) in headers {
-        request.headers_mut().append(
-            HeaderName::from_bytes(name.as_bytes()).unwrap(),
-            HeaderValue::from_bytes(value).unwrap(),
-        );
-    }
-    request
-}
-
-/// The expected outcome of a request.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Expect {
-    /// 401, `WWW-Authenticate: Bearer`, `{"detail":"Not authenticated"}`.
-    NoCredentials,
-    /// 401, `WWW-Authenticate: Bearer error="invalid_token"`, `{"detail":"Invalid credentials"}`.
-    InvalidToken,
-    /// 400, `WWW-Authenticate: Bearer error="invalid_request"`.
-    InvalidRequest,
-    /// 403, `WWW-Authenticate: Bearer error="insufficient_scope", scope="…"`.
-    InsufficientScope(&'static str),
-    /// 200 naming this user.
-    User(&'static str),
-    /// 200 on `/optional` naming nobody.
-    Anonymous,
-}
-
-/// A collected response.
-#[derive(Debug)]
-pub struct Reply {
-    pub status: StatusCode,
-    pub headers: HeaderMap,
-    pub body: Bytes,
-}
-
-impl Reply {
-    pub async fn collect(response: axum::response::Response) -> Self {
-        let (parts, body) = response.into_parts();
-        let body = body.collect().await.unwrap().to_bytes();
-        Reply {
-            status: parts.status,
-            headers: parts.headers,
-            body,
-        }
-    }
-
-    pub fn text(&self) -> String {
-        String::from_utf8_lossy(&self.body).into_owned()
-    }
-
-    #[track_caller]
-    pub fn json(&self) -> Value {
-        serde_json::from_slice(&self.body)
-            .unwrap_or_else(|e| panic!("body is not JSON ({e}): {}", self.text()))
-    }
-
-    /// The only value of header `name`.
-    #[track_caller]
-    pub fn header(&self, name: &str) -> Option<&str> {
-        let mut values = self.headers.get_all(name).iter();
-        let first = values.next()?;
-        assert!(values.next().is_none(), "{name} repeated: {self:?}");
-        Some(first.to_str().unwrap())
-    }
-
-    /// Asserts the exact outcome: status, the one `WWW-Authenticate` value (or none on a
-    /// 200), `Cache-Control: no-store` on rejections, and the exact body.
-    #[track_caller]
-    pub fn assert(&self, case: &str, expect: Expect) {
-        let (status, challenge, body): (StatusCode, Option<String>, Value) = match expect {
-            Expect::NoCredentials => (
-                StatusCode::UNAUTHORIZED,
-                Some("Bearer".into()),
-                json!({ "detail": "Not authenticated" }),
-            ),
-            Expect::InvalidToken => (
-                StatusCode::UNAUTHORIZED,
-                Some(r#"Bearer error="invalid_token""#.into()),
-                json!({ "detail": "Invalid credentials" }),
-            ),
-            Expect::InvalidRequest => (
-                StatusCode::BAD_REQUEST,
-                Some(r#"Bearer error="invalid_request""#.into()),
-                json!({ "detail": "Malformed authorization request" }),
-            ),
-            Expect::InsufficientScope(scope) => (
-                StatusCode::FORBIDDEN,
-                Some(format!(
-                    r#"Bearer error="insufficient_scope", scope="{scope}""#
-                )),
-                json!({ "detail": "Insufficient scope" }),
-            ),
-            Expect::User(email) => (StatusCode::OK, None, json!({ "user": user_json(email) })),
-            Expect::Anonymous => (StatusCode::OK, None, json!({ "user": null })),
-        };
-        assert_eq!(self.status, status, "{case}: status; body {}", self.text());
-        assert_eq!(
-            self.header("www-authenticate"),
-            challenge.as_deref(),
-            "{case}: WWW-Authenticate"
-        );
-        assert_eq!(self.json(), body, "{case}: body");
-        if challenge.is_some() {
-            assert_eq!(
-                self.header("cache-control"),
-                Some("no-store"),
-                "{case}: Cache-Control"
-            );
-            assert_eq!(
-                self.header("content-type"),
-                Some("application/json"),
-                "{case}: Content-Type"
-            );
-        }
-    }
-
-    #[track_caller]
-    pub fn assert_not_containing(&self, case: &str, needle: &str) {
-        assert!(
-            !self.text().contains(needle),
-            "{case}: the body echoes the token"
-        );
-        for (name, value) in &self.headers {
-            assert!(
-                !String::from_utf8_lossy(value.as_bytes()).contains(needle),
-                "{case}: header {name} echoes the token"
-            );
-        }
     }
 }
 
@@ -530,7 +378,7 @@ impl Case {
         let runs_before = h.handler_runs();
         let reply = h.request(self.method.clone(), &self.path, &headers).await;
         let case = &self.name;
-        reply.assert(case, self.expect);
+        reply.assert_case(case, self.expect, user_json);
         let ran = matches!(self.expect, Expect::User(_) | Expect::Anonymous);
         assert_eq!(h.loads() - loads_before, self.loads, "{case}: loader calls");
         assert_eq!(
@@ -547,6 +395,27 @@ impl Case {
     }
 }
 
+/// The case on `/protected` through both carriers: `Authorization: Bearer` and the cookie.
+pub fn both(cases: &mut Vec<Case>, name: &str, token: &str, expect: Expect) {
+    both_on(cases, "/protected", name, token, expect);
+}
+
+/// The case on `path` through both carriers: `Authorization: Bearer` and the cookie.
+pub fn both_on(cases: &mut Vec<Case>, path: &str, name: &str, token: &str, expect: Expect) {
+    cases.push(Case::bearer(
+        format!("{name} (header)"),
+        path,
+        token,
+        expect,
+    ));
+    cases.push(Case::cookie(
+        format!("{name} (cookie)"),
+        path,
+        token,
+        expect,
+    ));
+}
+
 /// Runs every case, each on a fresh harness, and reports how many ran (`[cases] group: n`
 /// with `--nocapture`).
 pub async fn run_all(group: &str, cases: &[Case]) {
@@ -559,158 +428,4 @@ pub async fn run_all(group: &str, cases: &[Case]) {
 /// Reports `n` cases of a group (visible with `--nocapture`).
 pub fn count(group: &str, n: usize) {
     eprintln!("[cases] {group}: {n}");
-}
-
-/// Hand-made tokens: any header bytes, any payload bytes, any key.
-pub mod forge {
-    use base64::Engine as _;
-    use base64::engine::general_purpose::URL_SAFE_NO_PAD;
-    use jsonwebtoken::{Algorithm, EncodingKey};
-    use serde_json::{Value, json};
-
-    pub const HS256: &str = r#"{"alg":"HS256","typ":"JWT"}"#;
-
-    pub fn b64(bytes: impl AsRef<[u8]>) -> String {
-        URL_SAFE_NO_PAD.encode(bytes)
-    }
-
-    pub fn unb64(text: &str) -> Vec<u8> {
-        URL_SAFE_NO_PAD.decode(text).expect("base64url")
-    }
-
-    /// The base64url MAC of `message` under `alg` with `key`.
-    pub fn mac(message: &[u8], key: &[u8], alg: Algorithm) -> String {
-        let key = EncodingKey::from_secret(key).expect("non-empty key");
-        jsonwebtoken::crypto::sign(message, &key, alg).expect("sign")
-    }
-
-    /// `b64(header).b64(payload).MAC_alg(key)`.
-    pub fn raw(header: &[u8], payload: &[u8], key: &[u8], alg: Algorithm) -> String {
-        let input = format!("{}.{}", b64(header), b64(payload));
-        let sig = mac(input.as_bytes(), key, alg);
-        format!("{input}.{sig}")
-    }
-
-    /// The standard HS256 header, `payload` bytes, MACed with the example's secret.
-    pub fn hs256(payload: &str) -> String {
-        raw(
-            HS256.as_bytes(),
-            payload.as_bytes(),
-            super::SECRET.as_bytes(),
-            Algorithm::HS256,
-        )
-    }
-
-    /// The standard HS256 header and JSON claims, MACed with the example's secret.
-    pub fn claims(claims: &Value) -> String {
-        hs256(&claims.to_string())
-    }
-
-    /// Claims valid at `NOW` for `sub`, with `extra` merged in (a `null` in `extra` removes
-    /// the claim).
-    pub fn valid_claims(sub: &str, extra: Value) -> Value {
-        let mut c = json!({ "sub": sub, "exp": super::NOW + 900, "iat": super::NOW });
-        if let Value::Object(extra) = extra {
-            for (k, v) in extra {
-                if v.is_null() {
-                    c.as_object_mut().unwrap().remove(&k);
-                } else {
-                    c[k] = v;
-                }
-            }
-        }
-        c
-    }
-
-    /// The three segments of a compact token.
-    pub fn parts(token: &str) -> (String, String, String) {
-        let mut it = token.split('.');
-        let p = (
-            it.next().unwrap().to_owned(),
-            it.next().unwrap().to_owned(),
-            it.next().unwrap().to_owned(),
-        );
-        assert!(it.next().is_none());
-        p
-    }
-}
-
-/// A `tracing` subscriber recording every event and span of the current thread.
-pub mod logs {
-    use super::*;
-    use tracing::field::{Field, Visit};
-    use tracing::span::{Attributes, Id, Record};
-    use tracing::subscriber::DefaultGuard;
-    use tracing::{Event, Metadata, Subscriber};
-
-    #[derive(Clone, Default)]
-    pub struct Logs {
-        lines: Arc<Mutex<Vec<String>>>,
-        spans: Arc<Mutex<Vec<&'static str>>>,
-    }
-
-    impl Logs {
-        pub fn text(&self) -> String {
-            self.lines.lock().unwrap().join("\n")
-        }
-        /// How many spans with one of these names were created.
-        pub fn spans(&self, names: &[&str]) -> usize {
-            let spans = self.spans.lock().unwrap();
-            spans.iter().filter(|s| names.contains(s)).count()
-        }
-    }
-
-    struct Capture {
-        logs: Logs,
-        next: AtomicUsize,
-    }
-
-    struct Line<'a>(&'a mut String);
-
-    impl Visit for Line<'_> {
-        fn record_debug(&mut self, field: &Field, value: &dyn std::fmt::Debug) {
-            let _ = write!(self.0, " {}={:?}", field.name(), value);
-        }
-        fn record_str(&mut self, field: &Field, value: &str) {
-            let _ = write!(self.0, " {}={}", field.name(), value);
-        }
-    }
-
-    impl Subscriber for Capture {
-        fn enabled(&self, _: &Metadata<'_>) -> bool {
-            true
-        }
-        fn new_span(&self, span: &Attributes<'_>) -> Id {
-            let meta = span.metadata();
-            let mut line = format!("SPAN {} {}:", meta.target(), meta.name());
-            span.record(&mut Line(&mut line));
-            self.logs.lines.lock().unwrap().push(line);
-            self.logs.spans.lock().unwrap().push(meta.name());
-            Id::from_u64(self.next.fetch_add(1, Ordering::SeqCst) as u64 + 1)
-        }
-        fn record(&self, _: &Id, values: &Record<'_>) {
-            let mut line = "RECORD:".to_owned();
-            values.record(&mut Line(&mut line));
-            self.logs.lines.lock().unwrap().push(line);
-        }
-        fn record_follows_from(&self, _: &Id, _: &Id) {}
-        fn event(&self, event: &Event<'_>) {
-            let meta = event.metadata();
-            let mut line = format!("{} {}:", meta.level(), meta.target());
-            event.record(&mut Line(&mut line));
-            self.logs.lines.lock().unwrap().push(line);
-        }
-        fn enter(&self, _: &Id) {}
-        fn exit(&self, _: &Id) {}
-    }
-
-    /// Records every event and span (all levels) of this thread until the guard is dropped.
-    pub fn capture() -> (DefaultGuard, Logs) {
-        let logs = Logs::default();
-        let guard = tracing::subscriber::set_default(Capture {
-            logs: logs.clone(),
-            next: AtomicUsize::new(0),
-        });
-        (guard, logs)
-    }
 }

@@ -6,8 +6,9 @@
 //! The CSRF gate for cookie-authenticated state-changing requests does not apply to the
 //! example (its protected routes are all GET; the runtime's suite covers the gate); login CSRF
 //! is in the `login` group.
+use login_test_support::Expect;
 
-use crate::common::{Case, Expect, Harness, JOHN, run_all};
+use crate::common::{Case, Harness, JOHN, run_all};
 
 /// A.8: precedence between the cookie and the header, pinned (fastapi-login's order, without
 /// its fallback).

@@ -5,25 +5,10 @@
 use base64::Engine as _;
 use base64::engine::general_purpose::{STANDARD, STANDARD_NO_PAD, URL_SAFE_NO_PAD};
 use jsonwebtoken::Algorithm;
+use login_test_support::forge::{self, HS256_HEADER, hs256, parts, raw, valid_claims};
+use login_test_support::{Expect, SECRET};
 
-use crate::common::forge::{self, HS256, hs256, parts, raw, valid_claims};
-use crate::common::{Case, Expect, Harness, JOHN, SECRET, run_all};
-
-/// The case through both carriers.
-pub fn both(cases: &mut Vec<Case>, name: &str, token: &str, expect: Expect) {
-    cases.push(Case::bearer(
-        format!("{name} (header)"),
-        "/protected",
-        token,
-        expect,
-    ));
-    cases.push(Case::cookie(
-        format!("{name} (cookie)"),
-        "/protected",
-        token,
-        expect,
-    ));
-}
+use crate::common::{Case, Harness, JOHN, both, run_all};
 
 /// A valid payload for John, as JSON text.
 fn john_payload() -> String {
@@ -126,7 +111,7 @@ async fn base64url_is_strict() {
     let payload = valid_claims(JOHN, serde_json::json!({ "x": "???>>>~~~" })).to_string();
     let std_input = format!(
         "{}.{}",
-        STANDARD_NO_PAD.encode(HS256),
+        STANDARD_NO_PAD.encode(HS256_HEADER),
         STANDARD_NO_PAD.encode(&payload)
     );
     assert!(std_input.contains('+') || std_input.contains('/'));
@@ -228,7 +213,7 @@ async fn not_a_json_object() {
         &mut cases,
         "A.15 payload invalid UTF-8",
         &raw(
-            HS256.as_bytes(),
+            HS256_HEADER.as_bytes(),
             &bytes,
             SECRET.as_bytes(),
             Algorithm::HS256,

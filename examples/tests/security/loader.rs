@@ -6,11 +6,11 @@
 //! A.48 (a failing store → 5xx) does not apply: the example's loader returns `Option<User>`,
 //! so it cannot fail; the runtime's suite covers it (`tests/tests/loader.rs`).
 
+use login_test_support::Expect;
+use login_test_support::forge::{claims, valid_claims};
 use serde_json::json;
 
-use crate::common::forge::{claims, valid_claims};
-use crate::common::{Case, Expect, GHOST, Harness, JOHN, count, run_all};
-use crate::encoding::both;
+use crate::common::{Case, GHOST, Harness, JOHN, both, count, run_all};
 
 /// A.47: subjects the store does not know — a stranger, and near-misses of John's address.
 #[tokio::test]

@@ -7,24 +7,15 @@
 use std::time::{Duration, Instant};
 
 use axum::http::StatusCode;
+use login_test_support::{Reply, form_urlencoded};
 use serde_json::json;
 
-use crate::common::{Harness, JANE_PW, JOHN, JOHN_PW, Reply, count, demo_db};
+use crate::common::{Harness, JANE_PW, JOHN, JOHN_PW, count, demo_db};
 
 const JOHN_FORM: &str = "username=johndoe%40mail.com&password=hunter2";
 
 fn form(user: &str, password: &str) -> String {
-    fn enc(s: &str) -> String {
-        s.bytes()
-            .map(|b| match b {
-                b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'.' | b'_' | b'~' => {
-                    (b as char).to_string()
-                }
-                _ => format!("%{b:02X}"),
-            })
-            .collect()
-    }
-    format!("username={}&password={}", enc(user), enc(password))
+    form_urlencoded(&[("username", user), ("password", password)])
 }
 
 /// The answer every failed login gets: 401, `WWW-Authenticate: Bearer`, fastapi-login's body,
@@ -157,7 +148,7 @@ async fn identical_answers_and_equal_work() {
 #[tokio::test]
 async fn password_bounds_before_hashing() {
     let h = Harness::new();
-    let too_long = Reply::expected_too_long();
+    let too_long = expected_too_long();
     for (name, password) in [
         ("empty", String::new()),
         ("1025 bytes", "p".repeat(1025)),
@@ -191,10 +182,8 @@ async fn password_bounds_before_hashing() {
     count("login", 11);
 }
 
-impl Reply {
-    fn expected_too_long() -> serde_json::Value {
-        json!({ "detail": "Password is empty or too long" })
-    }
+fn expected_too_long() -> serde_json::Value {
+    json!({ "detail": "Password is empty or too long" })
 }
 
 /// A malformed login request never reaches the password check: a missing field, a repeated
@@ -233,7 +222,7 @@ async fn malformed_login_requests_do_no_work() {
             "{name}: echoed the password"
         );
     }
-    let json_body = crate::common::build_request(
+    let json_body = login_test_support::request(
         axum::http::Method::POST,
         "/login",
         &[("content-type", b"application/json")],
@@ -303,9 +292,9 @@ async fn successful_login_and_log_hygiene() {
     assert_eq!((h.counter.verifies(), h.counter.hashes()), (1, 0));
     let token = reply.json()["access_token"].as_str().unwrap().to_owned();
     // A.51: the issued header is exactly the configured algorithm and `typ`.
-    let (header, _, _) = crate::common::forge::parts(&token);
+    let (header, _, _) = login_test_support::forge::parts(&token);
     let header: serde_json::Value =
-        serde_json::from_slice(&crate::common::forge::unb64(&header)).unwrap();
+        serde_json::from_slice(&login_test_support::forge::unb64(&header)).unwrap();
     assert_eq!(header, json!({ "alg": "HS256", "typ": "JWT" }));
     let cookie = h.form("/login/cookie", JOHN_FORM, &[]).await;
     assert_eq!(cookie.status, StatusCode::OK);

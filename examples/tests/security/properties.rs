@@ -7,10 +7,11 @@
 use std::collections::HashMap;
 
 use axum::http::{HeaderValue, StatusCode};
+use login_test_support::{Expect, Reply};
 use proptest::prelude::*;
 use proptest::sample::select;
 
-use crate::common::{Expect, GHOST, Harness, JANE, JOHN, Reply, count};
+use crate::common::{GHOST, Harness, JANE, JOHN, count, user_json};
 
 const ROUTES: [&str; 3] = ["/protected", "/optional", "/scoped"];
 
@@ -339,8 +340,8 @@ fn credential_rules_follow_the_model() {
     let jane = world.tokens[1].clone();
     let ghost = h.token(GHOST, &["read", "write"]);
     let tampered = {
-        let (jh, jp, _) = crate::common::forge::parts(&john);
-        let (_, _, ns) = crate::common::forge::parts(&jane);
+        let (jh, jp, _) = login_test_support::forge::parts(&john);
+        let (_, _, ns) = login_test_support::forge::parts(&jane);
         format!("{jh}.{jp}.{ns}")
     };
     let text = |c: Cred| -> String {
@@ -374,9 +375,10 @@ fn credential_rules_follow_the_model() {
                 let (expect, loads) = model(route, cookie, header);
                 let before = h.loads();
                 let reply = rt.block_on(h.get(route, &headers));
-                reply.assert(
+                reply.assert_case(
                     &format!("{route} cookie={cookie:?} header={header:?}"),
                     expect,
+                    user_json,
                 );
                 prop_assert_eq!(h.loads() - before, loads);
                 Ok(())

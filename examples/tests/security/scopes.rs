@@ -3,25 +3,17 @@
 //! malformed scope claims are an invalid token; the login route never grants more than the
 //! user may hold.
 
+use login_test_support::Expect;
+use login_test_support::forge::{claims, valid_claims};
 use serde_json::json;
 
-use crate::common::forge::{claims, valid_claims};
-use crate::common::{Case, Expect, Harness, JANE, JANE_PW, JOHN, JOHN_PW, count, run_all};
-use crate::encoding::both;
+use crate::common::{
+    Case, Harness, JANE, JANE_PW, JOHN, JOHN_PW, both, both_on, count, run_all, user_json,
+};
 
+/// The case on `/scoped` (which requires `write`) through both carriers.
 fn scoped(cases: &mut Vec<Case>, name: &str, token: &str, expect: Expect) {
-    cases.push(Case::bearer(
-        format!("{name} (header)"),
-        "/scoped",
-        token,
-        expect,
-    ));
-    cases.push(Case::cookie(
-        format!("{name} (cookie)"),
-        "/scoped",
-        token,
-        expect,
-    ));
+    both_on(cases, "/scoped", name, token, expect);
 }
 
 /// A.40–A.43 with the example's own tokens and with forged scope claims.
@@ -123,7 +115,7 @@ async fn insufficient_and_malformed_scopes() {
         "expired token with write",
         &claims(&valid_claims(
             JOHN,
-            json!({ "scopes": ["write"], "exp": crate::common::NOW }),
+            json!({ "scopes": ["write"], "exp": login_test_support::NOW }),
         )),
         Expect::InvalidToken,
     );
@@ -170,7 +162,11 @@ async fn login_never_grants_more_than_the_user_holds() {
             "A.44 {name}: granted {granted:?}"
         );
         let denied = h.bearer("/scoped", &token).await;
-        denied.assert(&format!("A.44 {name}"), Expect::InsufficientScope("write"));
+        denied.assert_case(
+            &format!("A.44 {name}"),
+            Expect::InsufficientScope("write"),
+            user_json,
+        );
     }
     // John may hold `write`, but not `admin`.
     let body = format!("username=johndoe%40mail.com&password={JOHN_PW}&scope=admin%20write");

@@ -5,11 +5,11 @@
 
 use std::time::{Duration, Instant};
 
+use login_test_support::Expect;
+use login_test_support::forge::{claims, hs256, valid_claims};
 use serde_json::json;
 
-use crate::common::forge::{claims, hs256, valid_claims};
-use crate::common::{Case, Expect, Harness, JOHN, count, run_all};
-use crate::encoding::both;
+use crate::common::{Case, Harness, JOHN, both, count, run_all};
 
 /// A.45: 8 KiB + 1, 64 KiB, 300 KiB and 1 MiB tokens — of garbage, and of a validly MACed token
 /// padded with a huge claim — through both carriers.
@@ -72,7 +72,7 @@ async fn large_token_under_the_cap_is_accepted() {
 /// number of claims, and huge numbers: refused or accepted, never a crash.
 #[tokio::test]
 async fn hostile_json_within_the_cap() {
-    let exp = crate::common::NOW + 900;
+    let exp = login_test_support::NOW + 900;
     let deep_array = format!(
         r#"{{"sub":"{JOHN}","exp":{exp},"x":{}{}}}"#,
         "[".repeat(2000),

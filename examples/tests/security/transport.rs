@@ -3,8 +3,9 @@
 //! another header, the query string or the body — and an ambiguous request is refused.
 
 use axum::http::Method;
+use login_test_support::Expect;
 
-use crate::common::{Case, Expect, Harness, count, run_all};
+use crate::common::{Case, Harness, count, run_all, user_json};
 
 /// A.1–A.5 on every protected route: no credentials, other schemes, empty and badly separated
 /// bearer credentials; the scheme is case-insensitive.
@@ -151,7 +152,7 @@ async fn tokens_elsewhere_are_never_read() {
     // A form body with a token is not read either (GET and POST with a body).
     for method in [Method::GET, Method::POST] {
         let h = Harness::new();
-        let request = crate::common::build_request(
+        let request = login_test_support::request(
             method.clone(),
             "/protected",
             &[("content-type", b"application/x-www-form-urlencoded")],
@@ -159,7 +160,7 @@ async fn tokens_elsewhere_are_never_read() {
         );
         let reply = h.send(request).await;
         if method == Method::GET {
-            reply.assert("A.7 form body", Expect::NoCredentials);
+            reply.assert_case("A.7 form body", Expect::NoCredentials, user_json);
         } else {
             // The route is GET only: the router answers 405 before any extractor.
             assert_eq!(reply.status, axum::http::StatusCode::METHOD_NOT_ALLOWED);

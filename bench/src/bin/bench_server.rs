@@ -1,7 +1,7 @@
 //! The servers of the HTTP load benchmark (`bench/load.sh`, see BENCHMARKS.md).
 //!
 //! ```text
-//! cargo run --release -p login-examples --example bench_server -- <mode> [alg] [--no-cache]
+//! cargo run --release -p login-bench --bin bench_server -- <mode> [alg] [--no-cache]
 //! ```
 //!
 //! `<mode>`: `unprotected`, `hand-written` or `protected`; `[alg]`: `HS256` (default),
@@ -138,15 +138,15 @@ fn signing_key(alg: &str) -> SigningKey {
         "HS256" => return SigningKey::hmac(Algorithm::HS256, SECRET).unwrap(),
         "RS256" => (
             Algorithm::RS256,
-            include_str!("../../login/tests/keys/rsa2048.pem"),
+            include_str!("../../../login/tests/keys/rsa2048.pem"),
         ),
         "ES256" => (
             Algorithm::ES256,
-            include_str!("../../login/tests/keys/p256.pem"),
+            include_str!("../../../login/tests/keys/p256.pem"),
         ),
         "EdDSA" => (
             Algorithm::EdDSA,
-            include_str!("../../login/tests/keys/ed25519.pem"),
+            include_str!("../../../login/tests/keys/ed25519.pem"),
         ),
         other => panic!("unknown algorithm {other}: HS256, RS256, ES256 or EdDSA"),
     };

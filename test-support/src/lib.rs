@@ -1,0 +1,30 @@
+//! Helpers shared by the test suites of `login`: the runtime's HTTP-level tests (`tests/`,
+//! package `login-tests`) and the examples' security suite and contract tests
+//! (`examples/tests/`, package `login-examples`). Each helper exists once, here; the suites
+//! keep only their own fixtures (the `login-tests` router, the `simple` example's harness).
+//!
+//! * [`Reply`]: a collected response, with exact assertions for each RFC 6750 answer
+//!   ([`Expect`]) and checks that a credential is not echoed.
+//! * [`request`], [`form_request`], [`send`]: building requests and sending them through a
+//!   router with `tower::ServiceExt::oneshot`.
+//! * [`forge`]: hand-made JWS tokens (any header bytes, any payload bytes, any key).
+//! * [`logs`]: a `tracing` subscriber that records every event and span of the current thread.
+//! * [`form_urlencoded`], [`split_cookie`], [`cookie_parts`]: form bodies and `Set-Cookie`
+//!   values.
+
+#![warn(missing_docs)]
+
+pub mod forge;
+pub mod logs;
+mod reply;
+mod request;
+
+pub use reply::{Expect, Reply, needles};
+pub use request::{cookie_parts, form_request, form_urlencoded, request, send, split_cookie};
+
+/// The fixture key `K` of the security checklist (32 bytes, the HS256 minimum): the secret of
+/// every test manager and of [`forge`]'s tokens.
+pub const SECRET: &str = "0123456789abcdef0123456789abcdef";
+
+/// The frozen "now" of every test manager (2027-01-15T08:00:00Z), seconds since the epoch.
+pub const NOW: i64 = 1_800_000_000;
