@@ -16,14 +16,13 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, RwLock};
 
 use axum::extract::{FromRef, State};
-use axum::http::StatusCode;
-use axum::response::{IntoResponse, Response};
+use axum::response::Response;
 use axum::routing::{get, post};
-use axum::{Form, Json, Router};
-use login::password::{self, PasswordError, Passwords};
+use axum::{Json, Router};
+use login::password::{self, Passwords};
 use login::{
-    CookieJar, InvalidCredentials, LoginManager, LoginManagerBuilder, OAuth2PasswordForm,
-    SameOrigin, TokenRequest, protected, user_loader,
+    CookieJar, LoginAccount, LoginError, LoginManager, LoginManagerBuilder, PasswordGrant,
+    SameOrigin, protected, user_loader,
 };
 use serde::Serialize;
 use serde_json::{Value, json};
@@ -160,74 +159,34 @@ pub async fn load_user(email: String, State(db): State<Db>) -> Option<User> {
     db.find(&email).await
 }
 
-/// Why a login failed.
-pub enum LoginError {
-    /// Unknown user or wrong password: the same answer for both.
-    Invalid,
-    /// The password is empty or too long (refused before hashing).
-    BadPassword(PasswordError),
-}
-
-impl IntoResponse for LoginError {
-    fn into_response(self) -> Response {
-        match self {
-            LoginError::Invalid => InvalidCredentials.into_response(),
-            LoginError::BadPassword(PasswordError::Empty | PasswordError::TooLong) => (
-                StatusCode::BAD_REQUEST,
-                Json(json!({ "detail": "Password is empty or too long" })),
-            )
-                .into_response(),
-            LoginError::BadPassword(_) => StatusCode::INTERNAL_SERVER_ERROR.into_response(),
-        }
+impl LoginAccount for User {
+    fn subject(&self) -> String {
+        self.email.clone()
+    }
+    fn password_hash(&self) -> Option<&str> {
+        Some(&self.password_hash)
+    }
+    fn allowed_scopes(&self) -> Vec<String> {
+        self.scopes.clone()
     }
 }
 
-/// Checks the form's credentials and returns the user with the scopes to grant: the
-/// requested ones the user may hold, or all of them when none were requested.
-async fn authenticate(
-    state: &AppState,
-    form: &OAuth2PasswordForm,
-) -> Result<(User, Vec<String>), LoginError> {
-    let AppState { db, passwords, .. } = state;
-    let user = load_user(form.username.clone(), State(db.clone())).await;
-    let stored = user.as_ref().map(|u| u.password_hash.as_str());
-    // An unknown user is checked against a dummy hash: same work, same answer.
-    let ok = passwords
-        .verify(&form.password, stored)
-        .await
-        .map_err(LoginError::BadPassword)?;
-    let user = match user {
-        Some(user) if ok => user,
-        _ => return Err(LoginError::Invalid),
-    };
-    // A hash made with older parameters is upgraded now that the password is known.
-    if passwords.needs_rehash(&user.password_hash)
-        && let Ok(hash) = passwords.hash(&form.password).await
-    {
-        db.set_password_hash(&user.email, hash).await;
-    }
-    let scopes = if form.scope.is_empty() {
-        user.scopes.clone()
-    } else {
-        form.scope
-            .iter()
-            .filter(|s| user.scopes.contains(s))
-            .cloned()
-            .collect()
-    };
-    Ok((user, scopes))
-}
-
+/// `POST /login`: the OAuth2 password grant. `PasswordGrant` reads the form (RFC 6749 JSON
+/// errors), checks the password with equal work for unknown users, grants the requested
+/// scopes the user may hold (all of them when none are requested), and mints.
 async fn login(
     State(state): State<AppState>,
-    Form(form): Form<OAuth2PasswordForm>,
+    grant: PasswordGrant,
 ) -> Result<Response, LoginError> {
-    let (user, scopes) = authenticate(&state, &form).await?;
-    let response = state
-        .manager
-        .token_response(TokenRequest::new(user.email).scopes(scopes))
-        .map_err(|_| LoginError::Invalid)?;
-    Ok(response.into_response())
+    let user = load_user(grant.username().to_owned(), State(state.db.clone())).await;
+    let login = grant.authenticate(&state.passwords, user).await?;
+    if let Some(hash) = login.new_password_hash() {
+        state
+            .db
+            .set_password_hash(&login.account().email, hash.to_owned())
+            .await;
+    }
+    login.token_response(&state.manager)
 }
 
 /// Logs in with the cookie. `SameOrigin` refuses login CSRF: another site must not sign a
@@ -236,17 +195,18 @@ async fn login_cookie(
     _: SameOrigin,
     State(state): State<AppState>,
     jar: CookieJar,
-    Form(form): Form<OAuth2PasswordForm>,
+    grant: PasswordGrant,
 ) -> Result<(CookieJar, Json<Value>), LoginError> {
-    let (user, scopes) = authenticate(&state, &form).await?;
-    let token = state
-        .manager
-        .create_access_token(TokenRequest::new(user.email).scopes(scopes))
-        .map_err(|_| LoginError::Invalid)?;
-    Ok((
-        state.manager.set_cookie(jar, token),
-        Json(json!({ "status": "Success" })),
-    ))
+    let user = load_user(grant.username().to_owned(), State(state.db.clone())).await;
+    let login = grant.authenticate(&state.passwords, user).await?;
+    if let Some(hash) = login.new_password_hash() {
+        state
+            .db
+            .set_password_hash(&login.account().email, hash.to_owned())
+            .await;
+    }
+    let jar = login.set_cookie(&state.manager, jar)?;
+    Ok((jar, Json(json!({ "status": "Success" }))))
 }
 
 async fn logout(

@@ -9,8 +9,12 @@ use serde::{Deserialize, Deserializer, Serialize};
 /// The OAuth2 password form (fastapi's `OAuth2PasswordRequestForm`): `username`, `password`,
 /// optional `scope` (space-separated), `grant_type`, `client_id`, `client_secret`.
 ///
-/// Extract it with `axum::Form<OAuth2PasswordForm>`. It is meant for your app's own login
-/// form; RFC 9700 forbids offering the password grant to third-party clients.
+/// Extract it directly (`form: OAuth2PasswordForm`): a malformed request then gets an
+/// RFC 6749 §5.2 JSON error (400 `invalid_request`; 415 when it is not a form), never echoing
+/// the password. (`axum::Form<OAuth2PasswordForm>` works too, with axum's plain-text 422.)
+/// Or take a [`PasswordGrant`](crate::PasswordGrant), which also checks the password. It is
+/// meant for your app's own login form; RFC 9700 forbids offering the password grant to
+/// third-party clients.
 #[derive(Clone, Deserialize)]
 pub struct OAuth2PasswordForm {
     /// The user name (often an e-mail address).
@@ -57,7 +61,8 @@ fn split_scopes<'de, D: Deserializer<'de>>(d: D) -> Result<Vec<String>, D::Error
 }
 
 /// The login route's answer (RFC 6749 §5.1): `{"access_token", "token_type": "bearer",
-/// "expires_in"}`, sent with `Cache-Control: no-store` and `Pragma: no-cache`.
+/// "expires_in"}` (and `scope` when the granted scopes differ from the requested ones), sent
+/// with `Cache-Control: no-store` and `Pragma: no-cache`.
 #[derive(Clone, Serialize, Deserialize)]
 pub struct TokenResponse {
     /// The JWT.
@@ -66,6 +71,10 @@ pub struct TokenResponse {
     pub token_type: String,
     /// The token's lifetime in seconds.
     pub expires_in: u64,
+    /// The granted scopes, space-separated, when they differ from the requested ones
+    /// (RFC 6749 §5.1); absent otherwise.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub scope: Option<String>,
 }
 
 impl std::fmt::Debug for TokenResponse {
@@ -74,6 +83,7 @@ impl std::fmt::Debug for TokenResponse {
             .field("access_token", &"***")
             .field("token_type", &self.token_type)
             .field("expires_in", &self.expires_in)
+            .field("scope", &self.scope)
             .finish()
     }
 }
@@ -85,6 +95,7 @@ impl TokenResponse {
             access_token,
             token_type: "bearer".to_owned(),
             expires_in: lifetime.as_secs(),
+            scope: None,
         }
     }
 }

@@ -64,12 +64,13 @@
 //      ↓
 //   manager/     LoginManager (mod.rs) and its builder, keyring, issue and verify modules
 //      ↓
-//   extractors   extract, middleware, testing     (what handlers and apps use)
+//   extractors   extract, endpoint, middleware, testing   (what handlers and apps use)
 mod cache;
 mod claims;
 mod cookie;
 mod credentials;
 mod csrf;
+mod endpoint;
 mod error;
 mod extract;
 mod form;
@@ -86,6 +87,7 @@ pub use cache::{DEFAULT_TOKEN_CACHE_CAPACITY, MAX_CACHED_TOKEN_BYTES};
 pub use claims::Claims;
 pub use cookie::DEFAULT_COOKIE_NAME;
 pub use credentials::TokenSource;
+pub use endpoint::{Authenticated, LoginAccount, LoginError, PasswordGrant};
 pub use error::{
     AuthRejection, ConfigError, RejectionContext, RejectionKind, SameOriginError, TokenError,
     VerifyError, default_response,
@@ -93,7 +95,7 @@ pub use error::{
 pub use extract::{AuthUser, MaybeScoped, MaybeUser, RequiredScopes, SameOrigin, Scoped};
 pub use form::{InvalidCredentials, OAuth2PasswordForm, TokenResponse};
 pub use keys::{KeyKind, SigningKey, VerifyingKey};
-pub use loader::{HasUserLoader, UserLoader};
+pub use loader::{HasUserLoader, LoaderOutput, UserLoader};
 pub use manager::{
     DEFAULT_LIFETIME, LoginManager, LoginManagerBuilder, MAX_LEEWAY_SECS, MAX_TOKEN_BYTES,
     TokenRequest,

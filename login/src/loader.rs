@@ -64,9 +64,10 @@ pub trait HasUserLoader {}
 #[doc(hidden)]
 pub const fn assert_user_loader<T: HasUserLoader + ?Sized>() {}
 
-/// What a loader function may return: `Option<User>` or `Result<Option<User>, E>`.
+/// What a loader function may return, and what
+/// [`PasswordGrant::authenticate`](crate::PasswordGrant::authenticate) takes: `Option<User>`,
+/// or `Result<Option<User>, E>` where `E: IntoResponse` is the store's error.
 // The error is a whole response on purpose: it is the loader's own answer, sent as is.
-#[doc(hidden)]
 #[allow(clippy::result_large_err)]
 pub trait LoaderOutput {
     /// The user type.

@@ -22,7 +22,7 @@ const LEAVES: &[&str] = &[
     "secret",
 ];
 const MANAGER: &str = "manager";
-const TOP: &[&str] = &["extract", "middleware", "testing"];
+const TOP: &[&str] = &["endpoint", "extract", "middleware", "testing"];
 
 fn src() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("src")

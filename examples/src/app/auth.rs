@@ -1,12 +1,12 @@
 //! Registration, login and logout: HTML forms for browsers (the token goes into the cookie),
 //! JSON for API clients (the token comes back in the body, for the `Authorization` header).
 
+use axum::Json;
 use axum::extract::{Query, State};
 use axum::http::{StatusCode, header};
 use axum::response::{Html, IntoResponse, Redirect, Response};
-use axum::{Form, Json};
-use login::password::{self, MAX_PASSWORD_BYTES, PasswordError};
-use login::{CookieJar, CurrentUser, InvalidCredentials, LoginManager, OAuth2PasswordForm};
+use login::password::{self, MAX_PASSWORD_BYTES, PasswordError, Passwords};
+use login::{CookieJar, CurrentUser, LoginAccount, LoginError, LoginManager, PasswordGrant};
 use login::{SameOrigin, protected, safe_next};
 use serde::Deserialize;
 use serde_json::json;
@@ -51,7 +51,8 @@ fn bad_password(format: Format, error: PasswordError) -> AppError {
     }
 }
 
-/// `POST /login`: the OAuth2 password form (`username`, `password`).
+/// `POST /login`: the OAuth2 password form (`username`, `password`), through
+/// `login::PasswordGrant` (equal work for unknown users, RFC 6749 errors for malformed forms).
 ///
 /// `SameOrigin` refuses a cross-site submission (login CSRF: another site must not sign your
 /// browser in to an account of its choosing). An unknown user and a wrong password get the
@@ -62,55 +63,40 @@ pub async fn login(
     format: Format,
     Query(query): Query<NextQuery>,
     jar: CookieJar,
-    Form(form): Form<OAuth2PasswordForm>,
-) -> Result<Response, AppError> {
-    let user = db::find_user(&state.db, form.username.trim())
+    grant: PasswordGrant,
+) -> Result<Response, Response> {
+    let username = grant.username().trim().to_owned();
+    let user = db::find_user(&state.db, &username)
         .await
-        .map_err(|e| format.db_error(e))?;
-    let stored = user.as_ref().map(|u| u.password_hash.as_str());
-    let ok = password::verify(&form.password, stored)
-        .await
-        .map_err(|e| bad_password(format, e))?;
-    let user = match user {
-        Some(user) if ok => user,
-        _ => {
-            return Ok(match format {
-                Format::Json => InvalidCredentials.into_response(),
-                // The same status as the JSON answer; RFC 9110 wants a challenge with a 401.
-                Format::Html => (
-                    StatusCode::UNAUTHORIZED,
-                    [(header::WWW_AUTHENTICATE, "Bearer")],
-                    Html(html::login_page(
-                        None,
-                        query.safe(),
-                        &form.username,
-                        Some("Wrong e-mail or password."),
-                    )),
-                )
-                    .into_response(),
-            });
+        .map_err(|e| format.db_error(e));
+    let login = match grant.authenticate(&Passwords::default(), user).await {
+        Ok(login) => login,
+        Err(LoginError::InvalidCredentials) if format == Format::Html => {
+            // The same status as the JSON answer; RFC 9110 wants a challenge with a 401.
+            let page = html::login_page(None, query.safe(), &username, Some(WRONG));
+            let challenge = [(header::WWW_AUTHENTICATE, "Bearer")];
+            return Ok((StatusCode::UNAUTHORIZED, challenge, Html(page)).into_response());
         }
+        Err(LoginError::Password(e)) => return Err(bad_password(format, e).into_response()),
+        Err(e) => return Err(e.into_response()),
     };
-    let token_error = |e: login::TokenError| {
-        tracing::error!(error = %e, "could not mint a token");
-        format.error(StatusCode::INTERNAL_SERVER_ERROR, "Internal server error")
+    if let Some(hash) = login.new_password_hash() {
+        let id = login.account().id;
+        db::set_password_hash(&state.db, id, hash)
+            .await
+            .map_err(|e| format.db_error(e).into_response())?;
+    }
+    let response = match format {
+        Format::Json => login.token_response(&state.manager),
+        Format::Html => login
+            .set_cookie(&state.manager, jar)
+            .map(|jar| (jar, Redirect::to(query.safe().unwrap_or(HOME))).into_response()),
     };
-    Ok(match format {
-        Format::Json => state
-            .manager
-            .token_response(user.email)
-            .map_err(token_error)?
-            .into_response(),
-        Format::Html => {
-            let token = state
-                .manager
-                .create_access_token(user.email)
-                .map_err(token_error)?;
-            let target = query.safe().unwrap_or(HOME);
-            (state.manager.set_cookie(jar, token), Redirect::to(target)).into_response()
-        }
-    })
+    response.map_err(IntoResponse::into_response)
 }
+
+/// What a failed login page says.
+const WRONG: &str = "Wrong e-mail or password.";
 
 /// `GET /register`: the form.
 pub async fn register_form() -> Html<String> {
@@ -227,5 +213,14 @@ pub async fn me(user: User, format: Format) -> Response {
     match format {
         Format::Json => Json(json!({ "user": user })).into_response(),
         Format::Html => Redirect::to(HOME).into_response(),
+    }
+}
+
+impl LoginAccount for User {
+    fn subject(&self) -> String {
+        self.email.clone()
+    }
+    fn password_hash(&self) -> Option<&str> {
+        Some(&self.password_hash)
     }
 }

@@ -108,6 +108,20 @@ pub async fn find_user(pool: &SqlitePool, email: &str) -> Result<Option<User>, s
         .await
 }
 
+/// Replaces a user's password hash (after a login found it made with older parameters).
+pub async fn set_password_hash(
+    pool: &SqlitePool,
+    id: i64,
+    password_hash: &str,
+) -> Result<(), sqlx::Error> {
+    sqlx::query("UPDATE users SET password_hash = ? WHERE id = ?")
+        .bind(password_hash)
+        .bind(id)
+        .execute(pool)
+        .await
+        .map(|_| ())
+}
+
 /// Why a user could not be created.
 #[derive(Debug)]
 pub enum CreateUserError {

@@ -1,0 +1,406 @@
+//! The token endpoint of the OAuth2 password grant (RFC 6749 §4.3), so that an app's login
+//! route is a few lines:
+//!
+//! ```
+//! use axum::{extract::State, response::Response};
+//! use login::{LoginAccount, LoginError, LoginManager, PasswordGrant, password::Passwords};
+//!
+//! #[derive(Clone)]
+//! struct User { email: String, password_hash: String, scopes: Vec<String> }
+//!
+//! impl LoginAccount for User {
+//!     fn subject(&self) -> String { self.email.clone() }
+//!     fn password_hash(&self) -> Option<&str> { Some(&self.password_hash) }
+//!     fn allowed_scopes(&self) -> Vec<String> { self.scopes.clone() }
+//! }
+//!
+//! # async fn find_user(_: &str) -> Option<User> { None }
+//! async fn login(
+//!     State(manager): State<LoginManager>,
+//!     grant: PasswordGrant,
+//! ) -> Result<Response, LoginError> {
+//!     let user = find_user(grant.username()).await;
+//!     let login = grant.authenticate(&Passwords::default(), user).await?;
+//!     login.token_response(&manager)
+//! }
+//! ```
+//!
+//! What it does for you, in order:
+//!
+//! 1. **Reads the form** ([`OAuth2PasswordForm`], which answers a malformed request with an
+//!    RFC 6749 §5.2 JSON error, never echoing the password) and refuses a `grant_type` other
+//!    than `password` (`unsupported_grant_type`).
+//! 2. **Checks the password with equal work**: an unknown user, or an account without a
+//!    password, is checked against [`Passwords`]' dummy hash, so every failed login costs one
+//!    hash and gets the same 401. A store error is the store's own response (a 5xx), never a
+//!    401.
+//! 3. **Grants scopes**: the requested scopes ∩ the account's [`allowed_scopes`] ∩ the
+//!    manager's known scopes (when it declares any); with no scope requested, every allowed
+//!    (and known) scope. A requested scope that is not granted is dropped, never an error; the
+//!    token response then carries the granted `scope` (RFC 6749 §5.1).
+//! 4. **Rehashes** a password hash made with older parameters
+//!    ([`Authenticated::new_password_hash`]: store it).
+//! 5. **Mints**: [`Authenticated::token_response`] for API clients,
+//!    [`Authenticated::set_cookie`] for browsers.
+//!
+//! [`allowed_scopes`]: LoginAccount::allowed_scopes
+
+use axum::extract::{FromRequest, Request};
+use axum::http::{HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use axum_extra::extract::cookie::CookieJar;
+use serde_json::json;
+
+use crate::error::TokenError;
+use crate::form::{InvalidCredentials, OAuth2PasswordForm};
+use crate::loader::LoaderOutput;
+use crate::manager::{LoginManager, TokenRequest};
+use crate::password::{PasswordError, Passwords};
+
+/// What the token endpoint needs to know about a user account.
+pub trait LoginAccount {
+    /// The token's subject (`sub`): what your `#[user_loader]` receives.
+    fn subject(&self) -> String;
+
+    /// The stored password hash (a PHC string from [`login::password`](crate::password)), or
+    /// `None` for an account that cannot log in with a password (it is then checked against
+    /// the dummy hash, like an unknown user).
+    fn password_hash(&self) -> Option<&str>;
+
+    /// The scopes this account may be granted. The default is none: a token endpoint never
+    /// grants a scope nobody allowed.
+    fn allowed_scopes(&self) -> Vec<String> {
+        Vec::new()
+    }
+}
+
+/// The password grant's request: the login form, read and checked.
+///
+/// Extract it as a handler argument (it reads the body, so it comes last), look the user up
+/// with [`username`](Self::username), then call [`authenticate`](Self::authenticate).
+#[derive(Debug, Clone)]
+pub struct PasswordGrant {
+    form: OAuth2PasswordForm,
+}
+
+impl<S: Send + Sync> FromRequest<S> for PasswordGrant {
+    type Rejection = LoginError;
+
+    async fn from_request(request: Request, state: &S) -> Result<Self, Self::Rejection> {
+        let form = OAuth2PasswordForm::from_request(request, state).await?;
+        match form.grant_type.as_deref() {
+            // fastapi's OAuth2PasswordRequestForm accepts a missing grant_type too.
+            None | Some("password") => Ok(PasswordGrant { form }),
+            Some(_) => Err(LoginError::UnsupportedGrantType),
+        }
+    }
+}
+
+impl PasswordGrant {
+    /// Wraps a form you extracted yourself.
+    pub fn new(form: OAuth2PasswordForm) -> Self {
+        PasswordGrant { form }
+    }
+
+    /// The user name the client sent (look the account up with it).
+    pub fn username(&self) -> &str {
+        &self.form.username
+    }
+
+    /// The scopes the client asked for (none means "every scope the account may have").
+    pub fn requested_scopes(&self) -> &[String] {
+        &self.form.scope
+    }
+
+    /// The whole form.
+    pub fn form(&self) -> &OAuth2PasswordForm {
+        &self.form
+    }
+
+    /// Checks the password against `account`, the lookup's result for
+    /// [`username`](Self::username): `Option<A>`, or `Result<Option<A>, E>` where `E` is the
+    /// store's error response (what a `#[user_loader]` function returns).
+    ///
+    /// Exactly one password verification on every path that reaches it; out-of-bounds
+    /// passwords (empty, over 1024 bytes) are refused before any hashing.
+    pub async fn authenticate<A, L>(
+        self,
+        passwords: &Passwords,
+        account: L,
+    ) -> Result<Authenticated<A>, LoginError>
+    where
+        A: LoginAccount,
+        L: LoaderOutput<User = A>,
+    {
+        let account = account.into_load_result().map_err(LoginError::Store)?;
+        let stored = account.as_ref().and_then(LoginAccount::password_hash);
+        let matched = passwords
+            .verify(&self.form.password, stored)
+            .await
+            .map_err(LoginError::Password)?;
+        let account = match account {
+            Some(account) if matched => account,
+            _ => return Err(LoginError::InvalidCredentials),
+        };
+        let new_password_hash = match account.password_hash() {
+            Some(stored) if passwords.needs_rehash(stored) => {
+                match passwords.hash(&self.form.password).await {
+                    Ok(hash) => Some(hash),
+                    Err(error) => {
+                        // The login itself succeeded; the upgrade waits for the next one.
+                        tracing::warn!(%error, "login: could not rehash an outdated password hash");
+                        None
+                    }
+                }
+            }
+            _ => None,
+        };
+        let allowed = account.allowed_scopes();
+        let granted: Vec<String> = if self.form.scope.is_empty() {
+            allowed
+        } else {
+            self.form
+                .scope
+                .iter()
+                .filter(|scope| allowed.contains(scope))
+                .cloned()
+                .collect()
+        };
+        Ok(Authenticated {
+            account,
+            requested: self.form.scope,
+            scopes: granted,
+            new_password_hash,
+        })
+    }
+}
+
+/// A successful login: the account, the scopes to grant, and a fresh password hash when the
+/// stored one was outdated.
+#[derive(Debug)]
+pub struct Authenticated<A> {
+    account: A,
+    requested: Vec<String>,
+    scopes: Vec<String>,
+    new_password_hash: Option<String>,
+}
+
+impl<A: LoginAccount> Authenticated<A> {
+    /// The account that logged in.
+    pub fn account(&self) -> &A {
+        &self.account
+    }
+
+    /// The account, consumed.
+    pub fn into_account(self) -> A {
+        self.account
+    }
+
+    /// A new hash of the password, when the stored one was made with older parameters or
+    /// another scheme: store it in place of the old one.
+    pub fn new_password_hash(&self) -> Option<&str> {
+        self.new_password_hash.as_deref()
+    }
+
+    /// The scopes to grant with `manager`: the requested (or, with none requested, the
+    /// allowed) scopes that the manager knows — all of them when it declares none.
+    pub fn scopes(&self, manager: &LoginManager) -> Vec<String> {
+        let known: Vec<&str> = manager.scopes().map(|(name, _)| name).collect();
+        self.scopes
+            .iter()
+            .filter(|scope| known.is_empty() || known.contains(&scope.as_str()))
+            .cloned()
+            .collect()
+    }
+
+    /// The token request for this login: the account's subject and the granted scopes.
+    pub fn token_request(&self, manager: &LoginManager) -> TokenRequest {
+        TokenRequest::new(self.account.subject()).scopes(self.scopes(manager))
+    }
+
+    /// Mints the access token and answers with the token response (`access_token`,
+    /// `token_type`, `expires_in`, and `scope` when fewer scopes were granted than
+    /// requested), `Cache-Control: no-store`.
+    pub fn token_response(&self, manager: &LoginManager) -> Result<Response, LoginError> {
+        let granted = self.scopes(manager);
+        let narrowed = !self.requested.is_empty() && granted != self.requested;
+        let mut response = manager
+            .token_response(TokenRequest::new(self.account.subject()).scopes(granted.clone()))
+            .map_err(LoginError::Mint)?;
+        if narrowed {
+            response.scope = Some(granted.join(" "));
+        }
+        Ok(response.into_response())
+    }
+
+    /// Mints the access token and adds it to `jar` as the manager's cookie (for browser
+    /// logins; return the jar from the handler).
+    pub fn set_cookie(
+        &self,
+        manager: &LoginManager,
+        jar: CookieJar,
+    ) -> Result<CookieJar, LoginError> {
+        let token = manager
+            .create_access_token(self.token_request(manager))
+            .map_err(LoginError::Mint)?;
+        Ok(manager.set_cookie(jar, token))
+    }
+}
+
+/// Why a login failed, each with its answer.
+///
+/// | case | status | body |
+/// |---|---|---|
+/// | unknown user or wrong password | 401, `WWW-Authenticate: Bearer` | `{"detail":"Invalid credentials"}` |
+/// | a malformed form (missing or repeated field) | 400 | `{"error":"invalid_request","error_description":…}` |
+/// | not a form (`Content-Type`) | 415 | `{"error":"invalid_request",…}` |
+/// | a body over axum's limit | 413 | `{"error":"invalid_request",…}` |
+/// | `grant_type` other than `password` | 400 | `{"error":"unsupported_grant_type"}` |
+/// | an empty or over-long password | 400 | `{"detail":"Password is empty or too long"}` |
+/// | the store failed | the store's own response | |
+/// | hashing failed, or a token could not be minted | 500 | `{"detail":"Internal server error"}` |
+///
+/// Every answer has `Cache-Control: no-store`, and none repeats the password.
+#[derive(Debug)]
+#[non_exhaustive]
+pub enum LoginError {
+    /// Unknown user or wrong password (the same answer for both).
+    InvalidCredentials,
+    /// The request is not a well-formed login form (RFC 6749 §5.2 `invalid_request`), with
+    /// its status and a description that never contains a submitted value.
+    InvalidRequest {
+        /// 400, 413 or 415.
+        status: StatusCode,
+        /// What is wrong, for the developer of the client.
+        description: &'static str,
+    },
+    /// `grant_type` is not `password`.
+    UnsupportedGrantType,
+    /// The password is out of bounds, or hashing failed.
+    Password(PasswordError),
+    /// The user store failed: its response is sent as is.
+    Store(Response),
+    /// The token could not be minted (a configuration error, logged at error level).
+    Mint(TokenError),
+}
+
+impl IntoResponse for LoginError {
+    fn into_response(self) -> Response {
+        let mut response = match self {
+            LoginError::InvalidCredentials => return InvalidCredentials.into_response(),
+            LoginError::InvalidRequest {
+                status,
+                description,
+            } => (
+                status,
+                axum::Json(json!({
+                    "error": "invalid_request",
+                    "error_description": description,
+                })),
+            )
+                .into_response(),
+            LoginError::UnsupportedGrantType => (
+                StatusCode::BAD_REQUEST,
+                axum::Json(json!({
+                    "error": "unsupported_grant_type",
+                    "error_description": "this endpoint accepts grant_type=password",
+                })),
+            )
+                .into_response(),
+            LoginError::Password(PasswordError::Empty | PasswordError::TooLong) => (
+                StatusCode::BAD_REQUEST,
+                axum::Json(json!({ "detail": "Password is empty or too long" })),
+            )
+                .into_response(),
+            LoginError::Password(error) => {
+                tracing::error!(%error, "login: password check failed");
+                internal_error()
+            }
+            LoginError::Store(response) => return response,
+            LoginError::Mint(error) => {
+                tracing::error!(%error, "login: could not mint a token");
+                internal_error()
+            }
+        };
+        response
+            .headers_mut()
+            .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+        response
+    }
+}
+
+fn internal_error() -> Response {
+    (
+        StatusCode::INTERNAL_SERVER_ERROR,
+        axum::Json(json!({ "detail": "Internal server error" })),
+    )
+        .into_response()
+}
+
+impl std::fmt::Display for LoginError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            LoginError::InvalidCredentials => f.write_str("invalid credentials"),
+            LoginError::InvalidRequest { description, .. } => {
+                write!(f, "invalid login request: {description}")
+            }
+            LoginError::UnsupportedGrantType => f.write_str("unsupported grant_type"),
+            LoginError::Password(error) => write!(f, "password: {error}"),
+            LoginError::Store(response) => {
+                write!(f, "user store failed ({})", response.status())
+            }
+            LoginError::Mint(error) => write!(f, "minting failed: {error}"),
+        }
+    }
+}
+
+impl std::error::Error for LoginError {}
+
+/// Extract the form directly (`form: OAuth2PasswordForm`, not `Form<OAuth2PasswordForm>`) to
+/// answer a malformed login request with RFC 6749 §5.2 JSON ([`LoginError::InvalidRequest`])
+/// instead of axum's plain-text 422. Only `POST` is read (RFC 6749 §3.2): a password never
+/// comes from the query string.
+impl<S: Send + Sync> FromRequest<S> for OAuth2PasswordForm {
+    type Rejection = LoginError;
+
+    async fn from_request(request: Request, state: &S) -> Result<Self, Self::Rejection> {
+        use axum::extract::rejection::FormRejection;
+        use axum::http::Method;
+
+        let invalid = |status, description| LoginError::InvalidRequest {
+            status,
+            description,
+        };
+        if request.method() == Method::GET || request.method() == Method::HEAD {
+            return Err(invalid(
+                StatusCode::METHOD_NOT_ALLOWED,
+                "the token endpoint takes a POST with a form body",
+            ));
+        }
+        match axum::Form::<OAuth2PasswordForm>::from_request(request, state).await {
+            Ok(axum::Form(form)) => Ok(form),
+            Err(FormRejection::InvalidFormContentType(_)) => Err(invalid(
+                StatusCode::UNSUPPORTED_MEDIA_TYPE,
+                "expected Content-Type: application/x-www-form-urlencoded",
+            )),
+            Err(FormRejection::BytesRejection(rejection)) => Err(invalid(
+                rejection.status(),
+                "the request body could not be read (too large?)",
+            )),
+            // serde's messages name fields, never values; they are matched, not forwarded.
+            Err(rejection) => {
+                let text = rejection.body_text();
+                Err(invalid(
+                    StatusCode::BAD_REQUEST,
+                    if text.contains("missing field") {
+                        "the form needs a `username` and a `password`"
+                    } else if text.contains("duplicate field") {
+                        "a form field appears more than once"
+                    } else {
+                        "the form could not be read"
+                    },
+                ))
+            }
+        }
+    }
+}
