@@ -20,12 +20,6 @@ impl Errors {
         }
     }
 
-    pub(crate) fn extend(&mut self, errors: impl IntoIterator<Item = syn::Error>) {
-        for error in errors {
-            self.push(error);
-        }
-    }
-
     /// `Ok` when no error was pushed; otherwise all of them.
     pub(crate) fn finish(self) -> syn::Result<()> {
         self.0.map_or(Ok(()), Err)
