@@ -1,6 +1,11 @@
 //! The arguments of `#[protected(...)]`: `optional` and `scopes = ["a", "b"]`, in any order.
+//!
+//! Parsing never gives up: a malformed argument is reported and skipped (up to the next
+//! top-level `,`), so that `#[protected]` can still expand the handler with what it did
+//! understand, and routing it adds no error of its own.
 
-use syn::parse::{Parse, ParseStream};
+use proc_macro2::{TokenStream, TokenTree};
+use syn::parse::{ParseStream, Parser};
 use syn::punctuated::Punctuated;
 use syn::{Expr, ExprLit, Lit, LitStr, Token, token};
 
@@ -16,7 +21,8 @@ mod kw {
 pub(crate) struct ProtectedArgs {
     /// `optional`: the first parameter is `Option<User>`.
     pub(crate) optional: Option<kw::optional>,
-    /// `scopes = [...]`: every listed scope is required.
+    /// `scopes = [...]`: every listed scope is required. `None` also when the list was
+    /// malformed or held an invalid scope (that is reported).
     pub(crate) scopes: Option<Scopes>,
 }
 
@@ -25,55 +31,103 @@ pub(crate) struct Scopes {
     pub(crate) values: Vec<LitStr>,
 }
 
-impl Parse for ProtectedArgs {
-    fn parse(input: ParseStream<'_>) -> syn::Result<Self> {
+impl ProtectedArgs {
+    /// The arguments understood, and every error found on the way; the arguments are then
+    /// a best guess (a malformed argument counts as absent).
+    pub(crate) fn parse(tokens: TokenStream) -> (Self, Errors) {
         let mut args = Self::default();
         let mut errors = Errors::default();
-        while !input.is_empty() {
-            let lookahead = input.lookahead1();
-            if lookahead.peek(kw::optional) {
-                let optional: kw::optional = input.parse()?;
-                if input.peek(Token![=]) || input.peek(token::Paren) {
-                    return Err(
-                        input.error("`optional` takes no value: write `#[protected(optional)]`")
-                    );
-                }
-                if args.optional.is_some() {
-                    errors.push(syn::Error::new(
-                        optional.span,
-                        "`optional` specified more than once",
-                    ));
-                } else {
-                    args.optional = Some(optional);
-                }
-            } else if lookahead.peek(kw::scopes) {
-                let keyword: kw::scopes = input.parse()?;
-                let scopes = parse_scopes(input, &mut errors)?;
-                if args.scopes.is_some() {
-                    errors.push(syn::Error::new(
-                        keyword.span,
-                        "`scopes` specified more than once; list every scope once: \
-                         `scopes = [\"a\", \"b\"]`",
-                    ));
-                } else {
-                    args.scopes = Some(scopes);
-                }
-            } else {
-                return Err(lookahead.error());
-            }
-            if input.is_empty() {
-                break;
-            }
-            input.parse::<Token![,]>()?;
+        let parser = |input: ParseStream<'_>| args.parse_all(input, &mut errors);
+        if let Err(error) = parser.parse2(tokens) {
+            errors.push(error);
         }
-        errors.finish()?;
-        Ok(args)
+        (args, errors)
+    }
+
+    /// Every argument, to the end of `input`: errors go to `errors`, and the rest of a
+    /// malformed argument is skipped.
+    fn parse_all(&mut self, input: ParseStream<'_>, errors: &mut Errors) -> syn::Result<()> {
+        let mut scopes_seen = false;
+        while !input.is_empty() {
+            let parsed = self
+                .parse_one(input, &mut scopes_seen, errors)
+                .and_then(|()| {
+                    if !input.is_empty() {
+                        input.parse::<Token![,]>()?;
+                    }
+                    Ok(())
+                });
+            if let Err(error) = parsed {
+                errors.push(error);
+                skip_argument(input)?;
+            }
+        }
+        Ok(())
+    }
+
+    /// One argument. An `Err` is a syntax error; the caller skips the rest of the argument.
+    fn parse_one(
+        &mut self,
+        input: ParseStream<'_>,
+        scopes_seen: &mut bool,
+        errors: &mut Errors,
+    ) -> syn::Result<()> {
+        let lookahead = input.lookahead1();
+        if lookahead.peek(kw::optional) {
+            let optional: kw::optional = input.parse()?;
+            if self.optional.is_some() {
+                errors.push(syn::Error::new(
+                    optional.span,
+                    "`optional` specified more than once",
+                ));
+            } else {
+                // Even with a stray value after it, `optional` is what the user meant.
+                self.optional = Some(optional);
+            }
+            if input.peek(Token![=]) || input.peek(token::Paren) {
+                return Err(
+                    input.error("`optional` takes no value: write `#[protected(optional)]`")
+                );
+            }
+            Ok(())
+        } else if lookahead.peek(kw::scopes) {
+            let keyword: kw::scopes = input.parse()?;
+            let scopes = parse_scopes(input, errors)?;
+            if std::mem::replace(scopes_seen, true) {
+                errors.push(syn::Error::new(
+                    keyword.span,
+                    "`scopes` specified more than once; list every scope once: \
+                     `scopes = [\"a\", \"b\"]`",
+                ));
+            } else {
+                self.scopes = scopes;
+            }
+            Ok(())
+        } else {
+            Err(lookahead.error())
+        }
     }
 }
 
+/// Skips to just after the next top-level `,` (brackets are single token trees, so a comma
+/// inside `[...]` does not count), or to the end.
+fn skip_argument(input: ParseStream<'_>) -> syn::Result<()> {
+    input.step(|cursor| {
+        let mut rest = *cursor;
+        while let Some((tree, next)) = rest.token_tree() {
+            rest = next;
+            if matches!(&tree, TokenTree::Punct(punct) if punct.as_char() == ',') {
+                break;
+            }
+        }
+        Ok(((), rest))
+    })
+}
+
 /// `= ["a", "b"]` after the `scopes` keyword. Malformed syntax is returned at once; invalid
-/// entries are collected into `errors` so that every bad scope is reported in one go.
-fn parse_scopes(input: ParseStream<'_>, errors: &mut Errors) -> syn::Result<Scopes> {
+/// entries are collected into `errors` so that every bad scope is reported in one go, and
+/// then the list is `None`.
+fn parse_scopes(input: ParseStream<'_>, errors: &mut Errors) -> syn::Result<Option<Scopes>> {
     if !input.peek(Token![=]) {
         return Err(input.error("expected `=`: write `scopes = [\"read\", \"write\"]`"));
     }
@@ -86,7 +140,9 @@ fn parse_scopes(input: ParseStream<'_>, errors: &mut Errors) -> syn::Result<Scop
     let content;
     let bracket = syn::bracketed!(content in input);
     let entries = Punctuated::<Expr, Token![,]>::parse_terminated(&content)?;
+    let mut valid = true;
     if entries.is_empty() {
+        valid = false;
         errors.push(syn::Error::new(
             bracket.span.join(),
             "`scopes` needs at least one scope, like `scopes = [\"read\"]`; \
@@ -100,6 +156,7 @@ fn parse_scopes(input: ParseStream<'_>, errors: &mut Errors) -> syn::Result<Scop
                 lit: Lit::Str(lit), ..
             }) => lit,
             other => {
+                valid = false;
                 errors.push(syn::Error::new_spanned(
                     other,
                     "scopes must be string literals, like `\"items:write\"`",
@@ -109,8 +166,10 @@ fn parse_scopes(input: ParseStream<'_>, errors: &mut Errors) -> syn::Result<Scop
         };
         let value = lit.value();
         if let Err(message) = check_scope_token(&value) {
+            valid = false;
             errors.push(syn::Error::new(lit.span(), message));
         } else if values.iter().any(|seen| seen.value() == value) {
+            valid = false;
             errors.push(syn::Error::new(
                 lit.span(),
                 format!("scope `{value}` is listed more than once"),
@@ -119,7 +178,7 @@ fn parse_scopes(input: ParseStream<'_>, errors: &mut Errors) -> syn::Result<Scop
             values.push(lit);
         }
     }
-    Ok(Scopes { values })
+    Ok(valid.then_some(Scopes { values }))
 }
 
 /// RFC 6749 §3.3: `scope-token = 1*( %x21 / %x23-5B / %x5D-7E )`, that is printable ASCII
@@ -150,19 +209,20 @@ fn check_scope_token(scope: &str) -> Result<(), String> {
 mod tests {
     use super::*;
 
-    fn parse(tokens: &str) -> syn::Result<ProtectedArgs> {
-        syn::parse_str(tokens)
+    fn parse(tokens: &str) -> (ProtectedArgs, Vec<String>) {
+        let (args, errors) = ProtectedArgs::parse(tokens.parse().unwrap());
+        (args, errors.messages())
     }
 
     fn error(tokens: &str) -> String {
-        match parse(tokens) {
-            Ok(_) => panic!("`{tokens}` parsed"),
-            Err(error) => error
-                .into_iter()
-                .map(|e| e.to_string())
-                .collect::<Vec<_>>()
-                .join(" | "),
-        }
+        let (_, errors) = parse(tokens);
+        assert!(!errors.is_empty(), "`{tokens}` parsed");
+        errors.join(" | ")
+    }
+
+    fn scopes(args: &ProtectedArgs) -> Option<Vec<String>> {
+        let scopes = args.scopes.as_ref()?;
+        Some(scopes.values.iter().map(LitStr::value).collect())
     }
 
     #[test]
@@ -176,18 +236,11 @@ mod tests {
             r#"optional, scopes = ["a"]"#,
             r#"scopes = ["a"], optional"#,
         ] {
-            assert!(parse(ok).is_ok(), "{ok}");
+            assert_eq!(parse(ok).1, Vec::<String>::new(), "{ok}");
         }
-        let args = parse(r#"scopes = ["items:write", "x"], optional"#).unwrap();
+        let (args, _) = parse(r#"scopes = ["items:write", "x"], optional"#);
         assert!(args.optional.is_some());
-        let scopes: Vec<_> = args
-            .scopes
-            .unwrap()
-            .values
-            .iter()
-            .map(LitStr::value)
-            .collect();
-        assert_eq!(scopes, ["items:write", "x"]);
+        assert_eq!(scopes(&args).unwrap(), ["items:write", "x"]);
     }
 
     #[test]
@@ -216,5 +269,35 @@ mod tests {
             error(r#"scopes = ["", X, "a b"]"#).matches(" | ").count(),
             2
         );
+    }
+
+    /// Each mistake is reported once, and what was understood around it is kept: the best
+    /// guess `#[protected]` expands with.
+    #[test]
+    fn recovers_what_it_understood() {
+        let cases: [(&str, bool, Option<&[&str]>, usize); 11] = [
+            // (arguments, optional?, scopes, number of errors)
+            ("foo, optional", true, None, 1),
+            (r#"scope = ["read"], optional"#, true, None, 1),
+            (r#"optional = true, scopes = ["a"]"#, true, Some(&["a"]), 1),
+            (r#"optional(), scopes = ["a"]"#, true, Some(&["a"]), 1),
+            (r#"optional scopes = ["a"]"#, true, None, 1),
+            (r#"scopes = ["a", ""], optional"#, true, None, 1),
+            (r#"scopes = [], optional"#, true, None, 1),
+            (r#"scopes ["a"], optional"#, true, None, 1),
+            (r#"scopes = "a, b", optional"#, true, None, 1),
+            (r#"scopes = ["a"], scopes = ["b"]"#, false, Some(&["a"]), 1),
+            (r#"scopes = [""], scopes = ["b"]"#, false, None, 2),
+        ];
+        for (tokens, optional, expected, count) in cases {
+            let (args, errors) = parse(tokens);
+            assert_eq!(args.optional.is_some(), optional, "{tokens}");
+            assert_eq!(
+                scopes(&args),
+                expected.map(|s| s.iter().map(|s| (*s).to_owned()).collect()),
+                "{tokens}"
+            );
+            assert_eq!(errors.len(), count, "{tokens}: {errors:?}");
+        }
     }
 }

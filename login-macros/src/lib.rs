@@ -5,6 +5,32 @@
 //! generate names only `::login::__private::…`, so it compiles only where `login` is a
 //! dependency (under that name).
 //!
+//! ```
+//! use axum::{Router, routing::get};
+//! use login::{LoginManager, protected, user_loader};
+//!
+//! #[derive(Clone)]
+//! struct User {
+//!     email: String,
+//! }
+//!
+//! // How a token's subject becomes a `User`.
+//! #[user_loader]
+//! async fn load_user(email: String) -> Option<User> {
+//!     (email == "john@mail.com").then(|| User { email })
+//! }
+//!
+//! // Only requests with a valid token for a known user get here (401 otherwise).
+//! #[protected]
+//! async fn me(user: User) -> String {
+//!     user.email
+//! }
+//!
+//! let manager = LoginManager::new("a-32-byte-or-longer-secret-from-env!", "/login")?;
+//! let app: Router = Router::new().route("/me", get(me)).with_state(manager);
+//! # Ok::<(), login::ConfigError>(())
+//! ```
+//!
 //! # Inspecting the expansion
 //!
 //! - `cargo expand` (from the `cargo-expand` tool) shows a module with the macros expanded.
@@ -15,6 +41,10 @@
 
 #![forbid(unsafe_code)]
 #![warn(missing_docs, unreachable_pub)]
+#![doc(test(
+    no_crate_inject,
+    attr(deny(warnings), allow(dead_code, unused_variables))
+))]
 
 use proc_macro::TokenStream;
 
@@ -32,9 +62,23 @@ mod expand_tests;
 /// Registers an `async fn` as the loader of its user type: how a token's subject (`sub`)
 /// becomes your user.
 ///
-/// ```ignore
+/// ```
 /// use axum::extract::State;
 /// use login::user_loader;
+///
+/// #[derive(Clone)]
+/// struct User {
+///     email: String,
+/// }
+///
+/// #[derive(Clone)]
+/// struct Db;
+///
+/// impl Db {
+///     async fn find(&self, email: &str) -> Option<User> {
+///         Some(User { email: email.to_owned() })
+///     }
+/// }
 ///
 /// #[user_loader]
 /// async fn load_user(email: String, State(db): State<Db>) -> Option<User> {
@@ -51,26 +95,43 @@ mod expand_tests;
 ///   also on optional routes).
 ///
 /// The function stays exactly as written and can still be called (a login route may use it
-/// to look the user up). The attribute adds, next to it:
+/// to look the user up).
 ///
-/// ```ignore
+/// # Equivalent code without `#[user_loader]`
+///
+/// The attribute adds, next to the function, the two impls you would otherwise write by hand
+/// (the generated ones also carry `#[automatically_derived]` and name everything through
+/// `::login::__private`):
+///
+/// ```
+/// use axum::extract::{FromRequestParts, State};
+/// use axum::http::request::Parts;
+/// use axum::response::{IntoResponse, Response};
+///
+/// # #[derive(Clone)]
+/// # struct User;
+/// # #[derive(Clone)]
+/// # struct Db;
+/// # async fn load_user(email: String, State(db): State<Db>) -> Option<User> {
+/// #     Some(User)
+/// # }
 /// impl<S> login::UserLoader<S> for User
 /// where
 ///     S: Send + Sync + 'static,
-///     State<Db>: axum::extract::FromRequestParts<S>,
+///     State<Db>: FromRequestParts<S>,
 /// {
-///     fn load_user(subject: String, parts: &mut Parts, state: &S)
-///         -> impl Future<Output = Result<Option<Self>, Response>> + Send
+///     async fn load_user(subject: String, parts: &mut Parts, state: &S)
+///         -> Result<Option<Self>, Response>
 ///     {
-///         async move {
-///             let arg1 = match <State<Db> as FromRequestParts<S>>::from_request_parts(parts, state).await {
-///                 Ok(value) => value,
-///                 Err(rejection) => return Err(rejection.into_response()),
-///             };
-///             LoaderOutput::into_load_result(load_user(subject, arg1).await)
-///         }
+///         let arg1 = match State::<Db>::from_request_parts(parts, state).await {
+///             Ok(value) => value,
+///             Err(rejection) => return Err(rejection.into_response()),
+///         };
+///         // A `Result<Option<User>, E>` loader turns `Err(e)` into `e.into_response()`.
+///         Ok(load_user(subject, arg1).await)
 ///     }
 /// }
+///
 /// impl login::HasUserLoader for User {}
 /// ```
 ///
@@ -85,6 +146,10 @@ mod expand_tests;
 /// error: `Arc<User>` is defined in another crate, so `#[user_loader]` cannot implement
 ///        `login::UserLoader` for it (Rust's orphan rule); wrap it in a newtype: ...
 /// ```
+///
+/// The error is the only one: the function is kept as written and, when its return type
+/// names a user type (`Option<User>`, `Result<User, E>`, even `User`), a stand-in loader
+/// impl for that type keeps its `#[protected]` handlers from reporting a second error.
 ///
 /// An argument that is not an extractor is reported where a concrete state is known: at the
 /// router, or at a `#[protected]` handler checked by `#[axum::debug_handler(state = …)]`,
@@ -101,20 +166,49 @@ pub fn user_loader(args: TokenStream, item: TokenStream) -> TokenStream {
 
 /// Makes an async axum handler receive the authenticated user in its **first parameter**.
 ///
-/// ```ignore
-/// use login::protected;
+/// ```
+/// use axum::{Router, http::StatusCode, routing::{get, post}};
+/// use login::{LoginManager, protected, user_loader};
 ///
+/// # #[derive(Clone)]
+/// # struct User {
+/// #     name: String,
+/// # }
+/// # #[user_loader]
+/// # async fn load_user(name: String) -> Option<User> {
+/// #     Some(User { name })
+/// # }
+/// // 401 without a user.
 /// #[protected]
-/// async fn me(user: User) -> Json<User> { Json(user) }                  // 401 without a user
+/// async fn me(user: User) -> String {
+///     user.name
+/// }
 ///
+/// // `None` without a user.
 /// #[protected(optional)]
-/// async fn home(user: Option<User>) -> String { /* … */ }                // None without a user
+/// async fn home(user: Option<User>) -> String {
+///     user.map_or_else(|| "Hello, stranger".to_owned(), |user| format!("Hello, {}", user.name))
+/// }
 ///
+/// // 403 without the scope.
 /// #[protected(scopes = ["items:write"])]
-/// async fn create(user: User, Json(item): Json<Item>) -> StatusCode { /* … */ } // 403 without the scope
+/// async fn create(user: User, item: String) -> StatusCode {
+///     StatusCode::CREATED
+/// }
 ///
 /// #[protected(optional, scopes = ["read"])]
-/// async fn feed(user: Option<User>) -> String { /* … */ }
+/// async fn feed(user: Option<User>) -> String {
+///     user.map(|user| user.name).unwrap_or_default()
+/// }
+///
+/// let manager = LoginManager::new("a-32-byte-or-longer-secret-from-env!", "/login")?;
+/// let app: Router = Router::new()
+///     .route("/me", get(me))
+///     .route("/", get(home))
+///     .route("/items", post(create))
+///     .route("/feed", get(feed))
+///     .with_state(manager);
+/// # Ok::<(), login::ConfigError>(())
 /// ```
 ///
 /// Only the first parameter changes: the body, return type (`impl IntoResponse`, `?`),
@@ -123,20 +217,39 @@ pub fn user_loader(args: TokenStream, item: TokenStream) -> TokenStream {
 ///
 /// # Equivalent code without `#[protected]`
 ///
-/// ```ignore
-/// async fn me(login::AuthUser(user): login::AuthUser<User>) -> Json<User> { Json(user) }
-/// async fn home(login::MaybeUser(user): login::MaybeUser<User>) -> String { /* … */ }
+/// ```
+/// # use axum::http::StatusCode;
+/// # #[derive(Clone)]
+/// # struct User {
+/// #     name: String,
+/// # }
+/// # #[login::user_loader]
+/// # async fn load_user(name: String) -> Option<User> {
+/// #     Some(User { name })
+/// # }
+/// async fn me(login::AuthUser(user): login::AuthUser<User>) -> String {
+///     user.name
+/// }
+///
+/// async fn home(login::MaybeUser(user): login::MaybeUser<User>) -> String {
+///     user.map(|user| user.name).unwrap_or_default()
+/// }
 ///
 /// // `scopes = ["items:write"]`: a hidden marker type next to the handler.
 /// #[doc(hidden)]
+/// #[allow(non_camel_case_types)]
 /// struct __login_scopes_create;
+///
 /// impl login::RequiredScopes for __login_scopes_create {
 ///     const SCOPES: &'static [&'static str] = &["items:write"];
 /// }
+///
 /// async fn create(
 ///     login::Scoped(user, _): login::Scoped<User, __login_scopes_create>,
-///     Json(item): Json<Item>,
-/// ) -> StatusCode { /* … */ }
+///     item: String,
+/// ) -> StatusCode {
+///     StatusCode::CREATED
+/// }
 ///
 /// // And for each handler: a compile-time check that `User` has a `#[user_loader]`.
 /// const _: () = login::__private::assert_user_loader::<User>();
@@ -150,12 +263,27 @@ pub fn user_loader(args: TokenStream, item: TokenStream) -> TokenStream {
 /// `scopes`"), scopes that are not string literals, an empty list, and scopes that are not
 /// RFC 6749 scope-tokens (empty, whitespace, `"` or `\`). A user type without a loader:
 ///
+/// ```compile_fail,E0277
+/// use login::protected;
+///
+/// #[derive(Clone)]
+/// struct User;
+///
+/// // No `#[user_loader]` returns a `User`.
+/// #[protected]
+/// async fn me(user: User) {}
+/// ```
+///
 /// ```text
 /// error[E0277]: no `#[user_loader]` for `User`
 ///   |
-/// 5 | async fn me(user: User) -> String {
+/// 9 | async fn me(user: User) {}
 ///   |                   ^^^^ this user type has no `#[user_loader]`
 /// ```
+///
+/// Each mistake is the only error: the handler is still expanded with a best guess (the
+/// arguments that parse, `optional` when the parameter is an `Option`, `async` added, `&User`
+/// received by reference), so routing it does not add "`Handler<_, _>` is not implemented".
 ///
 /// # Limitations
 ///

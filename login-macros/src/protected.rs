@@ -8,69 +8,88 @@
 //! ```text
 //! pub async fn h(::login::__private::Scoped(user, _): ::login::__private::Scoped<User, __login_scopes_h>, body: String) -> StatusCode { .. }
 //! #[doc(hidden)] #[allow(..)] pub struct __login_scopes_h;
+//! #[automatically_derived]
 //! impl ::login::__private::RequiredScopes for __login_scopes_h { const SCOPES: .. = &["write"]; }
 //! const _: () = ::login::__private::assert_user_loader::<User>();
 //! ```
 //! Only the first parameter's pattern and type change; attributes, docs, visibility, the
 //! body, the return type and every span the user wrote stay as they were.
+//!
+//! On a mistake the expansion is a best guess next to the error, so that the function is
+//! still the handler that was meant and routing it adds no second error:
+//!
+//! | mistake | the guess |
+//! |---|---|
+//! | malformed or repeated argument | the arguments understood (a malformed one counts as absent) |
+//! | `optional` and `Option<User>` disagree | the parameter's type decides: `Option<User>` is optional |
+//! | `user: &User` | `User`, bound by reference: `AuthUser(ref user): AuthUser<User>` |
+//! | not `async` | an `async fn` (unless it already returns a future) |
+//! | no parameter, `self`, a user type that is not a named type | the function as written |
 
 use proc_macro2::{Span, TokenStream};
 use quote::{ToTokens, format_ident, quote, quote_spanned};
 use syn::spanned::Spanned;
-use syn::{FnArg, ItemFn, PatType, Type, parse_quote_spanned};
+use syn::{
+    FnArg, Ident, ItemFn, LitStr, Pat, PatIdent, PatType, Signature, Token, Type,
+    parse_quote_spanned,
+};
 
 use crate::args::ProtectedArgs;
-use crate::error::{self, Errors};
+use crate::error::Errors;
 use crate::paths::at;
 use crate::{paths, ty};
 
 /// Expands `#[protected(args)] item`. Never fails: errors come back as `compile_error!`s next
-/// to the unchanged item.
+/// to the best guess at the handler that was meant.
 pub(crate) fn expand(args: TokenStream, item: TokenStream) -> TokenStream {
     let item_fn: ItemFn = match syn::parse2(item.clone()) {
         Ok(item_fn) => item_fn,
         Err(error) => {
+            // Not a function: there is no handler to guess, so the item stays as written.
             let error =
                 syn::Error::new(error.span(), "`#[protected]` goes on an `async fn` handler");
-            return error::with_item(error, item);
+            return Errors::from(error).with(item);
         }
     };
-    let args: ProtectedArgs = match syn::parse2(args) {
-        Ok(args) => args,
-        Err(error) => return error::with_item(error, item_fn),
-    };
-    match Handler::validate(&args, &item_fn) {
-        Ok(handler) => handler.expand(),
-        Err(error) => error::with_item(error, item_fn),
-    }
+    let (args, mut errors) = ProtectedArgs::parse(args);
+    let handler = Handler::new(args, item_fn, &mut errors);
+    errors.with(handler.expand())
 }
 
-/// A validated `#[protected]` handler.
-struct Handler<'a> {
-    args: &'a ProtectedArgs,
-    item: &'a ItemFn,
-    /// The first parameter, `pat: User` (or `pat: Option<User>`).
-    param: &'a PatType,
-    /// `User`, without the `Option` of `optional`.
-    user: &'a Type,
+/// A `#[protected]` handler, rewritten as far as it could be.
+struct Handler {
+    /// The function, `async`, with its first parameter receiving the user (when it can).
+    item: ItemFn,
+    /// The user type, when the first parameter receives it.
+    user: Option<Type>,
+    /// The marker type of `scopes = [...]` and the scopes it requires, when the first
+    /// parameter receives the user through `Scoped`/`MaybeScoped`.
+    marker: Option<(Ident, Vec<LitStr>)>,
 }
 
-impl<'a> Handler<'a> {
-    fn validate(args: &'a ProtectedArgs, item: &'a ItemFn) -> syn::Result<Self> {
-        let sig = &item.sig;
-        let mut errors = Errors::default();
-        if sig.asyncness.is_none() {
-            errors.push(syn::Error::new_spanned(
-                sig.fn_token,
-                "`#[protected]` handlers must be `async fn`s: write `async fn`",
-            ));
-        }
+impl Handler {
+    /// Rewrites `item`, reporting every mistake to `errors` (which already holds those of
+    /// the arguments) and carrying on with a best guess.
+    fn new(args: ProtectedArgs, mut item: ItemFn, errors: &mut Errors) -> Self {
+        // With malformed arguments, whether `optional` was meant is unknown: the parameter's
+        // type decides, and the mismatch is not reported.
+        let optional = errors.is_empty().then_some(args.optional.is_some());
+        make_async(&mut item.sig, errors);
+        let marker = args.scopes.map(|scopes| {
+            let ident = format_ident!(
+                "__login_scopes_{}",
+                item.sig.ident,
+                span = Span::call_site()
+            );
+            (ident, scopes.values)
+        });
         let example = if args.optional.is_some() {
             "`user: Option<User>`"
         } else {
             "`user: User`"
         };
-        let found = match sig.inputs.first() {
+        let sig = &mut item.sig;
+        let user = match sig.inputs.first_mut() {
             None => {
                 errors.push(syn::Error::new(
                     sig.paren_token.span.join(),
@@ -91,118 +110,21 @@ impl<'a> Handler<'a> {
                 None
             }
             Some(FnArg::Typed(param)) => {
-                Self::user_type(args, param, &mut errors).map(|user| (param, user))
+                let marker = marker.as_ref().map(|(ident, _)| ident);
+                receive_user(param, optional, marker, errors)
             }
         };
-        errors.finish()?;
-        let Some((param, user)) = found else {
-            // Unreachable: every path that finds no user type reports an error above.
-            return Err(syn::Error::new_spanned(
-                &sig.inputs,
-                "expected a user parameter",
-            ));
-        };
-        Ok(Self {
-            args,
-            item,
-            param,
-            user,
-        })
+        // Without a user parameter to name it, the marker would only be an unused type.
+        let marker = marker.filter(|_| user.is_some());
+        Self { item, user, marker }
     }
 
-    /// The user type in the first parameter, or an error explaining what to write.
-    fn user_type(
-        args: &ProtectedArgs,
-        param: &'a PatType,
-        errors: &mut Errors,
-    ) -> Option<&'a Type> {
-        let declared = &*param.ty;
-        let inner = ty::option_inner(declared);
-        let user = match (args.optional.is_some(), inner) {
-            (true, Some(user)) => user,
-            (true, None) => {
-                errors.push(syn::Error::new_spanned(
-                    declared,
-                    format!(
-                        "`#[protected(optional)]` passes the user as an `Option`: \
-                         write `Option<{}>`",
-                        ty::display(declared)
-                    ),
-                ));
-                return None;
-            }
-            (false, Some(user)) => {
-                errors.push(syn::Error::new_spanned(
-                    declared,
-                    format!(
-                        "`#[protected]` always passes a user; to receive `Option<{}>` \
-                         (`None` without valid credentials), write `#[protected(optional)]`",
-                        ty::display(user)
-                    ),
-                ));
-                return None;
-            }
-            (false, None) => declared,
+    fn expand(self) -> TokenStream {
+        let mut out = self.item.to_token_stream();
+        let Some(user) = self.user else {
+            return out;
         };
-        match ty::check_named(user, "the user type") {
-            Ok(()) => Some(user),
-            Err(error) => {
-                errors.push(error);
-                None
-            }
-        }
-    }
-
-    fn expand(&self) -> TokenStream {
-        let mut item = self.item.clone();
-        let optional = self.args.optional.is_some();
-        let user = self.user;
-        let pat = &self.param.pat;
-        let pat_span = at(pat.span());
-        let ty_span = at(self.param.ty.span());
-
-        let marker = self.args.scopes.as_ref().map(|scopes| {
-            let ident = format_ident!(
-                "__login_scopes_{}",
-                self.item.sig.ident,
-                span = Span::call_site()
-            );
-            (ident, &scopes.values)
-        });
-        let (new_pat, new_ty): (syn::Pat, Type) = match (&marker, optional) {
-            (None, false) => {
-                let wrapper = paths::private("AuthUser", pat_span);
-                let ty_wrapper = paths::private("AuthUser", ty_span);
-                (
-                    parse_quote_spanned!(pat_span=> #wrapper(#pat)),
-                    parse_quote_spanned!(ty_span=> #ty_wrapper<#user>),
-                )
-            }
-            (None, true) => {
-                let wrapper = paths::private("MaybeUser", pat_span);
-                let ty_wrapper = paths::private("MaybeUser", ty_span);
-                (
-                    parse_quote_spanned!(pat_span=> #wrapper(#pat)),
-                    parse_quote_spanned!(ty_span=> #ty_wrapper<#user>),
-                )
-            }
-            (Some((marker, _)), optional) => {
-                let name = if optional { "MaybeScoped" } else { "Scoped" };
-                let wrapper = paths::private(name, pat_span);
-                let ty_wrapper = paths::private(name, ty_span);
-                (
-                    parse_quote_spanned!(pat_span=> #wrapper(#pat, _)),
-                    parse_quote_spanned!(ty_span=> #ty_wrapper<#user, #marker>),
-                )
-            }
-        };
-        if let Some(FnArg::Typed(param)) = item.sig.inputs.first_mut() {
-            *param.pat = new_pat;
-            *param.ty = new_ty;
-        }
-
-        let mut out = item.into_token_stream();
-        if let Some((marker, scopes)) = marker {
+        if let Some((marker, scopes)) = self.marker {
             let vis = &self.item.vis;
             let required = paths::private("RequiredScopes", Span::call_site());
             out.extend(quote! {
@@ -216,6 +138,7 @@ impl<'a> Handler<'a> {
                     unreachable_pub
                 )]
                 #vis struct #marker;
+                #[automatically_derived]
                 impl #required for #marker {
                     const SCOPES: &'static [&'static str] = &[#(#scopes),*];
                 }
@@ -232,4 +155,96 @@ impl<'a> Handler<'a> {
         }
         out
     }
+}
+
+/// Reports a handler that is not `async`; the guess is the `async fn` that was meant, unless
+/// it returns a future already (axum takes such a function as it is).
+fn make_async(sig: &mut Signature, errors: &mut Errors) {
+    if sig.asyncness.is_some() {
+        return;
+    }
+    errors.push(syn::Error::new_spanned(
+        sig.fn_token,
+        "`#[protected]` handlers must be `async fn`s: write `async fn`",
+    ));
+    if !ty::returns_future(&sig.output) {
+        sig.asyncness = Some(Token![async](sig.fn_token.span));
+        // `const async fn` does not exist.
+        sig.constness = None;
+    }
+}
+
+/// Rewrites the first parameter, `pat: User` (or `pat: Option<User>` with `optional`), into
+/// the extractor that receives the user, and returns the user type. Reports a parameter
+/// that does not fit `optional` (when `optional` is known) or is not a named type; returns
+/// `None`, leaving the parameter as written, when no user type can be guessed from it.
+fn receive_user(
+    param: &mut PatType,
+    optional: Option<bool>,
+    marker: Option<&Ident>,
+    errors: &mut Errors,
+) -> Option<Type> {
+    let declared = &*param.ty;
+    let inner = ty::option_inner(declared);
+    match (optional, inner) {
+        (Some(true), None) => errors.push(syn::Error::new_spanned(
+            declared,
+            format!(
+                "`#[protected(optional)]` passes the user as an `Option`: write `Option<{}>`",
+                ty::display(declared)
+            ),
+        )),
+        (Some(false), Some(user)) => errors.push(syn::Error::new_spanned(
+            declared,
+            format!(
+                "`#[protected]` always passes a user; to receive `Option<{}>` \
+                 (`None` without valid credentials), write `#[protected(optional)]`",
+                ty::display(user)
+            ),
+        )),
+        _ => {}
+    }
+    // From here on the parameter's type decides whether the user is optional.
+    let receives_option = inner.is_some();
+    let written = inner.unwrap_or(declared);
+    if let Err(error) = ty::check_named(written, "the user type") {
+        errors.push(error);
+    }
+    // `user: &User` (or `&mut User`): receive `User`, and bind `user` by reference so that
+    // the body sees the type it declared. Inside an `Option` there is no such pattern.
+    let (user, by_ref) = match ty::peel(written) {
+        Type::Reference(reference) => {
+            let by_ref = (!receives_option).then_some(reference.mutability);
+            (&*reference.elem, by_ref)
+        }
+        _ => (written, None),
+    };
+    ty::check_named(user, "the user type").ok()?;
+    let user = user.clone();
+
+    let mut pat = (*param.pat).clone();
+    if let (Some(mutability), Pat::Ident(ident)) = (by_ref, &mut pat)
+        && ident.by_ref.is_none()
+        && ident.subpat.is_none()
+    {
+        *ident = PatIdent {
+            by_ref: Some(Token![ref](ident.ident.span())),
+            mutability,
+            ..ident.clone()
+        };
+    }
+    let pat_span = at(param.pat.span());
+    let ty_span = at(param.ty.span());
+    let (name, pat): (&str, TokenStream) = match (marker, receives_option) {
+        (None, false) => ("AuthUser", quote!(#pat)),
+        (None, true) => ("MaybeUser", quote!(#pat)),
+        (Some(_), false) => ("Scoped", quote_spanned!(pat_span=> #pat, _)),
+        (Some(_), true) => ("MaybeScoped", quote_spanned!(pat_span=> #pat, _)),
+    };
+    let wrapper = paths::private(name, pat_span);
+    let ty_wrapper = paths::private(name, ty_span);
+    let marker = marker.map(|marker| quote_spanned!(ty_span=> , #marker));
+    *param.pat = parse_quote_spanned!(pat_span=> #wrapper(#pat));
+    *param.ty = parse_quote_spanned!(ty_span=> #ty_wrapper<#user #marker>);
+    Some(user)
 }

@@ -2,7 +2,7 @@
 //! the generated impls cannot name.
 
 use quote::ToTokens;
-use syn::{GenericArgument, PathArguments, Type};
+use syn::{GenericArgument, PathArguments, ReturnType, Type, TypeParamBound};
 
 /// `T` when `ty` is `Option<T>` (also `core::option::Option<T>`, `std::option::Option<T>`).
 pub(crate) fn option_inner(ty: &Type) -> Option<&Type> {
@@ -19,6 +19,12 @@ pub(crate) fn result_option_inner(ty: &Type) -> Option<&Type> {
         [ok] | [ok, _] => option_inner(ok),
         _ => None,
     }
+}
+
+/// `T` when `ty` is `Result<T, E>` (any path ending in `Result`, also an alias with one
+/// argument).
+pub(crate) fn result_ok(ty: &Type) -> Option<&Type> {
+    generic_args(ty, "Result")?.first().copied()
 }
 
 /// The type arguments of `ty` when it is a path whose last segment is `name<...>`.
@@ -53,6 +59,26 @@ pub(crate) fn peel(mut ty: &Type) -> &Type {
             Type::Paren(paren) => ty = &paren.elem,
             _ => return ty,
         }
+    }
+}
+
+/// Whether a function returning `output` already returns a future: `impl Future<...>`,
+/// `Pin<...>` or a `...Future<...>` alias such as `BoxFuture<'_, T>`.
+pub(crate) fn returns_future(output: &ReturnType) -> bool {
+    let ReturnType::Type(_, returned) = output else {
+        return false;
+    };
+    match peel(returned) {
+        Type::ImplTrait(bounds) => bounds.bounds.iter().any(|bound| {
+            matches!(bound, TypeParamBound::Trait(bound)
+                if bound.path.segments.last().is_some_and(|last| last.ident == "Future"))
+        }),
+        Type::Path(path) => {
+            path.path.segments.last().is_some_and(|last| {
+                last.ident == "Pin" || last.ident.to_string().ends_with("Future")
+            })
+        }
+        _ => false,
     }
 }
 
@@ -220,6 +246,22 @@ mod tests {
         }
         for unnamed in ["&User", "(User,)", "[User; 1]", "Self", "<T as X>::User"] {
             assert!(check_named(&ty(unnamed), "x").is_err(), "{unnamed}");
+        }
+    }
+
+    #[test]
+    fn detects_futures() {
+        let output = |text: &str| -> ReturnType { syn::parse_str(text).unwrap() };
+        for future in [
+            "-> impl Future<Output = String>",
+            "-> impl core::future::Future<Output = ()> + Send",
+            "-> Pin<Box<dyn Future<Output = ()> + Send>>",
+            "-> BoxFuture<'static, String>",
+        ] {
+            assert!(returns_future(&output(future)), "{future}");
+        }
+        for plain in ["", "-> String", "-> impl IntoResponse", "-> Json<Future>"] {
+            assert!(!returns_future(&output(plain)), "{plain}");
         }
     }
 

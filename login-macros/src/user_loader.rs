@@ -8,15 +8,17 @@
 use proc_macro2::{Delimiter, Group, Span, TokenStream, TokenTree};
 use quote::{ToTokens, quote_spanned};
 use syn::spanned::Spanned;
-use syn::{FnArg, ItemFn, ReturnType, Type};
+use syn::{FnArg, ItemFn, ReturnType, Signature, Token, Type};
 
 use crate::error::{self, Errors};
 use crate::paths::at;
 use crate::{paths, ty};
 
 /// Expands `#[user_loader] item`. Never fails: errors come back as `compile_error!`s next to
-/// the unchanged function and, when the user type is known, a stand-in loader impl, so that
-/// the `#[protected]` handlers of that type do not report a second, misleading error.
+/// a best guess. Arguments to the attribute change nothing, so the loader is expanded as
+/// usual. A mistake in the function keeps it as written and adds, when a user type can be
+/// read off its return type, a stand-in loader impl, so that the `#[protected]` handlers of
+/// that type compile and do not report a second, misleading error.
 pub(crate) fn expand(args: TokenStream, item: TokenStream) -> TokenStream {
     let item_fn: ItemFn = match syn::parse2(item.clone()) {
         Ok(item_fn) => item_fn,
@@ -25,7 +27,7 @@ pub(crate) fn expand(args: TokenStream, item: TokenStream) -> TokenStream {
                 error.span(),
                 "`#[user_loader]` goes on an `async fn(subject: String, ...) -> Option<User>`",
             );
-            return error::with_item(error, item);
+            return Errors::from(error).with(item);
         }
     };
     let mut errors = Errors::default();
@@ -35,23 +37,15 @@ pub(crate) fn expand(args: TokenStream, item: TokenStream) -> TokenStream {
             "`#[user_loader]` takes no arguments",
         ));
     }
-    let loader = Loader::validate(&item_fn);
-    let user = user_type(&item_fn.sig.output, &item_fn.sig.ident);
     // In source order: the attribute's arguments, the signature, then the return type.
-    for result in [loader.as_ref().err(), user.as_ref().err()] {
-        errors.extend(result.cloned());
-    }
-    match (loader, user, errors.finish()) {
-        (Ok(loader), Ok(user), Ok(())) => loader.expand(user),
-        (_, user, result) => {
-            let error = result.err().unwrap_or_else(|| {
-                // Unreachable: this arm only runs when an error was reported.
-                syn::Error::new_spanned(&item_fn.sig, "invalid `#[user_loader]`")
-            });
-            let mut out = error::with_item(error, &item_fn);
+    match error::join(Loader::validate(&item_fn), user_type(&item_fn.sig)) {
+        Ok((loader, user)) => errors.with(loader.expand(user)),
+        Err(error) => {
+            errors.push(error);
+            let mut out = errors.with(&item_fn);
             // A method sits in an `impl` or `trait` block, where an impl cannot follow it.
             let in_impl_block = item_fn.sig.receiver().is_some();
-            if let Ok(user) = user
+            if let Some(user) = guess_user(&item_fn.sig.output)
                 && !in_impl_block
             {
                 out.extend(stand_in(user));
@@ -61,13 +55,14 @@ pub(crate) fn expand(args: TokenStream, item: TokenStream) -> TokenStream {
     }
 }
 
-/// The user type from `-> Option<User>` or `-> Result<Option<User>, E>`; an error for any
-/// other return type or a user type the generated impls cannot name.
-fn user_type<'a>(output: &'a ReturnType, ident: &syn::Ident) -> syn::Result<&'a Type> {
+/// The return type and the user type in it, from `-> Option<User>` or
+/// `-> Result<Option<User>, E>`; an error for any other return type or a user type the
+/// generated impls cannot name.
+fn user_type(sig: &Signature) -> syn::Result<UserType<'_>> {
     const EXPECTED: &str =
         "`#[user_loader]` must return `Option<User>` or `Result<Option<User>, E>`";
-    let ReturnType::Type(_, returned) = output else {
-        return Err(syn::Error::new_spanned(ident, EXPECTED));
+    let ReturnType::Type(_, returned) = &sig.output else {
+        return Err(syn::Error::new_spanned(&sig.ident, EXPECTED));
     };
     let Some(user) = ty::option_inner(returned).or_else(|| ty::result_option_inner(returned))
     else {
@@ -78,7 +73,28 @@ fn user_type<'a>(output: &'a ReturnType, ident: &syn::Ident) -> syn::Result<&'a 
     };
     ty::check_named(user, "the user type")?;
     ty::check_local(user)?;
-    Ok(user)
+    Ok(UserType { returned, user })
+}
+
+/// The user type read off any return type, for the stand-in impl of an invalid loader:
+/// `User` from `Option<User>`, `Result<Option<User>, E>`, `Result<User, E>` or `User`, as
+/// long as the stand-in can implement a trait for it (a named type of this crate).
+fn guess_user(output: &ReturnType) -> Option<&Type> {
+    let ReturnType::Type(_, returned) = output else {
+        return None;
+    };
+    let user = ty::option_inner(returned)
+        .or_else(|| ty::result_option_inner(returned))
+        .or_else(|| ty::result_ok(returned))
+        .unwrap_or(returned);
+    let implementable = ty::check_named(user, "").is_ok() && ty::check_local(user).is_ok();
+    implementable.then_some(user)
+}
+
+/// A valid loader's return type, and the user type in it.
+struct UserType<'a> {
+    returned: &'a Type,
+    user: &'a Type,
 }
 
 const NOT_GENERIC: &str = "`#[user_loader]` cannot be generic: the loader is found by its user \
@@ -87,6 +103,7 @@ const NOT_GENERIC: &str = "`#[user_loader]` cannot be generic: the loader is fou
 /// A validated loader function; the user type is checked separately.
 struct Loader<'a> {
     item: &'a ItemFn,
+    asyncness: Token![async],
     /// The types of the arguments after the subject: each one an extractor.
     extractors: Vec<&'a Type>,
 }
@@ -94,13 +111,14 @@ struct Loader<'a> {
 impl<'a> Loader<'a> {
     fn validate(item: &'a ItemFn) -> syn::Result<Self> {
         let sig = &item.sig;
-        let mut errors = Errors::default();
-        if sig.asyncness.is_none() {
-            errors.push(syn::Error::new_spanned(
+        let asyncness = sig.asyncness.ok_or_else(|| {
+            syn::Error::new_spanned(
                 sig.fn_token,
                 "`#[user_loader]` must be an `async fn`: write `async fn`",
-            ));
-        }
+            )
+        });
+        // The checks that keep no value, after `async` in source order.
+        let mut errors = Errors::default();
         if let Some(unsafety) = sig.unsafety {
             errors.push(syn::Error::new_spanned(
                 unsafety,
@@ -145,11 +163,15 @@ impl<'a> Loader<'a> {
                 )),
             }
         }
-        errors.finish()?;
-        Ok(Self { item, extractors })
+        let (asyncness, ()) = error::join(asyncness, errors.finish())?;
+        Ok(Self {
+            item,
+            asyncness,
+            extractors,
+        })
     }
 
-    fn expand(&self, user: &Type) -> TokenStream {
+    fn expand(&self, UserType { returned, user }: UserType<'_>) -> TokenStream {
         let sig = &self.item.sig;
         let name = &sig.ident;
         let site = Span::mixed_site();
@@ -159,11 +181,8 @@ impl<'a> Loader<'a> {
         // the `LoaderOutput` conversion on the return type (an error type that is not
         // `IntoResponse`), and each `FromRequestParts` bound on its argument's type.
         let header = at(user.span());
-        let async_span = sig.asyncness.map_or(site, |asyncness| at(asyncness.span));
-        let output_span = match &sig.output {
-            ReturnType::Type(_, returned) => at(returned.span()),
-            ReturnType::Default => site,
-        };
+        let async_span = at(self.asyncness.span);
+        let output_span = at(returned.span());
 
         let state_ty = syn::Ident::new("__S", site);
         let subject = paths::local("subject");
@@ -246,6 +265,7 @@ impl<'a> Loader<'a> {
         items.set_span(header);
         let mut out = self.item.to_token_stream();
         out.extend(quote_spanned! {header=>
+            #[automatically_derived]
             impl<#header_state> #user_loader<#header_state> for #user
         });
         out.extend(quote_spanned! {site=>
@@ -255,6 +275,7 @@ impl<'a> Loader<'a> {
         });
         out.extend(std::iter::once(TokenTree::Group(items)));
         out.extend(quote_spanned! {header=>
+            #[automatically_derived]
             impl #has_user_loader for #user {}
         });
         out
@@ -279,6 +300,7 @@ fn stand_in(user: &Type) -> TokenStream {
     );
     let response = p("Response");
     quote_spanned! {site=>
+        #[automatically_derived]
         impl<__S> #user_loader<__S> for #user
         where
             __S: #send + #sync + 'static,
@@ -291,6 +313,7 @@ fn stand_in(user: &Type) -> TokenStream {
                 async { #result::Ok(#option::None) }
             }
         }
+        #[automatically_derived]
         impl #has_user_loader for #user {}
     }
 }

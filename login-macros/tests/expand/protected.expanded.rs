@@ -31,6 +31,7 @@ pub(crate) async fn scoped_route(
     unreachable_pub
 )]
 pub(crate) struct __login_scopes_scoped_route;
+#[automatically_derived]
 impl ::login::__private::RequiredScopes for __login_scopes_scoped_route {
     const SCOPES: &'static [&'static str] = &["items:write"];
 }
@@ -54,6 +55,7 @@ async fn optional_scoped(
     unreachable_pub
 )]
 struct __login_scopes_optional_scoped;
+#[automatically_derived]
 impl ::login::__private::RequiredScopes for __login_scopes_optional_scoped {
     const SCOPES: &'static [&'static str] = &["read", "write"];
 }

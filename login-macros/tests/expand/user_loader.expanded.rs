@@ -6,6 +6,7 @@ pub async fn load_user(
 ) -> Option<User> {
     db.find(&email).await
 }
+#[automatically_derived]
 impl<__S> ::login::__private::UserLoader<__S> for User
 where
     __S: ::login::__private::Send + ::login::__private::Sync + 'static,
@@ -61,12 +62,14 @@ where
         }
     }
 }
+#[automatically_derived]
 impl ::login::__private::HasUserLoader for User {}
 async fn load_account(
     id: std::string::String,
 ) -> ::core::result::Result<Option<crate::Account>, DbError> {
     Ok(None)
 }
+#[automatically_derived]
 impl<__S> ::login::__private::UserLoader<__S> for crate::Account
 where
     __S: ::login::__private::Send + ::login::__private::Sync + 'static,
@@ -88,4 +91,5 @@ where
         }
     }
 }
+#[automatically_derived]
 impl ::login::__private::HasUserLoader for crate::Account {}

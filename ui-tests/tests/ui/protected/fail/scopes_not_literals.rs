@@ -1,5 +1,7 @@
-// Fails: scopes that are not string literals.
-use login::{protected, user_loader};
+// Fails: scopes that are not string literals. Routing the handler adds no second error.
+use axum::Router;
+use axum::routing::get;
+use login::{LoginManager, protected, user_loader};
 
 #[derive(Clone)]
 struct User;
@@ -14,4 +16,6 @@ const READ: &str = "read";
 #[protected(scopes = [READ, 42])]
 async fn me(_user: User) {}
 
-fn main() {}
+fn main() {
+    let _app: Router<LoginManager> = Router::new().route("/", get(me));
+}

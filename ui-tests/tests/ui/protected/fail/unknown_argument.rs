@@ -1,5 +1,7 @@
-// Fails: an unknown argument.
-use login::{protected, user_loader};
+// Fails: an unknown argument. Routing the handler adds no second error.
+use axum::Router;
+use axum::routing::get;
+use login::{LoginManager, protected, user_loader};
 
 #[derive(Clone)]
 struct User;
@@ -12,4 +14,6 @@ async fn load_user(_subject: String) -> Option<User> {
 #[protected(scope = ["read"])]
 async fn me(_user: User) {}
 
-fn main() {}
+fn main() {
+    let _app: Router<LoginManager> = Router::new().route("/", get(me));
+}

@@ -1,5 +1,7 @@
-// Fails: the user parameter is not a named type.
-use login::{protected, user_loader};
+// Fails: the user parameter is not a named type. Routing the handler adds no second error.
+use axum::Router;
+use axum::routing::get;
+use login::{LoginManager, protected, user_loader};
 
 #[derive(Clone)]
 struct User;
@@ -10,6 +12,11 @@ async fn load_user(_subject: String) -> Option<User> {
 }
 
 #[protected]
-async fn me(_user: &User) {}
+async fn me(user: &User) {
+    // Received as `User` and bound by reference, so the body sees the type it declared.
+    let _user: &User = user;
+}
 
-fn main() {}
+fn main() {
+    let _app: Router<LoginManager> = Router::new().route("/", get(me));
+}

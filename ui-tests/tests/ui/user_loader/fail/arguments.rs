@@ -1,5 +1,7 @@
-// Fails: arguments given to `#[user_loader]`.
-use login::user_loader;
+// Fails: arguments given to `#[user_loader]`. A stand-in loader keeps the handlers of `User` routable.
+use axum::Router;
+use axum::routing::get;
+use login::{LoginManager, protected, user_loader};
 
 #[derive(Clone)]
 struct User;
@@ -9,4 +11,9 @@ async fn load_user(_subject: String) -> Option<User> {
     Some(User)
 }
 
-fn main() {}
+#[protected]
+async fn me(_user: User) {}
+
+fn main() {
+    let _app: Router<LoginManager> = Router::new().route("/me", get(me));
+}

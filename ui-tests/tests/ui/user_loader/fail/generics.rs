@@ -1,5 +1,7 @@
-// Fails: a generic loader.
-use login::user_loader;
+// Fails: a generic loader. A stand-in loader keeps the handlers of `User` routable.
+use axum::Router;
+use axum::routing::get;
+use login::{LoginManager, protected, user_loader};
 
 #[derive(Clone)]
 struct User;
@@ -11,4 +13,9 @@ async fn load_user<S: Clone + Send + Sync + 'static>(_subject: String, State(_s)
     Some(User)
 }
 
-fn main() {}
+#[protected]
+async fn me(_user: User) {}
+
+fn main() {
+    let _app: Router<LoginManager> = Router::new().route("/me", get(me));
+}

@@ -1,5 +1,7 @@
-// Fails: a generic loader through `impl Trait`.
-use login::user_loader;
+// Fails: a generic loader through `impl Trait`. A stand-in loader keeps the handlers of `User` routable.
+use axum::Router;
+use axum::routing::get;
+use login::{LoginManager, protected, user_loader};
 
 #[derive(Clone)]
 struct User;
@@ -9,4 +11,9 @@ async fn load_user(_subject: String, _extra: impl Send) -> Option<User> {
     Some(User)
 }
 
-fn main() {}
+#[protected]
+async fn me(_user: User) {}
+
+fn main() {
+    let _app: Router<LoginManager> = Router::new().route("/me", get(me));
+}

@@ -1,5 +1,7 @@
-// Fails: the first parameter is an extractor, not the subject.
-use login::user_loader;
+// Fails: the first parameter is an extractor, not the subject. A stand-in loader keeps the handlers of `User` routable.
+use axum::Router;
+use axum::routing::get;
+use login::{LoginManager, protected, user_loader};
 
 #[derive(Clone)]
 struct User;
@@ -14,4 +16,9 @@ async fn load_user(State(_db): State<Db>) -> Option<User> {
     Some(User)
 }
 
-fn main() {}
+#[protected]
+async fn me(_user: User) {}
+
+fn main() {
+    let _app: Router<LoginManager> = Router::new().route("/me", get(me));
+}

@@ -1,5 +1,7 @@
-// Fails: the loader is not `async`.
-use login::user_loader;
+// Fails: the loader is not `async`. A stand-in loader keeps the handlers of `User` routable.
+use axum::Router;
+use axum::routing::get;
+use login::{LoginManager, protected, user_loader};
 
 #[derive(Clone)]
 struct User;
@@ -9,4 +11,9 @@ fn load_user(_subject: String) -> Option<User> {
     Some(User)
 }
 
-fn main() {}
+#[protected]
+async fn me(_user: User) {}
+
+fn main() {
+    let _app: Router<LoginManager> = Router::new().route("/me", get(me));
+}

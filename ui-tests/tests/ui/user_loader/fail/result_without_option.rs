@@ -1,5 +1,7 @@
-// Fails: `Result<User, E>` instead of `Result<Option<User>, E>`.
-use login::user_loader;
+// Fails: `Result<User, E>` instead of `Result<Option<User>, E>`. A stand-in loader keeps the handlers of `User` routable.
+use axum::Router;
+use axum::routing::get;
+use login::{LoginManager, protected, user_loader};
 
 #[derive(Clone)]
 struct User;
@@ -9,4 +11,9 @@ async fn load_user(_subject: String) -> Result<User, std::io::Error> {
     Ok(User)
 }
 
-fn main() {}
+#[protected]
+async fn me(_user: User) {}
+
+fn main() {
+    let _app: Router<LoginManager> = Router::new().route("/me", get(me));
+}
