@@ -143,6 +143,21 @@ impl Handler {
                     const SCOPES: &'static [&'static str] = &[#(#scopes),*];
                 }
             });
+            // Registered for the manager's start-up check: a scope it does not declare is
+            // an error naming this handler.
+            let inventory = paths::private("inventory", Span::call_site());
+            let route = paths::private("RouteScopes", Span::call_site());
+            let name = self.item.sig.ident.to_string();
+            out.extend(quote! {
+                #inventory::submit! {
+                    #route {
+                        handler: ::core::concat!(::core::module_path!(), "::", #name),
+                        scopes: &[#(#scopes),*],
+                        file: ::core::file!(),
+                        line: ::core::line!(),
+                    }
+                }
+            });
         }
         // A generic handler's user type may name its parameters, which an item outside the
         // function cannot; the extractor's own bounds still require the loader there.

@@ -127,6 +127,21 @@ pub enum ConfigError {
     /// The cookie path does not start with `/` or holds forbidden characters.
     #[error("invalid cookie path {0:?}")]
     InvalidCookiePath(String),
+    /// A `#[protected(scopes = [...])]` handler requires a scope the manager does not declare
+    /// (a typo would otherwise answer 403 to everyone).
+    #[error(
+        "`{handler}` ({location}) requires the scope {scope:?}, which the manager does not declare (declared: {declared}); fix the name in `#[protected(scopes = [...])]` or add it to `.scopes(...)`"
+    )]
+    UnknownRouteScope {
+        /// The handler (`module::function`).
+        handler: String,
+        /// The handler's source location (`file:line`).
+        location: String,
+        /// The unknown scope.
+        scope: String,
+        /// The scopes the manager declares, comma-separated.
+        declared: String,
+    },
     /// A trusted origin is not `scheme://host[:port]`.
     #[error("invalid origin {0:?}: write it as scheme://host[:port], e.g. https://app.example.com")]
     InvalidOrigin(String),

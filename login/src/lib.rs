@@ -60,7 +60,7 @@
 // Layers (each imports only from the layers above it; checked by `tests/layers.rs`):
 //
 //   leaves       error, secret, claims, keys, cache, cookie, credentials, csrf, redirect,
-//                form, loader, password          (no module here imports the manager)
+//                form, loader, password, registry (no module here imports the manager)
 //      ↓
 //   manager/     LoginManager (mod.rs) and its builder, keyring, issue and verify modules
 //      ↓
@@ -80,6 +80,7 @@ mod manager;
 mod middleware;
 pub mod password;
 mod redirect;
+mod registry;
 mod secret;
 pub mod testing;
 
@@ -119,6 +120,7 @@ pub use login_macros::{protected, user_loader};
 #[doc(hidden)]
 pub mod __private {
     pub use crate::loader::{LoaderOutput, assert_user_loader};
+    pub use crate::registry::RouteScopes;
     pub use crate::{
         AuthUser, HasUserLoader, MaybeScoped, MaybeUser, RequiredScopes, Scoped, UserLoader,
     };
@@ -130,5 +132,6 @@ pub mod __private {
     pub use core::marker::{PhantomData, Send, Sync};
     pub use core::option::Option;
     pub use core::result::Result;
+    pub use inventory;
     pub use std::string::String;
 }

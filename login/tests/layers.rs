@@ -19,6 +19,7 @@ const LEAVES: &[&str] = &[
     "loader",
     "password",
     "redirect",
+    "registry",
     "secret",
 ];
 const MANAGER: &str = "manager";

@@ -42,6 +42,7 @@ pub struct LoginManagerBuilder {
     redirect_to_login: bool,
     clock: Option<Clock>,
     token_cache: usize,
+    check_route_scopes: bool,
 }
 
 impl fmt::Debug for LoginManagerBuilder {
@@ -74,6 +75,7 @@ impl LoginManagerBuilder {
             redirect_to_login: false,
             clock: None,
             token_cache: DEFAULT_TOKEN_CACHE_CAPACITY,
+            check_route_scopes: true,
         }
     }
 }
@@ -298,6 +300,15 @@ impl LoginManagerBuilder {
         self
     }
 
+    /// Whether [`build`](Self::build) checks the scopes of every `#[protected(scopes = [...])]`
+    /// handler in the binary against the manager's [`scopes`](Self::scopes) (default: on,
+    /// when the manager declares scopes). Turn it off for a manager that does not serve those
+    /// handlers, such as a second manager with scopes of its own.
+    pub fn check_route_scopes(mut self, on: bool) -> Self {
+        self.check_route_scopes = on;
+        self
+    }
+
     /// Checks every setting and builds the manager.
     pub fn build(self) -> Result<LoginManager, ConfigError> {
         if jsonwebtoken::crypto::CryptoProvider::try_get_default().is_none() {
@@ -329,6 +340,9 @@ impl LoginManagerBuilder {
                 return Err(ConfigError::InvalidScope(scope.clone()));
             }
         }
+        if self.check_route_scopes && !self.scopes.is_empty() {
+            check_route_scopes(&self.scopes)?;
+        }
         if self.issuer.as_deref() == Some("") {
             return Err(ConfigError::EmptyClaim("issuer"));
         }
@@ -359,6 +373,28 @@ impl LoginManagerBuilder {
             }),
         })
     }
+}
+
+/// Every scope a `#[protected(scopes = [...])]` handler of this binary requires must be one
+/// the manager declares.
+fn check_route_scopes(declared: &[(String, String)]) -> Result<(), ConfigError> {
+    for route in crate::registry::routes() {
+        for scope in route.scopes {
+            if !declared.iter().any(|(name, _)| name == scope) {
+                return Err(ConfigError::UnknownRouteScope {
+                    handler: route.handler.to_owned(),
+                    location: format!("{}:{}", route.file, route.line),
+                    scope: (*scope).to_owned(),
+                    declared: declared
+                        .iter()
+                        .map(|(name, _)| name.as_str())
+                        .collect::<Vec<_>>()
+                        .join(", "),
+                });
+            }
+        }
+    }
+    Ok(())
 }
 
 fn system_now() -> i64 {

@@ -1,0 +1,25 @@
+//! The scopes that `#[protected(scopes = [...])]` handlers require, registered by the macro
+//! (through `inventory`) so that [`build`](crate::LoginManagerBuilder::build) can check, at
+//! start-up, that the manager knows every one of them: a typo in a scope name is a start-up
+//! error naming the handler, not a 403 for everyone.
+
+/// One scoped handler: where it is and the scopes it requires. Made by `#[protected]` only.
+#[doc(hidden)]
+#[derive(Debug)]
+pub struct RouteScopes {
+    /// The handler's path (`module::function`).
+    pub handler: &'static str,
+    /// The scopes it requires.
+    pub scopes: &'static [&'static str],
+    /// The source file of the handler.
+    pub file: &'static str,
+    /// The line of the `#[protected]` attribute.
+    pub line: u32,
+}
+
+inventory::collect!(RouteScopes);
+
+/// Every scoped handler linked into this binary.
+pub(crate) fn routes() -> impl Iterator<Item = &'static RouteScopes> {
+    inventory::iter::<RouteScopes>.into_iter()
+}
