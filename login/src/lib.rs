@@ -6,27 +6,29 @@
 //! handlers marked `#[protected]` receive that user as an argument.
 //!
 //! ```
-//! use axum::{Form, Json, Router, extract::{FromRef, State}, routing::{get, post}};
-//! use login::{InvalidCredentials, LoginManager, OAuth2PasswordForm, TokenResponse, protected, user_loader};
+//! use axum::{Json, Router, extract::{FromRef, State}, response::Response, routing::{get, post}};
+//! use login::{LoginAccount, LoginError, LoginManager, PasswordGrant, protected, user_loader};
+//! use login::password::Passwords;
 //!
 //! #[derive(Clone, serde::Serialize)]
 //! struct User { email: String, #[serde(skip)] password_hash: String }
 //!
+//! impl LoginAccount for User {
+//!     fn subject(&self) -> String { self.email.clone() }
+//!     fn password_hash(&self) -> Option<&str> { Some(&self.password_hash) }
+//! }
+//!
 //! #[derive(Clone, FromRef)]
-//! struct AppState { manager: LoginManager }
+//! struct AppState { manager: LoginManager, passwords: Passwords }
 //!
 //! #[user_loader]
 //! async fn load_user(email: String) -> Option<User> {
 //!     (email == "john@mail.com").then(|| User { email, password_hash: String::new() })
 //! }
 //!
-//! async fn login(State(manager): State<LoginManager>, Form(form): Form<OAuth2PasswordForm>)
-//!     -> Result<TokenResponse, InvalidCredentials> {
-//!     let user = load_user(form.username.clone()).await;
-//!     let ok = login::password::verify(&form.password, user.as_ref().map(|u| u.password_hash.as_str()))
-//!         .await.unwrap_or(false);
-//!     if !ok { return Err(InvalidCredentials); }
-//!     manager.token_response(form.username).map_err(|_| InvalidCredentials)
+//! async fn login(State(s): State<AppState>, grant: PasswordGrant) -> Result<Response, LoginError> {
+//!     let user = load_user(grant.username().to_owned()).await;
+//!     grant.authenticate(&s.passwords, user).await?.token_response(&s.manager)
 //! }
 //!
 //! #[protected]
@@ -37,7 +39,7 @@
 //! let app: Router = Router::new()
 //!     .route("/login", post(login))
 //!     .route("/me", get(me))
-//!     .with_state(AppState { manager });
+//!     .with_state(AppState { manager, passwords: Passwords::default() });
 //! # Ok(()) }
 //! ```
 //!
