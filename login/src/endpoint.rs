@@ -132,7 +132,9 @@ impl PasswordGrant {
         A: LoginAccount,
         L: LoaderOutput<User = A>,
     {
-        let account = account.into_load_result().map_err(LoginError::Store)?;
+        let account = account
+            .into_load_result()
+            .map_err(|response| LoginError::Store(Box::new(response)))?;
         let stored = account.as_ref().and_then(LoginAccount::password_hash);
         let matched = passwords
             .verify(&self.form.password, stored)
@@ -278,8 +280,8 @@ pub enum LoginError {
     UnsupportedGrantType,
     /// The password is out of bounds, or hashing failed.
     Password(PasswordError),
-    /// The user store failed: its response is sent as is.
-    Store(Response),
+    /// The user store failed: its response is sent as is (boxed, to keep the error small).
+    Store(Box<Response>),
     /// The token could not be minted (a configuration error, logged at error level).
     Mint(TokenError),
 }
@@ -316,7 +318,7 @@ impl IntoResponse for LoginError {
                 tracing::error!(%error, "login: password check failed");
                 internal_error()
             }
-            LoginError::Store(response) => return response,
+            LoginError::Store(response) => return *response,
             LoginError::Mint(error) => {
                 tracing::error!(%error, "login: could not mint a token");
                 internal_error()

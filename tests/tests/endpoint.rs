@@ -8,7 +8,7 @@ use std::sync::{Arc, Mutex};
 use axum::body::Body;
 use axum::extract::State;
 use axum::http::{Request, StatusCode};
-use axum::response::{IntoResponse, Response};
+use axum::response::Response;
 use axum::routing::post;
 use axum::{Json, Router};
 use login::password::{Argon2id, PasswordError, PasswordScheme, Passwords};
@@ -82,9 +82,9 @@ struct AppState {
 /// Subject whose lookup fails (the store is down).
 const STORE_DOWN: &str = "store-down";
 
-fn find(state: &AppState, name: &str) -> Result<Option<Account>, Response> {
+fn find(state: &AppState, name: &str) -> Result<Option<Account>, (StatusCode, &'static str)> {
     if name == STORE_DOWN {
-        return Err((StatusCode::SERVICE_UNAVAILABLE, "store down").into_response());
+        return Err((StatusCode::SERVICE_UNAVAILABLE, "store down"));
     }
     Ok(state.accounts.lock().unwrap().get(name).cloned())
 }
