@@ -57,7 +57,8 @@ fn split_scopes<'de, D: Deserializer<'de>>(d: D) -> Result<Vec<String>, D::Error
 }
 
 /// The login route's answer (RFC 6749 §5.1): `{"access_token", "token_type": "bearer",
-/// "expires_in"}`, sent with `Cache-Control: no-store` and `Pragma: no-cache`.
+/// "expires_in"}`, and `"refresh_token"` when sessions are enabled, sent with
+/// `Cache-Control: no-store` and `Pragma: no-cache`.
 #[derive(Clone, Serialize, Deserialize)]
 pub struct TokenResponse {
     /// The JWT.
@@ -66,6 +67,9 @@ pub struct TokenResponse {
     pub token_type: String,
     /// The token's lifetime in seconds.
     pub expires_in: u64,
+    /// The refresh token, when sessions are enabled (absent from the JSON otherwise).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub refresh_token: Option<String>,
 }
 
 impl std::fmt::Debug for TokenResponse {
@@ -74,6 +78,7 @@ impl std::fmt::Debug for TokenResponse {
             .field("access_token", &"***")
             .field("token_type", &self.token_type)
             .field("expires_in", &self.expires_in)
+            .field("refresh_token", &self.refresh_token.as_ref().map(|_| "***"))
             .finish()
     }
 }
@@ -85,6 +90,7 @@ impl TokenResponse {
             access_token,
             token_type: "bearer".to_owned(),
             expires_in: lifetime.as_secs(),
+            refresh_token: None,
         }
     }
 }

@@ -60,11 +60,12 @@
 // Layers (each imports only from the layers above it; checked by `tests/layers.rs`):
 //
 //   leaves       error, secret, claims, keys, cache, cookie, credentials, csrf, redirect,
-//                form, loader, password          (no module here imports the manager)
+//                form, loader, password, session/ (store trait, memory store, revocation view)
+//                                                 (no module here imports the manager)
 //      ↓
-//   manager/     LoginManager (mod.rs) and its builder, keyring, issue and verify modules
+//   manager/     LoginManager (mod.rs) and its builder, keyring, issue, verify and sessions
 //      ↓
-//   extractors   extract, middleware, testing     (what handlers and apps use)
+//   extractors   extract, middleware, refresh, testing   (what handlers and apps use)
 mod cache;
 mod claims;
 mod cookie;
@@ -79,7 +80,9 @@ mod manager;
 mod middleware;
 pub mod password;
 mod redirect;
+mod refresh;
 mod secret;
+pub mod session;
 pub mod testing;
 
 pub use cache::{DEFAULT_TOKEN_CACHE_CAPACITY, MAX_CACHED_TOKEN_BYTES};
@@ -95,12 +98,14 @@ pub use form::{InvalidCredentials, OAuth2PasswordForm, TokenResponse};
 pub use keys::{KeyKind, SigningKey, VerifyingKey};
 pub use loader::{HasUserLoader, UserLoader};
 pub use manager::{
-    DEFAULT_LIFETIME, LoginManager, LoginManagerBuilder, MAX_LEEWAY_SECS, MAX_TOKEN_BYTES,
-    TokenRequest,
+    DEFAULT_LIFETIME, DEFAULT_REFRESH_COOKIE_NAME, DEFAULT_REFRESH_PATH, LoginManager,
+    LoginManagerBuilder, MAX_LEEWAY_SECS, MAX_REFRESH_GRACE, MAX_TOKEN_BYTES, TokenRequest,
 };
 pub use middleware::{CurrentUser, attach_user};
 pub use redirect::safe_next;
+pub use refresh::{GrantError, RefreshRequest, RefreshSource, UserAgent, refresh_route};
 pub use secret::Secret;
+pub use session::{MemoryStore, RefreshError, Session, SessionError, SessionStore, SessionTokens};
 
 /// axum-extra's cookie jar, which the cookie helpers take and return.
 pub use axum_extra::extract::cookie::{Cookie, CookieJar, SameSite};

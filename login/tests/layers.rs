@@ -20,9 +20,10 @@ const LEAVES: &[&str] = &[
     "password",
     "redirect",
     "secret",
+    "session",
 ];
 const MANAGER: &str = "manager";
-const TOP: &[&str] = &["extract", "middleware", "testing"];
+const TOP: &[&str] = &["extract", "middleware", "refresh", "testing"];
 
 fn src() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("src")
