@@ -31,8 +31,9 @@ use crate::form::TokenResponse;
 use crate::manager::LoginManager;
 use crate::session::RefreshError;
 
-/// The largest refresh request body read (a refresh form is under 100 bytes).
-const MAX_BODY_BYTES: usize = 4096;
+/// The largest refresh request body read (a refresh form is under 100 bytes; a larger body,
+/// up to this, still gets the one `invalid_grant` for an oversized token).
+const MAX_BODY_BYTES: usize = 64 * 1024;
 /// A refresh token longer than this is refused as `invalid_grant` without being looked up.
 const MAX_REFRESH_TOKEN_BYTES: usize = 512;
 
@@ -50,7 +51,8 @@ pub enum RefreshSource {
 /// A refresh request: `grant_type=refresh_token&refresh_token=…` as a form (RFC 6749 §6), or
 /// the refresh cookie (a form with only `grant_type=refresh_token`, or no body).
 ///
-/// Refused before any lookup: a body that is not a form, a repeated parameter, a missing or
+/// Refused before any lookup: a body that is not a form or is over 64 KiB, a repeated
+/// parameter, a missing or
 /// empty `grant_type` or token (`invalid_request`), a `grant_type` other than
 /// `refresh_token` (`unsupported_grant_type`), two refresh cookies (`invalid_request`), and a
 /// cookie-carried request from another origin (403, whatever the method: the same check as

@@ -1,0 +1,561 @@
+//! Sessions over HTTP (issue 11): refresh tokens with rotation, the grace window and reuse
+//! detection; ending one session, every session of a subject, one access token; listing; the
+//! refresh cookie; what every request checks (cached token or not) and the memory bound.
+//!
+//! The app is the shared test app (its `/me` route, counting loader and frozen clock) with
+//! session routes added:
+//!
+//! | route | what it does |
+//! |---|---|
+//! | `POST /session/login` | body = subject → `manager.login_response` (both tokens) |
+//! | `POST /session/cookie-login` | body = subject → both cookies |
+//! | `POST /refresh` | `login::refresh_route` |
+//! | `POST /session/logout` | ends the session of the access token, else of the form's `refresh_token`; clears the cookies |
+//! | `POST /session/logout-all` | `end_all_sessions` for the access token's subject |
+//! | `POST /session/revoke` | revokes the access token itself (`jti`) |
+//! | `GET /session/list` | the subject's sessions |
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use axum::body::Body;
+use axum::extract::State;
+use axum::http::{Request, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use axum::{Form, Json, Router};
+use login::{Claims, CookieJar, LoginManagerBuilder, MemoryStore, UserAgent};
+use login_tests::{AppState, Expect, NOW, Reply, TestApp, forge};
+use serde_json::{Value, json};
+
+/// The shared app with sessions on, the session routes, and its store.
+struct App {
+    app: TestApp,
+    store: Arc<MemoryStore>,
+}
+
+async fn session_login(
+    State(st): State<AppState>,
+    UserAgent(agent): UserAgent,
+    subject: String,
+) -> Response {
+    match st.manager.login_response(subject, agent.as_deref()).await {
+        Ok(response) => response.into_response(),
+        Err(e) => (StatusCode::BAD_REQUEST, e.to_string()).into_response(),
+    }
+}
+
+async fn session_cookie_login(
+    State(st): State<AppState>,
+    jar: CookieJar,
+    subject: String,
+) -> (CookieJar, StatusCode) {
+    let tokens = st.manager.start_session(subject, None).await.unwrap();
+    (
+        st.manager.set_session_cookies(jar, &tokens),
+        StatusCode::NO_CONTENT,
+    )
+}
+
+#[derive(serde::Deserialize)]
+struct LogoutForm {
+    refresh_token: Option<String>,
+}
+
+async fn session_logout(
+    State(st): State<AppState>,
+    claims: Option<Claims>,
+    jar: CookieJar,
+    form: Result<Form<LogoutForm>, axum::extract::rejection::FormRejection>,
+) -> (CookieJar, Json<Value>) {
+    let ended = match (claims, form.ok().and_then(|Form(f)| f.refresh_token)) {
+        (Some(claims), _) => st.manager.logout(&claims).await.unwrap(),
+        (None, Some(token)) => st.manager.logout_refresh_token(&token).await.unwrap(),
+        (None, None) => false,
+    };
+    (
+        st.manager.clear_session_cookies(jar),
+        Json(json!({ "ended": ended })),
+    )
+}
+
+async fn session_logout_all(State(st): State<AppState>, claims: Claims) -> Json<Value> {
+    let ended = st.manager.end_all_sessions(&claims.sub).await.unwrap();
+    Json(json!({ "ended": ended }))
+}
+
+async fn session_revoke(State(st): State<AppState>, claims: Claims) -> StatusCode {
+    st.manager
+        .revoke_access_token(claims.jti.as_deref().unwrap(), claims.exp)
+        .await
+        .unwrap();
+    StatusCode::NO_CONTENT
+}
+
+async fn session_list(State(st): State<AppState>, claims: Claims) -> Json<Value> {
+    let sessions = st.manager.sessions(&claims.sub).await.unwrap();
+    Json(json!({ "sessions": sessions, "current": claims.sid }))
+}
+
+impl App {
+    fn new() -> Self {
+        Self::with(|b| b)
+    }
+
+    fn with(configure: impl FnOnce(LoginManagerBuilder) -> LoginManagerBuilder) -> Self {
+        let store = MemoryStore::shared();
+        let s = store.clone();
+        let mut app = TestApp::with(move |b| configure(b.use_cookie(true).session_store(s)));
+        let routes = Router::new()
+            .route("/session/login", post(session_login))
+            .route("/session/cookie-login", post(session_cookie_login))
+            .route("/refresh", post(login::refresh_route))
+            .route("/session/logout", post(session_logout))
+            .route("/session/logout-all", post(session_logout_all))
+            .route("/session/revoke", post(session_revoke))
+            .route("/session/list", get(session_list))
+            .with_state(AppState {
+                manager: app.manager.clone(),
+                probe: app.probe.clone(),
+            });
+        app.router = app.router.clone().merge(routes);
+        App { app, store }
+    }
+
+    async fn post(&self, path: &str, headers: &[(&str, &str)], body: &str) -> Reply {
+        let mut request = Request::post(path);
+        for (k, v) in headers {
+            request = request.header(*k, *v);
+        }
+        self.app
+            .send(request.body(Body::from(body.to_owned())).unwrap())
+            .await
+    }
+
+    /// Logs `subject` in; returns (access token, refresh token).
+    async fn login(&self, subject: &str) -> (String, String) {
+        let reply = self
+            .post("/session/login", &[("user-agent", "test-agent/1")], subject)
+            .await;
+        assert_eq!(reply.status, StatusCode::OK, "{}", reply.text());
+        let body = reply.json();
+        (
+            body["access_token"].as_str().unwrap().to_owned(),
+            body["refresh_token"].as_str().unwrap().to_owned(),
+        )
+    }
+
+    /// `POST /refresh` with a form body.
+    async fn refresh_form(&self, body: &str) -> Reply {
+        self.post(
+            "/refresh",
+            &[("content-type", "application/x-www-form-urlencoded")],
+            body,
+        )
+        .await
+    }
+
+    async fn refresh(&self, token: &str) -> Reply {
+        self.refresh_form(&format!("grant_type=refresh_token&refresh_token={token}"))
+            .await
+    }
+
+    /// Refreshes and expects success: (access, refresh).
+    async fn refreshed(&self, token: &str) -> (String, String) {
+        let reply = self.refresh(token).await;
+        assert_eq!(reply.status, StatusCode::OK, "{}", reply.text());
+        let body = reply.json();
+        (
+            body["access_token"].as_str().unwrap().to_owned(),
+            body["refresh_token"].as_str().unwrap().to_owned(),
+        )
+    }
+
+    async fn me(&self, access: &str) -> Reply {
+        self.app.bearer("/me", access).await
+    }
+
+    #[track_caller]
+    fn sid(&self, access: &str) -> String {
+        forge::payload_of(access)["sid"]
+            .as_str()
+            .unwrap()
+            .to_owned()
+    }
+}
+
+/// Asserts the one RFC 6749 §5.2 answer of a refused refresh: 400, `{"error":"invalid_grant"}`
+/// exactly, `Cache-Control: no-store`, no cookie set, nothing echoed.
+#[track_caller]
+fn assert_invalid_grant(reply: &Reply, token: &str) {
+    assert_grant_error(reply, StatusCode::BAD_REQUEST, "invalid_grant");
+    reply.assert_not_echoed(token);
+}
+
+#[track_caller]
+fn assert_grant_error(reply: &Reply, status: StatusCode, code: &str) {
+    assert_eq!(reply.status, status, "{}", reply.text());
+    assert_eq!(reply.text(), format!(r#"{{"error":"{code}"}}"#));
+    assert_eq!(reply.header("cache-control"), "no-store");
+    assert_eq!(reply.header("pragma"), "no-cache");
+    assert_eq!(reply.header("content-type"), "application/json");
+    assert!(reply.headers.get(header::SET_COOKIE).is_none());
+}
+
+// ----- login and the two kinds of token ----------------------------------------------------
+
+#[tokio::test]
+async fn login_returns_both_tokens_and_the_access_token_carries_the_session() {
+    let app = App::new();
+    let reply = app
+        .post("/session/login", &[("user-agent", "test-agent/1")], "alice")
+        .await;
+    assert_eq!(reply.status, StatusCode::OK);
+    assert_eq!(reply.header("cache-control"), "no-store");
+    let body = reply.json();
+    let keys: Vec<&str> = body
+        .as_object()
+        .unwrap()
+        .keys()
+        .map(String::as_str)
+        .collect();
+    assert_eq!(
+        keys,
+        ["access_token", "expires_in", "refresh_token", "token_type"]
+    );
+    assert_eq!(body["token_type"], "bearer");
+    assert_eq!(body["expires_in"], 900);
+    let refresh = body["refresh_token"].as_str().unwrap();
+    assert!(refresh.starts_with("lrt_") && refresh.len() == 47 && !refresh.contains('.'));
+    let access = body["access_token"].as_str().unwrap();
+    let claims = app.app.manager.verify_token(access).unwrap();
+    assert_eq!(claims.sub, "alice");
+    assert_eq!(claims.sid.as_deref().map(str::len), Some(22));
+    app.me(access).await.assert_ok(json!({ "user": "alice" }));
+    assert_eq!(app.store.len(), 1);
+}
+
+#[tokio::test]
+async fn a_refresh_token_is_never_an_access_token_nor_the_reverse() {
+    let app = App::new();
+    let (access, refresh) = app.login("alice").await;
+    // A refresh token as a bearer token, and in the token cookie: invalid_token.
+    app.app
+        .assert_rejected_bearer(&refresh, Expect::InvalidToken)
+        .await;
+    let reply = app.app.cookie("/me", &refresh).await;
+    reply.assert(Expect::InvalidToken);
+    reply.assert_not_echoed(&refresh);
+    assert!(app.app.manager.verify_token(&refresh).is_err());
+    // An access token (and any JWT) as a refresh token: invalid_grant, and nothing changed.
+    assert_invalid_grant(&app.refresh(&access).await, &access);
+    let forged = forge::claims(&json!({ "sub": "alice", "exp": NOW + 60 }));
+    assert_invalid_grant(&app.refresh(&forged).await, &forged);
+    assert_eq!(app.store.refresh_tokens(), 1);
+    // The session is untouched: its refresh token still works.
+    app.refreshed(&refresh).await;
+}
+
+#[tokio::test]
+async fn sid_is_reserved_and_typed() {
+    let app = App::new();
+    let err = app
+        .app
+        .manager
+        .create_access_token(login::TokenRequest::new("alice").extra(&json!({ "sid": "x" })))
+        .unwrap_err();
+    assert!(matches!(err, login::TokenError::ReservedClaim(c) if c == "sid"));
+    for sid in [json!(5), json!(null), json!(["s"])] {
+        let token = forge::claims(&json!({ "sub": "alice", "exp": NOW + 60, "sid": sid }));
+        app.app
+            .assert_rejected_bearer(&token, Expect::InvalidToken)
+            .await;
+    }
+}
+
+// ----- rotation, grace, reuse ---------------------------------------------------------------
+
+#[tokio::test]
+async fn refresh_rotates_within_the_same_session() {
+    let app = App::new();
+    let (access0, refresh0) = app.login("alice").await;
+    app.app.set_now(NOW + 600);
+    let reply = app.refresh(&refresh0).await;
+    assert_eq!(reply.status, StatusCode::OK, "{}", reply.text());
+    assert_eq!(reply.header("cache-control"), "no-store");
+    assert_eq!(reply.header("pragma"), "no-cache");
+    let body = reply.json();
+    assert_eq!(body["token_type"], "bearer");
+    assert_eq!(body["expires_in"], 900);
+    let access1 = body["access_token"].as_str().unwrap();
+    let refresh1 = body["refresh_token"].as_str().unwrap();
+    assert_ne!(refresh1, refresh0);
+    assert_eq!(app.sid(access1), app.sid(&access0));
+    let claims = app.app.manager.verify_token(access1).unwrap();
+    assert_eq!(claims.iat, Some(NOW + 600));
+    app.me(access1).await.assert_ok(json!({ "user": "alice" }));
+    // Both access tokens of the session stay valid until they expire.
+    app.me(&access0).await.assert_ok(json!({ "user": "alice" }));
+    // The new refresh token rotates again.
+    app.refreshed(refresh1).await;
+}
+
+#[tokio::test]
+async fn the_session_keeps_its_scopes_and_extra_claims() {
+    let app = App::new();
+    let tokens = app
+        .app
+        .manager
+        .start_session(
+            login::TokenRequest::new("alice")
+                .scopes(["read", "write"])
+                .extra(&json!({ "tenant": 7 })),
+            None,
+        )
+        .await
+        .unwrap();
+    let (access, _) = app.refreshed(&tokens.refresh_token).await;
+    let claims = app.app.manager.verify_token(&access).unwrap();
+    assert_eq!(claims.scopes, ["read", "write"]);
+    assert_eq!(claims.extra["tenant"], 7);
+    app.app
+        .bearer("/write", &access)
+        .await
+        .assert_ok(json!({ "user": "alice" }));
+}
+
+#[tokio::test]
+async fn a_reused_refresh_token_ends_the_whole_session_at_once() {
+    let app = App::with(|b| b.refresh_grace(Duration::ZERO));
+    let (access0, refresh0) = app.login("alice").await;
+    let (other_access, other_refresh) = app.login("alice").await;
+    // The access token is cached by a first request.
+    app.me(&access0).await.assert_ok(json!({ "user": "alice" }));
+    let (access1, refresh1) = app.refreshed(&refresh0).await;
+    // refresh0 again: reuse. One invalid_grant, and the session is over.
+    assert_invalid_grant(&app.refresh(&refresh0).await, &refresh0);
+    app.me(&access0).await.assert(Expect::InvalidToken);
+    app.me(&access1).await.assert(Expect::InvalidToken);
+    assert_invalid_grant(&app.refresh(&refresh1).await, &refresh1);
+    // The user's other session is not affected.
+    app.me(&other_access)
+        .await
+        .assert_ok(json!({ "user": "alice" }));
+    app.refreshed(&other_refresh).await;
+}
+
+#[tokio::test]
+async fn within_the_grace_window_a_repeated_refresh_gets_the_same_successor() {
+    // The default rule: 10 s of grace.
+    let app = App::new();
+    let (_, refresh0) = app.login("alice").await;
+    let (access1, refresh1) = app.refreshed(&refresh0).await;
+    app.app.set_now(NOW + 9);
+    let (access_again, refresh_again) = app.refreshed(&refresh0).await;
+    assert_eq!(refresh_again, refresh1);
+    assert_eq!(app.sid(&access_again), app.sid(&access1));
+    app.me(&access1).await.assert_ok(json!({ "user": "alice" }));
+    app.me(&access_again)
+        .await
+        .assert_ok(json!({ "user": "alice" }));
+    // After the window, the same replay is reuse: the session ends.
+    app.app.set_now(NOW + 10);
+    assert_invalid_grant(&app.refresh(&refresh0).await, &refresh0);
+    app.me(&access1).await.assert(Expect::InvalidToken);
+    assert_invalid_grant(&app.refresh(&refresh1).await, &refresh1);
+}
+
+#[tokio::test]
+async fn the_grace_window_ends_when_the_successor_is_used() {
+    let app = App::new();
+    let (_, refresh0) = app.login("alice").await;
+    let (_, refresh1) = app.refreshed(&refresh0).await;
+    let (access2, _) = app.refreshed(&refresh1).await;
+    // refresh0 is now two rotations old: reuse, even within 10 s.
+    assert_invalid_grant(&app.refresh(&refresh0).await, &refresh0);
+    app.me(&access2).await.assert(Expect::InvalidToken);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn two_tabs_refreshing_at_once_both_stay_signed_in() {
+    let app = App::new();
+    let (_, refresh0) = app.login("alice").await;
+    let (a, b) = tokio::join!(app.refresh(&refresh0), app.refresh(&refresh0));
+    assert_eq!(a.status, StatusCode::OK, "{}", a.text());
+    assert_eq!(b.status, StatusCode::OK, "{}", b.text());
+    assert_eq!(a.json()["refresh_token"], b.json()["refresh_token"]);
+    for reply in [&a, &b] {
+        let access = reply.json()["access_token"].as_str().unwrap().to_owned();
+        app.me(&access).await.assert_ok(json!({ "user": "alice" }));
+    }
+    // The shared successor keeps working.
+    let next = a.json()["refresh_token"].as_str().unwrap().to_owned();
+    app.refreshed(&next).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn without_grace_two_tabs_refreshing_at_once_end_the_session() {
+    // The other rule, `refresh_grace(ZERO)`: one of the two wins, the other is reuse and the
+    // session ends (so a browser app should keep the grace window).
+    let app = App::with(|b| b.refresh_grace(Duration::ZERO));
+    let (_, refresh0) = app.login("alice").await;
+    let (a, b) = tokio::join!(app.refresh(&refresh0), app.refresh(&refresh0));
+    let statuses = [a.status, b.status];
+    assert!(statuses.contains(&StatusCode::OK), "{statuses:?}");
+    assert!(statuses.contains(&StatusCode::BAD_REQUEST), "{statuses:?}");
+    let winner = if a.status == StatusCode::OK { &a } else { &b };
+    let access = winner.json()["access_token"].as_str().unwrap().to_owned();
+    app.me(&access).await.assert(Expect::InvalidToken);
+    assert_eq!(app.store.len(), 0);
+}
+
+// ----- bad input ----------------------------------------------------------------------------
+
+#[tokio::test]
+async fn unknown_malformed_oversized_and_expired_refresh_tokens_get_one_answer_and_change_nothing()
+{
+    let app = App::with(|b| b.refresh_lifetime(Duration::from_secs(3600)));
+    let (_, refresh) = app.login("alice").await;
+    let (_, expiring) = app.login("bob").await;
+    let tokens_before = app.store.refresh_tokens();
+    let unknown = format!("lrt_{}", "A".repeat(43));
+    let mut one_char_off = refresh.clone();
+    one_char_off.replace_range(10..11, if &refresh[10..11] == "a" { "b" } else { "a" });
+    let bad = [
+        unknown,
+        one_char_off,
+        format!("{refresh}A"),
+        refresh[..46].to_owned(),
+        refresh.to_uppercase(),
+        format!("lrt_{}", "A".repeat(10_000)),
+        "lrt_%00%0A".to_owned(),
+        "x".repeat(600),
+        " ".to_owned(),
+    ];
+    for token in &bad {
+        assert_invalid_grant(&app.refresh(token).await, token);
+    }
+    // Nothing changed in the store: every token it knew is still known, and alice's works.
+    assert_eq!(app.store.refresh_tokens(), tokens_before);
+    app.refreshed(&refresh).await;
+    // Expired: bob's refresh token works until its hour is over, and its successor for an
+    // hour from the refresh, not a second more.
+    app.app.set_now(NOW + 3599);
+    let (access, renewed) = app.refreshed(&expiring).await;
+    app.me(&access).await.assert_ok(json!({ "user": "bob" }));
+    app.app.set_now(NOW + 3599 + 3600);
+    assert_invalid_grant(&app.refresh(&renewed).await, &renewed);
+}
+
+#[tokio::test]
+async fn malformed_refresh_requests_are_invalid_request_or_unsupported_grant_type() {
+    let app = App::new();
+    let (access, refresh) = app.login("alice").await;
+    let cases = [
+        ("", "invalid_request"),
+        ("refresh_token=x", "invalid_request"),
+        ("grant_type=&refresh_token=x", "invalid_request"),
+        ("grant_type=refresh_token", "invalid_request"),
+        ("grant_type=refresh_token&refresh_token=", "invalid_request"),
+        (
+            "grant_type=password&refresh_token=x",
+            "unsupported_grant_type",
+        ),
+        ("grant_type=authorization_code", "unsupported_grant_type"),
+        (
+            "grant_type=refresh_token&grant_type=refresh_token&refresh_token=x",
+            "invalid_request",
+        ),
+    ];
+    for (body, code) in cases {
+        let reply = app.refresh_form(body).await;
+        assert_grant_error(&reply, StatusCode::BAD_REQUEST, code);
+    }
+    let twice = format!("grant_type=refresh_token&refresh_token={refresh}&refresh_token={refresh}");
+    let reply = app.refresh_form(&twice).await;
+    assert_grant_error(&reply, StatusCode::BAD_REQUEST, "invalid_request");
+    reply.assert_not_echoed(&refresh);
+    // Not a form: JSON, or no body and no cookie.
+    let json_body = json!({ "grant_type": "refresh_token", "refresh_token": refresh }).to_string();
+    let reply = app
+        .post(
+            "/refresh",
+            &[("content-type", "application/json")],
+            &json_body,
+        )
+        .await;
+    assert_grant_error(&reply, StatusCode::BAD_REQUEST, "invalid_request");
+    let reply = app.post("/refresh", &[], "").await;
+    assert_grant_error(&reply, StatusCode::BAD_REQUEST, "invalid_request");
+    // An oversized body.
+    let huge = format!(
+        "grant_type=refresh_token&refresh_token={}",
+        "a".repeat(70_000)
+    );
+    let reply = app.refresh_form(&huge).await;
+    assert_grant_error(&reply, StatusCode::BAD_REQUEST, "invalid_request");
+    // None of it touched the session.
+    app.me(&access).await.assert_ok(json!({ "user": "alice" }));
+    app.refreshed(&refresh).await;
+}
+
+#[tokio::test]
+async fn the_absolute_session_lifetime_ends_refreshes_and_caps_access_tokens() {
+    let app = App::with(|b| {
+        b.refresh_lifetime(Duration::from_secs(2000))
+            .session_lifetime(Duration::from_secs(3000))
+    });
+    let (_, refresh) = app.login("alice").await;
+    app.app.set_now(NOW + 1500);
+    let (_, refresh) = app.refreshed(&refresh).await;
+    app.app.set_now(NOW + 2800);
+    let reply = app.refresh(&refresh).await;
+    assert_eq!(reply.status, StatusCode::OK);
+    // 200 s of the session left: the access token gets no more.
+    assert_eq!(reply.json()["expires_in"], 200);
+    let refresh = reply.json()["refresh_token"].as_str().unwrap().to_owned();
+    app.app.set_now(NOW + 3000);
+    assert_invalid_grant(&app.refresh(&refresh).await, &refresh);
+}
+
+#[tokio::test]
+async fn a_manager_without_sessions_refuses_refreshes_loudly() {
+    let app = TestApp::new();
+    let router = Router::new()
+        .route("/refresh", post(login::refresh_route))
+        .with_state(app.manager.clone());
+    let reply = Reply::collect(
+        tower::ServiceExt::oneshot(
+            router,
+            Request::post("/refresh")
+                .header("content-type", "application/x-www-form-urlencoded")
+                .body(Body::from(format!(
+                    "grant_type=refresh_token&refresh_token=lrt_{}",
+                    "A".repeat(43)
+                )))
+                .unwrap(),
+        )
+        .await
+        .unwrap(),
+    )
+    .await;
+    assert_grant_error(&reply, StatusCode::INTERNAL_SERVER_ERROR, "server_error");
+    assert!(matches!(
+        app.manager.end_all_sessions("alice").await,
+        Err(login::SessionError::Disabled)
+    ));
+    // Sessions need a signing key.
+    let verify_only = login::LoginManager::builder("/login")
+        .verification_key(
+            login::SigningKey::hmac(login::Algorithm::HS256, login_tests::SECRET)
+                .unwrap()
+                .verifying_key()
+                .clone(),
+        )
+        .sessions()
+        .build();
+    assert_eq!(
+        verify_only.unwrap_err(),
+        login::ConfigError::SessionsNeedSigningKey
+    );
+}
