@@ -559,3 +559,267 @@ async fn a_manager_without_sessions_refuses_refreshes_loudly() {
         login::ConfigError::SessionsNeedSigningKey
     );
 }
+
+// ----- ending things --------------------------------------------------------------------------
+
+#[tokio::test]
+async fn logging_out_one_device_refuses_its_tokens_from_the_next_request_on() {
+    let app = App::new();
+    let (access, refresh) = app.login("alice").await;
+    let (other_access, other_refresh) = app.login("alice").await;
+    // Cached by a first request: the cache must not serve it afterwards.
+    app.me(&access).await.assert_ok(json!({ "user": "alice" }));
+    let (access1, _) = app.refreshed(&refresh).await;
+    let reply = app
+        .post(
+            "/session/logout",
+            &[("authorization", &format!("Bearer {access}"))],
+            "",
+        )
+        .await;
+    assert_eq!(reply.status, StatusCode::OK);
+    assert_eq!(reply.json(), json!({ "ended": true }));
+    app.me(&access).await.assert(Expect::InvalidToken);
+    app.me(&access1).await.assert(Expect::InvalidToken);
+    assert_invalid_grant(&app.refresh(&refresh).await, &refresh);
+    // The other device is still signed in.
+    app.me(&other_access)
+        .await
+        .assert_ok(json!({ "user": "alice" }));
+    app.refreshed(&other_refresh).await;
+}
+
+#[tokio::test]
+async fn logging_out_with_the_refresh_token_ends_its_session() {
+    let app = App::new();
+    let (access, refresh) = app.login("alice").await;
+    let form = [("content-type", "application/x-www-form-urlencoded")];
+    let reply = app
+        .post(
+            "/session/logout",
+            &form,
+            &format!("refresh_token={refresh}"),
+        )
+        .await;
+    assert_eq!(reply.json(), json!({ "ended": true }));
+    app.me(&access).await.assert(Expect::InvalidToken);
+    assert_invalid_grant(&app.refresh(&refresh).await, &refresh);
+    // Unknown or garbage refresh tokens end nothing and still answer.
+    for token in [refresh.as_str(), "lrt_nope", "a.b.c"] {
+        let reply = app
+            .post("/session/logout", &form, &format!("refresh_token={token}"))
+            .await;
+        assert_eq!(reply.status, StatusCode::OK);
+        assert_eq!(reply.json(), json!({ "ended": false }));
+    }
+}
+
+#[tokio::test]
+async fn logging_out_a_token_without_a_session_revokes_that_token() {
+    let app = App::new();
+    let plain = app.app.token("alice");
+    let other = app.app.token("alice");
+    app.me(&plain).await.assert_ok(json!({ "user": "alice" }));
+    let reply = app
+        .post(
+            "/session/logout",
+            &[("authorization", &format!("Bearer {plain}"))],
+            "",
+        )
+        .await;
+    assert_eq!(reply.json(), json!({ "ended": true }));
+    app.me(&plain).await.assert(Expect::InvalidToken);
+    app.me(&other).await.assert_ok(json!({ "user": "alice" }));
+}
+
+#[tokio::test]
+async fn revoking_one_access_token_leaves_its_session_alone() {
+    let app = App::new();
+    let (access, refresh) = app.login("alice").await;
+    let (access1, refresh1) = app.refreshed(&refresh).await;
+    app.me(&access).await.assert_ok(json!({ "user": "alice" }));
+    let reply = app
+        .post(
+            "/session/revoke",
+            &[("authorization", &format!("Bearer {access}"))],
+            "",
+        )
+        .await;
+    assert_eq!(reply.status, StatusCode::NO_CONTENT);
+    app.me(&access).await.assert(Expect::InvalidToken);
+    app.me(&access1).await.assert_ok(json!({ "user": "alice" }));
+    app.refreshed(&refresh1).await;
+    // Until its `exp`, not a second less; then the entry is gone.
+    app.app.set_now(NOW + 899);
+    app.me(&access).await.assert(Expect::InvalidToken);
+    assert_eq!(app.app.manager.revocations_in_view(), 1);
+    app.app.set_now(NOW + 900);
+    app.me(&access).await.assert(Expect::InvalidToken);
+    // Dropped by the first check after it (any request with a valid token).
+    let fresh = app.app.token("alice");
+    app.me(&fresh).await.assert_ok(json!({ "user": "alice" }));
+    assert_eq!(app.app.manager.revocations_in_view(), 0);
+}
+
+#[tokio::test]
+async fn logout_without_credentials_still_answers_and_clears_both_cookies() {
+    let app = App::new();
+    let reply = app.post("/session/logout", &[], "").await;
+    assert_eq!(reply.status, StatusCode::OK);
+    assert_eq!(reply.json(), json!({ "ended": false }));
+    let cookies: Vec<&str> = reply
+        .headers
+        .get_all(header::SET_COOKIE)
+        .iter()
+        .map(|v| v.to_str().unwrap())
+        .collect();
+    assert_eq!(cookies.len(), 2, "{cookies:?}");
+    let access = cookies
+        .iter()
+        .find(|c| c.starts_with("access-token=;"))
+        .unwrap();
+    assert!(
+        access.contains("Max-Age=0") && access.contains("Path=/;"),
+        "{access}"
+    );
+    let refresh = cookies
+        .iter()
+        .find(|c| c.starts_with("refresh-token=;"))
+        .unwrap();
+    for attr in [
+        "Max-Age=0",
+        "Path=/refresh",
+        "SameSite=Strict",
+        "HttpOnly",
+        "Secure",
+    ] {
+        assert!(refresh.contains(attr), "{refresh} lacks {attr}");
+    }
+}
+
+#[tokio::test]
+async fn logging_out_everywhere_refuses_every_token_of_the_subject_issued_before() {
+    let app = App::new();
+    let (a1, r1) = app.login("alice").await;
+    let (a2, r2) = app.login("alice").await;
+    let plain = app.app.token("alice");
+    // A fastapi-login token: no iat, no jti.
+    let legacy = forge::claims(&json!({ "sub": "alice", "exp": NOW + 600 }));
+    let (bob, bob_refresh) = app.login("bob").await;
+    for token in [&a1, &a2, &plain, &legacy] {
+        app.me(token).await.assert_ok(json!({ "user": "alice" }));
+    }
+    let reply = app
+        .post(
+            "/session/logout-all",
+            &[("authorization", &format!("Bearer {a1}"))],
+            "",
+        )
+        .await;
+    assert_eq!(reply.json(), json!({ "ended": 2 }));
+    for token in [&a1, &a2, &plain, &legacy] {
+        app.me(token).await.assert(Expect::InvalidToken);
+    }
+    assert_invalid_grant(&app.refresh(&r1).await, &r1);
+    assert_invalid_grant(&app.refresh(&r2).await, &r2);
+    // Bob is not affected.
+    app.me(&bob).await.assert_ok(json!({ "user": "bob" }));
+    app.refreshed(&bob_refresh).await;
+    // Signing in again, in the same second, works: a new session.
+    let (again, again_refresh) = app.login("alice").await;
+    app.me(&again).await.assert_ok(json!({ "user": "alice" }));
+    let (again1, _) = app.refreshed(&again_refresh).await;
+    app.me(&again1).await.assert_ok(json!({ "user": "alice" }));
+    // A token without a session minted in the logout's second cannot show it is newer; a
+    // second later it can.
+    app.me(&app.app.token("alice"))
+        .await
+        .assert(Expect::InvalidToken);
+    app.app.set_now(NOW + 1);
+    app.me(&app.app.token("alice"))
+        .await
+        .assert_ok(json!({ "user": "alice" }));
+    // A token without iat stays refused while the logout is remembered.
+    let legacy_later = forge::claims(&json!({ "sub": "alice", "exp": NOW + 800 }));
+    app.me(&legacy_later).await.assert(Expect::InvalidToken);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_refresh_racing_a_logout_everywhere_never_yields_a_usable_token() {
+    for round in 0..20 {
+        let app = App::new();
+        let (access, refresh) = app.login("alice").await;
+        let app = Arc::new(app);
+        let refreshing = {
+            let app = app.clone();
+            tokio::spawn(async move { app.refresh(&refresh).await })
+        };
+        let logout = {
+            let app = app.clone();
+            let access = access.clone();
+            tokio::spawn(async move {
+                app.post(
+                    "/session/logout-all",
+                    &[("authorization", &format!("Bearer {access}"))],
+                    "",
+                )
+                .await
+            })
+        };
+        let (refreshed, logout) = (refreshing.await.unwrap(), logout.await.unwrap());
+        assert_eq!(logout.status, StatusCode::OK, "round {round}");
+        if refreshed.status == StatusCode::OK {
+            let body = refreshed.json();
+            let access1 = body["access_token"].as_str().unwrap();
+            let refresh1 = body["refresh_token"].as_str().unwrap();
+            app.me(access1).await.assert(Expect::InvalidToken);
+            assert_invalid_grant(&app.refresh(refresh1).await, refresh1);
+        } else {
+            assert_invalid_grant(&refreshed, "");
+        }
+        app.me(&access).await.assert(Expect::InvalidToken);
+    }
+}
+
+#[tokio::test]
+async fn sessions_are_listed_with_their_times_and_user_agents() {
+    let app = App::new();
+    let (a1, r1) = app.login("alice").await;
+    app.app.set_now(NOW + 5);
+    let reply = app
+        .post(
+            "/session/login",
+            &[("user-agent", "Firefox\t/128 ")],
+            "alice",
+        )
+        .await;
+    let a2 = reply.json()["access_token"].as_str().unwrap().to_owned();
+    app.app.set_now(NOW + 60);
+    app.post(
+        "/refresh",
+        &[
+            ("content-type", "application/x-www-form-urlencoded"),
+            ("user-agent", "test-agent/2"),
+        ],
+        &format!("grant_type=refresh_token&refresh_token={r1}"),
+    )
+    .await;
+    let list = app.app.bearer("/session/list", &a2).await.json();
+    assert_eq!(list["current"], app.sid(&a2));
+    let sessions = list["sessions"].as_array().unwrap();
+    assert_eq!(sessions.len(), 2);
+    assert_eq!(sessions[0]["id"], app.sid(&a1));
+    assert_eq!(sessions[0]["subject"], "alice");
+    assert_eq!(sessions[0]["created_at"], NOW);
+    assert_eq!(sessions[0]["refreshed_at"], NOW + 60);
+    assert_eq!(sessions[0]["user_agent"], "test-agent/2");
+    assert_eq!(sessions[0]["expires_at"], NOW + 60 + 14 * 24 * 3600);
+    assert_eq!(sessions[1]["created_at"], NOW + 5);
+    assert_eq!(sessions[1]["refreshed_at"], Value::Null);
+    assert_eq!(sessions[1]["user_agent"], "Firefox/128");
+    // Ended sessions are not listed.
+    app.app.manager.end_session(&app.sid(&a1)).await.unwrap();
+    let list = app.app.bearer("/session/list", &a2).await.json();
+    assert_eq!(list["sessions"].as_array().unwrap().len(), 1);
+    assert!(app.app.bearer("/session/list", &a1).await.status == StatusCode::UNAUTHORIZED);
+}
