@@ -823,3 +823,255 @@ async fn sessions_are_listed_with_their_times_and_user_agents() {
     assert_eq!(list["sessions"].as_array().unwrap().len(), 1);
     assert!(app.app.bearer("/session/list", &a1).await.status == StatusCode::UNAUTHORIZED);
 }
+
+// ----- what every request checks, and the memory bound -----------------------------------------
+
+#[tokio::test]
+async fn the_view_holds_only_entries_whose_tokens_could_still_be_valid() {
+    let app = App::with(|b| b.leeway(5));
+    let mut sessions = Vec::new();
+    for i in 0..50 {
+        sessions.push(app.login(&format!("user{i}")).await);
+    }
+    // At NOW: 20 sessions ended, 20 tokens revoked, 10 subjects logged out everywhere.
+    for (access, _) in &sessions[..20] {
+        let claims = app.app.manager.verify_token(access).unwrap();
+        app.app.manager.logout(&claims).await.unwrap();
+    }
+    for (access, _) in &sessions[20..40] {
+        let claims = app.app.manager.verify_token(access).unwrap();
+        let jti = claims.jti.as_deref().unwrap();
+        app.app
+            .manager
+            .revoke_access_token(jti, claims.exp)
+            .await
+            .unwrap();
+    }
+    for i in 40..50 {
+        app.app
+            .manager
+            .end_all_sessions(&format!("user{i}"))
+            .await
+            .unwrap();
+    }
+    // 20 sessions + 20 tokens + 10 subjects and their 10 sessions.
+    assert_eq!(app.app.manager.revocations_in_view(), 60);
+    for (access, _) in &sessions {
+        app.me(access).await.assert(Expect::InvalidToken);
+    }
+    // A revoked token's entry goes at its `exp`; the others, the longest access-token
+    // lifetime (15 min) plus the leeway later, when every token they refuse has expired: the
+    // first check after drops them.
+    app.app.set_now(NOW + 899);
+    let fresh = app.app.token("carol");
+    app.me(&fresh).await.assert_ok(json!({ "user": "carol" }));
+    assert_eq!(app.app.manager.revocations_in_view(), 60);
+    app.app.set_now(NOW + 900);
+    let fresh = app.app.token("carol");
+    app.me(&fresh).await.assert_ok(json!({ "user": "carol" }));
+    assert_eq!(app.app.manager.revocations_in_view(), 40);
+    app.app.set_now(NOW + 904);
+    let fresh = app.app.token("carol");
+    app.me(&fresh).await.assert_ok(json!({ "user": "carol" }));
+    assert_eq!(app.app.manager.revocations_in_view(), 40);
+    app.app.set_now(NOW + 900 + 5);
+    let fresh = app.app.token("carol");
+    app.me(&fresh).await.assert_ok(json!({ "user": "carol" }));
+    assert_eq!(app.app.manager.revocations_in_view(), 0);
+    // A revocation whose `exp` is absurdly far is still bounded by the longest lifetime.
+    app.app
+        .manager
+        .revoke_access_token("far", i64::MAX / 2)
+        .await
+        .unwrap();
+    app.app.set_now(NOW + 905 + 905);
+    app.me(&app.app.token("carol"))
+        .await
+        .assert_ok(json!({ "user": "carol" }));
+    assert_eq!(app.app.manager.revocations_in_view(), 0);
+}
+
+#[tokio::test]
+async fn with_sessions_no_access_token_may_outlive_the_longest_lifetime() {
+    let app = App::with(|b| b.max_access_lifetime(Duration::from_secs(3600)));
+    let long = login::TokenRequest::new("alice").lifetime(Duration::from_secs(3601));
+    assert!(matches!(
+        app.app.manager.create_access_token(long),
+        Err(login::TokenError::InvalidLifetime)
+    ));
+    let ok = login::TokenRequest::new("alice").lifetime(Duration::from_secs(3600));
+    let ok = app.app.manager.create_access_token(ok).unwrap();
+    app.me(&ok).await.assert_ok(json!({ "user": "alice" }));
+    for refused in [
+        json!({ "sub": "alice", "iat": NOW, "exp": NOW + 3601 }),
+        json!({ "sub": "alice", "iat": NOW - 7200, "exp": NOW + 60 }),
+        json!({ "sub": "alice", "exp": NOW + 3601 }),
+    ] {
+        let token = forge::claims(&refused);
+        app.me(&token).await.assert(Expect::InvalidToken);
+    }
+    // fastapi-login's own tokens (no iat, 15 minutes) are accepted.
+    let legacy = forge::claims(&json!({ "sub": "alice", "exp": NOW + 900 }));
+    app.me(&legacy).await.assert_ok(json!({ "user": "alice" }));
+    // A longest lifetime under the default one is a configuration error.
+    let err = login_tests::builder()
+        .sessions()
+        .max_access_lifetime(Duration::from_secs(60))
+        .build()
+        .unwrap_err();
+    assert!(matches!(err, login::ConfigError::InvalidSessionSetting(_)));
+    let err = login_tests::builder()
+        .sessions()
+        .refresh_grace(Duration::from_secs(61))
+        .build()
+        .unwrap_err();
+    assert!(matches!(err, login::ConfigError::InvalidSessionSetting(_)));
+    for path in ["refresh", "/re fresh", "/a;b"] {
+        let err = login_tests::builder()
+            .sessions()
+            .refresh_path(path)
+            .build()
+            .unwrap_err();
+        assert!(
+            matches!(err, login::ConfigError::InvalidSessionSetting(_)),
+            "{path}"
+        );
+    }
+}
+
+#[tokio::test]
+async fn without_sessions_nothing_changes() {
+    let app = TestApp::new();
+    // Long tokens are allowed, and tokens are not checked against any view.
+    let long = login::TokenRequest::new("alice").lifetime(Duration::from_secs(86_400));
+    let token = app.manager.create_access_token(long).unwrap();
+    app.bearer("/me", &token)
+        .await
+        .assert_ok(json!({ "user": "alice" }));
+    let response = app.manager.token_response("alice").unwrap();
+    let body = serde_json::to_value(&response).unwrap();
+    assert_eq!(body.as_object().unwrap().len(), 3, "{body}");
+    let response = app.manager.login_response("alice", None).await.unwrap();
+    assert!(response.refresh_token.is_none());
+    assert_eq!(app.manager.revocations_in_view(), 0);
+}
+
+// ----- the refresh cookie -----------------------------------------------------------------------
+
+fn set_cookies(reply: &Reply) -> Vec<String> {
+    reply
+        .headers
+        .get_all(header::SET_COOKIE)
+        .iter()
+        .map(|v| v.to_str().unwrap().to_owned())
+        .collect()
+}
+
+fn cookie_value(cookies: &[String], name: &str) -> String {
+    let prefix = format!("{name}=");
+    let cookie = cookies.iter().find(|c| c.starts_with(&prefix)).unwrap();
+    cookie[prefix.len()..].split(';').next().unwrap().to_owned()
+}
+
+#[tokio::test]
+async fn the_refresh_cookie_is_strict_http_only_and_limited_to_the_refresh_route() {
+    let app = App::new();
+    let reply = app.post("/session/cookie-login", &[], "alice").await;
+    assert_eq!(reply.status, StatusCode::NO_CONTENT);
+    let cookies = set_cookies(&reply);
+    assert_eq!(cookies.len(), 2, "{cookies:?}");
+    let refresh_cookie = cookies
+        .iter()
+        .find(|c| c.starts_with("refresh-token="))
+        .unwrap();
+    let mut attrs: Vec<&str> = refresh_cookie.split("; ").skip(1).collect();
+    attrs.sort();
+    assert_eq!(
+        attrs,
+        [
+            "HttpOnly",
+            "Max-Age=1209600",
+            "Path=/refresh",
+            "SameSite=Strict",
+            "Secure"
+        ]
+    );
+    let refresh = cookie_value(&cookies, "refresh-token");
+    let access = cookie_value(&cookies, "access-token");
+    app.app
+        .cookie("/me", &access)
+        .await
+        .assert_ok(json!({ "user": "alice" }));
+
+    // A same-origin refresh with the cookie: new cookies, no refresh token in the body.
+    let cookie = format!("refresh-token={refresh}");
+    let reply = app
+        .post(
+            "/refresh",
+            &[
+                ("cookie", &cookie),
+                ("origin", "http://example.com"),
+                ("host", "example.com"),
+                ("sec-fetch-site", "same-origin"),
+            ],
+            "",
+        )
+        .await;
+    assert_eq!(reply.status, StatusCode::OK, "{}", reply.text());
+    let body = reply.json();
+    assert!(body.get("refresh_token").is_none(), "{body}");
+    let cookies = set_cookies(&reply);
+    let new_refresh = cookie_value(&cookies, "refresh-token");
+    let new_access = cookie_value(&cookies, "access-token");
+    assert_ne!(new_refresh, refresh);
+    assert_eq!(body["access_token"], new_access.as_str());
+    app.app
+        .cookie("/me", &new_access)
+        .await
+        .assert_ok(json!({ "user": "alice" }));
+    reply.assert_not_echoed(&refresh);
+    // The form with only the grant type reads the cookie too.
+    let cookie = format!("refresh-token={new_refresh}");
+    let reply = app
+        .post(
+            "/refresh",
+            &[
+                ("cookie", &cookie),
+                ("content-type", "application/x-www-form-urlencoded"),
+            ],
+            "grant_type=refresh_token",
+        )
+        .await;
+    assert_eq!(reply.status, StatusCode::OK, "{}", reply.text());
+}
+
+#[tokio::test]
+async fn a_cross_site_refresh_with_the_cookie_is_refused_and_changes_nothing() {
+    let app = App::new();
+    let (_, refresh) = app.login("alice").await;
+    let cookie = format!("refresh-token={refresh}");
+    for headers in [
+        vec![("sec-fetch-site", "cross-site")],
+        vec![("sec-fetch-site", "same-site")],
+        vec![("origin", "https://evil.example"), ("host", "app.example")],
+        vec![("origin", "null")],
+        vec![
+            ("referer", "https://evil.example/x"),
+            ("host", "app.example"),
+        ],
+    ] {
+        let mut all = headers.clone();
+        all.push(("cookie", &cookie));
+        let reply = app.post("/refresh", &all, "").await;
+        assert_eq!(reply.status, StatusCode::FORBIDDEN, "{headers:?}");
+        assert_eq!(reply.header("cache-control"), "no-store");
+        assert!(reply.headers.get(header::SET_COOKIE).is_none());
+        reply.assert_not_echoed(&refresh);
+    }
+    // Two refresh cookies: which one was meant is not guessed.
+    let two = format!("refresh-token={refresh}; refresh-token={refresh}");
+    let reply = app.post("/refresh", &[("cookie", &two)], "").await;
+    assert_grant_error(&reply, StatusCode::BAD_REQUEST, "invalid_request");
+    // Nothing changed: the token still refreshes.
+    app.refreshed(&refresh).await;
+}
