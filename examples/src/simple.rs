@@ -1,8 +1,13 @@
 //! The `simple` app: fastapi-login's usage page as an axum server.
 //!
-//! - `POST /login` (form `username`, `password`, optional `scope`) → `{"access_token", "token_type", "expires_in"}`
-//! - `POST /login/cookie` → sets the `access-token` cookie
-//! - `POST /logout` → clears it
+//! - `POST /login` (form `username`, `password`, optional `scope`) → `{"access_token", "token_type", "expires_in", "refresh_token"}`
+//! - `POST /login/cookie` → sets the `access-token` cookie (and the `refresh-token` cookie,
+//!   `SameSite=Strict`, `Path=/refresh`)
+//! - `POST /refresh` (form `grant_type=refresh_token&refresh_token=…`, or the refresh cookie)
+//!   → new tokens (RFC 6749 §6); errors are `{"error": "invalid_grant"}` and its kin
+//! - `POST /logout` → ends the session of the access token (header or cookie) or of the form's
+//!   `refresh_token`, and clears both cookies; 200 even without any
+//! - `POST /logout/all` (authenticated) → ends every session of the user ("log out everywhere")
 //! - `GET /protected` (`#[protected]`), `GET /optional` (`#[protected(optional)]`),
 //!   `GET /scoped` (`#[protected(scopes = ["write"])]`)
 //!
@@ -15,17 +20,18 @@ use std::collections::HashMap;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, RwLock};
 
+use axum::extract::rejection::FormRejection;
 use axum::extract::{FromRef, State};
-use axum::http::StatusCode;
-use axum::response::{IntoResponse, Response};
+use axum::http::{StatusCode, header};
+use axum::response::{AppendHeaders, IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::{Form, Json, Router};
 use login::password::{self, PasswordError, Passwords};
 use login::{
-    CookieJar, InvalidCredentials, LoginManager, LoginManagerBuilder, OAuth2PasswordForm,
-    SameOrigin, TokenRequest, protected, user_loader,
+    Claims, CookieJar, InvalidCredentials, LoginManager, LoginManagerBuilder, OAuth2PasswordForm,
+    SameOrigin, SessionError, TokenRequest, UserAgent, protected, user_loader,
 };
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 
 /// A user of the app. The password hash and the allowed scopes are never serialized.
@@ -124,12 +130,14 @@ pub fn manager(secret: &str) -> Result<LoginManager, login::ConfigError> {
     settings(LoginManager::builder("/login").secret(secret)).build()
 }
 
-/// The example's manager settings, whatever the key: both token sources and the known scopes.
+/// The example's manager settings, whatever the key: both token sources, the known scopes,
+/// and sessions in memory (refresh tokens, logout, log out everywhere).
 pub fn settings(builder: LoginManagerBuilder) -> LoginManagerBuilder {
     builder
         .use_cookie(true)
         .use_header(true)
         .scopes([("read", "Read your data"), ("write", "Change your data")])
+        .sessions()
 }
 
 /// The app's router.
@@ -143,7 +151,9 @@ pub fn app_with_passwords(manager: LoginManager, db: Db, passwords: Passwords) -
     Router::new()
         .route("/login", post(login))
         .route("/login/cookie", post(login_cookie))
+        .route("/refresh", post(login::refresh_route))
         .route("/logout", post(logout))
+        .route("/logout/all", post(logout_all))
         .route("/protected", get(protected_route))
         .route("/optional", get(optional_route))
         .route("/scoped", get(scoped_route))
@@ -166,6 +176,20 @@ pub enum LoginError {
     Invalid,
     /// The password is empty or too long (refused before hashing).
     BadPassword(PasswordError),
+    /// The session store failed.
+    Unavailable,
+}
+
+impl From<SessionError> for LoginError {
+    fn from(error: SessionError) -> Self {
+        match error {
+            SessionError::Store(e) => {
+                tracing::error!(error = %e, "session store failed");
+                LoginError::Unavailable
+            }
+            _ => LoginError::Invalid,
+        }
+    }
 }
 
 impl IntoResponse for LoginError {
@@ -178,6 +202,7 @@ impl IntoResponse for LoginError {
             )
                 .into_response(),
             LoginError::BadPassword(_) => StatusCode::INTERNAL_SERVER_ERROR.into_response(),
+            LoginError::Unavailable => unavailable(),
         }
     }
 }
@@ -218,16 +243,34 @@ async fn authenticate(
     Ok((user, scopes))
 }
 
+/// Logs in: a new session, both tokens in the token response.
 async fn login(
     State(state): State<AppState>,
+    UserAgent(agent): UserAgent,
     Form(form): Form<OAuth2PasswordForm>,
 ) -> Result<Response, LoginError> {
     let (user, scopes) = authenticate(&state, &form).await?;
     let response = state
         .manager
-        .token_response(TokenRequest::new(user.email).scopes(scopes))
-        .map_err(|_| LoginError::Invalid)?;
+        .login_response(
+            TokenRequest::new(user.email).scopes(scopes),
+            agent.as_deref(),
+        )
+        .await?;
     Ok(response.into_response())
+}
+
+/// The refresh cookie as a `Set-Cookie` header appended after the token cookie's (the jar
+/// orders its cookies arbitrarily; the token cookie stays the first header, as before).
+fn refresh_cookie_header(
+    cookie: Option<login::Cookie<'static>>,
+) -> AppendHeaders<Vec<(header::HeaderName, String)>> {
+    AppendHeaders(
+        cookie
+            .map(|c| (header::SET_COOKIE, c.to_string()))
+            .into_iter()
+            .collect(),
+    )
 }
 
 /// Logs in with the cookie. `SameOrigin` refuses login CSRF: another site must not sign a
@@ -235,29 +278,95 @@ async fn login(
 async fn login_cookie(
     _: SameOrigin,
     State(state): State<AppState>,
+    UserAgent(agent): UserAgent,
     jar: CookieJar,
     Form(form): Form<OAuth2PasswordForm>,
-) -> Result<(CookieJar, Json<Value>), LoginError> {
+) -> Result<Response, LoginError> {
     let (user, scopes) = authenticate(&state, &form).await?;
-    let token = state
-        .manager
-        .create_access_token(TokenRequest::new(user.email).scopes(scopes))
-        .map_err(|_| LoginError::Invalid)?;
+    let manager = &state.manager;
+    let tokens = manager
+        .start_session(
+            TokenRequest::new(user.email).scopes(scopes),
+            agent.as_deref(),
+        )
+        .await?;
+    let refresh = manager.refresh_cookie(
+        tokens.refresh_token,
+        std::time::Duration::from_secs(tokens.refresh_expires_in),
+    );
     Ok((
-        state.manager.set_cookie(jar, token),
+        manager.set_cookie(jar, tokens.access_token),
+        refresh_cookie_header(refresh),
         Json(json!({ "status": "Success" })),
-    ))
+    )
+        .into_response())
 }
 
+fn unavailable() -> Response {
+    (
+        StatusCode::SERVICE_UNAVAILABLE,
+        Json(json!({ "detail": "Session store unavailable" })),
+    )
+        .into_response()
+}
+
+/// `POST /logout`'s optional form.
+#[derive(Deserialize)]
+struct LogoutForm {
+    refresh_token: Option<String>,
+}
+
+/// Ends the session of the access token (header or cookie), else of the form's
+/// `refresh_token`, and clears both cookies. Without any token it still answers 200 and
+/// clears the cookies.
 async fn logout(
     _: SameOrigin,
     State(manager): State<LoginManager>,
+    claims: Option<Claims>,
     jar: CookieJar,
-) -> (CookieJar, Json<Value>) {
+    form: Result<Form<LogoutForm>, FormRejection>,
+) -> Response {
+    let refresh_token = form.ok().and_then(|Form(f)| f.refresh_token);
+    let ended = match (claims, refresh_token) {
+        (Some(claims), _) => manager.logout(&claims).await.map(drop),
+        (None, Some(token)) => manager.logout_refresh_token(&token).await.map(drop),
+        (None, None) => Ok(()),
+    };
+    if let Err(SessionError::Store(e)) = ended {
+        tracing::error!(error = %e, "session store failed");
+        return unavailable();
+    }
+    let removal = manager.refresh_cookie(String::new(), std::time::Duration::ZERO);
     (
         manager.clear_cookie(jar),
+        refresh_cookie_header(removal),
         Json(json!({ "status": "Success" })),
     )
+        .into_response()
+}
+
+/// "Log out everywhere": ends every session of the token's user and refuses every token of
+/// it issued before now.
+async fn logout_all(
+    _: SameOrigin,
+    State(manager): State<LoginManager>,
+    claims: Claims,
+    jar: CookieJar,
+) -> Response {
+    let ended = match manager.end_all_sessions(&claims.sub).await {
+        Ok(ended) => ended,
+        Err(e) => {
+            tracing::error!(error = %e, "could not end the sessions");
+            return unavailable();
+        }
+    };
+    let removal = manager.refresh_cookie(String::new(), std::time::Duration::ZERO);
+    (
+        manager.clear_cookie(jar),
+        refresh_cookie_header(removal),
+        Json(json!({ "status": "Success", "sessions_ended": ended })),
+    )
+        .into_response()
 }
 
 /// Only for authenticated users.
