@@ -58,9 +58,14 @@ impl Reply {
             .collect()
     }
 
-    /// The single `Set-Cookie` header.
+    /// The single `Set-Cookie` header of the token cookie (the refresh cookie that sessions
+    /// set or clear next to it is checked by the session tests).
     fn set_cookie(&self) -> String {
-        let all = self.set_cookies();
+        let all: Vec<String> = self
+            .set_cookies()
+            .into_iter()
+            .filter(|c| !c.starts_with("refresh-token="))
+            .collect();
         assert_eq!(all.len(), 1, "{all:?}");
         all.into_iter().next().unwrap()
     }
@@ -422,7 +427,13 @@ async fn protected_pages_redirect_browsers_to_the_login_page_with_next() {
             "/login?next=%2Fposts%2F7%2Fedit%3Fx%3D1",
         ),
     ] {
+        // Sessions: first through the silent refresh, which, without a refresh cookie, goes
+        // on to the login page with the same `next`.
         let reply = app.send(browser_get(path, None)).await;
+        assert_eq!(reply.status, StatusCode::SEE_OTHER, "{path}");
+        let refresh = location.replace("/login?", "/refresh?");
+        assert_eq!(reply.location(), refresh);
+        let reply = app.send(browser_get(&refresh, None)).await;
         assert_eq!(reply.status, StatusCode::SEE_OTHER, "{path}");
         assert_eq!(reply.location(), location);
     }
@@ -430,7 +441,7 @@ async fn protected_pages_redirect_browsers_to_the_login_page_with_next() {
     let reply = app
         .send(browser_get("/posts", Some(&format!("{COOKIE}=not.a.jwt"))))
         .await;
-    assert_eq!(reply.location(), "/login?next=%2Fposts");
+    assert_eq!(reply.location(), "/refresh?next=%2Fposts");
 
     // API clients get RFC 6750's 401, never a redirect.
     let reply = app.send(api("GET", "/posts", None, None)).await;
@@ -900,4 +911,221 @@ async fn migrations_run_once_on_a_file_database() {
     );
     pool.close().await;
     let _ = std::fs::remove_dir_all(&dir);
+}
+
+// ----- sessions (issue 11) ------------------------------------------------------------------
+
+/// The value of cookie `name` among the `Set-Cookie` headers.
+fn cookie_value(reply: &Reply, name: &str) -> String {
+    let prefix = format!("{name}=");
+    let all = reply.set_cookies();
+    let cookie = all
+        .iter()
+        .find(|c| c.starts_with(&prefix))
+        .unwrap_or_else(|| panic!("no {name} in {all:?}"));
+    cookie[prefix.len()..].split(';').next().unwrap().to_owned()
+}
+
+/// Logs a browser in as `who`: (access cookie header, refresh cookie header).
+async fn browser_login(app: &TestApp, who: (&str, &str, &str)) -> (String, String) {
+    let reply = app
+        .send(browser_post(
+            "/login",
+            &[("username", who.0), ("password", who.2)],
+            None,
+        ))
+        .await;
+    assert_eq!(reply.status, StatusCode::SEE_OTHER, "{}", reply.text());
+    (
+        format!("{COOKIE}={}", cookie_value(&reply, COOKIE)),
+        format!("refresh-token={}", cookie_value(&reply, "refresh-token")),
+    )
+}
+
+#[tokio::test]
+async fn a_browser_login_sets_a_strict_refresh_cookie_for_the_refresh_route_only() {
+    let app = TestApp::new().await;
+    app.register(ANN).await;
+    let reply = app
+        .send(browser_post(
+            "/login",
+            &[("username", ANN.0), ("password", ANN.2)],
+            None,
+        ))
+        .await;
+    let all = reply.set_cookies();
+    let refresh = all
+        .iter()
+        .find(|c| c.starts_with("refresh-token="))
+        .unwrap();
+    let (_, attributes) = cookie_parts(refresh);
+    assert_eq!(
+        attributes,
+        [
+            "HttpOnly",
+            "Max-Age=1209600",
+            "Path=/refresh",
+            "SameSite=Strict",
+            "Secure"
+        ]
+    );
+    // The API login returns both tokens in the body and sets no cookie.
+    let reply = app
+        .send(
+            Request::post("/login")
+                .header(header::ACCEPT, "application/json")
+                .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
+                .body(Body::from(form_body(&[
+                    ("username", ANN.0),
+                    ("password", ANN.2),
+                ])))
+                .unwrap(),
+        )
+        .await;
+    assert!(
+        reply.json()["refresh_token"]
+            .as_str()
+            .unwrap()
+            .starts_with("lrt_")
+    );
+    assert!(reply.set_cookies().is_empty());
+}
+
+#[tokio::test]
+async fn the_silent_refresh_sends_the_browser_back_signed_in() {
+    let app = TestApp::new().await;
+    app.register(ANN).await;
+    let (_, refresh) = browser_login(&app, ANN).await;
+    // The access cookie is gone (expired): the page sends the browser to /refresh...
+    let reply = app.send(browser_get("/posts/new", None)).await;
+    assert_eq!(reply.location(), "/refresh?next=%2Fposts%2Fnew");
+    // ...where the refresh cookie is rotated and the browser sent back, with new cookies.
+    let reply = app
+        .send(browser_get("/refresh?next=%2Fposts%2Fnew", Some(&refresh)))
+        .await;
+    assert_eq!(reply.status, StatusCode::SEE_OTHER);
+    assert_eq!(reply.location(), "/posts/new");
+    let access = format!("{COOKIE}={}", cookie_value(&reply, COOKIE));
+    let new_refresh = format!("refresh-token={}", cookie_value(&reply, "refresh-token"));
+    assert_ne!(new_refresh, refresh);
+    let page = app.send(browser_get("/posts/new", Some(&access))).await;
+    assert_eq!(page.status, StatusCode::OK);
+    // An unsafe `next` is dropped; a bad or missing cookie goes on to the login page.
+    let reply = app
+        .send(browser_get(
+            "/refresh?next=https%3A%2F%2Fevil.example",
+            Some(&new_refresh),
+        ))
+        .await;
+    assert_eq!(reply.location(), "/posts");
+    let reply = app
+        .send(browser_get(
+            "/refresh?next=%2Fposts",
+            Some("refresh-token=lrt_forged"),
+        ))
+        .await;
+    assert_eq!(reply.location(), "/login?next=%2Fposts");
+    assert!(reply.set_cookies().is_empty());
+    // Another site cannot trigger it with the cookie.
+    let cross = Request::get("/refresh?next=%2Fposts")
+        .header(header::HOST, HOST)
+        .header(header::ACCEPT, BROWSER_ACCEPT)
+        .header("sec-fetch-site", "cross-site")
+        .header(header::COOKIE, &new_refresh)
+        .body(Body::empty())
+        .unwrap();
+    assert_eq!(app.send(cross).await.status, StatusCode::FORBIDDEN);
+}
+
+#[tokio::test]
+async fn the_sessions_page_lists_and_ends_sessions() {
+    let app = TestApp::new().await;
+    app.register(ANN).await;
+    app.register(BOB).await;
+    let (here, _) = browser_login(&app, ANN).await;
+    let (there, there_refresh) = browser_login(&app, ANN).await;
+    let (bob, _) = browser_login(&app, BOB).await;
+    let page = app.send(browser_get("/sessions", Some(&here))).await;
+    assert_eq!(page.status, StatusCode::OK);
+    let text = page.text();
+    assert_eq!(text.matches(r#"class="session""#).count(), 2, "{text}");
+    assert_eq!(text.matches(r#"data-current="true""#).count(), 1, "{text}");
+    assert!(text.contains("(this browser)") && text.contains("Sign out everywhere"));
+    // The other browser's session, from its access token.
+    let there_sid = app
+        .manager
+        .verify_token(there.split_once('=').unwrap().1)
+        .unwrap()
+        .sid
+        .unwrap();
+    assert!(text.contains(&format!(r#"action="/sessions/{there_sid}/end""#)));
+    // Bob cannot end Ann's session.
+    let reply = app
+        .send(browser_post(
+            &format!("/sessions/{there_sid}/end"),
+            &[],
+            Some(&bob),
+        ))
+        .await;
+    assert_eq!(reply.status, StatusCode::NOT_FOUND);
+    // Ann ends it: the other browser is signed out at its next request.
+    let reply = app
+        .send(browser_post(
+            &format!("/sessions/{there_sid}/end"),
+            &[],
+            Some(&here),
+        ))
+        .await;
+    assert_eq!(reply.location(), "/sessions");
+    let reply = app.send(browser_get("/posts", Some(&there))).await;
+    assert_eq!(reply.location(), "/refresh?next=%2Fposts");
+    let reply = app
+        .send(browser_get("/refresh?next=%2Fposts", Some(&there_refresh)))
+        .await;
+    assert_eq!(reply.location(), "/login?next=%2Fposts");
+    assert_eq!(
+        app.send(browser_get("/posts", Some(&here))).await.status,
+        StatusCode::OK
+    );
+    // As JSON.
+    let token = here.split_once('=').unwrap().1;
+    let reply = app.send(api("GET", "/sessions", Some(token), None)).await;
+    assert_eq!(reply.json()["sessions"].as_array().unwrap().len(), 1);
+    assert_eq!(reply.json()["sessions"][0]["id"], reply.json()["current"]);
+}
+
+#[tokio::test]
+async fn logout_ends_this_session_and_logout_all_every_one() {
+    let app = TestApp::new().await;
+    app.register(ANN).await;
+    let (one, _) = browser_login(&app, ANN).await;
+    let (two, two_refresh) = browser_login(&app, ANN).await;
+    let (three, _) = browser_login(&app, ANN).await;
+    let reply = app.send(browser_post("/logout", &[], Some(&one))).await;
+    assert_eq!(reply.location(), "/login");
+    let cleared = reply.set_cookies();
+    assert!(
+        cleared.iter().any(|c| c.starts_with("refresh-token=;")),
+        "{cleared:?}"
+    );
+    assert_eq!(
+        app.send(browser_get("/posts", Some(&one))).await.status,
+        StatusCode::SEE_OTHER
+    );
+    assert_eq!(
+        app.send(browser_get("/posts", Some(&two))).await.status,
+        StatusCode::OK
+    );
+    let reply = app
+        .send(browser_post("/logout/all", &[], Some(&three)))
+        .await;
+    assert_eq!(reply.location(), "/login");
+    for cookie in [&two, &three] {
+        let reply = app.send(browser_get("/posts", Some(cookie))).await;
+        assert_eq!(reply.status, StatusCode::SEE_OTHER);
+    }
+    let reply = app
+        .send(browser_get("/refresh?next=%2Fposts", Some(&two_refresh)))
+        .await;
+    assert_eq!(reply.location(), "/login?next=%2Fposts");
 }

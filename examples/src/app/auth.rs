@@ -6,8 +6,8 @@ use axum::http::{StatusCode, header};
 use axum::response::{Html, IntoResponse, Redirect, Response};
 use axum::{Form, Json};
 use login::password::{self, MAX_PASSWORD_BYTES, PasswordError};
-use login::{CookieJar, CurrentUser, InvalidCredentials, LoginManager, OAuth2PasswordForm};
-use login::{SameOrigin, protected, safe_next};
+use login::{Claims, CookieJar, CurrentUser, InvalidCredentials, LoginManager};
+use login::{OAuth2PasswordForm, SameOrigin, UserAgent, protected, safe_next};
 use serde::Deserialize;
 use serde_json::json;
 
@@ -28,7 +28,7 @@ pub struct NextQuery {
 
 impl NextQuery {
     /// `next`, only when `login::safe_next` accepts it (a same-origin relative path).
-    fn safe(&self) -> Option<&str> {
+    pub fn safe(&self) -> Option<&str> {
         self.next.as_deref().and_then(safe_next)
     }
 }
@@ -60,6 +60,7 @@ pub async fn login(
     _: SameOrigin,
     State(state): State<AppState>,
     format: Format,
+    UserAgent(agent): UserAgent,
     Query(query): Query<NextQuery>,
     jar: CookieJar,
     Form(form): Form<OAuth2PasswordForm>,
@@ -91,23 +92,26 @@ pub async fn login(
             });
         }
     };
-    let token_error = |e: login::TokenError| {
-        tracing::error!(error = %e, "could not mint a token");
+    let session_error = |e: login::SessionError| {
+        tracing::error!(error = %e, "could not start a session");
         format.error(StatusCode::INTERNAL_SERVER_ERROR, "Internal server error")
     };
     Ok(match format {
         Format::Json => state
             .manager
-            .token_response(user.email)
-            .map_err(token_error)?
+            .login_response(user.email, agent.as_deref())
+            .await
+            .map_err(session_error)?
             .into_response(),
         Format::Html => {
-            let token = state
+            let tokens = state
                 .manager
-                .create_access_token(user.email)
-                .map_err(token_error)?;
+                .start_session(user.email, agent.as_deref())
+                .await
+                .map_err(session_error)?;
             let target = query.safe().unwrap_or(HOME);
-            (state.manager.set_cookie(jar, token), Redirect::to(target)).into_response()
+            let jar = state.manager.set_session_cookies(jar, &tokens);
+            (jar, Redirect::to(target)).into_response()
         }
     })
 }
@@ -153,6 +157,7 @@ pub async fn register(
     _: SameOrigin,
     State(state): State<AppState>,
     format: Format,
+    UserAgent(agent): UserAgent,
     jar: CookieJar,
     Input(input): Input<RegisterInput>,
 ) -> Result<Response, AppError> {
@@ -194,27 +199,39 @@ pub async fn register(
         )
             .into_response(),
         Format::Html => {
-            let token = state
+            let tokens = state
                 .manager
-                .create_access_token(user.email.as_str())
+                .start_session(user.email.as_str(), agent.as_deref())
+                .await
                 .map_err(|e| {
-                    tracing::error!(error = %e, "could not mint a token");
+                    tracing::error!(error = %e, "could not start a session");
                     format.error(StatusCode::INTERNAL_SERVER_ERROR, "Internal server error")
                 })?;
-            (state.manager.set_cookie(jar, token), Redirect::to(HOME)).into_response()
+            let jar = state.manager.set_session_cookies(jar, &tokens);
+            (jar, Redirect::to(HOME)).into_response()
         }
     })
 }
 
-/// `POST /logout`: clears the cookie with the attributes that set it. Guarded like login, so
-/// another site cannot sign your browser out either.
+/// `POST /logout`: ends this browser's session (its access token's), and clears both
+/// cookies with the attributes that set them. Guarded like login, so another site cannot sign
+/// your browser out either.
 pub async fn logout(
     _: SameOrigin,
     State(manager): State<LoginManager>,
     format: Format,
+    claims: Option<Claims>,
     jar: CookieJar,
 ) -> Response {
-    let jar = manager.clear_cookie(jar);
+    if let Some(claims) = claims
+        && let Err(e) = manager.logout(&claims).await
+    {
+        tracing::error!(error = %e, "could not end the session");
+        return format
+            .error(StatusCode::SERVICE_UNAVAILABLE, "Try again in a moment")
+            .into_response();
+    }
+    let jar = manager.clear_session_cookies(jar);
     match format {
         Format::Html => (jar, Redirect::to("/login")).into_response(),
         Format::Json => (jar, Json(json!({ "detail": "Logged out" }))).into_response(),
