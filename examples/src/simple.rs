@@ -1,8 +1,13 @@
 //! The `simple` app: fastapi-login's usage page as an axum server.
 //!
-//! - `POST /login` (form `username`, `password`, optional `scope`) → `{"access_token", "token_type", "expires_in"}`
-//! - `POST /login/cookie` → sets the `access-token` cookie
-//! - `POST /logout` → clears it
+//! - `POST /login` (form `username`, `password`, optional `scope`) → `{"access_token", "token_type", "expires_in", "refresh_token"}`
+//! - `POST /login/cookie` → sets the `access-token` cookie (and the `refresh-token` cookie,
+//!   `SameSite=Strict`, `Path=/refresh`)
+//! - `POST /refresh` (form `grant_type=refresh_token&refresh_token=…`, or the refresh cookie)
+//!   → new tokens (RFC 6749 §6); errors are `{"error": "invalid_grant"}` and its kin
+//! - `POST /logout` → ends the session of the access token (header or cookie) or of the form's
+//!   `refresh_token`, and clears both cookies; 200 even without any
+//! - `POST /logout/all` (authenticated) → ends every session of the user ("log out everywhere")
 //! - `GET /protected` (`#[protected]`), `GET /optional` (`#[protected(optional)]`),
 //!   `GET /scoped` (`#[protected(scopes = ["write"])]`)
 //!
@@ -15,16 +20,18 @@ use std::collections::HashMap;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, RwLock};
 
+use axum::extract::rejection::FormRejection;
 use axum::extract::{FromRef, State};
-use axum::response::Response;
+use axum::http::{StatusCode, header};
+use axum::response::{AppendHeaders, IntoResponse, Response};
 use axum::routing::{get, post};
-use axum::{Json, Router};
+use axum::{Form, Json, Router};
 use login::password::{self, Passwords};
 use login::{
-    CookieJar, LoginAccount, LoginError, LoginManager, LoginManagerBuilder, PasswordGrant,
-    SameOrigin, protected, user_loader,
+    Claims, CookieJar, LoginAccount, LoginError, LoginManager, LoginManagerBuilder, PasswordGrant,
+    SameOrigin, SessionError, protected, user_loader,
 };
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 
 /// A user of the app. The password hash and the allowed scopes are never serialized.
@@ -123,12 +130,14 @@ pub fn manager(secret: &str) -> Result<LoginManager, login::ConfigError> {
     settings(LoginManager::builder("/login").secret(secret)).build()
 }
 
-/// The example's manager settings, whatever the key: both token sources and the known scopes.
+/// The example's manager settings, whatever the key: both token sources, the known scopes,
+/// and sessions in memory (refresh tokens, logout, log out everywhere).
 pub fn settings(builder: LoginManagerBuilder) -> LoginManagerBuilder {
     builder
         .use_cookie(true)
         .use_header(true)
         .scopes([("read", "Read your data"), ("write", "Change your data")])
+        .sessions()
 }
 
 /// The app's router.
@@ -142,7 +151,9 @@ pub fn app_with_passwords(manager: LoginManager, db: Db, passwords: Passwords) -
     Router::new()
         .route("/login", post(login))
         .route("/login/cookie", post(login_cookie))
+        .route("/refresh", post(login::refresh_route))
         .route("/logout", post(logout))
+        .route("/logout/all", post(logout_all))
         .route("/protected", get(protected_route))
         .route("/optional", get(optional_route))
         .route("/scoped", get(scoped_route))
@@ -173,7 +184,8 @@ impl LoginAccount for User {
 
 /// `POST /login`: the OAuth2 password grant. `PasswordGrant` reads the form (RFC 6749 JSON
 /// errors), checks the password with equal work for unknown users, grants the requested
-/// scopes the user may hold (all of them when none are requested), and mints.
+/// scopes the user may hold (all of them when none are requested), and starts a session:
+/// both tokens in the token response.
 async fn login(
     State(state): State<AppState>,
     grant: PasswordGrant,
@@ -186,7 +198,20 @@ async fn login(
             .set_password_hash(&login.account().email, hash.to_owned())
             .await;
     }
-    login.token_response(&state.manager)
+    login.token_response(&state.manager).await
+}
+
+/// The refresh cookie as a `Set-Cookie` header appended after the token cookie's (the jar
+/// orders its cookies arbitrarily; the token cookie stays the first header, as before).
+fn refresh_cookie_header(
+    cookie: Option<login::Cookie<'static>>,
+) -> AppendHeaders<Vec<(header::HeaderName, String)>> {
+    AppendHeaders(
+        cookie
+            .map(|c| (header::SET_COOKIE, c.to_string()))
+            .into_iter()
+            .collect(),
+    )
 }
 
 /// Logs in with the cookie. `SameOrigin` refuses login CSRF: another site must not sign a
@@ -196,28 +221,92 @@ async fn login_cookie(
     State(state): State<AppState>,
     jar: CookieJar,
     grant: PasswordGrant,
-) -> Result<(CookieJar, Json<Value>), LoginError> {
+) -> Result<Response, LoginError> {
     let user = load_user(grant.username().to_owned(), State(state.db.clone())).await;
     let login = grant.authenticate(&state.passwords, user).await?;
     if let Some(hash) = login.new_password_hash() {
-        state
-            .db
-            .set_password_hash(&login.account().email, hash.to_owned())
-            .await;
+        let email = &login.account().email;
+        state.db.set_password_hash(email, hash.to_owned()).await;
     }
-    let jar = login.set_cookie(&state.manager, jar)?;
-    Ok((jar, Json(json!({ "status": "Success" }))))
+    let manager = &state.manager;
+    let tokens = login.start_session(manager).await?;
+    let refresh = manager.refresh_cookie(
+        tokens.refresh_token,
+        std::time::Duration::from_secs(tokens.refresh_expires_in),
+    );
+    Ok((
+        manager.set_cookie(jar, tokens.access_token),
+        refresh_cookie_header(refresh),
+        Json(json!({ "status": "Success" })),
+    )
+        .into_response())
 }
 
+fn unavailable() -> Response {
+    (
+        StatusCode::SERVICE_UNAVAILABLE,
+        Json(json!({ "detail": "Session store unavailable" })),
+    )
+        .into_response()
+}
+
+/// `POST /logout`'s optional form.
+#[derive(Deserialize)]
+struct LogoutForm {
+    refresh_token: Option<String>,
+}
+
+/// Ends the session of the access token (header or cookie), else of the form's
+/// `refresh_token`, and clears both cookies. Without any token it still answers 200 and
+/// clears the cookies.
 async fn logout(
     _: SameOrigin,
     State(manager): State<LoginManager>,
+    claims: Option<Claims>,
     jar: CookieJar,
-) -> (CookieJar, Json<Value>) {
+    form: Result<Form<LogoutForm>, FormRejection>,
+) -> Response {
+    let refresh_token = form.ok().and_then(|Form(f)| f.refresh_token);
+    let ended = match (claims, refresh_token) {
+        (Some(claims), _) => manager.logout(&claims).await.map(drop),
+        (None, Some(token)) => manager.logout_refresh_token(&token).await.map(drop),
+        (None, None) => Ok(()),
+    };
+    if let Err(SessionError::Store(e)) = ended {
+        tracing::error!(error = %e, "session store failed");
+        return unavailable();
+    }
+    let removal = manager.refresh_cookie(String::new(), std::time::Duration::ZERO);
     (
         manager.clear_cookie(jar),
+        refresh_cookie_header(removal),
         Json(json!({ "status": "Success" })),
     )
+        .into_response()
+}
+
+/// "Log out everywhere": ends every session of the token's user and refuses every token of
+/// it issued before now.
+async fn logout_all(
+    _: SameOrigin,
+    State(manager): State<LoginManager>,
+    claims: Claims,
+    jar: CookieJar,
+) -> Response {
+    let ended = match manager.end_all_sessions(&claims.sub).await {
+        Ok(ended) => ended,
+        Err(e) => {
+            tracing::error!(error = %e, "could not end the sessions");
+            return unavailable();
+        }
+    };
+    let removal = manager.refresh_cookie(String::new(), std::time::Duration::ZERO);
+    (
+        manager.clear_cookie(jar),
+        refresh_cookie_header(removal),
+        Json(json!({ "status": "Success", "sessions_ended": ended })),
+    )
+        .into_response()
 }
 
 /// Only for authenticated users.

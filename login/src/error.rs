@@ -142,6 +142,12 @@ pub enum ConfigError {
         /// The scopes the manager declares, comma-separated.
         declared: String,
     },
+    /// Sessions mint tokens: they need a signing key.
+    #[error("sessions need a signing key (a `.secret(...)` or a `.signing_key(...)`)")]
+    SessionsNeedSigningKey,
+    /// A session setting is out of range.
+    #[error("invalid session setting: {0}")]
+    InvalidSessionSetting(&'static str),
     /// A trusted origin is not `scheme://host[:port]`.
     #[error("invalid origin {0:?}: write it as scheme://host[:port], e.g. https://app.example.com")]
     InvalidOrigin(String),
@@ -223,6 +229,14 @@ pub enum VerifyError {
     /// could apply).
     #[error("unknown key id")]
     UnknownKid,
+    /// With sessions: the token was revoked, its session ended, or its subject logged out
+    /// everywhere after it was issued.
+    #[error("token revoked")]
+    Revoked,
+    /// With sessions: the token's lifetime is longer than the longest access-token lifetime
+    /// (its revocation could not be remembered long enough).
+    #[error("token lifetime longer than allowed")]
+    LifetimeTooLong,
 }
 
 /// Why a state-changing request was judged cross-site by the CSRF policy

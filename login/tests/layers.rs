@@ -21,9 +21,10 @@ const LEAVES: &[&str] = &[
     "redirect",
     "registry",
     "secret",
+    "session",
 ];
 const MANAGER: &str = "manager";
-const TOP: &[&str] = &["endpoint", "extract", "middleware", "testing"];
+const TOP: &[&str] = &["endpoint", "extract", "middleware", "refresh", "testing"];
 
 fn src() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("src")

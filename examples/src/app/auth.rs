@@ -6,8 +6,8 @@ use axum::extract::{Query, State};
 use axum::http::{StatusCode, header};
 use axum::response::{Html, IntoResponse, Redirect, Response};
 use login::password::{self, MAX_PASSWORD_BYTES, PasswordError, Passwords};
-use login::{CookieJar, CurrentUser, LoginAccount, LoginError, LoginManager, PasswordGrant};
-use login::{SameOrigin, protected, safe_next};
+use login::{Claims, CookieJar, CurrentUser, LoginAccount, LoginError, LoginManager};
+use login::{PasswordGrant, SameOrigin, UserAgent, protected, safe_next};
 use serde::Deserialize;
 use serde_json::json;
 
@@ -28,7 +28,7 @@ pub struct NextQuery {
 
 impl NextQuery {
     /// `next`, only when `login::safe_next` accepts it (a same-origin relative path).
-    fn safe(&self) -> Option<&str> {
+    pub fn safe(&self) -> Option<&str> {
         self.next.as_deref().and_then(safe_next)
     }
 }
@@ -87,9 +87,10 @@ pub async fn login(
             .map_err(|e| format.db_error(e).into_response())?;
     }
     let response = match format {
-        Format::Json => login.token_response(&state.manager),
+        Format::Json => login.token_response(&state.manager).await,
         Format::Html => login
-            .set_cookie(&state.manager, jar)
+            .set_cookies(&state.manager, jar)
+            .await
             .map(|jar| (jar, Redirect::to(query.safe().unwrap_or(HOME))).into_response()),
     };
     response.map_err(IntoResponse::into_response)
@@ -139,6 +140,7 @@ pub async fn register(
     _: SameOrigin,
     State(state): State<AppState>,
     format: Format,
+    UserAgent(agent): UserAgent,
     jar: CookieJar,
     Input(input): Input<RegisterInput>,
 ) -> Result<Response, AppError> {
@@ -180,27 +182,39 @@ pub async fn register(
         )
             .into_response(),
         Format::Html => {
-            let token = state
+            let tokens = state
                 .manager
-                .create_access_token(user.email.as_str())
+                .start_session(user.email.as_str(), agent.as_deref())
+                .await
                 .map_err(|e| {
-                    tracing::error!(error = %e, "could not mint a token");
+                    tracing::error!(error = %e, "could not start a session");
                     format.error(StatusCode::INTERNAL_SERVER_ERROR, "Internal server error")
                 })?;
-            (state.manager.set_cookie(jar, token), Redirect::to(HOME)).into_response()
+            let jar = state.manager.set_session_cookies(jar, &tokens);
+            (jar, Redirect::to(HOME)).into_response()
         }
     })
 }
 
-/// `POST /logout`: clears the cookie with the attributes that set it. Guarded like login, so
-/// another site cannot sign your browser out either.
+/// `POST /logout`: ends this browser's session (its access token's), and clears both
+/// cookies with the attributes that set them. Guarded like login, so another site cannot sign
+/// your browser out either.
 pub async fn logout(
     _: SameOrigin,
     State(manager): State<LoginManager>,
     format: Format,
+    claims: Option<Claims>,
     jar: CookieJar,
 ) -> Response {
-    let jar = manager.clear_cookie(jar);
+    if let Some(claims) = claims
+        && let Err(e) = manager.logout(&claims).await
+    {
+        tracing::error!(error = %e, "could not end the session");
+        return format
+            .error(StatusCode::SERVICE_UNAVAILABLE, "Try again in a moment")
+            .into_response();
+    }
+    let jar = manager.clear_session_cookies(jar);
     match format {
         Format::Html => (jar, Redirect::to("/login")).into_response(),
         Format::Json => (jar, Json(json!({ "detail": "Logged out" }))).into_response(),

@@ -9,6 +9,7 @@ use jsonwebtoken::Algorithm;
 
 use super::issue::MAX_LIFETIME;
 use super::keyring::{KeyRing, Keys};
+use super::sessions::SessionSettings;
 use super::{Clock, Inner, LoginManager};
 use crate::cache::{DEFAULT_TOKEN_CACHE_CAPACITY, TokenCache};
 use crate::cookie::CookieSettings;
@@ -16,6 +17,7 @@ use crate::credentials::Sources;
 use crate::error::{ConfigError, RejectionContext, RejectionHook, is_valid_scope};
 use crate::keys::{SigningKey, VerifyingKey};
 use crate::secret::Secret;
+use crate::session::{MemoryStore, SessionStore};
 
 /// The largest leeway the builder accepts, in seconds.
 pub const MAX_LEEWAY_SECS: u64 = 300;
@@ -43,6 +45,8 @@ pub struct LoginManagerBuilder {
     clock: Option<Clock>,
     token_cache: usize,
     check_route_scopes: bool,
+    session_store: Option<Arc<dyn SessionStore>>,
+    sessions: SessionSettings,
 }
 
 impl fmt::Debug for LoginManagerBuilder {
@@ -76,6 +80,8 @@ impl LoginManagerBuilder {
             clock: None,
             token_cache: DEFAULT_TOKEN_CACHE_CAPACITY,
             check_route_scopes: true,
+            session_store: None,
+            sessions: SessionSettings::default(),
         }
     }
 }
@@ -309,6 +315,62 @@ impl LoginManagerBuilder {
         self
     }
 
+    /// Turns sessions on, kept in this process's memory ([`MemoryStore`]): logins can
+    /// return a refresh token, and access tokens can be revoked, alone, by session or by
+    /// subject. See the README's "Sessions" section.
+    pub fn sessions(self) -> Self {
+        self.session_store(MemoryStore::shared())
+    }
+
+    /// Turns sessions on, kept in `store` (for example a store shared by several instances).
+    pub fn session_store(mut self, store: Arc<dyn SessionStore>) -> Self {
+        self.session_store = Some(store);
+        self
+    }
+
+    /// How long a refresh token stays valid unused (default 14 days); each refresh issues a
+    /// new one with a fresh lifetime.
+    pub fn refresh_lifetime(mut self, lifetime: Duration) -> Self {
+        self.sessions.refresh_lifetime = lifetime;
+        self
+    }
+
+    /// The absolute lifetime of a session (default: none): after it, the session cannot be
+    /// refreshed however recently it was, and its access tokens expire no later.
+    pub fn session_lifetime(mut self, lifetime: Duration) -> Self {
+        self.sessions.session_lifetime = Some(lifetime);
+        self
+    }
+
+    /// The grace window of rotation (default 10 s, at most 60 s; `Duration::ZERO` for none).
+    /// A refresh token presented again within it after its rotation, while its successor is
+    /// still unused, gets the same successor back (two tabs refreshing at once); later, it
+    /// ends the session (reuse detection).
+    pub fn refresh_grace(mut self, grace: Duration) -> Self {
+        self.sessions.grace = grace;
+        self
+    }
+
+    /// With sessions, the longest lifetime an access token may have (default: the default
+    /// lifetime). Longer tokens are refused when minted and when verified, which is what lets
+    /// every revocation be forgotten after this long.
+    pub fn max_access_lifetime(mut self, lifetime: Duration) -> Self {
+        self.sessions.max_access_lifetime = Some(lifetime);
+        self
+    }
+
+    /// The refresh route's path (default `/refresh`): the refresh cookie is sent there only.
+    pub fn refresh_path(mut self, path: impl Into<String>) -> Self {
+        self.sessions.refresh_path = path.into();
+        self
+    }
+
+    /// The refresh cookie's name (default `refresh-token`).
+    pub fn refresh_cookie_name(mut self, name: impl Into<String>) -> Self {
+        self.sessions.cookie_name = name.into();
+        self
+    }
+
     /// Checks every setting and builds the manager.
     pub fn build(self) -> Result<LoginManager, ConfigError> {
         if jsonwebtoken::crypto::CryptoProvider::try_get_default().is_none() {
@@ -349,6 +411,11 @@ impl LoginManagerBuilder {
         if self.audience.as_deref() == Some("") {
             return Err(ConfigError::EmptyClaim("audience"));
         }
+        let sessions = match self.session_store {
+            None => None,
+            Some(_) if keys.signer().is_none() => return Err(ConfigError::SessionsNeedSigningKey),
+            Some(store) => Some(self.sessions.build(store, self.lifetime)?),
+        };
         let clock = self.clock.unwrap_or_else(|| Arc::new(system_now));
         let hook =
             crate::redirect::compose_hook(self.hook, self.redirect_to_login, &self.token_url);
@@ -370,6 +437,7 @@ impl LoginManagerBuilder {
                 hook,
                 clock,
                 cache: TokenCache::new(self.token_cache),
+                sessions,
             }),
         })
     }

@@ -7,6 +7,7 @@
 //! | [`keyring`] | the signer, the verification keys by `kid`, rotation, JWKS |
 //! | [`issue`] | [`TokenRequest`], reserved claims, minting |
 //! | [`verify`] | every step that decides whether a token is accepted |
+//! | [`sessions`] | sessions: start, refresh, end, revoke, list, the refresh cookie (public methods too, for the line limit) |
 
 use std::fmt;
 use std::sync::Arc;
@@ -32,6 +33,7 @@ use crate::secret::Secret;
 mod builder;
 mod issue;
 mod keyring;
+mod sessions;
 mod verify;
 
 #[cfg(test)]
@@ -39,6 +41,7 @@ mod cache_tests;
 
 pub use builder::{DEFAULT_LIFETIME, LoginManagerBuilder, MAX_LEEWAY_SECS};
 pub use issue::TokenRequest;
+pub use sessions::{DEFAULT_REFRESH_COOKIE_NAME, DEFAULT_REFRESH_PATH, MAX_REFRESH_GRACE};
 pub use verify::MAX_TOKEN_BYTES;
 
 use keyring::Keys;
@@ -61,6 +64,7 @@ struct Inner {
     hook: Option<RejectionHook>,
     clock: Clock,
     cache: Option<TokenCache>,
+    sessions: Option<sessions::Sessions>,
 }
 
 /// Issues and verifies JWT access tokens and reads them from requests.
@@ -99,6 +103,7 @@ impl fmt::Debug for LoginManager {
             .field("leeway", &i.leeway)
             .field("issuer", &i.issuer)
             .field("audience", &i.audience)
+            .field("sessions", &i.sessions.is_some())
             .field("key", &"***")
             .finish_non_exhaustive()
     }

@@ -9,8 +9,10 @@
 //! 7. claims' types ([`Claims`]'s strict deserializer: typed `sub`, `exp`, `scopes`, no
 //!    duplicated claim);
 //! 8. time and configuration ([`check_claims`](LoginManager::check_claims)): `exp` strictly
-//!    after now, `nbf`, `iat` not in the future, issuer, audience; run on every request, cached
-//!    token or not.
+//!    after now, `nbf`, `iat` not in the future, issuer, audience, and, with sessions, the
+//!    lifetime bound and the revocations in force (`sessions::check_sessions`, a local
+//!    lookup); run on every request, cached token or not, so the cache never serves a revoked
+//!    token.
 //!
 //! Steps 1–7 are a pure function of the token and the key ring, so a token that passed them
 //! is remembered in the token cache until the ring changes.
@@ -127,10 +129,13 @@ impl LoginManager {
             return Err(VerifyError::WrongIssuer);
         }
         match &inner.audience {
-            Some(aud) if !claims.aud.iter().any(|a| a == aud) => Err(VerifyError::WrongAudience),
-            None if !claims.aud.is_empty() => Err(VerifyError::WrongAudience),
-            _ => Ok(()),
+            Some(aud) if !claims.aud.iter().any(|a| a == aud) => {
+                return Err(VerifyError::WrongAudience);
+            }
+            None if !claims.aud.is_empty() => return Err(VerifyError::WrongAudience),
+            _ => {}
         }
+        self.check_sessions(claims, now)
     }
 }
 
