@@ -237,6 +237,11 @@ pub enum VerifyError {
     /// (its revocation could not be remembered long enough).
     #[error("token lifetime longer than allowed")]
     LifetimeTooLong,
+    /// With a shared session store: its change stream has been down longer than the
+    /// staleness bound, so the revocations known here may be incomplete. Not a fault of the
+    /// token: answered 503 ([`RejectionKind::Unavailable`]), never 401.
+    #[error("the revocations may be stale (the session store's change stream is down)")]
+    RevocationsStale,
 }
 
 /// Why a state-changing request was judged cross-site by the CSRF policy
@@ -279,7 +284,14 @@ pub enum RejectionKind {
     /// A state-changing request (POST, PUT, PATCH, DELETE…) authenticated by the cookie that
     /// came from another site (CSRF): 403, no challenge.
     CrossSiteRequest,
+    /// The revocations cannot be checked: the shared session store's change stream has been
+    /// down longer than its staleness bound. 503 with `Retry-After`, no challenge; the token
+    /// is neither accepted nor declared invalid.
+    Unavailable,
 }
+
+/// The `Retry-After` (seconds) of a [`RejectionKind::Unavailable`] answer.
+pub const UNAVAILABLE_RETRY_AFTER_SECS: u32 = 5;
 
 impl RejectionKind {
     /// The HTTP status of the default response.
@@ -292,6 +304,7 @@ impl RejectionKind {
             RejectionKind::InsufficientScope | RejectionKind::CrossSiteRequest => {
                 StatusCode::FORBIDDEN
             }
+            RejectionKind::Unavailable => StatusCode::SERVICE_UNAVAILABLE,
         }
     }
 
@@ -304,6 +317,7 @@ impl RejectionKind {
             RejectionKind::InvalidRequest => "Malformed authorization request",
             RejectionKind::InsufficientScope => "Insufficient scope",
             RejectionKind::CrossSiteRequest => "Cross-site request refused",
+            RejectionKind::Unavailable => "Service temporarily unavailable",
         }
     }
 }
@@ -434,7 +448,7 @@ pub fn default_response(kind: RejectionKind, required_scopes: &[&'static str]) -
                 HeaderValue::from_static(r#"Bearer error="insufficient_scope""#)
             }))
         }
-        RejectionKind::CrossSiteRequest => None,
+        RejectionKind::CrossSiteRequest | RejectionKind::Unavailable => None,
     };
     let body = axum::Json(serde_json::json!({ "detail": kind.detail() }));
     let mut response = (kind.status(), body).into_response();
@@ -443,6 +457,12 @@ pub fn default_response(kind: RejectionKind, required_scopes: &[&'static str]) -
         headers.insert(header::WWW_AUTHENTICATE, challenge);
     }
     headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    if kind == RejectionKind::Unavailable {
+        headers.insert(
+            header::RETRY_AFTER,
+            HeaderValue::from(UNAVAILABLE_RETRY_AFTER_SECS),
+        );
+    }
     response
 }
 

@@ -96,7 +96,7 @@ pub use credentials::TokenSource;
 pub use endpoint::{Authenticated, LoginAccount, LoginError, PasswordGrant};
 pub use error::{
     AuthRejection, ConfigError, RejectionContext, RejectionKind, SameOriginError, TokenError,
-    VerifyError, default_response,
+    UNAVAILABLE_RETRY_AFTER_SECS, VerifyError, default_response,
 };
 pub use extract::{AuthUser, MaybeScoped, MaybeUser, RequiredScopes, SameOrigin, Scoped};
 pub use form::{InvalidCredentials, OAuth2PasswordForm, TokenResponse};

@@ -280,6 +280,12 @@ impl LoginManager {
             }
             Credentials::Token(token, source) => match self.verify_token_shared(token) {
                 Ok(claims) => Ok((claims, source)),
+                Err(VerifyError::RevocationsStale) => {
+                    tracing::warn!(
+                        "login: request refused with 503: the revocations may be stale (session store's change stream down)"
+                    );
+                    Err(RejectionKind::Unavailable)
+                }
                 Err(error) => {
                     tracing::debug!(reason = %error, ?source, "login: token rejected");
                     Err(RejectionKind::InvalidToken)

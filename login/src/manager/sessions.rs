@@ -361,6 +361,14 @@ impl LoginManager {
         self.session_state().map_or(0, |s| s.view.len())
     }
 
+    /// Whether the in-process copy of the revocations can be trusted now (always without
+    /// sessions, and with a store in this process). With a shared store, `false` once its
+    /// change stream has been down longer than the store's staleness bound: protected
+    /// requests then answer 503 until it is back.
+    pub fn revocations_fresh(&self) -> bool {
+        self.session_state().is_none_or(|s| s.view.is_fresh())
+    }
+
     /// The refresh route's path (default `/refresh`), which is the refresh cookie's `Path`.
     pub fn refresh_path(&self) -> Option<&str> {
         self.session_state()
@@ -451,9 +459,12 @@ impl LoginManager {
         if lifetime > longest {
             return Err(crate::VerifyError::LifetimeTooLong);
         }
-        sessions.view.check(claims, now).map_err(|why| {
-            tracing::debug!(?why, "login: revoked token");
-            crate::VerifyError::Revoked
+        sessions.view.check(claims, now).map_err(|why| match why {
+            session::view::Refused::Stale => crate::VerifyError::RevocationsStale,
+            why => {
+                tracing::debug!(?why, "login: revoked token");
+                crate::VerifyError::Revoked
+            }
         })
     }
 }

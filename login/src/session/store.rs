@@ -89,6 +89,15 @@ pub trait RevocationSink: Send + Sync {
     /// The complete set of revocations in force, replacing whatever the sink held (at
     /// subscription, and after a gap in the change stream).
     fn replace(&self, revocations: Vec<Revocation>);
+    /// The change stream is known complete now (every revocation published so far has been
+    /// handed to the sink), and may be trusted until `deadline` unless the store says so
+    /// again: a store whose stream can break (a shared store behind a network) calls it on
+    /// every heartbeat, and a sink that has heard it once refuses every token once
+    /// `deadline` has passed without a renewal (503: the view may be stale). A store in this
+    /// process, whose stream cannot break, never calls it. The default does nothing.
+    fn fresh_until(&self, deadline: std::time::Instant) {
+        let _ = deadline;
+    }
 }
 
 /// One rotation: consume `presented`, install `successor`.

@@ -2,14 +2,21 @@
 //!
 //! The view is a copy, in this process, of the revocations in force, fed by the store's change
 //! stream ([`RevocationSink`]). A check is three hash-map lookups under a read lock, skipped
-//! entirely while the view is empty. Every entry carries an `until` after which no token it
+//! entirely while the view is empty (two atomic loads: the entry count and the freshness
+//! deadline, and, for a store whose stream can break, a read of the monotonic clock).
+//!
+//! A store whose change stream can break (Redis) renews the view's freshness on every
+//! heartbeat ([`RevocationSink::fresh_until`]); once the deadline it gave has passed without a
+//! renewal, every check answers [`Refused::Stale`] (503) rather than trusting a copy that may
+//! miss a revocation. Every entry carries an `until` after which no token it
 //! refuses can still be valid; entries are dropped once their `until` has passed (at most once
 //! per second, on the first check after the earliest one), so the view holds only entries
 //! whose tokens could still be valid.
 
 use std::collections::HashMap;
-use std::sync::atomic::{AtomicI64, AtomicUsize, Ordering};
-use std::sync::{PoisonError, RwLock};
+use std::sync::atomic::{AtomicI64, AtomicU64, AtomicUsize, Ordering};
+use std::sync::{OnceLock, PoisonError, RwLock};
+use std::time::Instant;
 
 use super::store::{Revocation, RevocationSink};
 use crate::claims::Claims;
@@ -23,6 +30,19 @@ pub(crate) enum Refused {
     Session,
     /// Its subject logged out everywhere after it was issued (or it has no `iat`).
     Subject,
+    /// The view may be stale: its store's change stream has not been known complete within
+    /// the store's staleness bound. Nothing is accepted until it is again.
+    Stale,
+}
+
+/// `fresh_until` of a view whose store never monitors its stream (in process).
+const UNMONITORED: u64 = u64::MAX;
+
+/// Milliseconds of the monotonic clock since the first use in this process.
+fn monotonic_ms(at: Instant) -> u64 {
+    static EPOCH: OnceLock<Instant> = OnceLock::new();
+    let epoch = *EPOCH.get_or_init(Instant::now);
+    u64::try_from(at.saturating_duration_since(epoch).as_millis()).unwrap_or(u64::MAX - 1)
 }
 
 /// The revocations in force, by kind.
@@ -148,6 +168,8 @@ pub struct RevocationView {
     entries: AtomicUsize,
     /// The earliest `until` (entries are dropped on the first check at or after it).
     next_prune: AtomicI64,
+    /// Until when the view may be trusted ([`monotonic_ms`]), or [`UNMONITORED`].
+    fresh_until: AtomicU64,
 }
 
 impl Default for RevocationView {
@@ -156,6 +178,7 @@ impl Default for RevocationView {
             set: RwLock::new(RevocationSet::default()),
             entries: AtomicUsize::new(0),
             next_prune: AtomicI64::new(i64::MAX),
+            fresh_until: AtomicU64::new(UNMONITORED),
         }
     }
 }
@@ -176,8 +199,19 @@ impl RevocationView {
         self.len() == 0
     }
 
+    /// Whether the view can be trusted now: always for a store in this process; for a store
+    /// whose stream can break, until the deadline of its last heartbeat.
+    pub fn is_fresh(&self) -> bool {
+        let fresh_until = self.fresh_until.load(Ordering::Acquire);
+        fresh_until == UNMONITORED || monotonic_ms(Instant::now()) < fresh_until
+    }
+
     /// Whether a token with these claims is refused at `now`.
     pub(crate) fn check(&self, claims: &Claims, now: i64) -> Result<(), Refused> {
+        let fresh_until = self.fresh_until.load(Ordering::Acquire);
+        if fresh_until != UNMONITORED && monotonic_ms(Instant::now()) >= fresh_until {
+            return Err(Refused::Stale);
+        }
         if self.entries.load(Ordering::Acquire) == 0 {
             return Ok(());
         }
@@ -226,6 +260,12 @@ impl RevocationSink for RevocationView {
                 set.apply(revocation);
             }
         });
+    }
+
+    fn fresh_until(&self, deadline: Instant) {
+        // Never UNMONITORED: once monitored, a view stays monitored.
+        let ms = monotonic_ms(deadline).min(UNMONITORED - 1);
+        self.fresh_until.store(ms, Ordering::Release);
     }
 }
 
@@ -333,5 +373,21 @@ mod tests {
             view.check(&claims(r#"{"sub":"a","exp":9,"sid":"new"}"#), 0)
                 .is_err()
         );
+    }
+
+    #[test]
+    fn a_monitored_view_refuses_everything_once_its_deadline_passes() {
+        let view = RevocationView::new();
+        let c = claims(r#"{"sub":"a","exp":100}"#);
+        assert!(view.is_fresh());
+        view.fresh_until(Instant::now() + std::time::Duration::from_secs(3600));
+        assert!(view.is_fresh());
+        assert_eq!(view.check(&c, 0), Ok(()));
+        view.fresh_until(Instant::now());
+        assert!(!view.is_fresh());
+        assert_eq!(view.check(&c, 0), Err(Refused::Stale));
+        // A renewal serves again.
+        view.fresh_until(Instant::now() + std::time::Duration::from_secs(3600));
+        assert_eq!(view.check(&c, 0), Ok(()));
     }
 }
