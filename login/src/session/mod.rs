@@ -8,6 +8,7 @@
 //! |---|---|
 //! | [`store`] | the [`SessionStore`] trait (async, shared backends implement it) and its types |
 //! | [`memory`] | [`MemoryStore`], the default store: one process, no server |
+//! | `redis` | `RedisStore` (feature `redis`): many instances sharing one Redis |
 //! | [`view`] | the revocations as a set, and [`RevocationView`], the in-process copy the verify path consults |
 //!
 //! Refresh tokens are opaque: `lrt_` followed by 256 random bits in base64url (47 characters).
@@ -27,9 +28,13 @@ use crate::error::TokenError;
 use crate::form::TokenResponse;
 
 pub mod memory;
+#[cfg(feature = "redis")]
+pub mod redis;
 pub mod store;
 pub mod view;
 
+#[cfg(feature = "redis")]
+pub use self::redis::{RedisStore, RedisStoreBuilder};
 pub use memory::MemoryStore;
 pub use store::{
     Revocation, RevocationSink, Rotated, Rotation, SessionStore, StoreError, StoreFuture,

@@ -80,6 +80,27 @@ impl RevocationSet {
         }
     }
 
+    /// Whether the set already holds `revocation` (the same key, with times at least as late).
+    #[cfg_attr(not(feature = "redis"), allow(dead_code))]
+    pub(crate) fn covers(&self, revocation: &Revocation) -> bool {
+        match revocation {
+            Revocation::AccessTokenRevoked { jti, until } => {
+                self.jtis.get(jti).is_some_and(|u| u >= until)
+            }
+            Revocation::SessionEnded { sid, until } => {
+                self.sessions.get(sid).is_some_and(|u| u >= until)
+            }
+            Revocation::SubjectLoggedOut {
+                subject,
+                before,
+                until,
+            } => self
+                .subjects
+                .get(subject)
+                .is_some_and(|(b, u)| b >= before && u >= until),
+        }
+    }
+
     /// Drops every entry whose `until` has passed.
     pub(crate) fn prune(&mut self, now: i64) {
         self.jtis.retain(|_, until| *until > now);
