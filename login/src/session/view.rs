@@ -7,7 +7,7 @@
 //!
 //! A store whose change stream can break (Redis) renews the view's freshness on every
 //! heartbeat ([`RevocationSink::fresh_until`]); once the deadline it gave has passed without a
-//! renewal, every check answers [`Refused::Stale`] (503) rather than trusting a copy that may
+//! renewal, every check refuses the token as stale (503) rather than trusting a copy that may
 //! miss a revocation. Every entry carries an `until` after which no token it
 //! refuses can still be valid; entries are dropped once their `until` has passed (at most once
 //! per second, on the first check after the earliest one), so the view holds only entries

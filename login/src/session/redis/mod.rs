@@ -1,9 +1,9 @@
 //! [`RedisStore`]: the [`SessionStore`] for many instances of an app, on Redis (feature
 //! `redis`).
 //!
-//! - Every write is one Lua script ([`scripts`](self) lists the keys and their TTLs), so a
-//!   rotation is atomic on the server: two instances racing on one refresh token produce one
-//!   successor, and the grace and reuse rules hold across instances.
+//! - Every write is one Lua script (the README's "Running many instances" lists the keys and
+//!   their TTLs), so a rotation is atomic on the server: two instances racing on one refresh
+//!   token produce one successor, and the grace and reuse rules hold across instances.
 //! - Every revocation is recorded in a sorted set and published on a channel by the script
 //!   that makes it. Each instance follows the channel with one pub/sub connection, loads the
 //!   set at start-up and after every reconnection, and feeds its managers' views: a protected
