@@ -2,8 +2,8 @@
 //!
 //! The view is a copy, in this process, of the revocations in force, fed by the store's change
 //! stream ([`RevocationSink`]). A check is three hash-map lookups under a read lock, skipped
-//! entirely while the view is empty (two atomic loads: the entry count and the freshness
-//! deadline, and, for a store whose stream can break, a read of the monotonic clock).
+//! entirely while the view is empty (one atomic load; with a store whose stream can break, also
+//! the freshness deadline and a read of the monotonic clock).
 //!
 //! A store whose change stream can break (Redis) renews the view's freshness on every
 //! heartbeat ([`RevocationSink::fresh_until`]); once the deadline it gave has passed without a
@@ -37,6 +37,8 @@ pub(crate) enum Refused {
 
 /// `fresh_until` of a view whose store never monitors its stream (in process).
 const UNMONITORED: u64 = u64::MAX;
+/// The bit of `entries` that says the view's freshness is monitored.
+const MONITORED: usize = 1 << (usize::BITS - 1);
 
 /// Milliseconds of the monotonic clock since the first use in this process.
 fn monotonic_ms(at: Instant) -> u64 {
@@ -185,7 +187,9 @@ impl RevocationSet {
 #[derive(Debug)]
 pub struct RevocationView {
     set: RwLock<RevocationSet>,
-    /// The number of entries, read without the lock (an empty view costs one atomic load).
+    /// The number of entries, read without the lock, with [`MONITORED`] set once a store
+    /// monitors the view's freshness: an empty view of a store in this process costs one
+    /// atomic load.
     entries: AtomicUsize,
     /// The earliest `until` (entries are dropped on the first check at or after it).
     next_prune: AtomicI64,
@@ -212,7 +216,7 @@ impl RevocationView {
 
     /// How many entries the view holds.
     pub fn len(&self) -> usize {
-        self.entries.load(Ordering::Acquire)
+        self.entries.load(Ordering::Acquire) & !MONITORED
     }
 
     /// Whether the view holds no entry.
@@ -229,11 +233,16 @@ impl RevocationView {
 
     /// Whether a token with these claims is refused at `now`.
     pub(crate) fn check(&self, claims: &Claims, now: i64) -> Result<(), Refused> {
-        let fresh_until = self.fresh_until.load(Ordering::Acquire);
-        if fresh_until != UNMONITORED && monotonic_ms(Instant::now()) >= fresh_until {
+        let entries = self.entries.load(Ordering::Acquire);
+        if entries == 0 {
+            return Ok(());
+        }
+        if entries & MONITORED != 0
+            && monotonic_ms(Instant::now()) >= self.fresh_until.load(Ordering::Acquire)
+        {
             return Err(Refused::Stale);
         }
-        if self.entries.load(Ordering::Acquire) == 0 {
+        if entries & !MONITORED == 0 {
             return Ok(());
         }
         if now >= self.next_prune.load(Ordering::Relaxed) {
@@ -252,7 +261,7 @@ impl RevocationView {
 
     /// Updates the lock-free counters after a change (called with the write lock held).
     fn publish(&self, set: &RevocationSet, now: i64) {
-        self.entries.store(set.len(), Ordering::Release);
+        self.store_len(set.len());
         // At most one prune per second: `until` has a one-second granularity.
         let next = set
             .earliest_until()
@@ -260,10 +269,16 @@ impl RevocationView {
         self.next_prune.store(next, Ordering::Relaxed);
     }
 
+    /// Publishes the entry count, keeping the [`MONITORED`] bit.
+    fn store_len(&self, len: usize) {
+        let monitored = self.entries.load(Ordering::Acquire) & MONITORED;
+        self.entries.store(len | monitored, Ordering::Release);
+    }
+
     fn write(&self, change: impl FnOnce(&mut RevocationSet)) {
         let mut set = self.set.write().unwrap_or_else(PoisonError::into_inner);
         change(&mut set);
-        self.entries.store(set.len(), Ordering::Release);
+        self.store_len(set.len());
         let earliest = set.earliest_until().unwrap_or(i64::MAX);
         self.next_prune.store(earliest, Ordering::Relaxed);
     }
@@ -287,6 +302,9 @@ impl RevocationSink for RevocationView {
         // Never UNMONITORED: once monitored, a view stays monitored.
         let ms = monotonic_ms(deadline).min(UNMONITORED - 1);
         self.fresh_until.store(ms, Ordering::Release);
+        // Under the write lock, so that no count is published without the bit after this.
+        let _set = self.set.write().unwrap_or_else(PoisonError::into_inner);
+        self.entries.fetch_or(MONITORED, Ordering::AcqRel);
     }
 }
 
