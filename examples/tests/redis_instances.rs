@@ -90,6 +90,8 @@ impl Drop for Instance {
 
 struct Reply {
     status: u16,
+    /// The status line and headers, lower-cased.
+    head: String,
     body: String,
 }
 
@@ -123,11 +125,12 @@ fn request(port: u16, method: &str, path: &str, token: Option<&str>, form: &str)
         .nth(1)
         .and_then(|s| s.parse().ok())
         .unwrap_or_else(|| panic!("not an HTTP answer: {raw:?}"));
-    let body = raw
-        .split_once("\r\n\r\n")
-        .map(|(_, b)| b.to_owned())
-        .unwrap_or_default();
-    Reply { status, body }
+    let (head, body) = raw.split_once("\r\n\r\n").unwrap_or((&raw, ""));
+    Reply {
+        status,
+        head: head.to_ascii_lowercase(),
+        body: body.to_owned(),
+    }
 }
 
 /// Waits until `done` holds: at most 20 s, every 5 ms.
@@ -287,6 +290,15 @@ fn redis_killed_and_restarted_under_load_never_accepts_a_revoked_token() {
     std::thread::sleep(Duration::from_millis(300));
     redis.kill();
     eventually("A answers 503", || a.protected(&kept) == 503);
+    let stale = a.request("GET", "/protected", Some(&kept), "");
+    assert!(stale.head.contains("\r\nretry-after: 5"), "{}", stale.head);
+    assert!(!stale.head.contains("www-authenticate"), "{}", stale.head);
+    assert_eq!(
+        stale.body,
+        r#"{"detail":"Service temporarily unavailable"}"#
+    );
+    // An optional route does not serve the user as anonymous while the view may be stale.
+    assert_eq!(a.request("GET", "/optional", Some(&kept), "").status, 503);
     // Everything that needs Redis answers 503 and mints nothing.
     let login = a.request(
         "POST",
