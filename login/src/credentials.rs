@@ -12,8 +12,8 @@ pub enum TokenSource {
     Cookie,
 }
 
-/// What a request carries.
-#[derive(Debug, PartialEq, Eq)]
+/// What a request carries. `Debug` never prints the token.
+#[derive(PartialEq, Eq)]
 pub(crate) enum Credentials<'h> {
     /// No token at all (an empty token or cookie counts as none).
     None,
@@ -21,6 +21,20 @@ pub(crate) enum Credentials<'h> {
     Token(&'h str, TokenSource),
     /// An ambiguous or unreadable request (RFC 6750 `invalid_request`), with the reason.
     Malformed(&'static str),
+}
+
+impl std::fmt::Debug for Credentials<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Credentials::None => f.write_str("None"),
+            Credentials::Token(token, source) => f
+                .debug_tuple("Token")
+                .field(&format_args!("<{} bytes>", token.len()))
+                .field(source)
+                .finish(),
+            Credentials::Malformed(reason) => f.debug_tuple("Malformed").field(reason).finish(),
+        }
+    }
 }
 
 /// The token sources a manager reads.
@@ -171,6 +185,15 @@ mod tests {
             HeaderValue::from_static("Basic dXNlcjpwdw=="),
         );
         assert_eq!(header_only.read(&h), Credentials::None);
+    }
+
+    #[test]
+    fn debug_never_prints_the_token() {
+        let debug = format!(
+            "{:?}",
+            Credentials::Token("eyJ.secret.sig", TokenSource::Cookie)
+        );
+        assert_eq!(debug, "Token(<14 bytes>, Cookie)");
     }
 
     #[test]
