@@ -174,21 +174,41 @@ impl LoginManagerBuilder {
     }
 
     /// CSRF protection for requests authenticated by the cookie (default: on). A
-    /// state-changing request (any method but GET, HEAD, OPTIONS, TRACE) whose token came from
-    /// the cookie must come from the same origin: `Sec-Fetch-Site` is checked, falling back to
-    /// `Origin`, then `Referer` (OWASP's CSRF cheat sheet); other sites get 403. Requests
-    /// authenticated by the `Authorization` header are not affected (browsers never attach it
-    /// on their own), and clients that send none of those headers (curl, scripts) pass.
+    /// state-changing request (any method but GET, HEAD, OPTIONS, TRACE) or a WebSocket
+    /// handshake (any request with an `Upgrade` header) whose token came from the cookie must
+    /// come from the app's own origin: `Sec-Fetch-Site` is checked, falling back to `Origin`,
+    /// then `Referer` (OWASP's CSRF cheat sheet); other sites get 403. Origins are compared
+    /// whole (scheme, host, port): see [`public_origin`](Self::public_origin) for how the
+    /// app's own origin is known. Requests authenticated by the `Authorization` header are not
+    /// affected (browsers never attach it on their own), and clients that send none of those
+    /// headers (curl, scripts) pass.
     pub fn csrf_protection(mut self, on: bool) -> Self {
         self.cookie.csrf = on;
         self
     }
 
-    /// An origin (`https://app.example.com`) other than the request's own that may send
+    /// An origin (`https://app.example.com`) other than the app's own that may send
     /// cookie-authenticated state-changing requests (for example a front end on another
     /// subdomain).
     pub fn trusted_origin(mut self, origin: impl Into<String>) -> Self {
         self.cookie.trusted_origins.push(origin.into());
+        self
+    }
+
+    /// The origin your users' browsers load the app from (`https://app.example.com`,
+    /// recommended in production): the CSRF check then accepts exactly this origin (and the
+    /// [`trusted_origin`](Self::trusted_origin)s), whatever `Host` the request carries — the
+    /// right choice behind a proxy that rewrites `Host`.
+    ///
+    /// Without it, the app's own origin is the request's `Host` with the scheme `https` when
+    /// the cookie is `Secure` (the default; `http` is accepted too on a loopback host such as
+    /// `127.0.0.1` or `localhost`, where browsers keep `Secure` cookies over plain HTTP and no
+    /// network attacker can serve a page), and either scheme when it is not. So a page that a
+    /// network attacker injects into `http://app.example.com` cannot post to
+    /// `https://app.example.com` with the cookie, even from a browser that sends no
+    /// `Sec-Fetch-Site`.
+    pub fn public_origin(mut self, origin: impl Into<String>) -> Self {
+        self.cookie.public_origin = Some(origin.into());
         self
     }
 

@@ -289,11 +289,12 @@ impl LoginManager {
     }
 
     /// Checks a request against the manager's CSRF policy as if it were authenticated by the
-    /// cookie: a state-changing request (any method but GET, HEAD, OPTIONS, TRACE) must come
-    /// from the request's own origin or a trusted one (see
-    /// [`csrf_protection`](LoginManagerBuilder::csrf_protection)).
+    /// cookie: a state-changing request (any method but GET, HEAD, OPTIONS, TRACE) or an
+    /// upgrade (a WebSocket handshake) must come from the app's own origin or a trusted one
+    /// (see [`csrf_protection`](LoginManagerBuilder::csrf_protection) and
+    /// [`public_origin`](LoginManagerBuilder::public_origin)).
     pub fn check_same_origin(&self, parts: &Parts) -> Result<(), SameOriginError> {
-        crate::csrf::check_same_origin(parts, &self.inner.cookie.trusted_origins)
+        crate::csrf::check_same_origin(parts, &self.inner.cookie.origins())
     }
 
     // ----- cookies -------------------------------------------------------------------------
