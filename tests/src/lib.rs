@@ -419,7 +419,7 @@ impl TestApp {
         }
     }
 
-    /// Header and cookie both on (cookie first, as fastapi-login).
+    /// Header and cookie both on (a bearer token in the header decides, else the cookie).
     pub fn with_cookie() -> Self {
         Self::with(|b| b.use_cookie(true))
     }

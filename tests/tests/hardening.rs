@@ -3,9 +3,15 @@
 //! out nor override the `Authorization` header.
 
 use axum::body::Body;
+use axum::extract::State;
 use axum::http::{Method, Request, StatusCode};
-use login_tests::{Reply, TestApp};
+use axum::response::IntoResponse;
+use axum::routing::{get, post};
+use axum::{Json, Router, middleware};
+use login::{AuthUser, CookieJar, CurrentUser, LoginManager, attach_user};
+use login_tests::{AppState, Expect, Reply, TestApp, User};
 use serde_json::json;
+use tower::ServiceExt;
 
 fn cookie_request(
     app: &TestApp,
@@ -181,4 +187,156 @@ async fn public_origin_is_the_apps_own_origin() {
             "{bad}: {built:?}"
         );
     }
+}
+
+// ---- §3: cookie tossing ----
+
+/// A request with both a cookie and an `Authorization: Bearer` header is authenticated by the
+/// header alone (RFC 6750 §2: one method per request). The header is explicit — a browser
+/// never adds it, another site cannot set it — while a sibling subdomain or a plain-HTTP man
+/// in the middle can plant a cookie: a planted cookie (valid, garbage, or a second value next
+/// to the victim's) must not override an SPA's header, nor lock it out.
+#[tokio::test]
+async fn the_header_wins_over_a_planted_cookie() {
+    let app = TestApp::with_cookie();
+    let victim = app.token("alice");
+    let attacker = app.token("mallory");
+    let bearer = format!("Bearer {victim}");
+    for (case, cookie) in [
+        ("attacker's valid token", format!("access-token={attacker}")),
+        ("garbage", "access-token=x.y.z".to_owned()),
+        (
+            "two values (tossed next to the victim's)",
+            format!("access-token={victim}; access-token={attacker}"),
+        ),
+        ("non-ASCII value", "access-token=\u{e9}t\u{e9}".to_owned()),
+    ] {
+        // Built from a `String`, so that the non-ASCII cookie gets through.
+        let request = Request::get("/me")
+            .header("cookie", cookie)
+            .header("authorization", &bearer)
+            .body(Body::empty())
+            .unwrap();
+        let reply = app.send(request).await;
+        assert_eq!(reply.status, StatusCode::OK, "{case}: {}", reply.text());
+        assert_eq!(reply.json(), json!({ "user": "alice" }), "{case}");
+    }
+    assert_eq!(app.probe.subjects(), vec!["alice"; 4]);
+    // The header decides even when it is bad: no silent fallback to the cookie.
+    let reply = app
+        .get(
+            "/me",
+            &[
+                ("cookie", &format!("access-token={victim}")),
+                ("authorization", "Bearer x.y.z"),
+            ],
+        )
+        .await;
+    reply.assert(Expect::InvalidToken);
+    reply.assert_not_echoed(&victim);
+    // A header without a bearer token (another scheme, an empty token) leaves the cookie.
+    for header in ["Basic dXNlcjpwYXNz", "Bearer "] {
+        app.get(
+            "/me",
+            &[
+                ("cookie", &format!("access-token={victim}")),
+                ("authorization", header),
+            ],
+        )
+        .await
+        .assert_ok(json!({ "user": "alice" }));
+    }
+}
+
+async fn public_page(CurrentUser(user): CurrentUser<User>) -> impl IntoResponse {
+    Json(json!({ "user": user.map(|u| u.name) }))
+}
+
+async fn private_page(AuthUser(user): AuthUser<User>) -> impl IntoResponse {
+    Json(json!({ "user": user.name }))
+}
+
+async fn logout(State(manager): State<LoginManager>, jar: CookieJar) -> impl IntoResponse {
+    (
+        manager.clear_cookie(jar),
+        Json(json!({ "status": "Success" })),
+    )
+}
+
+fn layered(app: &TestApp) -> Router {
+    let state = AppState {
+        manager: app.manager.clone(),
+        probe: app.probe.clone(),
+    };
+    let logout = Router::new()
+        .route("/logout", post(logout))
+        .with_state(app.manager.clone());
+    Router::new()
+        .route("/public", get(public_page))
+        .route("/private", get(private_page))
+        .with_state(state.clone())
+        .merge(logout)
+        .layer(middleware::from_fn_with_state(
+            state,
+            attach_user::<User, AppState>,
+        ))
+}
+
+/// Two values under the cookie's name (the victim's and a tossed one) or a value that is not
+/// ASCII: `attach_user` lets the request through as anonymous, so public pages, the login page
+/// and logout keep working, while a protected extractor behind it still refuses the ambiguous
+/// request (400 `invalid_request`, never a guess between the two).
+#[tokio::test]
+async fn an_ambiguous_cookie_does_not_lock_the_middleware() {
+    let app = TestApp::with_cookie();
+    let router = layered(&app);
+    let victim = app.token("alice");
+    let attacker = app.token("mallory");
+    for (case, cookie) in [
+        (
+            "two values",
+            format!("access-token={victim}; access-token={attacker}"),
+        ),
+        ("two Cookie headers", format!("access-token={attacker}")),
+        ("non-ASCII value", "access-token=\u{e9}t\u{e9}".to_owned()),
+    ] {
+        let send = |path: &str, method: Method| {
+            let mut b = Request::builder()
+                .method(method)
+                .uri(path)
+                .header("cookie", &cookie);
+            if case == "two Cookie headers" {
+                b = b.header("cookie", format!("access-token={victim}"));
+            }
+            let router = router.clone();
+            async move {
+                Reply::collect(
+                    router
+                        .oneshot(b.body(Body::empty()).unwrap())
+                        .await
+                        .unwrap(),
+                )
+                .await
+            }
+        };
+        send("/public", Method::GET)
+            .await
+            .assert_ok(json!({ "user": null }));
+        let out = send("/logout", Method::POST).await;
+        assert_eq!(out.status, StatusCode::OK, "{case}: logout: {}", out.text());
+        let private = send("/private", Method::GET).await;
+        private.assert(Expect::InvalidRequest);
+        private.assert_not_echoed(&victim);
+        private.assert_not_echoed(&attacker);
+    }
+    assert_eq!(app.probe.loads(), 0, "no guess between the two cookies");
+    // Two Authorization headers are not something a third party can plant: still 400 at the
+    // layer.
+    let two = Request::get("/public")
+        .header("authorization", format!("Bearer {victim}"))
+        .header("authorization", format!("Bearer {attacker}"))
+        .body(Body::empty())
+        .unwrap();
+    let reply = Reply::collect(router.clone().oneshot(two).await.unwrap()).await;
+    reply.assert(Expect::InvalidRequest);
 }

@@ -2,6 +2,7 @@
 
 use std::fmt;
 use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use axum::response::Response;
@@ -127,8 +128,14 @@ impl LoginManagerBuilder {
         self
     }
 
-    /// Read the token from the cookie (default: off). With both sources on, the cookie is
-    /// read first and the header only when there is no cookie (fastapi-login's order).
+    /// Read the token from the cookie (default: off). With both sources on, a request is
+    /// authenticated by one of them (RFC 6750 §2): a bearer token in the `Authorization`
+    /// header decides, and the cookie is read only when the header carries none. (fastapi-login
+    /// reads the cookie first; the header is preferred here because no third party can add it
+    /// to a browser's request, while a cookie can be planted: see
+    /// [`cookie_host_prefix`](Self::cookie_host_prefix).)
+    ///
+    /// Without the `__Host-` prefix, building the manager logs a warning (once per process).
     pub fn use_cookie(mut self, on: bool) -> Self {
         self.use_cookie = on;
         self
@@ -147,9 +154,29 @@ impl LoginManagerBuilder {
         self
     }
 
-    /// Prefix the cookie name with `__Host-` (default: off). Browsers then accept the cookie
-    /// only from a secure origin, with `Path=/` and no `Domain`, so a sibling subdomain cannot
-    /// plant or overwrite it. Needs `Secure`, `Path=/` and no `Domain` (checked by `build`).
+    /// Prefix the cookie name with `__Host-` — **recommended** whenever the cookie is read
+    /// (default: off, to keep fastapi-login's `access-token` name for side-by-side
+    /// migrations). Browsers then accept the cookie only from a secure origin, with `Path=/`
+    /// and no `Domain`, so neither a sibling subdomain (`evil.example.com` setting
+    /// `Domain=example.com`) nor a man in the middle of a plain-HTTP request can plant or
+    /// overwrite it ("cookie tossing"). Without it, a planted cookie can sign a visitor in to
+    /// the attacker's account, or sit next to the user's own cookie, making every
+    /// cookie-authenticated request ambiguous (refused with 400 by the extractors; the
+    /// [`attach_user`](crate::attach_user) layer lets such requests through as anonymous).
+    /// Needs `Secure`, `Path=/` and no `Domain` (checked by `build`); browsers keep such
+    /// cookies on `http://localhost` and `http://127.0.0.1` for development.
+    ///
+    /// ```
+    /// use login::LoginManager;
+    ///
+    /// let manager = LoginManager::builder("/login")
+    ///     .secret("a-32-byte-or-longer-secret-from-env!")
+    ///     .use_cookie(true)
+    ///     .cookie_host_prefix(true)
+    ///     .build()?;
+    /// assert_eq!(manager.cookie_name(), "__Host-access-token");
+    /// # Ok::<(), login::ConfigError>(())
+    /// ```
     pub fn cookie_host_prefix(mut self, on: bool) -> Self {
         self.cookie.host_prefix = on;
         self
@@ -355,6 +382,9 @@ impl LoginManagerBuilder {
         if self.audience.as_deref() == Some("") {
             return Err(ConfigError::EmptyClaim("audience"));
         }
+        if self.use_cookie && !cookie.host_prefix {
+            warn_unprefixed_cookie(&cookie_name);
+        }
         let clock = self.clock.unwrap_or_else(|| Arc::new(system_now));
         let hook =
             crate::redirect::compose_hook(self.hook, self.redirect_to_login, &self.token_url);
@@ -378,6 +408,19 @@ impl LoginManagerBuilder {
                 cache: TokenCache::new(self.token_cache),
             }),
         })
+    }
+}
+
+/// Warns, once per process, that the token cookie is read without the `__Host-` prefix.
+fn warn_unprefixed_cookie(name: &str) {
+    static WARNED: AtomicBool = AtomicBool::new(false);
+    if !WARNED.swap(true, Ordering::Relaxed) {
+        tracing::warn!(
+            cookie = name,
+            "login: the token cookie is read without the `__Host-` prefix, so a sibling \
+             subdomain or a plain-HTTP man in the middle can plant one (cookie tossing); \
+             prefer `.cookie_host_prefix(true)` (see the README's cookie section)"
+        );
     }
 }
 
