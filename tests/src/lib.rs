@@ -294,6 +294,7 @@ async fn login_route(State(st): State<AppState>, Form(form): Form<OAuth2Password
             )
                 .into_response();
         }
+        Err(busy @ PasswordError::Busy) => return busy.into_response(),
         Err(_) => return StatusCode::INTERNAL_SERVER_ERROR.into_response(),
     }
     let allowed = user
