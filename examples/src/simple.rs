@@ -149,7 +149,8 @@ pub fn app(manager: LoginManager, db: Db) -> Router {
 }
 
 /// The app's router, checking passwords with `passwords` (for example Argon2id with other
-/// parameters, or wrapped to count verifications in a test).
+/// parameters or other [`PasswordLimits`](login::password::PasswordLimits), or wrapped to
+/// count verifications in a test).
 pub fn app_with_passwords(manager: LoginManager, db: Db, passwords: Passwords) -> Router {
     Router::new()
         .route("/login", post(login))
@@ -175,7 +176,8 @@ pub async fn load_user(email: String, State(db): State<Db>) -> Option<User> {
 pub enum LoginError {
     /// Unknown user or wrong password: the same answer for both.
     Invalid,
-    /// The password is empty or too long (refused before hashing).
+    /// The password is empty or too long (refused before hashing: 400), or too many logins
+    /// are in progress (`PasswordError::Busy`: 503 with `Retry-After`).
     BadPassword(PasswordError),
 }
 
@@ -188,6 +190,8 @@ impl IntoResponse for LoginError {
                 Json(json!({ "detail": "Password is empty or too long" })),
             )
                 .into_response(),
+            // Too many logins in progress (a flood): 503 with `Retry-After`.
+            LoginError::BadPassword(busy @ PasswordError::Busy) => busy.into_response(),
             LoginError::BadPassword(_) => StatusCode::INTERNAL_SERVER_ERROR.into_response(),
         }
     }
