@@ -11,8 +11,11 @@
 //! [`VerifyingKey`] is for services that only check tokens minted elsewhere: from a public key
 //! PEM, a JWK, or a JWKS document (parsed from JSON you give it; nothing is fetched).
 
+mod ecdsa;
 mod signing;
 mod verifying;
+
+pub(crate) use ecdsa::{flip_s, low_s};
 
 pub use signing::SigningKey;
 pub use verifying::VerifyingKey;

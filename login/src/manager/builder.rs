@@ -322,7 +322,9 @@ impl LoginManagerBuilder {
     ///
     /// A client sends the same token with every request until it expires, and checking a
     /// signature is most of what verifying costs (a few microseconds for HS256, tens to
-    /// hundreds for RS256, ES256 and EdDSA). The cache is keyed by the exact token string,
+    /// hundreds for RS256, ES256 and EdDSA). The cache is keyed by the exact token string (an
+    /// ES256/ES384 signature normalised to its low-S form first, so that the malleated twin of
+    /// a token is the same entry),
     /// bounded, and holds only tokens that passed every check. On every request, cached or
     /// not, `exp`, `nbf` and `iat` are checked against the manager's clock (a cached token
     /// expires at the same second), and the scopes and the user loader run as usual. Rotating,

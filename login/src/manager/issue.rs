@@ -72,6 +72,12 @@ impl LoginManager {
         let ring = inner.keys.load();
         let signer = ring.signer().ok_or(TokenError::NoSigningKey)?;
         let token = jsonwebtoken::encode(&signer.header, &claims, &signer.key.encoding)?;
+        // ECDSA: the low-S form of the signature, the one every lookup by token uses.
+        let token = match token.rsplit_once('.') {
+            Some((message, signature)) => crate::keys::low_s(signer.header.alg, signature)
+                .map_or(token.clone(), |low| format!("{message}.{low}")),
+            None => token,
+        };
         Ok((token, lifetime))
     }
 }
