@@ -31,7 +31,7 @@ const SECRET: &str = "flood-test-secret-0123456789abcdef-0123456789";
 
 /// Unknown users, and every 100th request John with his password (a 200 when it gets through).
 fn login(n: usize) -> Vec<u8> {
-    if n % 100 == 0 {
+    if n.is_multiple_of(100) {
         let body = "username=johndoe%40mail.com&password=hunter2";
         format!(
             "POST /login HTTP/1.1\r\nhost: 127.0.0.1\r\ncontent-type: application/x-www-form-urlencoded\r\ncontent-length: {}\r\nconnection: close\r\n\r\n{body}",

@@ -142,7 +142,9 @@ async fn rejection_context_debug_holds_no_credentials() {
     let bearer = format!("Bearer {read}");
     let cookie = format!("access-token={valid}; session-hint=s3cr3t-sibling-cookie-value");
     let query = format!("/write?access_token={read}");
-    let cases: Vec<(&str, Vec<(&str, &str)>, &str, &str)> = vec![
+    // (path, headers, the valid token that must not be printed, the kind the line names)
+    type Case<'a> = (&'a str, Vec<(&'a str, &'a str)>, &'a str, &'a str);
+    let cases: Vec<Case> = vec![
         // A valid token that lacks a scope.
         (
             "/write",

@@ -15,7 +15,9 @@ mod ecdsa;
 mod signing;
 mod verifying;
 
-pub(crate) use ecdsa::{flip_s, low_s};
+#[cfg(test)]
+pub(crate) use ecdsa::flip_s;
+pub(crate) use ecdsa::low_s;
 
 pub use signing::SigningKey;
 pub use verifying::VerifyingKey;
