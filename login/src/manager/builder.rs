@@ -98,7 +98,7 @@ impl LoginManagerBuilder {
     ///
     /// ```
     /// use login::{Algorithm, LoginManager, SigningKey};
-    /// # let pem = include_str!("../tests/keys/ed25519.pem");
+    /// # let pem = include_str!("../../tests/keys/ed25519.pem");
     /// let key = SigningKey::from_pem(Algorithm::EdDSA, pem)?;
     /// let manager = LoginManager::builder("/login").signing_key(key).build()?;
     /// # Ok::<(), login::ConfigError>(())
