@@ -73,11 +73,10 @@ impl LoginManager {
         let signer = ring.signer().ok_or(TokenError::NoSigningKey)?;
         let token = jsonwebtoken::encode(&signer.header, &claims, &signer.key.encoding)?;
         // ECDSA: the low-S form of the signature, the one every lookup by token uses.
-        let token = match token.rsplit_once('.') {
-            Some((message, signature)) => crate::keys::low_s(signer.header.alg, signature)
-                .map_or(token.clone(), |low| format!("{message}.{low}")),
-            None => token,
-        };
+        let low = token.rsplit_once('.').and_then(|(message, signature)| {
+            crate::keys::low_s(signer.header.alg, signature).map(|low| format!("{message}.{low}"))
+        });
+        let token = low.unwrap_or(token);
         Ok((token, lifetime))
     }
 }
