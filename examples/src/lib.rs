@@ -7,4 +7,5 @@
 
 pub mod app;
 pub mod asymmetric;
+pub mod flood;
 pub mod simple;

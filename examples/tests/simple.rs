@@ -520,3 +520,26 @@ async fn logout_all_signs_the_user_out_everywhere() {
     );
     assert_eq!(protected_status(&app, &jane).await, StatusCode::OK);
 }
+
+/// Issue 15 §4: the user's `Debug` (what `tracing::debug!(?user)` prints) never holds the
+/// password hash.
+#[tokio::test]
+async fn user_debug_hides_the_password_hash() {
+    let db = Db::default();
+    db.add_user(
+        "ann@mail.com",
+        "Ann",
+        "$argon2id$v=19$m=19456,t=2,p=1$c2FsdHNhbHRzYWx0$aGFzaGhhc2g".into(),
+        &["read"],
+    );
+    let user = db.find("ann@mail.com").await.unwrap();
+    let debug = format!("{user:?}");
+    assert!(
+        debug.contains("ann@mail.com") && debug.contains("read"),
+        "{debug}"
+    );
+    assert!(
+        !debug.contains("argon2") && !debug.contains("c2FsdHNhbHRzYWx0"),
+        "{debug}"
+    );
+}

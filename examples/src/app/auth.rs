@@ -47,6 +47,13 @@ fn bad_password(format: Format, error: PasswordError) -> AppError {
             StatusCode::BAD_REQUEST,
             format!("The password must be 1 to {MAX_PASSWORD_BYTES} bytes long"),
         ),
+        // Too many logins or registrations in progress (a flood): 503, retry in a second.
+        PasswordError::Busy => format
+            .error(
+                StatusCode::SERVICE_UNAVAILABLE,
+                "Too many logins in progress, retry in a moment",
+            )
+            .retry_after(login::password::BUSY_RETRY_AFTER_SECS),
         _ => format.error(StatusCode::INTERNAL_SERVER_ERROR, "Internal server error"),
     }
 }
@@ -241,5 +248,27 @@ impl LoginAccount for User {
     }
     fn password_hash(&self) -> Option<&str> {
         Some(&self.password_hash)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Issue 15 §1: too many logins in progress is a 503 with `Retry-After`, never a 500.
+    #[test]
+    fn busy_password_work_is_a_503_with_retry_after() {
+        for format in [Format::Json, Format::Html] {
+            let response = bad_password(format, PasswordError::Busy).into_response();
+            assert_eq!(
+                response.status(),
+                StatusCode::SERVICE_UNAVAILABLE,
+                "{format:?}"
+            );
+            assert_eq!(response.headers()[header::RETRY_AFTER], "1", "{format:?}");
+        }
+        let response = bad_password(Format::Json, PasswordError::TooLong).into_response();
+        assert_eq!(response.status(), StatusCode::BAD_REQUEST);
+        assert!(response.headers().get(header::RETRY_AFTER).is_none());
     }
 }

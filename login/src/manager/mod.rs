@@ -246,9 +246,10 @@ impl LoginManager {
     /// Verifies the request's token (once per request; the outcome is cached in the request's
     /// extensions) and returns its claims and where it was found.
     ///
-    /// The order: credentials (cookie first, then the header; two `Authorization` headers
-    /// are `InvalidRequest`), then the CSRF policy for a cookie on a state-changing request,
-    /// then [`verify_token`](Self::verify_token).
+    /// The order: credentials (a bearer token in the `Authorization` header, else the
+    /// cookie; two `Authorization` headers, or two different values of the cookie, are
+    /// `InvalidRequest`), then the CSRF policy for a cookie on a state-changing request, then
+    /// [`verify_token`](Self::verify_token).
     pub fn authenticate(
         &self,
         parts: &mut Parts,
@@ -267,8 +268,8 @@ impl LoginManager {
                 );
                 Err(RejectionKind::MissingCredentials)
             }
-            Credentials::Malformed(reason) => {
-                tracing::debug!(reason, "login: malformed authorization request");
+            Credentials::Malformed(reason, source) => {
+                tracing::debug!(reason, ?source, "login: malformed authorization request");
                 Err(RejectionKind::InvalidRequest)
             }
             Credentials::Token(_, TokenSource::Cookie)
@@ -293,12 +294,23 @@ impl LoginManager {
         outcome
     }
 
+    /// Whether the request is malformed because of its cookie (two different values under
+    /// the token cookie's name, or one that is not ASCII): something a third party can plant,
+    /// which the [`attach_user`](crate::attach_user) layer lets through as anonymous.
+    pub(crate) fn cookie_is_malformed(&self, parts: &Parts) -> bool {
+        matches!(
+            self.inner.sources.read(&parts.headers),
+            Credentials::Malformed(_, TokenSource::Cookie)
+        )
+    }
+
     /// Checks a request against the manager's CSRF policy as if it were authenticated by the
-    /// cookie: a state-changing request (any method but GET, HEAD, OPTIONS, TRACE) must come
-    /// from the request's own origin or a trusted one (see
-    /// [`csrf_protection`](LoginManagerBuilder::csrf_protection)).
+    /// cookie: a state-changing request (any method but GET, HEAD, OPTIONS, TRACE) or an
+    /// upgrade (a WebSocket handshake) must come from the app's own origin or a trusted one
+    /// (see [`csrf_protection`](LoginManagerBuilder::csrf_protection) and
+    /// [`public_origin`](LoginManagerBuilder::public_origin)).
     pub fn check_same_origin(&self, parts: &Parts) -> Result<(), SameOriginError> {
-        crate::csrf::check_same_origin(parts, &self.inner.cookie.trusted_origins)
+        crate::csrf::check_same_origin(parts, &self.inner.cookie.origins())
     }
 
     // ----- cookies -------------------------------------------------------------------------
