@@ -28,6 +28,7 @@ use crate::error::{
     VerifyError,
 };
 use crate::keys::{SigningKey, VerifyingKey};
+use crate::loader::{TokenUserError, UserLoader};
 use crate::secret::Secret;
 
 mod builder;
@@ -241,6 +242,49 @@ impl LoginManager {
     /// audience, typed `sub` and `scopes`, no duplicated claim).
     pub fn verify_token(&self, token: &str) -> Result<Claims, VerifyError> {
         self.verify_token_shared(token).map(Arc::unwrap_or_clone)
+    }
+
+    /// The user a raw token names (fastapi-login's `get_current_user(token)`): for a message
+    /// on an open WebSocket, a background job or a test. The same checks as the extractors —
+    /// verification (the token cache included), revocation with sessions, then the
+    /// `#[user_loader]` of `U` with `state` — and the same outcomes as a typed error.
+    ///
+    /// The loader runs outside any request: extractors it takes that read the request's head
+    /// (headers, URI) see an empty `GET /`; `State<_>` works as usual.
+    ///
+    /// ```
+    /// # use login::{LoginManager, UserLoader, TokenUserError};
+    /// # #[derive(Clone, Debug, PartialEq)] struct User(String);
+    /// # impl UserLoader<LoginManager> for User {
+    /// #     async fn load_user(sub: String, _: &mut axum::http::request::Parts, _: &LoginManager)
+    /// #         -> Result<Option<Self>, axum::response::Response> { Ok((sub == "ann").then(|| User(sub))) }
+    /// # }
+    /// # #[tokio::main(flavor = "current_thread")] async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// let manager = LoginManager::new("a-32-byte-or-longer-secret-from-env!", "/login")?;
+    /// let token = manager.create_access_token("ann")?;
+    /// let user: User = manager.user_from_token(&token, &manager).await?;
+    /// assert_eq!(user, User("ann".into()));
+    /// let nobody = manager.create_access_token("bob")?;
+    /// assert!(matches!(
+    ///     manager.user_from_token::<User, _>(&nobody, &manager).await,
+    ///     Err(TokenUserError::UnknownUser)
+    /// ));
+    /// # Ok(()) }
+    /// ```
+    pub async fn user_from_token<U, S>(&self, token: &str, state: &S) -> Result<U, TokenUserError>
+    where
+        S: Send + Sync,
+        U: UserLoader<S>,
+    {
+        let claims = self
+            .verify_token_shared(token)
+            .map_err(TokenUserError::InvalidToken)?;
+        let (mut parts, ()) = axum::http::Request::new(()).into_parts();
+        match U::load_user(claims.sub.clone(), &mut parts, state).await {
+            Ok(Some(user)) => Ok(user),
+            Ok(None) => Err(TokenUserError::UnknownUser),
+            Err(response) => Err(TokenUserError::Loader(Box::new(response))),
+        }
     }
 
     /// Verifies the request's token (once per request; the outcome is cached in the request's
