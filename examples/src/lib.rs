@@ -7,6 +7,7 @@
 
 pub mod app;
 pub mod asymmetric;
+pub mod flood;
 pub mod simple;
 
 use std::sync::Arc;

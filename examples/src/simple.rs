@@ -34,7 +34,8 @@ use login::{
 use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 
-/// A user of the app. The password hash and the allowed scopes are never serialized.
+/// A user of the app. The password hash and the allowed scopes are never serialized, and
+/// `Debug` leaves the hash out (so `tracing::debug!(?user)` never logs it).
 #[derive(Clone, Serialize)]
 pub struct User {
     /// The e-mail address: the token's subject.
@@ -45,6 +46,16 @@ pub struct User {
     password_hash: String,
     #[serde(skip)]
     scopes: Vec<String>,
+}
+
+impl std::fmt::Debug for User {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("User")
+            .field("email", &self.email)
+            .field("name", &self.name)
+            .field("scopes", &self.scopes)
+            .finish_non_exhaustive()
+    }
 }
 
 /// The in-memory user store. It counts its lookups, so that tests can show that a rejected
@@ -190,7 +201,8 @@ pub fn app(manager: LoginManager, db: Db) -> Router {
 }
 
 /// The app's router, checking passwords with `passwords` (for example Argon2id with other
-/// parameters, or wrapped to count verifications in a test).
+/// parameters or other [`PasswordLimits`](login::password::PasswordLimits), or wrapped to
+/// count verifications in a test).
 pub fn app_with_passwords(manager: LoginManager, db: Db, passwords: Passwords) -> Router {
     Router::new()
         .route("/login", post(login))

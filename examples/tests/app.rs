@@ -1061,3 +1061,21 @@ async fn logout_ends_this_session_and_logout_all_every_one() {
         .await;
     assert_eq!(reply.location(), "/login?next=%2Fposts");
 }
+
+/// Issue 15 §4: the user's `Debug` (what `tracing::debug!(?user)` prints) never holds the
+/// password hash.
+#[test]
+fn user_debug_hides_the_password_hash() {
+    let user = db::User {
+        id: 7,
+        email: "ann@example.com".into(),
+        name: "Ann".into(),
+        password_hash: "$argon2id$v=19$m=19456,t=2,p=1$c2FsdHNhbHRzYWx0$aGFzaGhhc2g".into(),
+    };
+    let debug = format!("{user:?}");
+    assert!(debug.contains("ann@example.com"), "{debug}");
+    assert!(
+        !debug.contains("argon2") && !debug.contains("c2FsdHNhbHRzYWx0"),
+        "{debug}"
+    );
+}

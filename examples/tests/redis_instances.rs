@@ -34,21 +34,29 @@ impl Instance {
             .env("LOGIN_REDIS_URL", redis.url())
             .env("LOGIN_REDIS_HEARTBEAT_MS", "50")
             .env("LOGIN_REDIS_STALENESS_MS", "500")
-            .env("RUST_LOG", "warn")
+            .env("RUST_LOG", "error")
             .stdout(Stdio::piped())
             .stderr(Stdio::null())
             .spawn()
             .expect("start login-simple");
+        // The line that says where it listens (log lines may come first): at most 100 lines.
+        let mut stdout = BufReader::new(child.stdout.take().unwrap());
         let mut line = String::new();
-        BufReader::new(child.stdout.take().unwrap())
-            .read_line(&mut line)
-            .expect("the instance's first line");
+        for _ in 0..100 {
+            line.clear();
+            stdout.read_line(&mut line).expect("the instance's output");
+            if line.contains("listening on http://") {
+                break;
+            }
+        }
         let port = line
             .trim()
             .rsplit(':')
             .next()
             .and_then(|p| p.parse().ok())
-            .unwrap_or_else(|| panic!("unexpected first line {line:?}"));
+            .unwrap_or_else(|| panic!("no \"listening on\" line; the last: {line:?}"));
+        // Keep reading (and dropping) its output, so that it never blocks on a full pipe.
+        std::thread::spawn(move || std::io::copy(&mut stdout, &mut std::io::sink()));
         Instance { child, port }
     }
 

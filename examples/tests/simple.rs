@@ -342,15 +342,6 @@ async fn protected_status(app: &Router, token: &str) -> StatusCode {
         .status
 }
 
-fn set_cookies(reply: &Reply) -> Vec<String> {
-    reply
-        .headers
-        .get_all(header::SET_COOKIE)
-        .iter()
-        .map(|v| v.to_str().unwrap().to_owned())
-        .collect()
-}
-
 #[tokio::test]
 async fn refresh_returns_new_tokens_of_the_same_session() {
     let (app, manager) = setup();
@@ -442,7 +433,7 @@ async fn logout_without_a_token_still_answers_and_clears_both_cookies() {
     let out = send(&app, post("/logout", &[], "")).await;
     assert_eq!(out.status, StatusCode::OK);
     assert_eq!(out.json(), json!({ "status": "Success" }));
-    let cookies = set_cookies(&out);
+    let cookies = out.set_cookies();
     assert_eq!(cookies.len(), 2, "{cookies:?}");
     let (pair, attrs) = cookie_parts(&cookies[1]);
     assert_eq!(pair, "refresh-token=");
@@ -462,7 +453,7 @@ async fn logout_without_a_token_still_answers_and_clears_both_cookies() {
 async fn cookie_login_sets_the_refresh_cookie_and_the_cookie_refreshes() {
     let (app, _) = setup();
     let reply = send(&app, form_request("/login/cookie", JOHN)).await;
-    let cookies = set_cookies(&reply);
+    let cookies = reply.set_cookies();
     assert_eq!(cookies.len(), 2, "{cookies:?}");
     assert!(cookies[0].starts_with("access-token="));
     let (pair, attrs) = cookie_parts(&cookies[1]);
@@ -489,7 +480,7 @@ async fn cookie_login_sets_the_refresh_cookie_and_the_cookie_refreshes() {
     .await;
     assert_eq!(reply.status, StatusCode::OK, "{}", reply.text());
     assert!(reply.json().get("refresh_token").is_none());
-    let cookies = set_cookies(&reply);
+    let cookies = reply.set_cookies();
     assert_eq!(cookies.len(), 2, "{cookies:?}");
     // Another site cannot use the cookie.
     let reply = send(
@@ -528,4 +519,27 @@ async fn logout_all_signs_the_user_out_everywhere() {
         json!({ "error": "invalid_grant" })
     );
     assert_eq!(protected_status(&app, &jane).await, StatusCode::OK);
+}
+
+/// Issue 15 §4: the user's `Debug` (what `tracing::debug!(?user)` prints) never holds the
+/// password hash.
+#[tokio::test]
+async fn user_debug_hides_the_password_hash() {
+    let db = Db::default();
+    db.add_user(
+        "ann@mail.com",
+        "Ann",
+        "$argon2id$v=19$m=19456,t=2,p=1$c2FsdHNhbHRzYWx0$aGFzaGhhc2g".into(),
+        &["read"],
+    );
+    let user = db.find("ann@mail.com").await.unwrap();
+    let debug = format!("{user:?}");
+    assert!(
+        debug.contains("ann@mail.com") && debug.contains("read"),
+        "{debug}"
+    );
+    assert!(
+        !debug.contains("argon2") && !debug.contains("c2FsdHNhbHRzYWx0"),
+        "{debug}"
+    );
 }

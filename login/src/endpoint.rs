@@ -298,6 +298,7 @@ impl<A: LoginAccount> Authenticated<A> {
 /// | a body over axum's limit | 413 | `{"error":"invalid_request",…}` |
 /// | `grant_type` other than `password` | 400 | `{"error":"unsupported_grant_type"}` |
 /// | an empty or over-long password | 400 | `{"detail":"Password is empty or too long"}` |
+/// | too many logins in progress | 503, `Retry-After: 1` | `{"detail":"Too many logins in progress, retry later"}` |
 /// | the user store failed | the store's own response | |
 /// | the session store failed | 503 | `{"detail":"Session store unavailable"}` |
 /// | hashing failed, or a token could not be minted | 500 | `{"detail":"Internal server error"}` |
@@ -357,6 +358,8 @@ impl IntoResponse for LoginError {
                 axum::Json(json!({ "detail": "Password is empty or too long" })),
             )
                 .into_response(),
+            // Too many logins in progress (a flood): 503 with `Retry-After`.
+            LoginError::Password(busy @ PasswordError::Busy) => return busy.into_response(),
             LoginError::Password(error) => {
                 tracing::error!(%error, "login: password check failed");
                 internal_error()

@@ -323,7 +323,11 @@ impl RejectionKind {
 }
 
 /// What a rejection hook sees: the kind, the scopes the route required, and the request.
-#[derive(Debug)]
+///
+/// Its `Debug` output (what `tracing::warn!(?rejection)` prints) holds the kind, the required
+/// scopes, the method and the path — never the headers (the bearer token, the cookies) nor the
+/// query string, which may carry a token too. Read [`parts`](Self::parts) for more, and log
+/// only what you choose.
 pub struct RejectionContext<'a> {
     pub(crate) kind: RejectionKind,
     pub(crate) required_scopes: &'a [&'static str],
@@ -346,6 +350,17 @@ impl<'a> RejectionContext<'a> {
     /// The default RFC 6750 response for this rejection.
     pub fn default_response(&self) -> Response {
         default_response(self.kind, self.required_scopes)
+    }
+}
+
+impl fmt::Debug for RejectionContext<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("RejectionContext")
+            .field("kind", &self.kind)
+            .field("required_scopes", &self.required_scopes)
+            .field("method", &self.parts.method)
+            .field("path", &self.parts.uri.path())
+            .finish_non_exhaustive()
     }
 }
 

@@ -101,7 +101,7 @@ pub use error::{
 pub use extract::{AuthUser, MaybeScoped, MaybeUser, RequiredScopes, SameOrigin, Scoped};
 pub use form::{InvalidCredentials, OAuth2PasswordForm, TokenResponse};
 pub use keys::{KeyKind, SigningKey, VerifyingKey};
-pub use loader::{HasUserLoader, LoaderOutput, UserLoader};
+pub use loader::{HasUserLoader, LoaderOutput, TokenUserError, UserLoader};
 pub use manager::{
     DEFAULT_LIFETIME, DEFAULT_REFRESH_COOKIE_NAME, DEFAULT_REFRESH_PATH, LoginManager,
     LoginManagerBuilder, MAX_LEEWAY_SECS, MAX_REFRESH_GRACE, MAX_TOKEN_BYTES, TokenRequest,

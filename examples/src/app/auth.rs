@@ -47,6 +47,13 @@ fn bad_password(format: Format, error: PasswordError) -> AppError {
             StatusCode::BAD_REQUEST,
             format!("The password must be 1 to {MAX_PASSWORD_BYTES} bytes long"),
         ),
+        // Too many logins or registrations in progress (a flood): 503, retry in a second.
+        PasswordError::Busy => format
+            .error(
+                StatusCode::SERVICE_UNAVAILABLE,
+                "Too many logins in progress, retry in a moment",
+            )
+            .retry_after(login::password::BUSY_RETRY_AFTER_SECS),
         _ => format.error(StatusCode::INTERNAL_SERVER_ERROR, "Internal server error"),
     }
 }
@@ -69,17 +76,10 @@ pub async fn login(
     let user = db::find_user(&state.db, &username)
         .await
         .map_err(|e| format.db_error(e));
-    let login = match grant.authenticate(&Passwords::default(), user).await {
-        Ok(login) => login,
-        Err(LoginError::InvalidCredentials) if format == Format::Html => {
-            // The same status as the JSON answer; RFC 9110 wants a challenge with a 401.
-            let page = html::login_page(None, query.safe(), &username, Some(WRONG));
-            let challenge = [(header::WWW_AUTHENTICATE, "Bearer")];
-            return Ok((StatusCode::UNAUTHORIZED, challenge, Html(page)).into_response());
-        }
-        Err(LoginError::Password(e)) => return Err(bad_password(format, e).into_response()),
-        Err(e) => return Err(e.into_response()),
-    };
+    let login = grant
+        .authenticate(&Passwords::default(), user)
+        .await
+        .map_err(|e| failed_login(format, &query, &username, e))?;
     if let Some(hash) = login.new_password_hash() {
         let id = login.account().id;
         db::set_password_hash(&state.db, id, hash)
@@ -96,8 +96,20 @@ pub async fn login(
     response.map_err(IntoResponse::into_response)
 }
 
-/// What a failed login page says.
-const WRONG: &str = "Wrong e-mail or password.";
+/// A failed login's answer: for a browser, the form again with "Wrong e-mail or password."
+/// (401, as the JSON answer; RFC 9110 wants a challenge with a 401); otherwise the library's.
+fn failed_login(format: Format, query: &NextQuery, username: &str, error: LoginError) -> Response {
+    match error {
+        LoginError::InvalidCredentials if format == Format::Html => {
+            let wrong = Some("Wrong e-mail or password.");
+            let page = html::login_page(None, query.safe(), username, wrong);
+            let challenge = [(header::WWW_AUTHENTICATE, "Bearer")];
+            (StatusCode::UNAUTHORIZED, challenge, Html(page)).into_response()
+        }
+        LoginError::Password(e) => bad_password(format, e).into_response(),
+        error => error.into_response(),
+    }
+}
 
 /// `GET /register`: the form.
 pub async fn register_form() -> Html<String> {
@@ -236,5 +248,27 @@ impl LoginAccount for User {
     }
     fn password_hash(&self) -> Option<&str> {
         Some(&self.password_hash)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Issue 15 §1: too many logins in progress is a 503 with `Retry-After`, never a 500.
+    #[test]
+    fn busy_password_work_is_a_503_with_retry_after() {
+        for format in [Format::Json, Format::Html] {
+            let response = bad_password(format, PasswordError::Busy).into_response();
+            assert_eq!(
+                response.status(),
+                StatusCode::SERVICE_UNAVAILABLE,
+                "{format:?}"
+            );
+            assert_eq!(response.headers()[header::RETRY_AFTER], "1", "{format:?}");
+        }
+        let response = bad_password(Format::Json, PasswordError::TooLong).into_response();
+        assert_eq!(response.status(), StatusCode::BAD_REQUEST);
+        assert!(response.headers().get(header::RETRY_AFTER).is_none());
     }
 }

@@ -110,6 +110,11 @@ impl LoginManager {
         let ring = inner.keys.load();
         let signer = ring.signer().ok_or(TokenError::NoSigningKey)?;
         let token = jsonwebtoken::encode(&signer.header, &claims, &signer.key.encoding)?;
+        // ECDSA: the low-S form of the signature, the one every lookup by token uses.
+        let low = token.rsplit_once('.').and_then(|(message, signature)| {
+            crate::keys::low_s(signer.header.alg, signature).map(|low| format!("{message}.{low}"))
+        });
+        let token = low.unwrap_or(token);
         Ok((token, lifetime))
     }
 }
