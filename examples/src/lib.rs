@@ -7,6 +7,7 @@
 
 pub mod app;
 pub mod asymmetric;
+pub mod chat;
 pub mod flood;
 pub mod simple;
 

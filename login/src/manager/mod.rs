@@ -244,6 +244,14 @@ impl LoginManager {
         self.verify_token_shared(token).map(Arc::unwrap_or_clone)
     }
 
+    /// Whether claims verified earlier are still accepted now: the rules that depend on the
+    /// time and on revocation — `exp`, `nbf`, `iat`, issuer, audience and, with sessions, a
+    /// revoked token, an ended session, "log out everywhere". A long-lived connection (a
+    /// WebSocket) calls it on a timer and closes when it fails; see the `chat` example.
+    pub fn still_valid(&self, claims: &Claims) -> Result<(), VerifyError> {
+        self.check_claims(claims)
+    }
+
     /// The user a raw token names (fastapi-login's `get_current_user(token)`): for a message
     /// on an open WebSocket, a background job or a test. The same checks as the extractors —
     /// verification (the token cache included), revocation with sessions, then the

@@ -131,7 +131,7 @@ impl LoginManager {
 
     /// The rules that depend on the time or the configuration: run on every request, cached
     /// token or not.
-    fn check_claims(&self, claims: &Claims) -> Result<(), VerifyError> {
+    pub(super) fn check_claims(&self, claims: &Claims) -> Result<(), VerifyError> {
         let inner = &*self.inner;
         let now = self.now();
         let leeway = inner.leeway;
