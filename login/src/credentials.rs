@@ -99,7 +99,10 @@ impl Sources {
 
 /// Finds the value of cookie `name` in every `Cookie` header. An empty value counts as absent;
 /// the same name twice with different values is ambiguous and refused.
-fn find_cookie<'h>(headers: &'h HeaderMap, name: &str) -> Result<Option<&'h str>, &'static str> {
+pub(crate) fn find_cookie<'h>(
+    headers: &'h HeaderMap,
+    name: &str,
+) -> Result<Option<&'h str>, &'static str> {
     let mut found: Option<&'h str> = None;
     for value in headers.get_all(header::COOKIE) {
         // Split as bytes: another cookie's non-ASCII value (`name=José`) must not hide ours.

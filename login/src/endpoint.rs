@@ -200,14 +200,28 @@ impl PasswordGrant {
 }
 
 /// A successful login: the account, the scopes to grant, and a fresh password hash when the
-/// stored one was outdated.
-#[derive(Debug)]
+/// stored one was outdated. Its `Debug` leaves the new hash out.
 pub struct Authenticated<A> {
     account: A,
     requested: Vec<String>,
     scopes: Vec<String>,
     new_password_hash: Option<String>,
     user_agent: Option<String>,
+}
+
+impl<A: std::fmt::Debug> std::fmt::Debug for Authenticated<A> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Authenticated")
+            .field("account", &self.account)
+            .field("requested", &self.requested)
+            .field("scopes", &self.scopes)
+            .field(
+                "new_password_hash",
+                &self.new_password_hash.as_ref().map(|_| "***"),
+            )
+            .field("user_agent", &self.user_agent)
+            .finish()
+    }
 }
 
 impl<A: LoginAccount> Authenticated<A> {
@@ -294,6 +308,7 @@ impl<A: LoginAccount> Authenticated<A> {
 /// |---|---|---|
 /// | unknown user or wrong password | 401, `WWW-Authenticate: Bearer` | `{"detail":"Invalid credentials"}` |
 /// | a malformed form (missing or repeated field) | 400 | `{"error":"invalid_request","error_description":…}` |
+/// | `GET` or `HEAD` (a password never comes from the query string) | 405, `Allow: POST` | `{"error":"invalid_request",…}` |
 /// | not a form (`Content-Type`) | 415 | `{"error":"invalid_request",…}` |
 /// | a body over axum's limit | 413 | `{"error":"invalid_request",…}` |
 /// | `grant_type` other than `password` | 400 | `{"error":"unsupported_grant_type"}` |
@@ -364,7 +379,8 @@ impl IntoResponse for LoginError {
                 tracing::error!(%error, "login: password check failed");
                 internal_error()
             }
-            LoginError::Store(response) => return *response,
+            // The store's own answer, kept as is but never cached.
+            LoginError::Store(response) => *response,
             LoginError::Mint(error) => {
                 tracing::error!(%error, "login: could not mint a token");
                 internal_error()
@@ -382,9 +398,13 @@ impl IntoResponse for LoginError {
                 internal_error()
             }
         };
-        response
-            .headers_mut()
-            .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+        let headers = response.headers_mut();
+        headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+        if response.status() == StatusCode::METHOD_NOT_ALLOWED {
+            response
+                .headers_mut()
+                .insert(header::ALLOW, HeaderValue::from_static("POST"));
+        }
         response
     }
 }

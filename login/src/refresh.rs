@@ -172,24 +172,16 @@ fn is_form(headers: &HeaderMap) -> Option<bool> {
     Some(essence.eq_ignore_ascii_case("application/x-www-form-urlencoded"))
 }
 
-/// The refresh cookie's value; `Err` when it appears more than once.
+/// The refresh cookie's value, read as the token cookie is (`credentials::find_cookie`): split
+/// as bytes, so another cookie's non-ASCII value cannot hide it; an empty value is absent; the
+/// same name twice with different values (a tossed cookie) is refused.
 fn refresh_cookie(headers: &HeaderMap, name: &str) -> Result<Option<String>, GrantError> {
-    let mut found = None;
-    for value in headers.get_all(header::COOKIE) {
-        let Ok(value) = value.to_str() else { continue };
-        for pair in value.split(';') {
-            let Some((k, v)) = pair.trim().split_once('=') else {
-                continue;
-            };
-            if k.trim() == name {
-                if found.is_some() {
-                    return Err(GrantError::InvalidRequest);
-                }
-                found = Some(v.trim().trim_matches('"').to_owned());
-            }
-        }
-    }
-    Ok(found.filter(|v| !v.is_empty()))
+    crate::credentials::find_cookie(headers, name)
+        .map(|found| found.map(str::to_owned))
+        .map_err(|reason| {
+            tracing::debug!(reason, "login: refresh cookie refused");
+            GrantError::InvalidRequest
+        })
 }
 
 /// The same-origin check of the token cookie's CSRF protection, applied whatever the method:

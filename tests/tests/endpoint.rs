@@ -304,6 +304,8 @@ async fn a_store_error_is_the_stores_answer_and_no_work() {
     let reply = app.form(&credentials(STORE_DOWN, PASSWORD)).await;
     assert_eq!(reply.status, StatusCode::SERVICE_UNAVAILABLE);
     assert_eq!(reply.text(), "store down");
+    // The store's own answer, never cached.
+    assert_eq!(reply.header("cache-control"), Some("no-store"));
     assert_eq!(app.verifies(), 0);
 }
 
@@ -368,6 +370,7 @@ async fn malformed_requests_get_rfc_6749_json_without_the_password() {
     let reply = send(&get, request).await;
     assert_eq!(reply.status, StatusCode::METHOD_NOT_ALLOWED);
     assert_eq!(reply.json()["error"], "invalid_request");
+    assert_eq!(reply.header("allow"), Some("POST"));
     assert_eq!(app.verifies(), 0);
 }
 
@@ -441,4 +444,34 @@ async fn the_cookie_login_sets_the_managers_cookie() {
         )
         .await;
     assert_invalid_credentials(&wrong);
+}
+
+#[tokio::test]
+async fn a_login_debug_never_holds_the_new_password_hash() {
+    let app = App::new(&[]);
+    let old = Passwords::new(Argon2id::new(32, 1, 1).unwrap()).unwrap();
+    let account = Account {
+        name: "bob".into(),
+        hash: Some(old.hash_blocking(PASSWORD).unwrap()),
+        scopes: vec![],
+    };
+    let form = login::OAuth2PasswordForm {
+        username: "bob".into(),
+        password: PASSWORD.into(),
+        scope: vec![],
+        grant_type: None,
+        client_id: None,
+        client_secret: None,
+    };
+    let login = PasswordGrant::new(form)
+        .authenticate(&app.state.passwords, Some(account))
+        .await
+        .unwrap();
+    let hash = login
+        .new_password_hash()
+        .expect("an outdated hash is replaced")
+        .to_owned();
+    let debug = format!("{login:?}");
+    assert!(!debug.contains(&hash), "{debug}");
+    assert!(debug.contains("bob"), "{debug}");
 }

@@ -860,21 +860,20 @@ async fn the_view_holds_only_entries_whose_tokens_could_still_be_valid() {
     for (access, _) in &sessions {
         app.me(access).await.assert(Expect::InvalidToken);
     }
-    // A revoked token's entry goes at its `exp`; the others, the longest access-token
-    // lifetime (15 min) plus the leeway later, when every token they refuse has expired: the
-    // first check after drops them.
-    app.app.set_now(NOW + 899);
-    let fresh = app.app.token("carol");
-    app.me(&fresh).await.assert_ok(json!({ "user": "carol" }));
-    assert_eq!(app.app.manager.revocations_in_view(), 60);
-    app.app.set_now(NOW + 900);
-    let fresh = app.app.token("carol");
-    app.me(&fresh).await.assert_ok(json!({ "user": "carol" }));
-    assert_eq!(app.app.manager.revocations_in_view(), 40);
-    app.app.set_now(NOW + 904);
-    let fresh = app.app.token("carol");
-    app.me(&fresh).await.assert_ok(json!({ "user": "carol" }));
-    assert_eq!(app.app.manager.revocations_in_view(), 40);
+    // A revoked token's entry goes at its `exp` plus the leeway (the token is accepted until
+    // then); the others, the longest access-token lifetime (15 min) plus the leeway later,
+    // when every token they refuse has expired: the first check after drops them.
+    for at in [NOW + 899, NOW + 900, NOW + 904] {
+        app.app.set_now(at);
+        let fresh = app.app.token("carol");
+        app.me(&fresh).await.assert_ok(json!({ "user": "carol" }));
+        assert_eq!(
+            app.app.manager.revocations_in_view(),
+            60,
+            "at NOW+{}",
+            at - NOW
+        );
+    }
     app.app.set_now(NOW + 900 + 5);
     let fresh = app.app.token("carol");
     app.me(&fresh).await.assert_ok(json!({ "user": "carol" }));
@@ -1069,10 +1068,70 @@ async fn a_cross_site_refresh_with_the_cookie_is_refused_and_changes_nothing() {
         assert!(reply.headers.get(header::SET_COOKIE).is_none());
         reply.assert_not_echoed(&refresh);
     }
-    // Two refresh cookies: which one was meant is not guessed.
-    let two = format!("refresh-token={refresh}; refresh-token={refresh}");
+    // Two different refresh cookies (one tossed by a sibling subdomain): which one was meant
+    // is not guessed. (The same value twice is one cookie, as for the token cookie.)
+    let two = format!("refresh-token={refresh}; refresh-token=lrt_tossed");
     let reply = app.post("/refresh", &[("cookie", &two)], "").await;
     assert_grant_error(&reply, StatusCode::BAD_REQUEST, "invalid_request");
     // Nothing changed: the token still refreshes.
     app.refreshed(&refresh).await;
+}
+
+/// Review fix: another cookie's non-ASCII value (`name=José`, one `Cookie` header as browsers
+/// send) must not hide the refresh cookie (it used to answer 400 and sign the user out).
+#[tokio::test]
+async fn a_non_ascii_sibling_cookie_does_not_hide_the_refresh_cookie() {
+    let app = App::new();
+    let reply = app.post("/session/cookie-login", &[], "alice").await;
+    let refresh = cookie_value(&reply.set_cookies(), "refresh-token");
+    let cookie = format!("name=Jos\u{e9}; refresh-token={refresh}");
+    let request = login_test_support::request(
+        axum::http::Method::POST,
+        "/refresh",
+        &[
+            ("cookie", cookie.as_bytes()),
+            ("host", b"example.com".as_slice()),
+            ("origin", b"http://example.com".as_slice()),
+            ("sec-fetch-site", b"same-origin".as_slice()),
+        ],
+        Body::empty(),
+    );
+    let reply = app.app.send(request).await;
+    assert_eq!(reply.status, StatusCode::OK, "{}", reply.text());
+    assert_ne!(cookie_value(&reply.set_cookies(), "refresh-token"), refresh);
+}
+
+/// Review fix: with a leeway, a revoked access token stays refused through its leeway tail
+/// (the revocation used to be forgotten at `exp`, while the token is accepted until
+/// `exp` + leeway).
+#[tokio::test]
+async fn a_revoked_token_stays_refused_through_the_leeway() {
+    let app = App::with(|b| b.leeway(60));
+    let token = app.app.token("alice");
+    let claims = app.app.manager.verify_token(&token).unwrap();
+    app.app
+        .manager
+        .revoke_access_token(claims.jti.as_deref().unwrap(), claims.exp)
+        .await
+        .unwrap();
+    for at in [claims.exp - 1, claims.exp, claims.exp + 30, claims.exp + 59] {
+        app.app.set_now(at);
+        assert!(
+            app.app.manager.verify_token(&token).is_err(),
+            "accepted at exp{:+}",
+            at - claims.exp
+        );
+    }
+    // Revoking during the leeway tail still counts.
+    app.app.set_now(NOW);
+    let other = app.app.token("bob");
+    let claims = app.app.manager.verify_token(&other).unwrap();
+    app.app.set_now(claims.exp + 10);
+    assert!(app.app.manager.verify_token(&other).is_ok());
+    app.app
+        .manager
+        .revoke_access_token(claims.jti.as_deref().unwrap(), claims.exp)
+        .await
+        .unwrap();
+    assert!(app.app.manager.verify_token(&other).is_err());
 }

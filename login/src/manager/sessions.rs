@@ -340,9 +340,12 @@ impl LoginManager {
     pub async fn revoke_access_token(&self, jti: &str, exp: i64) -> Result<(), SessionError> {
         let sessions = self.session_state().ok_or(SessionError::Disabled)?;
         let now = self.now();
-        // No token can be valid after this, whatever `exp` says: it bounds the entry.
-        let until = exp.min(self.revocation_until(sessions, now));
-        if until > now - self.inner.leeway {
+        // The token is accepted until `exp` + leeway, so it is refused until then; and no token
+        // can be valid after `revocation_until`, whatever `exp` says: it bounds the entry.
+        let until = exp
+            .saturating_add(self.inner.leeway)
+            .min(self.revocation_until(sessions, now));
+        if until > now {
             sessions.store.revoke_access_token(jti, until).await?;
         }
         Ok(())

@@ -14,7 +14,9 @@
 //! Refresh tokens are opaque: `lrt_` followed by 256 random bits in base64url (47 characters).
 //! They contain no dot, so they never parse as a JWS (never accepted as an access token), and
 //! the store only knows their SHA-256 ([`TokenHash`]), so a JWT is never found in it (never
-//! accepted as a refresh token), and a copy of the store hands out no usable token.
+//! accepted as a refresh token), and a copy of the store hands out no usable token — except,
+//! during the grace window after a rotation (`refresh_grace`, 10 s by default), the one
+//! successor kept to answer a concurrent refresh; with `refresh_grace(Duration::ZERO)` none.
 
 use std::fmt;
 use std::time::Duration;
