@@ -35,6 +35,11 @@ pub(crate) struct __login_scopes_scoped_route;
 impl ::login::__private::RequiredScopes for __login_scopes_scoped_route {
     const SCOPES: &'static [&'static str] = &["items:write"];
 }
+::login::__private::inventory::submit! {
+    ::login::__private::RouteScopes { handler : ::core::concat!(::core::module_path!(),
+    "::", "scoped_route"), scopes : & ["items:write"], file : ::core::file!(), line :
+    ::core::line!(), }
+}
 const _: () = ::login::__private::assert_user_loader::<User>();
 async fn optional_scoped(
     ::login::__private::MaybeScoped(
@@ -58,6 +63,11 @@ struct __login_scopes_optional_scoped;
 #[automatically_derived]
 impl ::login::__private::RequiredScopes for __login_scopes_optional_scoped {
     const SCOPES: &'static [&'static str] = &["read", "write"];
+}
+::login::__private::inventory::submit! {
+    ::login::__private::RouteScopes { handler : ::core::concat!(::core::module_path!(),
+    "::", "optional_scoped"), scopes : & ["read", "write"], file : ::core::file!(), line
+    : ::core::line!(), }
 }
 const _: () = ::login::__private::assert_user_loader::<User>();
 async fn generic_handler<S: Clone>(
