@@ -51,6 +51,7 @@ use proc_macro::TokenStream;
 mod args;
 mod debug;
 mod error;
+mod openapi;
 mod paths;
 mod protected;
 mod ty;

@@ -23,7 +23,7 @@ const LEAVES: &[&str] = &[
     "secret",
 ];
 const MANAGER: &str = "manager";
-const TOP: &[&str] = &["endpoint", "extract", "middleware", "testing"];
+const TOP: &[&str] = &["endpoint", "extract", "middleware", "openapi", "testing"];
 
 fn src() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("src")
