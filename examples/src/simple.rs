@@ -5,6 +5,8 @@
 //! - `POST /logout` → clears it
 //! - `GET /protected` (`#[protected]`), `GET /optional` (`#[protected(optional)]`),
 //!   `GET /scoped` (`#[protected(scopes = ["write"])]`)
+//! - `GET /openapi.json`: the OpenAPI 3.1 document of every route above; `GET /docs`: Swagger
+//!   UI (served from the binary), whose "Authorize" button logs in through `POST /login`
 //!
 //! Instrumented for its tests: the store counts its lookups ([`Db::lookups`]), the password
 //! checks go through the app's [`Passwords`] (a test can give it a counting scheme, see
@@ -17,18 +19,20 @@ use std::sync::{Arc, RwLock};
 
 use axum::extract::{FromRef, State};
 use axum::response::Response;
-use axum::routing::{get, post};
 use axum::{Json, Router};
+use login::openapi::{CrossSiteRefused, LoginResponses, LoginSecurity};
 use login::password::{self, Passwords};
 use login::{
-    CookieJar, LoginAccount, LoginError, LoginManager, LoginManagerBuilder, PasswordGrant,
-    SameOrigin, protected, user_loader,
+    CookieJar, LoginAccount, LoginError, LoginManager, LoginManagerBuilder, OAuth2PasswordForm,
+    PasswordGrant, SameOrigin, protected, user_loader,
 };
 use serde::Serialize;
-use serde_json::{Value, json};
+use utoipa::{Modify, OpenApi, ToSchema};
+use utoipa_axum::{router::OpenApiRouter, routes};
+use utoipa_swagger_ui::SwaggerUi;
 
 /// A user of the app. The password hash and the allowed scopes are never serialized.
-#[derive(Clone, Serialize)]
+#[derive(Clone, Serialize, ToSchema)]
 pub struct User {
     /// The e-mail address: the token's subject.
     pub email: String,
@@ -138,20 +142,63 @@ pub fn app(manager: LoginManager, db: Db) -> Router {
 
 /// The app's router, checking passwords with `passwords` (for example Argon2id with other
 /// parameters, or wrapped to count verifications in a test).
+///
+/// Each route is registered with its `#[utoipa::path]` (utoipa-axum's `routes!`), so the
+/// document at `/openapi.json` lists exactly the routes served.
 pub fn app_with_passwords(manager: LoginManager, db: Db, passwords: Passwords) -> Router {
-    Router::new()
-        .route("/login", post(login))
-        .route("/login/cookie", post(login_cookie))
-        .route("/logout", post(logout))
-        .route("/protected", get(protected_route))
-        .route("/optional", get(optional_route))
-        .route("/scoped", get(scoped_route))
+    let (router, mut api) = OpenApiRouter::with_openapi(ApiDoc::openapi())
+        .routes(routes!(login))
+        .routes(routes!(login_cookie))
+        .routes(routes!(logout))
+        .routes(routes!(protected_route))
+        .routes(routes!(optional_route))
+        .routes(routes!(scoped_route))
+        .split_for_parts();
+    // The manager's security schemes: the OAuth2 password flow on `/login` with its scopes,
+    // and the cookie.
+    LoginSecurity::new(&manager).modify(&mut api);
+    router
+        .merge(SwaggerUi::new("/docs").url("/openapi.json", api))
         .with_state(AppState {
             manager,
             db,
             passwords,
         })
 }
+
+/// The document's title and description; the paths come from the routes.
+#[derive(OpenApi)]
+#[openapi(info(
+    title = "login: the simple example",
+    description = "fastapi-login's usage page as an axum server. Log in with **Authorize** \
+        (`johndoe@mail.com` / `hunter2`, or `janedoe@mail.com` / `jane-secret-pw` without the \
+        `write` scope), then try the protected routes."
+))]
+struct ApiDoc;
+
+/// The body of the protected routes: `{"user": {...}}`.
+#[derive(Serialize, ToSchema)]
+pub struct UserReply {
+    /// The authenticated user.
+    pub user: User,
+}
+
+/// The body of the optional route: `{"user": {...}}`, or `{"user": null}` without a user.
+#[derive(Serialize, ToSchema)]
+pub struct MaybeUserReply {
+    /// The authenticated user, if any.
+    pub user: Option<User>,
+}
+
+/// The body of the cookie routes: `{"status": "Success"}`.
+#[derive(Serialize, ToSchema)]
+pub struct Status {
+    /// Always `Success`.
+    #[schema(example = "Success")]
+    pub status: &'static str,
+}
+
+const SUCCESS: Status = Status { status: "Success" };
 
 /// Turns a token's subject into a user; the login route calls it too.
 #[user_loader]
@@ -171,9 +218,17 @@ impl LoginAccount for User {
     }
 }
 
-/// `POST /login`: the OAuth2 password grant. `PasswordGrant` reads the form (RFC 6749 JSON
-/// errors), checks the password with equal work for unknown users, grants the requested
-/// scopes the user may hold (all of them when none are requested), and mints.
+/// Log in: the OAuth2 password grant.
+///
+/// `PasswordGrant` reads the form (RFC 6749 JSON errors), checks the password with equal work
+/// for unknown users, grants the requested scopes the user may hold (all of them when none
+/// are requested), and mints.
+#[utoipa::path(
+    post,
+    path = "/login",
+    request_body(content = OAuth2PasswordForm, content_type = "application/x-www-form-urlencoded"),
+    responses(LoginResponses)
+)]
 async fn login(
     State(state): State<AppState>,
     grant: PasswordGrant,
@@ -189,14 +244,27 @@ async fn login(
     login.token_response(&state.manager)
 }
 
-/// Logs in with the cookie. `SameOrigin` refuses login CSRF: another site must not sign a
-/// visitor in to an account of its choosing.
+/// Log in with the cookie.
+///
+/// `SameOrigin` refuses login CSRF: another site must not sign a visitor in to an account of
+/// its choosing.
+#[utoipa::path(
+    post,
+    path = "/login/cookie",
+    request_body(content = OAuth2PasswordForm, content_type = "application/x-www-form-urlencoded"),
+    responses(
+        LoginResponses,
+        (status = 200, description = "Logged in: the cookie is set.", body = Status,
+            headers(("set-cookie" = String, description = "The access-token cookie"))),
+        (status = 403, response = inline(CrossSiteRefused)),
+    )
+)]
 async fn login_cookie(
     _: SameOrigin,
     State(state): State<AppState>,
     jar: CookieJar,
     grant: PasswordGrant,
-) -> Result<(CookieJar, Json<Value>), LoginError> {
+) -> Result<(CookieJar, Json<Status>), LoginError> {
     let user = load_user(grant.username().to_owned(), State(state.db.clone())).await;
     let login = grant.authenticate(&state.passwords, user).await?;
     if let Some(hash) = login.new_password_hash() {
@@ -206,37 +274,50 @@ async fn login_cookie(
             .await;
     }
     let jar = login.set_cookie(&state.manager, jar)?;
-    Ok((jar, Json(json!({ "status": "Success" }))))
+    Ok((jar, Json(SUCCESS)))
 }
 
+/// Log out: clears the cookie.
+#[utoipa::path(
+    post,
+    path = "/logout",
+    responses(
+        (status = 200, description = "The cookie is cleared.", body = Status,
+            headers(("set-cookie" = String, description = "The access-token cookie, expired"))),
+        (status = 403, response = inline(CrossSiteRefused)),
+    )
+)]
 async fn logout(
     _: SameOrigin,
     State(manager): State<LoginManager>,
     jar: CookieJar,
-) -> (CookieJar, Json<Value>) {
-    (
-        manager.clear_cookie(jar),
-        Json(json!({ "status": "Success" })),
-    )
+) -> (CookieJar, Json<Status>) {
+    (manager.clear_cookie(jar), Json(SUCCESS))
 }
 
 /// Only for authenticated users.
 #[protected]
+#[utoipa::path(get, path = "/protected",
+    responses((status = 200, description = "The user.", body = UserReply)))]
 #[tracing::instrument(skip_all)]
-async fn protected_route(user: User) -> Json<Value> {
-    Json(json!({ "user": user }))
+async fn protected_route(user: User) -> Json<UserReply> {
+    Json(UserReply { user })
 }
 
 /// For everyone; authenticated users are named.
 #[protected(optional)]
+#[utoipa::path(get, path = "/optional",
+    responses((status = 200, description = "The user, or `null`.", body = MaybeUserReply)))]
 #[tracing::instrument(skip_all)]
-async fn optional_route(user: Option<User>) -> Json<Value> {
-    Json(json!({ "user": user }))
+async fn optional_route(user: Option<User>) -> Json<MaybeUserReply> {
+    Json(MaybeUserReply { user })
 }
 
 /// Only for tokens that hold the `write` scope.
 #[protected(scopes = ["write"])]
+#[utoipa::path(get, path = "/scoped",
+    responses((status = 200, description = "The user.", body = UserReply)))]
 #[tracing::instrument(skip_all)]
-async fn scoped_route(user: User) -> Json<Value> {
-    Json(json!({ "user": user }))
+async fn scoped_route(user: User) -> Json<UserReply> {
+    Json(UserReply { user })
 }

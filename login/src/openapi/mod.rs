@@ -65,7 +65,7 @@ use crate::manager::LoginManager;
 
 mod responses;
 
-pub use responses::{Forbidden, LoginResponses, Unauthorized};
+pub use responses::{CrossSiteRefused, Forbidden, LoginResponses, Unauthorized};
 
 /// The name of the OAuth2 password-flow security scheme (FastAPI's default name for an
 /// `OAuth2PasswordBearer`), present when the manager reads the `Authorization` header.

@@ -77,7 +77,7 @@ fn json_content(schema: Schema, examples: impl IntoIterator<Item = (String, Exam
 /// `WWW-Authenticate: Bearer error="invalid_token"`).
 ///
 /// `#[protected]` adds it to a `#[utoipa::path]` handler that requires a user; in your own
-/// attribute: `responses((status = 401, response = login::openapi::Unauthorized))`.
+/// attribute: `responses((status = 401, response = inline(login::openapi::Unauthorized)))`.
 #[derive(Debug, Clone, Copy)]
 pub struct Unauthorized;
 
@@ -115,7 +115,7 @@ impl<'r> ToResponse<'r> for Unauthorized {
 /// scope="..."`).
 ///
 /// `#[protected(scopes = [...])]` adds it to a `#[utoipa::path]` handler; in your own
-/// attribute: `responses((status = 403, response = login::openapi::Forbidden))`.
+/// attribute: `responses((status = 403, response = inline(login::openapi::Forbidden)))`.
 #[derive(Debug, Clone, Copy)]
 pub struct Forbidden;
 
@@ -138,6 +138,32 @@ impl<'r> ToResponse<'r> for Forbidden {
             )
             .build();
         ("LoginForbidden", response.into())
+    }
+}
+
+/// The 403 of a route that takes [`SameOrigin`](crate::SameOrigin), or of a state-changing
+/// request authenticated by the cookie, from another site (CSRF): `{"detail": "Cross-site
+/// request refused"}`, no `WWW-Authenticate`. In your attribute:
+/// `responses((status = 403, response = inline(login::openapi::CrossSiteRefused)))`.
+#[derive(Debug, Clone, Copy)]
+pub struct CrossSiteRefused;
+
+impl<'r> ToResponse<'r> for CrossSiteRefused {
+    fn response() -> (&'r str, RefOr<Response>) {
+        let response = ResponseBuilder::new()
+            .description(
+                "Cross-site request refused: the request came from another origin (CSRF \
+                 protection: `Sec-Fetch-Site`, `Origin`, `Referer`).",
+            )
+            .content(
+                "application/json",
+                json_content(
+                    detail_schema(),
+                    [detail_example("Cross-site request refused")],
+                ),
+            )
+            .build();
+        ("LoginCrossSiteRefused", response.into())
     }
 }
 
