@@ -29,7 +29,7 @@ use login::{
 use serde::Serialize;
 use utoipa::{Modify, OpenApi, ToSchema};
 use utoipa_axum::{router::OpenApiRouter, routes};
-use utoipa_swagger_ui::SwaggerUi;
+use utoipa_swagger_ui::{Config, SwaggerUi};
 
 /// A user of the app. The password hash and the allowed scopes are never serialized.
 #[derive(Clone, Serialize, ToSchema)]
@@ -157,13 +157,16 @@ pub fn app_with_passwords(manager: LoginManager, db: Db, passwords: Passwords) -
     // The manager's security schemes: the OAuth2 password flow on `/login` with its scopes,
     // and the cookie.
     LoginSecurity::new(&manager).modify(&mut api);
-    router
-        .merge(SwaggerUi::new("/docs").url("/openapi.json", api))
-        .with_state(AppState {
-            manager,
-            db,
-            passwords,
-        })
+    // Swagger UI at /docs, its assets inside the binary; no online validator (it would send
+    // the document's URL to another host).
+    let docs = SwaggerUi::new("/docs")
+        .url("/openapi.json", api)
+        .config(Config::new(["/openapi.json"]).validator_url("none"));
+    router.merge(docs).with_state(AppState {
+        manager,
+        db,
+        passwords,
+    })
 }
 
 /// The document's title and description; the paths come from the routes.

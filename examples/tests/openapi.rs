@@ -351,6 +351,11 @@ async fn swagger_ui_is_served_from_the_binary() {
         initializer.contains(r#""url": "/openapi.json""#),
         "{initializer}"
     );
+    // No online validator badge (it would send the document's URL to another host).
+    assert!(
+        initializer.contains(r#""validatorUrl": "none""#),
+        "{initializer}"
+    );
 
     for asset in [
         "swagger-ui-bundle.js",
