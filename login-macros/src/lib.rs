@@ -286,6 +286,16 @@ pub fn user_loader(args: TokenStream, item: TokenStream) -> TokenStream {
 /// arguments that parse, `optional` when the parameter is an `Option`, `async` added, `&User`
 /// received by reference), so routing it does not add "`Handler<_, _>` is not implemented".
 ///
+/// # OpenAPI (`login`'s `openapi` feature)
+///
+/// Written **above** a `#[utoipa::path(...)]`, `#[protected]` documents the route: it adds
+/// `security(...)` (the schemes of `login::openapi::LoginSecurity` with the route's scopes,
+/// and `()` too for `optional`) unless the attribute has one, and puts the 401 (and, with
+/// `scopes`, the 403) first in `responses(...)`, so that a response written for the same
+/// status wins. `#[utoipa::path]` written above `#[protected]` has expanded already; that
+/// order is a compile error that says to write `#[protected]` first. Without the feature the
+/// expansion is the one described above.
+///
 /// # Limitations
 ///
 /// - Write `#[protected]` **above** `#[axum::debug_handler]`, so that `debug_handler` sees

@@ -9,7 +9,8 @@
 //!   security requirement (the scopes of `scopes = [...]`; for `optional`, the empty
 //!   requirement too) and the [`Unauthorized`] and [`Forbidden`] responses, unless the
 //!   attribute already has its own.
-//! - The login route's types: [`OAuth2PasswordForm`] and [`TokenResponse`] are schemas, and
+//! - The login route's types: [`OAuth2PasswordForm`](crate::OAuth2PasswordForm) and
+//!   [`TokenResponse`](crate::TokenResponse) are schemas, and
 //!   [`LoginResponses`] lists the token endpoint's answers.
 //!
 //! ```
