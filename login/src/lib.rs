@@ -140,9 +140,12 @@ pub mod __private {
     pub use inventory;
     pub use std::string::String;
 
-    /// What `#[protected]` names in and next to a `#[utoipa::path]` (feature `openapi`).
-    #[cfg(feature = "openapi")]
+    /// What `#[protected]` names in and next to a `#[utoipa::path]` when `login-macros` has
+    /// its `openapi` feature. The order check is here even without `login`'s feature: a
+    /// proc-macro's features are resolved apart from the target's (a host build of `login`,
+    /// such as `login-macros`' doctests', may lack the feature that the macro has).
     pub mod openapi {
+        #[cfg(feature = "openapi")]
         pub use crate::openapi::{Forbidden, Unauthorized};
 
         /// Implemented only by the stand-in `__path_<handler>` that `#[protected]` declares
