@@ -293,7 +293,10 @@ pub fn user_loader(args: TokenStream, item: TokenStream) -> TokenStream {
 /// and `()` too for `optional`) unless the attribute has one, and puts the 401 (and, with
 /// `scopes`, the 403) first in `responses(...)`, so that a response written for the same
 /// status wins. `#[utoipa::path]` written above `#[protected]` has expanded already; that
-/// order is a compile error that says to write `#[protected]` first. Without the feature the
+/// order is a compile error that says to write `#[protected]` first (detected through a
+/// hidden `__path_<handler>` behind a glob import next to a handler without
+/// `#[utoipa::path]`, which utoipa's own struct shadows; in a module that also glob-imports a
+/// documented handler of the same name, rename one of them). Without the feature the
 /// expansion is the one described above.
 ///
 /// # Limitations
