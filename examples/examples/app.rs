@@ -15,9 +15,10 @@
 //! `__Host-` prefix: only for browsers that refuse `Secure` cookies over plain HTTP, such as a
 //! LAN address). `LOGIN_SECRET`: the HS256 secret (at least 32 bytes; without it a random one
 //! is made and sessions do not survive a restart). `LOGIN_ADDR`: the address to bind (default
-//! `127.0.0.1:8000`). `RUST_LOG`: the log filter (default `info`).
+//! `127.0.0.1:8000`). `RUST_LOG`: the log filter (default `info`). `LOGIN_REDIS_URL`: keep
+//! sessions and revocations in Redis, shared by every instance (in memory without it).
 
-use login_examples::app::{Cookies, connect, manager, router};
+use login_examples::app::{Cookies, builder, connect, router};
 use tracing_subscriber::EnvFilter;
 
 const USAGE: &str = "usage: app [--database <sqlite-url-or-path>] [--insecure-dev-cookie]";
@@ -58,7 +59,11 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
             bytes.iter().map(|b| format!("{b:02x}")).collect()
         }
     };
-    let manager = manager(&secret, cookies).map_err(|e| format!("LOGIN_SECRET: {e}"))?;
+    let mut settings = builder(&secret, cookies);
+    if let Some(store) = login_examples::session_store_from_env().await? {
+        settings = settings.session_store(store);
+    }
+    let manager = settings.build().map_err(|e| format!("LOGIN_SECRET: {e}"))?;
     let db = connect(&database)
         .await
         .map_err(|e| format!("database {database}: {e}"))?;

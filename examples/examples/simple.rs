@@ -8,9 +8,11 @@
 //!
 //! `LOGIN_SECRET`: the HS256 secret (at least 32 bytes); without it a random one is made and
 //! tokens do not survive a restart. `LOGIN_ADDR`: the address to bind (default
-//! `127.0.0.1:8000`). `RUST_LOG`: the log filter (default `info`).
+//! `127.0.0.1:8000`). `RUST_LOG`: the log filter (default `info`). `LOGIN_REDIS_URL`
+//! (`redis://127.0.0.1:6379/`): keep sessions and revocations in Redis, so that several
+//! instances behind a load balancer share them (see `login_examples::session_store_from_env`
+//! for the optional settings); without it, in memory.
 
-use login_examples::simple::{Db, app, manager};
 use tracing_subscriber::EnvFilter;
 
 #[tokio::main]
@@ -20,28 +22,5 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
             EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info")),
         )
         .init();
-
-    let secret = match std::env::var("LOGIN_SECRET") {
-        Ok(secret) => secret,
-        Err(_) => {
-            let bytes: [u8; 32] = rand::random();
-            tracing::warn!(
-                "LOGIN_SECRET is not set: using a random secret; tokens will not survive a restart"
-            );
-            bytes.iter().map(|b| format!("{b:02x}")).collect()
-        }
-    };
-    let manager = manager(&secret).map_err(|e| format!("LOGIN_SECRET: {e}"))?;
-    let addr = std::env::var("LOGIN_ADDR").unwrap_or_else(|_| "127.0.0.1:8000".to_owned());
-
-    let app = app(manager, Db::demo());
-    let listener = tokio::net::TcpListener::bind(&addr).await?;
-    let local = listener.local_addr()?;
-    println!("simple example listening on http://{local}");
-    axum::serve(listener, app)
-        .with_graceful_shutdown(async {
-            let _ = tokio::signal::ctrl_c().await;
-        })
-        .await?;
-    Ok(())
+    login_examples::simple::serve_from_env().await
 }

@@ -11,8 +11,8 @@ use pkcs8::EncodePrivateKey;
 
 use crate::simple::{self, Db};
 
-/// Where the signing key comes from.
-#[derive(Debug, Clone)]
+/// Where the signing key comes from. Its `Debug` leaves the key's password out.
+#[derive(Clone)]
 pub struct KeyConfig {
     /// A PEM file (`LOGIN_PRIVATE_KEY`); `None` generates a key.
     pub path: Option<PathBuf>,
@@ -20,6 +20,16 @@ pub struct KeyConfig {
     pub password: Option<String>,
     /// The algorithm (`LOGIN_ALGORITHM`, default RS256).
     pub algorithm: Algorithm,
+}
+
+impl std::fmt::Debug for KeyConfig {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("KeyConfig")
+            .field("path", &self.path)
+            .field("password", &self.password.as_ref().map(|_| "***"))
+            .field("algorithm", &self.algorithm)
+            .finish()
+    }
 }
 
 impl KeyConfig {

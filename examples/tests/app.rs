@@ -19,6 +19,19 @@ const HOST: &str = "127.0.0.1:8000";
 const ORIGIN: &str = "http://127.0.0.1:8000";
 const COOKIE: &str = "__Host-access-token";
 
+/// The single `Set-Cookie` header of the token cookie (the refresh cookie that sessions set or
+/// clear next to it is checked by the session tests).
+#[track_caller]
+fn token_cookie(reply: &Reply) -> String {
+    let all: Vec<String> = reply
+        .set_cookies()
+        .into_iter()
+        .filter(|c| !c.starts_with("refresh-token="))
+        .collect();
+    assert_eq!(all.len(), 1, "{all:?}");
+    all.into_iter().next().unwrap()
+}
+
 struct TestApp {
     router: Router,
     db: SqlitePool,
@@ -146,7 +159,7 @@ impl TestApp {
             ))
             .await;
         assert_eq!(reply.status, StatusCode::SEE_OTHER, "{}", reply.text());
-        cookie_header(&reply.set_cookie())
+        cookie_header(&token_cookie(&reply))
     }
 
     async fn post_count(&self, owner_email: &str) -> usize {
@@ -190,7 +203,7 @@ async fn register_through_the_api_and_the_form() {
         .await;
     assert_eq!(reply.status, StatusCode::SEE_OTHER, "{}", reply.text());
     assert_eq!(reply.location(), "/posts");
-    let cookie = cookie_header(&reply.set_cookie());
+    let cookie = cookie_header(&token_cookie(&reply));
     let page = app.send(browser_get("/posts", Some(&cookie))).await;
     assert_eq!(page.status, StatusCode::OK);
     assert!(page.text().contains("Signed in as Bob"), "{}", page.text());
@@ -266,7 +279,7 @@ async fn login_sets_the_cookie_with_safe_attributes() {
         .await;
     assert_eq!(reply.status, StatusCode::SEE_OTHER);
     assert_eq!(reply.location(), "/posts");
-    let (pair, attributes) = cookie_parts(&reply.set_cookie());
+    let (pair, attributes) = cookie_parts(&token_cookie(&reply));
     let (name, token) = pair.split_once('=').unwrap();
     assert_eq!(name, COOKIE);
     assert_eq!(app.manager.verify_token(token).unwrap().sub, ANN.0);
@@ -346,7 +359,13 @@ async fn protected_pages_redirect_browsers_to_the_login_page_with_next() {
             "/login?next=%2Fposts%2F7%2Fedit%3Fx%3D1",
         ),
     ] {
+        // Sessions: first through the silent refresh, which, without a refresh cookie, goes
+        // on to the login page with the same `next`.
         let reply = app.send(browser_get(path, None)).await;
+        assert_eq!(reply.status, StatusCode::SEE_OTHER, "{path}");
+        let refresh = location.replace("/login?", "/refresh?");
+        assert_eq!(reply.location(), refresh);
+        let reply = app.send(browser_get(&refresh, None)).await;
         assert_eq!(reply.status, StatusCode::SEE_OTHER, "{path}");
         assert_eq!(reply.location(), location);
     }
@@ -354,7 +373,7 @@ async fn protected_pages_redirect_browsers_to_the_login_page_with_next() {
     let reply = app
         .send(browser_get("/posts", Some(&format!("{COOKIE}=not.a.jwt"))))
         .await;
-    assert_eq!(reply.location(), "/login?next=%2Fposts");
+    assert_eq!(reply.location(), "/refresh?next=%2Fposts");
 
     // API clients get RFC 6750's 401, never a redirect.
     let reply = app.send(api("GET", "/posts", None, None)).await;
@@ -724,13 +743,13 @@ async fn logout_clears_the_cookie_with_the_same_attributes() {
             None,
         ))
         .await;
-    let set = cookie_parts(&reply.set_cookie());
-    let cookie = cookie_header(&reply.set_cookie());
+    let set = cookie_parts(&token_cookie(&reply));
+    let cookie = cookie_header(&token_cookie(&reply));
 
     let reply = app.send(browser_post("/logout", &[], Some(&cookie))).await;
     assert_eq!(reply.status, StatusCode::SEE_OTHER);
     assert_eq!(reply.location(), "/login");
-    let cleared = cookie_parts(&reply.set_cookie());
+    let cleared = cookie_parts(&token_cookie(&reply));
     assert_eq!(cleared.0, format!("{COOKIE}="), "empty value, same name");
     let without_max_age = |attributes: &[String]| -> Vec<String> {
         attributes
@@ -794,7 +813,7 @@ async fn the_insecure_development_cookie_is_an_explicit_choice() {
             None,
         ))
         .await;
-    let (pair, attributes) = cookie_parts(&reply.set_cookie());
+    let (pair, attributes) = cookie_parts(&token_cookie(&reply));
     assert!(pair.starts_with("access-token="), "{pair}");
     assert_eq!(
         attributes,
@@ -824,4 +843,239 @@ async fn migrations_run_once_on_a_file_database() {
     );
     pool.close().await;
     let _ = std::fs::remove_dir_all(&dir);
+}
+
+// ----- sessions (issue 11) ------------------------------------------------------------------
+
+/// The value of cookie `name` among the `Set-Cookie` headers.
+fn cookie_value(reply: &Reply, name: &str) -> String {
+    let prefix = format!("{name}=");
+    let all = reply.set_cookies();
+    let cookie = all
+        .iter()
+        .find(|c| c.starts_with(&prefix))
+        .unwrap_or_else(|| panic!("no {name} in {all:?}"));
+    cookie[prefix.len()..].split(';').next().unwrap().to_owned()
+}
+
+/// Logs a browser in as `who`: (access cookie header, refresh cookie header).
+async fn browser_login(app: &TestApp, who: (&str, &str, &str)) -> (String, String) {
+    let reply = app
+        .send(browser_post(
+            "/login",
+            &[("username", who.0), ("password", who.2)],
+            None,
+        ))
+        .await;
+    assert_eq!(reply.status, StatusCode::SEE_OTHER, "{}", reply.text());
+    (
+        format!("{COOKIE}={}", cookie_value(&reply, COOKIE)),
+        format!("refresh-token={}", cookie_value(&reply, "refresh-token")),
+    )
+}
+
+#[tokio::test]
+async fn a_browser_login_sets_a_strict_refresh_cookie_for_the_refresh_route_only() {
+    let app = TestApp::new().await;
+    app.register(ANN).await;
+    let reply = app
+        .send(browser_post(
+            "/login",
+            &[("username", ANN.0), ("password", ANN.2)],
+            None,
+        ))
+        .await;
+    let all = reply.set_cookies();
+    let refresh = all
+        .iter()
+        .find(|c| c.starts_with("refresh-token="))
+        .unwrap();
+    let (_, attributes) = cookie_parts(refresh);
+    assert_eq!(
+        attributes,
+        [
+            "HttpOnly",
+            "Max-Age=1209600",
+            "Path=/refresh",
+            "SameSite=Strict",
+            "Secure"
+        ]
+    );
+    // The API login returns both tokens in the body and sets no cookie.
+    let reply = app
+        .send(
+            Request::post("/login")
+                .header(header::ACCEPT, "application/json")
+                .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
+                .body(Body::from(form_urlencoded(&[
+                    ("username", ANN.0),
+                    ("password", ANN.2),
+                ])))
+                .unwrap(),
+        )
+        .await;
+    assert!(
+        reply.json()["refresh_token"]
+            .as_str()
+            .unwrap()
+            .starts_with("lrt_")
+    );
+    assert!(reply.set_cookies().is_empty());
+}
+
+#[tokio::test]
+async fn the_silent_refresh_sends_the_browser_back_signed_in() {
+    let app = TestApp::new().await;
+    app.register(ANN).await;
+    let (_, refresh) = browser_login(&app, ANN).await;
+    // The access cookie is gone (expired): the page sends the browser to /refresh...
+    let reply = app.send(browser_get("/posts/new", None)).await;
+    assert_eq!(reply.location(), "/refresh?next=%2Fposts%2Fnew");
+    // ...where the refresh cookie is rotated and the browser sent back, with new cookies.
+    let reply = app
+        .send(browser_get("/refresh?next=%2Fposts%2Fnew", Some(&refresh)))
+        .await;
+    assert_eq!(reply.status, StatusCode::SEE_OTHER);
+    assert_eq!(reply.location(), "/posts/new");
+    let access = format!("{COOKIE}={}", cookie_value(&reply, COOKIE));
+    let new_refresh = format!("refresh-token={}", cookie_value(&reply, "refresh-token"));
+    assert_ne!(new_refresh, refresh);
+    let page = app.send(browser_get("/posts/new", Some(&access))).await;
+    assert_eq!(page.status, StatusCode::OK);
+    // An unsafe `next` is dropped; a bad or missing cookie goes on to the login page.
+    let reply = app
+        .send(browser_get(
+            "/refresh?next=https%3A%2F%2Fevil.example",
+            Some(&new_refresh),
+        ))
+        .await;
+    assert_eq!(reply.location(), "/posts");
+    let reply = app
+        .send(browser_get(
+            "/refresh?next=%2Fposts",
+            Some("refresh-token=lrt_forged"),
+        ))
+        .await;
+    assert_eq!(reply.location(), "/login?next=%2Fposts");
+    assert!(reply.set_cookies().is_empty());
+    // Another site cannot trigger it with the cookie.
+    let cross = Request::get("/refresh?next=%2Fposts")
+        .header(header::HOST, HOST)
+        .header(header::ACCEPT, BROWSER_ACCEPT)
+        .header("sec-fetch-site", "cross-site")
+        .header(header::COOKIE, &new_refresh)
+        .body(Body::empty())
+        .unwrap();
+    assert_eq!(app.send(cross).await.status, StatusCode::FORBIDDEN);
+}
+
+#[tokio::test]
+async fn the_sessions_page_lists_and_ends_sessions() {
+    let app = TestApp::new().await;
+    app.register(ANN).await;
+    app.register(BOB).await;
+    let (here, _) = browser_login(&app, ANN).await;
+    let (there, there_refresh) = browser_login(&app, ANN).await;
+    let (bob, _) = browser_login(&app, BOB).await;
+    let page = app.send(browser_get("/sessions", Some(&here))).await;
+    assert_eq!(page.status, StatusCode::OK);
+    let text = page.text();
+    assert_eq!(text.matches(r#"class="session""#).count(), 2, "{text}");
+    assert_eq!(text.matches(r#"data-current="true""#).count(), 1, "{text}");
+    assert!(text.contains("(this browser)") && text.contains("Sign out everywhere"));
+    // The other browser's session, from its access token.
+    let there_sid = app
+        .manager
+        .verify_token(there.split_once('=').unwrap().1)
+        .unwrap()
+        .sid
+        .unwrap();
+    assert!(text.contains(&format!(r#"action="/sessions/{there_sid}/end""#)));
+    // Bob cannot end Ann's session.
+    let reply = app
+        .send(browser_post(
+            &format!("/sessions/{there_sid}/end"),
+            &[],
+            Some(&bob),
+        ))
+        .await;
+    assert_eq!(reply.status, StatusCode::NOT_FOUND);
+    // Ann ends it: the other browser is signed out at its next request.
+    let reply = app
+        .send(browser_post(
+            &format!("/sessions/{there_sid}/end"),
+            &[],
+            Some(&here),
+        ))
+        .await;
+    assert_eq!(reply.location(), "/sessions");
+    let reply = app.send(browser_get("/posts", Some(&there))).await;
+    assert_eq!(reply.location(), "/refresh?next=%2Fposts");
+    let reply = app
+        .send(browser_get("/refresh?next=%2Fposts", Some(&there_refresh)))
+        .await;
+    assert_eq!(reply.location(), "/login?next=%2Fposts");
+    assert_eq!(
+        app.send(browser_get("/posts", Some(&here))).await.status,
+        StatusCode::OK
+    );
+    // As JSON.
+    let token = here.split_once('=').unwrap().1;
+    let reply = app.send(api("GET", "/sessions", Some(token), None)).await;
+    assert_eq!(reply.json()["sessions"].as_array().unwrap().len(), 1);
+    assert_eq!(reply.json()["sessions"][0]["id"], reply.json()["current"]);
+}
+
+#[tokio::test]
+async fn logout_ends_this_session_and_logout_all_every_one() {
+    let app = TestApp::new().await;
+    app.register(ANN).await;
+    let (one, _) = browser_login(&app, ANN).await;
+    let (two, two_refresh) = browser_login(&app, ANN).await;
+    let (three, _) = browser_login(&app, ANN).await;
+    let reply = app.send(browser_post("/logout", &[], Some(&one))).await;
+    assert_eq!(reply.location(), "/login");
+    let cleared = reply.set_cookies();
+    assert!(
+        cleared.iter().any(|c| c.starts_with("refresh-token=;")),
+        "{cleared:?}"
+    );
+    assert_eq!(
+        app.send(browser_get("/posts", Some(&one))).await.status,
+        StatusCode::SEE_OTHER
+    );
+    assert_eq!(
+        app.send(browser_get("/posts", Some(&two))).await.status,
+        StatusCode::OK
+    );
+    let reply = app
+        .send(browser_post("/logout/all", &[], Some(&three)))
+        .await;
+    assert_eq!(reply.location(), "/login");
+    for cookie in [&two, &three] {
+        let reply = app.send(browser_get("/posts", Some(cookie))).await;
+        assert_eq!(reply.status, StatusCode::SEE_OTHER);
+    }
+    let reply = app
+        .send(browser_get("/refresh?next=%2Fposts", Some(&two_refresh)))
+        .await;
+    assert_eq!(reply.location(), "/login?next=%2Fposts");
+}
+
+/// Issue 15 §4: the user's `Debug` (what `tracing::debug!(?user)` prints) never holds the
+/// password hash.
+#[test]
+fn user_debug_hides_the_password_hash() {
+    let user = db::User {
+        id: 7,
+        email: "ann@example.com".into(),
+        name: "Ann".into(),
+        password_hash: "$argon2id$v=19$m=19456,t=2,p=1$c2FsdHNhbHRzYWx0$aGFzaGhhc2g".into(),
+    };
+    let debug = format!("{user:?}");
+    assert!(debug.contains("ann@example.com"), "{debug}");
+    assert!(
+        !debug.contains("argon2") && !debug.contains("c2FsdHNhbHRzYWx0"),
+        "{debug}"
+    );
 }

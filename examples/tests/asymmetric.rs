@@ -151,3 +151,19 @@ fn the_kid_is_stable_for_the_same_key() {
         .0;
     assert_ne!(a.kid(), c.kid());
 }
+
+/// Issue 15 §4: the key configuration's `Debug` never holds the key's password.
+#[test]
+fn key_config_debug_hides_the_password() {
+    let config = KeyConfig {
+        path: Some(PathBuf::from("key.pem")),
+        password: Some("correct-horse-battery".into()),
+        algorithm: Algorithm::RS256,
+    };
+    let debug = format!("{config:?}");
+    assert!(
+        debug.contains("key.pem") && debug.contains("RS256"),
+        "{debug}"
+    );
+    assert!(!debug.contains("correct-horse"), "{debug}");
+}

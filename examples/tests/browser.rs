@@ -7,11 +7,16 @@
 //! writes a post, visits two attacker pages that auto-submit a form to the app (both refused,
 //! nothing created), logs out, and is sent to the login page again.
 //!
-//! A second scenario drives the `simple` example's Swagger UI (issue 13): at `/docs`, the
-//! "Authorize" dialog logs John in through the OAuth2 password flow (`POST /login`), "Try it
-//! out" on `/protected` shows 200 with the user; as Jane (no `write` scope), `/scoped` shows
-//! 403. With `LOGIN_SCREENSHOTS=DIR` it saves the dialog and the call as PNG files in `DIR`
-//! (`LOGIN_SCREENSHOTS=docs` refreshes the README's pictures); the two scenarios take turns.
+//! A second test covers sessions, with a 2-second access-token lifetime: the browser stays
+//! signed in across the token's expiry without noticing (silent refresh), and a session ended
+//! from the sessions page of one browser context is signed out in another.
+//!
+//! A third drives the `simple` example's Swagger UI (issue 13): at `/docs`, the "Authorize"
+//! dialog logs John in through the OAuth2 password flow (`POST /login`), "Try it out" on
+//! `/protected` shows 200 with the user; as Jane (no `write` scope), `/scoped` shows 403. With
+//! `LOGIN_SCREENSHOTS=DIR` it saves the dialog and the call as PNG files in `DIR`
+//! (`LOGIN_SCREENSHOTS=docs` refreshes the README's pictures). The tests take turns (one
+//! Chromium at a time).
 //!
 //! Without chromedriver the tests print a note and pass, unless `CI` is set: then they fail.
 //! `CHROMEDRIVER` and `CHROMIUM` override the binaries' paths.
@@ -188,28 +193,9 @@ fn binary(var: &str, default: &str) -> PathBuf {
         .unwrap_or_else(|| PathBuf::from(default))
 }
 
-/// chromedriver and Chromium, or `None` (with a note) when they are missing outside CI.
-fn browser_binaries() -> Option<(PathBuf, PathBuf)> {
-    let chromedriver = binary("CHROMEDRIVER", "/usr/bin/chromedriver");
-    let chromium = binary("CHROMIUM", "/usr/bin/chromium");
-    if !chromedriver.exists() || !chromium.exists() {
-        let missing = format!(
-            "{} or {} is missing (apt-get install chromium chromium-driver)",
-            chromedriver.display(),
-            chromium.display()
-        );
-        if std::env::var_os("CI").is_some() {
-            panic!("CI is set and the browser test cannot run: {missing}");
-        }
-        eprintln!("note: skipping the browser test: {missing}");
-        return None;
-    }
-    Some((chromedriver, chromium))
-}
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn register_login_csrf_logout_in_headless_chromium() {
-    let Some((chromedriver, chromium)) = browser_binaries() else {
+    let Some((chromedriver, chromium)) = binaries() else {
         return;
     };
     let _turn = ONE_BROWSER.lock().await;
@@ -237,6 +223,11 @@ async fn register_login_csrf_logout_in_headless_chromium() {
 type Result<T, E = Box<dyn std::error::Error + Send + Sync>> = std::result::Result<T, E>;
 
 async fn connect(browser: &Browser, chromium: &Path) -> Result<Client> {
+    connect_profile(browser, chromium, &browser.profile()).await
+}
+
+/// A browser session with its own profile: a separate browser context (its own cookies).
+async fn connect_profile(browser: &Browser, chromium: &Path, profile: &Path) -> Result<Client> {
     let mut capabilities = serde_json::Map::new();
     capabilities.insert("browserName".into(), json!("chrome"));
     capabilities.insert("pageLoadStrategy".into(), json!("normal"));
@@ -255,7 +246,7 @@ async fn connect(browser: &Browser, chromium: &Path) -> Result<Client> {
                 "--disable-sync",
                 "--disable-dev-shm-usage",
                 "--window-size=1024,768",
-                format!("--user-data-dir={}", browser.profile().display()),
+                format!("--user-data-dir={}", profile.display()),
             ],
         }),
     );
@@ -438,11 +429,150 @@ async fn steps(client: &Client, app_port: u16, evil_port: u16, pool: &SqlitePool
     Ok(())
 }
 
+/// The two binaries, or `None` (with a note) when they are missing and `CI` is not set.
+fn binaries() -> Option<(PathBuf, PathBuf)> {
+    let chromedriver = binary("CHROMEDRIVER", "/usr/bin/chromedriver");
+    let chromium = binary("CHROMIUM", "/usr/bin/chromium");
+    if !chromedriver.exists() || !chromium.exists() {
+        let missing = format!(
+            "{} or {} is missing (apt-get install chromium chromium-driver)",
+            chromedriver.display(),
+            chromium.display()
+        );
+        if std::env::var_os("CI").is_some() {
+            panic!("CI is set and the browser test cannot run: {missing}");
+        }
+        eprintln!("note: skipping the browser test: {missing}");
+        return None;
+    }
+    Some((chromedriver, chromium))
+}
+
+/// The access token's lifetime in the sessions test: short, so that it expires during it.
+const SHORT_LIFETIME: Duration = Duration::from_secs(2);
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn silent_refresh_and_sign_out_across_browser_contexts_in_headless_chromium() {
+    let Some((chromedriver, chromium)) = binaries() else {
+        return;
+    };
+    let _turn = ONE_BROWSER.lock().await;
+    let manager = app::builder(SECRET, Cookies::HostPrefixed)
+        .default_lifetime(SHORT_LIFETIME)
+        .build()
+        .unwrap();
+    let pool = app::connect("sqlite::memory:").await.unwrap();
+    let app_port = serve(app::router(manager, pool)).await;
+    let browser = Browser::start(&chromedriver);
+    let outcome =
+        tokio::time::timeout(WHOLE_TEST, sessions_scenario(&browser, &chromium, app_port)).await;
+    match outcome {
+        Ok(Ok(())) => {}
+        Ok(Err(e)) => panic!("browser sessions test failed: {e}"),
+        Err(_) => panic!("browser sessions test timed out after {WHOLE_TEST:?}"),
+    }
+}
+
+async fn sessions_scenario(browser: &Browser, chromium: &Path, app_port: u16) -> Result<()> {
+    let a = connect_profile(browser, chromium, &browser.dir.join("profile-a")).await?;
+    let b = match connect_profile(browser, chromium, &browser.dir.join("profile-b")).await {
+        Ok(b) => b,
+        Err(e) => {
+            let _ = tokio::time::timeout(STEP, a.close()).await;
+            return Err(e);
+        }
+    };
+    let result = session_steps(&a, &b, app_port).await;
+    let _ = tokio::time::timeout(STEP, a.close()).await;
+    let _ = tokio::time::timeout(STEP, b.close()).await;
+    result
+}
+
+async fn access_cookie(client: &Client) -> Result<Option<String>> {
+    let cookies = client.get_all_cookies().await?;
+    Ok(cookies
+        .iter()
+        .find(|c| c.name() == "__Host-access-token")
+        .map(|c| c.value().to_owned()))
+}
+
+async fn session_steps(a: &Client, b: &Client, app_port: u16) -> Result<()> {
+    let app = format!("http://127.0.0.1:{app_port}");
+    let email = "sam@example.com";
+    let password = "correct horse battery";
+
+    // 1. Context A registers: signed in, with a token that lives 2 seconds.
+    a.goto(&format!("{app}/register")).await?;
+    fill(a, "#register-form input[name=email]", email).await?;
+    fill(a, "#register-form input[name=name]", "Sam").await?;
+    fill(a, "#register-form input[name=password]", password).await?;
+    find(a, "#register-form button[type=submit]")
+        .await?
+        .click()
+        .await?;
+    wait_for_url(a, &format!("{app}/posts")).await?;
+    let first = access_cookie(a)
+        .await?
+        .ok_or("no access cookie after registering")?;
+
+    // 2. Silent refresh: once the access token has expired (the browser drops its cookie at
+    // its Max-Age), a protected page still opens, signed in, with a new access token.
+    tokio::time::sleep(SHORT_LIFETIME + Duration::from_secs(1)).await;
+    assert_eq!(
+        access_cookie(a).await?,
+        None,
+        "the access cookie has expired"
+    );
+    a.goto(&format!("{app}/posts/new")).await?;
+    wait_for_url(a, &format!("{app}/posts/new")).await?;
+    find(a, "#new-post-form").await?;
+    assert_eq!(find(a, "#whoami").await?.text().await?, "Signed in as Sam");
+    let second = access_cookie(a)
+        .await?
+        .ok_or("no access cookie after the refresh")?;
+    assert_ne!(first, second);
+
+    // 3. Context B (another browser) logs in as the same user.
+    b.goto(&format!("{app}/login")).await?;
+    fill(b, "#login-form input[name=username]", email).await?;
+    fill(b, "#login-form input[name=password]", password).await?;
+    find(b, "#login-form button[type=submit]")
+        .await?
+        .click()
+        .await?;
+    wait_for_url(b, &format!("{app}/posts")).await?;
+
+    // 4. A's sessions page lists both; A signs B's session out.
+    a.goto(&format!("{app}/sessions")).await?;
+    wait_for_url(a, &format!("{app}/sessions")).await?;
+    let listed = a.find_all(Locator::Css("li.session")).await?;
+    assert_eq!(listed.len(), 2, "{}", body_text(a).await?);
+    find(a, r#"li.session[data-current="false"] button.end-session"#)
+        .await?
+        .click()
+        .await?;
+    wait_for_url(a, &format!("{app}/sessions")).await?;
+    let listed = a.find_all(Locator::Css("li.session")).await?;
+    assert_eq!(listed.len(), 1, "{}", body_text(a).await?);
+
+    // 5. B is signed out at its next request (its access token refused, its refresh token
+    // too), whether or not its access token had expired.
+    b.goto(&format!("{app}/posts")).await?;
+    wait_for_url(b, &format!("{app}/login?next=%2Fposts")).await?;
+
+    // 6. "Sign out everywhere" from A: A is signed out too, and stays so.
+    find(a, "#logout-all").await?.click().await?;
+    wait_for_url(a, &format!("{app}/login")).await?;
+    a.goto(&format!("{app}/posts")).await?;
+    wait_for_url(a, &format!("{app}/login?next=%2Fposts")).await?;
+    Ok(())
+}
+
 // ----- the `simple` example's Swagger UI ---------------------------------------------------
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn swagger_ui_authorize_and_try_it_out_in_headless_chromium() {
-    let Some((chromedriver, chromium)) = browser_binaries() else {
+    let Some((chromedriver, chromium)) = binaries() else {
         return;
     };
     let _turn = ONE_BROWSER.lock().await;

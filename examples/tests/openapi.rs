@@ -145,6 +145,8 @@ async fn the_document_lists_exactly_the_routes() {
         ("POST", "/login"),
         ("POST", "/login/cookie"),
         ("POST", "/logout"),
+        ("POST", "/logout/all"),
+        ("POST", "/refresh"),
     ];
     let expected: Vec<(String, String)> = expected
         .iter()
@@ -173,6 +175,7 @@ async fn the_protected_routes_carry_their_security() {
     let password =
         &doc["components"]["securitySchemes"]["OAuth2PasswordBearer"]["flows"]["password"];
     assert_eq!(password["tokenUrl"], "/login");
+    assert_eq!(password["refreshUrl"], "/refresh");
     assert_eq!(password["scopes"]["write"], "Change your data");
     assert_eq!(
         doc["components"]["securitySchemes"]["APIKeyCookie"]["name"],
@@ -184,12 +187,19 @@ async fn the_protected_routes_carry_their_security() {
         serde_json::json!([{ "OAuth2PasswordBearer": ["write"] }, { "APIKeyCookie": ["write"] }])
     );
     assert_eq!(security("/optional")[2], serde_json::json!({}));
-    for path in ["/login", "/login/cookie", "/logout"] {
+    for path in ["/login", "/login/cookie", "/refresh"] {
         assert!(
             doc["paths"][path]["post"].get("security").is_none(),
             "{path}"
         );
     }
+    // Logout takes the token if there is one; "everywhere" needs it.
+    let both = serde_json::json!([{ "OAuth2PasswordBearer": [] }, { "APIKeyCookie": [] }]);
+    assert_eq!(doc["paths"]["/logout/all"]["post"]["security"], both);
+    assert_eq!(
+        doc["paths"]["/logout"]["post"]["security"][2],
+        serde_json::json!({})
+    );
 }
 
 /// Whether `value` conforms to `schema` (the subset of JSON Schema the document uses:
@@ -297,8 +307,50 @@ async fn the_answers_are_the_documented_ones() {
     assert_eq!(forbidden.status, StatusCode::FORBIDDEN);
     assert_documented(&doc, "get", "/scoped", &forbidden);
 
+    let refresh_token = login.json()["refresh_token"].as_str().unwrap().to_owned();
+    let refreshed = send(
+        &app,
+        form_request(
+            "/refresh",
+            format!("grant_type=refresh_token&refresh_token={refresh_token}"),
+        ),
+    )
+    .await;
+    assert_eq!(refreshed.status, StatusCode::OK, "{}", refreshed.text());
+    assert_documented(&doc, "post", "/refresh", &refreshed);
+    // An unknown refresh token: `invalid_grant`.
+    let unknown = send(
+        &app,
+        form_request(
+            "/refresh",
+            "grant_type=refresh_token&refresh_token=lrt_unknown",
+        ),
+    )
+    .await;
+    assert_eq!(unknown.status, StatusCode::BAD_REQUEST);
+    assert_documented(&doc, "post", "/refresh", &unknown);
+
     let cookie = send(&app, form_request("/login/cookie", JOHN)).await;
     assert_documented(&doc, "post", "/login/cookie", &cookie);
+    let everywhere = send(
+        &app,
+        request(
+            Method::POST,
+            "/logout/all",
+            &[("authorization", bearer.as_str())],
+            Body::empty(),
+        ),
+    )
+    .await;
+    assert_eq!(everywhere.status, StatusCode::OK, "{}", everywhere.text());
+    assert_documented(&doc, "post", "/logout/all", &everywhere);
+    let anonymous = send(
+        &app,
+        request(Method::POST, "/logout/all", &[("x", "y")], Body::empty()),
+    )
+    .await;
+    assert_eq!(anonymous.status, StatusCode::UNAUTHORIZED);
+    assert_documented(&doc, "post", "/logout/all", &anonymous);
     let logout = send(
         &app,
         request(Method::POST, "/logout", &[("x", "y")], Body::empty()),

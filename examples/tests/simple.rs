@@ -7,7 +7,7 @@ use axum::body::Body;
 use axum::http::{Method, Request, StatusCode, header};
 use login::LoginManager;
 use login_examples::simple::{Db, app, manager};
-use login_test_support::{cookie_parts, form_request, request, send};
+use login_test_support::{Reply, cookie_parts, form_request, request, send};
 use serde_json::{Value, json};
 
 const SECRET: &str = "simple-example-test-secret-32-bytes-or-more";
@@ -47,7 +47,14 @@ async fn login_returns_a_bearer_token_response() {
     assert_eq!(reply.headers[header::CACHE_CONTROL], "no-store");
     assert_eq!(reply.json()["token_type"], "bearer");
     assert_eq!(reply.json()["expires_in"], 900);
-    assert_eq!(reply.json().as_object().unwrap().len(), 3);
+    // Issue 11 adds the refresh token (and nothing else) to the token response.
+    assert_eq!(reply.json().as_object().unwrap().len(), 4);
+    assert!(
+        reply.json()["refresh_token"]
+            .as_str()
+            .unwrap()
+            .starts_with("lrt_")
+    );
     let claims = manager
         .verify_token(reply.json()["access_token"].as_str().unwrap())
         .unwrap();
@@ -292,4 +299,247 @@ async fn scheme_is_case_insensitive_and_clients_without_origin_headers_are_serve
         .await;
         assert_eq!(reply.status, StatusCode::OK, "{scheme}");
     }
+}
+
+// ----- sessions (issue 11) ------------------------------------------------------------------
+
+fn post(path: &str, headers: &[(&str, &str)], body: &str) -> Request<Body> {
+    let mut builder = Request::post(path);
+    for (k, v) in headers {
+        builder = builder.header(*k, *v);
+    }
+    builder.body(Body::from(body.to_owned())).unwrap()
+}
+
+/// Logs John in: (access token, refresh token).
+async fn tokens(app: &Router) -> (String, String) {
+    let reply = send(app, form_request("/login", JOHN)).await;
+    assert_eq!(reply.status, StatusCode::OK, "{}", reply.text());
+    (
+        reply.json()["access_token"].as_str().unwrap().to_owned(),
+        reply.json()["refresh_token"].as_str().unwrap().to_owned(),
+    )
+}
+
+async fn refresh(app: &Router, token: &str) -> Reply {
+    send(
+        app,
+        form_request(
+            "/refresh",
+            format!("grant_type=refresh_token&refresh_token={token}"),
+        ),
+    )
+    .await
+}
+
+fn bearer(token: &str) -> String {
+    format!("Bearer {token}")
+}
+
+async fn protected_status(app: &Router, token: &str) -> StatusCode {
+    send(app, get("/protected", &[("authorization", &bearer(token))]))
+        .await
+        .status
+}
+
+#[tokio::test]
+async fn refresh_returns_new_tokens_of_the_same_session() {
+    let (app, manager) = setup();
+    let (access, refresh_token) = tokens(&app).await;
+    let reply = refresh(&app, &refresh_token).await;
+    assert_eq!(reply.status, StatusCode::OK, "{}", reply.text());
+    assert_eq!(reply.headers[header::CACHE_CONTROL], "no-store");
+    assert_eq!(reply.json()["token_type"], "bearer");
+    assert_eq!(reply.json()["expires_in"], 900);
+    let body = reply.json();
+    let new_access = body["access_token"].as_str().unwrap();
+    let new_refresh = body["refresh_token"].as_str().unwrap();
+    assert_ne!(new_refresh, refresh_token);
+    let (old, new) = (
+        manager.verify_token(&access).unwrap(),
+        manager.verify_token(new_access).unwrap(),
+    );
+    assert_eq!(old.sid, new.sid);
+    assert_eq!(new.scopes, ["read", "write"]);
+    assert_eq!(protected_status(&app, new_access).await, StatusCode::OK);
+}
+
+#[tokio::test]
+async fn refresh_errors_are_rfc_6749_invalid_grant() {
+    let (app, _) = setup();
+    let (access, refresh_token) = tokens(&app).await;
+    for token in [access.as_str(), "lrt_unknown", &"x".repeat(9000)] {
+        let reply = refresh(&app, token).await;
+        assert_eq!(reply.status, StatusCode::BAD_REQUEST);
+        assert_eq!(reply.json(), json!({ "error": "invalid_grant" }));
+        assert_eq!(reply.headers[header::CACHE_CONTROL], "no-store");
+    }
+    // The refresh token is not an access token.
+    assert_eq!(
+        protected_status(&app, &refresh_token).await,
+        StatusCode::UNAUTHORIZED
+    );
+    // Reuse: the first rotation wins, the replay (after the grace window is irrelevant here:
+    // the successor was used) ends the session.
+    let first = refresh(&app, &refresh_token).await;
+    let successor = first.json()["refresh_token"].as_str().unwrap().to_owned();
+    let newest = refresh(&app, &successor).await;
+    let newest_access = newest.json()["access_token"].as_str().unwrap().to_owned();
+    let replay = refresh(&app, &refresh_token).await;
+    assert_eq!(replay.json(), json!({ "error": "invalid_grant" }));
+    assert_eq!(
+        protected_status(&app, &newest_access).await,
+        StatusCode::UNAUTHORIZED
+    );
+}
+
+#[tokio::test]
+async fn logout_ends_the_session_of_the_token_it_is_given() {
+    let (app, _) = setup();
+    let (access, refresh_token) = tokens(&app).await;
+    let (other_access, _) = tokens(&app).await;
+    assert_eq!(protected_status(&app, &access).await, StatusCode::OK);
+    let out = send(
+        &app,
+        post("/logout", &[("authorization", &bearer(&access))], ""),
+    )
+    .await;
+    assert_eq!(out.status, StatusCode::OK);
+    assert_eq!(out.json(), json!({ "status": "Success" }));
+    assert_eq!(
+        protected_status(&app, &access).await,
+        StatusCode::UNAUTHORIZED
+    );
+    let replay = refresh(&app, &refresh_token).await;
+    assert_eq!(replay.json(), json!({ "error": "invalid_grant" }));
+    assert_eq!(protected_status(&app, &other_access).await, StatusCode::OK);
+    // With the refresh token in the form.
+    let (access, refresh_token) = tokens(&app).await;
+    let out = send(
+        &app,
+        form_request("/logout", format!("refresh_token={refresh_token}")),
+    )
+    .await;
+    assert_eq!(out.status, StatusCode::OK);
+    assert_eq!(
+        protected_status(&app, &access).await,
+        StatusCode::UNAUTHORIZED
+    );
+}
+
+#[tokio::test]
+async fn logout_without_a_token_still_answers_and_clears_both_cookies() {
+    let (app, _) = setup();
+    let out = send(&app, post("/logout", &[], "")).await;
+    assert_eq!(out.status, StatusCode::OK);
+    assert_eq!(out.json(), json!({ "status": "Success" }));
+    let cookies = out.set_cookies();
+    assert_eq!(cookies.len(), 2, "{cookies:?}");
+    let (pair, attrs) = cookie_parts(&cookies[1]);
+    assert_eq!(pair, "refresh-token=");
+    assert_eq!(
+        attrs,
+        [
+            "HttpOnly",
+            "Max-Age=0",
+            "Path=/refresh",
+            "SameSite=Strict",
+            "Secure"
+        ]
+    );
+}
+
+#[tokio::test]
+async fn cookie_login_sets_the_refresh_cookie_and_the_cookie_refreshes() {
+    let (app, _) = setup();
+    let reply = send(&app, form_request("/login/cookie", JOHN)).await;
+    let cookies = reply.set_cookies();
+    assert_eq!(cookies.len(), 2, "{cookies:?}");
+    assert!(cookies[0].starts_with("access-token="));
+    let (pair, attrs) = cookie_parts(&cookies[1]);
+    let refresh_token = pair.strip_prefix("refresh-token=").unwrap().to_owned();
+    assert_eq!(
+        attrs,
+        [
+            "HttpOnly",
+            "Max-Age=1209600",
+            "Path=/refresh",
+            "SameSite=Strict",
+            "Secure"
+        ]
+    );
+    let cookie = format!("refresh-token={refresh_token}");
+    let reply = send(
+        &app,
+        post(
+            "/refresh",
+            &[("cookie", &cookie), ("sec-fetch-site", "same-origin")],
+            "",
+        ),
+    )
+    .await;
+    assert_eq!(reply.status, StatusCode::OK, "{}", reply.text());
+    assert!(reply.json().get("refresh_token").is_none());
+    let cookies = reply.set_cookies();
+    assert_eq!(cookies.len(), 2, "{cookies:?}");
+    // Another site cannot use the cookie.
+    let reply = send(
+        &app,
+        post(
+            "/refresh",
+            &[("cookie", &cookie), ("sec-fetch-site", "cross-site")],
+            "",
+        ),
+    )
+    .await;
+    assert_eq!(reply.status, StatusCode::FORBIDDEN);
+}
+
+#[tokio::test]
+async fn logout_all_signs_the_user_out_everywhere() {
+    let (app, _) = setup();
+    let (a1, r1) = tokens(&app).await;
+    let (a2, _) = tokens(&app).await;
+    let jane = token(&app, JANE).await;
+    let anon = send(&app, post("/logout/all", &[], "")).await;
+    assert_eq!(anon.status, StatusCode::UNAUTHORIZED);
+    let out = send(
+        &app,
+        post("/logout/all", &[("authorization", &bearer(&a1))], ""),
+    )
+    .await;
+    assert_eq!(out.status, StatusCode::OK);
+    assert_eq!(out.json()["status"], "Success");
+    assert!(out.json()["sessions_ended"].as_u64().unwrap() >= 2);
+    for t in [&a1, &a2] {
+        assert_eq!(protected_status(&app, t).await, StatusCode::UNAUTHORIZED);
+    }
+    assert_eq!(
+        refresh(&app, &r1).await.json(),
+        json!({ "error": "invalid_grant" })
+    );
+    assert_eq!(protected_status(&app, &jane).await, StatusCode::OK);
+}
+
+/// Issue 15 §4: the user's `Debug` (what `tracing::debug!(?user)` prints) never holds the
+/// password hash.
+#[tokio::test]
+async fn user_debug_hides_the_password_hash() {
+    let db = Db::default();
+    db.add_user(
+        "ann@mail.com",
+        "Ann",
+        "$argon2id$v=19$m=19456,t=2,p=1$c2FsdHNhbHRzYWx0$aGFzaGhhc2g".into(),
+        &["read"],
+    );
+    let user = db.find("ann@mail.com").await.unwrap();
+    let debug = format!("{user:?}");
+    assert!(
+        debug.contains("ann@mail.com") && debug.contains("read"),
+        "{debug}"
+    );
+    assert!(
+        !debug.contains("argon2") && !debug.contains("c2FsdHNhbHRzYWx0"),
+        "{debug}"
+    );
 }

@@ -23,7 +23,7 @@ use axum::routing::get;
 use axum::{Json, Router};
 use http_body_util::BodyExt;
 use jsonwebtoken::Algorithm;
-use login::{AuthUser, protected};
+use login::{AuthUser, LoginManager, TokenRequest, protected};
 use serde_json::{Value, json};
 use tower::ServiceExt;
 
@@ -267,8 +267,158 @@ fn routes() {
     }
 }
 
+/// A manager with sessions in memory, its view holding `revocations` entries (none of them
+/// for the benchmark's own token), so that the per-request lookups really run.
+fn session_manager(rt: &tokio::runtime::Runtime, revocations: usize) -> LoginManager {
+    let manager = LoginManager::builder("/login")
+        .signing_key(signing_key(Algorithm::HS256))
+        .sessions()
+        .build()
+        .unwrap();
+    rt.block_on(async {
+        for i in 0..revocations {
+            match i % 3 {
+                0 => {
+                    let tokens = manager.start_session(format!("other{i}"), None).await;
+                    manager
+                        .end_session(&tokens.unwrap().session_id)
+                        .await
+                        .unwrap();
+                }
+                1 => {
+                    let exp = manager.now() + 600;
+                    manager
+                        .revoke_access_token(&format!("jti-{i}"), exp)
+                        .await
+                        .unwrap();
+                }
+                _ => {
+                    manager.end_all_sessions(&format!("gone{i}")).await.unwrap();
+                }
+            }
+        }
+    });
+    assert!(manager.revocations_in_view() >= revocations);
+    manager
+}
+
+fn session_app(manager: LoginManager, token: &str) -> (Router, HeaderValue) {
+    let router = Router::new()
+        .route("/protected", get(protected_route))
+        .route("/refresh", axum::routing::post(login::refresh_route))
+        .route("/login", axum::routing::post(login_route))
+        .with_state(AppState::new(manager, Algorithm::HS256));
+    (router, bearer(token))
+}
+
+/// The demo user's password and its Argon2id hash (made once, as a user store holds it).
+const PASSWORD: &str = "hunter2";
+static PASSWORD_HASH: std::sync::OnceLock<String> = std::sync::OnceLock::new();
+
+/// A login route as the examples write it, with the password checked on this thread
+/// (`verify_blocking`) so that its Argon2id work is counted in the thread's CPU time.
+async fn login_route(
+    State(state): State<AppState>,
+    axum::Form(form): axum::Form<login::OAuth2PasswordForm>,
+) -> axum::response::Response {
+    use axum::response::IntoResponse;
+    let user = state.db.find(&form.username).await;
+    let hash = user.and(PASSWORD_HASH.get()).map(String::as_str);
+    if !login::password::verify_blocking(&form.password, hash).unwrap_or(false) {
+        return login::InvalidCredentials.into_response();
+    }
+    let request = TokenRequest::new(form.username).scopes(["read", "write"]);
+    match state.manager.login_response(request, None).await {
+        Ok(response) => response.into_response(),
+        Err(_) => StatusCode::INTERNAL_SERVER_ERROR.into_response(),
+    }
+}
+
+fn post_form(path: &str, body: String) -> Request<Body> {
+    Request::post(path)
+        .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
+        .body(Body::from(body))
+        .unwrap()
+}
+
+fn sessions() {
+    println!(
+        "\n{:<62} {:>10} {:>10} {:>7}",
+        "sessions (Router::oneshot)", "a", "b", "a / b"
+    );
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .build()
+        .unwrap();
+    let off = app(Algorithm::HS256, login::DEFAULT_TOKEN_CACHE_CAPACITY);
+    for revocations in [0, 1000] {
+        let on = session_manager(&rt, revocations);
+        let tokens = rt
+            .block_on(on.start_session(TokenRequest::new(SUBJECT).scopes(["read", "write"]), None))
+            .unwrap();
+        let on = session_app(on, &tokens.access_token);
+        pair(
+            &format!("protected HS256, sessions on ({revocations} revocations) / off"),
+            &mut route(&rt, &on, "/protected"),
+            &mut route(&rt, &off, "/protected"),
+        );
+    }
+
+    // Refresh vs login, each request a real one: every refresh presents the refresh token the
+    // previous one returned; every login checks the demo user's Argon2id password.
+    PASSWORD_HASH.get_or_init(|| login::password::hash_blocking(PASSWORD).unwrap());
+    let manager = session_manager(&rt, 0);
+    let first = rt.block_on(manager.start_session(SUBJECT, None)).unwrap();
+    let (router, _) = session_app(manager, &first.access_token);
+    let current = Cell::new(first.refresh_token);
+    let mut refresh = || {
+        let body = format!("grant_type=refresh_token&refresh_token={}", current.take());
+        let next = rt.block_on(async {
+            let response = router
+                .clone()
+                .oneshot(post_form("/refresh", body))
+                .await
+                .unwrap();
+            assert_eq!(response.status(), StatusCode::OK);
+            let bytes = response.into_body().collect().await.unwrap().to_bytes();
+            let json: Value = serde_json::from_slice(&bytes).unwrap();
+            json["refresh_token"].as_str().unwrap().to_owned()
+        });
+        current.set(next);
+    };
+    let mut login = || {
+        let body = format!(
+            "username={}&password={PASSWORD}",
+            SUBJECT.replace('@', "%40")
+        );
+        rt.block_on(async {
+            let response = router
+                .clone()
+                .oneshot(post_form("/login", body))
+                .await
+                .unwrap();
+            assert_eq!(response.status(), StatusCode::OK);
+            black_box(response.into_body().collect().await.unwrap().to_bytes());
+        });
+    };
+    let ratio = pair(
+        "refresh / login (HS256, Argon2id login)",
+        &mut refresh,
+        &mut login,
+    );
+    println!(
+        "{:<62} {:>29.0}x",
+        "refresh requests per login request, same CPU",
+        1.0 / ratio
+    );
+}
+
 fn main() {
-    // `cargo bench` passes `--bench`; a name filter is not supported (the run takes ~1 min).
+    // `cargo bench` passes `--bench`. `RATIOS=sessions` runs only the sessions section.
+    if std::env::var("RATIOS").as_deref() == Ok("sessions") {
+        sessions();
+        return;
+    }
     routes();
     verify();
+    sessions();
 }

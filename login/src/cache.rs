@@ -4,8 +4,9 @@
 //! the header and the parsed claims never change. The cache memoizes exactly that function and
 //! nothing else:
 //!
-//! - the key is the exact token string (tokens longer than [`MAX_CACHED_TOKEN_BYTES`] are never
-//!   cached) and compared in full. It is hashed by its last [`HASHED_SUFFIX`] bytes, which
+//! - the key is the exact token string — for ES256/ES384, with its signature in the low-S form,
+//!   so that a token and its malleated twin `(r, n − s)` are one entry — (tokens longer than
+//!   [`MAX_CACHED_TOKEN_BYTES`] are never cached) and compared in full. It is hashed by its last [`HASHED_SUFFIX`] bytes, which
 //!   belong to the signature, with the standard library's SipHash under keys drawn from the
 //!   operating system's randomness: only verified tokens are inserted, and nobody chooses the
 //!   signature of a valid token, so nobody can crowd a bucket; hashing a fixed-size suffix

@@ -32,6 +32,10 @@ pub struct Claims {
     /// The issuer, when present.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub iss: Option<String>,
+    /// The session the token belongs to (tokens minted by a session: a login with sessions
+    /// enabled, or a refresh), when present.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub sid: Option<String>,
     /// The audiences (`aud` as a string or an array), empty when absent.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub aud: Vec<String>,
@@ -86,6 +90,7 @@ impl Claims {
         let nbf = optional_date(take("nbf"), "nbf")?;
         let jti = optional_string(take("jti"), "jti")?;
         let iss = optional_string(take("iss"), "iss")?;
+        let sid = optional_string(take("sid"), "sid")?;
         let aud = match take("aud") {
             None => Vec::new(),
             Some(Value::String(s)) => vec![s],
@@ -127,6 +132,7 @@ impl Claims {
             nbf,
             jti,
             iss,
+            sid,
             aud,
             scopes,
             extra: map,
@@ -212,8 +218,8 @@ impl<'de> Deserialize<'de> for Claims {
 }
 
 /// The claims [`Claims`] has a field for.
-const REGISTERED: [&str; 9] = [
-    "sub", "exp", "iat", "nbf", "jti", "iss", "aud", "scopes", "scope",
+const REGISTERED: [&str; 10] = [
+    "sub", "exp", "iat", "nbf", "jti", "iss", "sid", "aud", "scopes", "scope",
 ];
 
 enum Name {

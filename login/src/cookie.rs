@@ -18,6 +18,8 @@ pub(crate) struct CookieSettings {
     pub(crate) same_site: SameSite,
     pub(crate) csrf: bool,
     pub(crate) trusted_origins: Vec<String>,
+    /// The app's public origin (`https://app.example.com`), normalized by `validate`.
+    pub(crate) public_origin: Option<String>,
 }
 
 impl Default for CookieSettings {
@@ -31,6 +33,7 @@ impl Default for CookieSettings {
             same_site: SameSite::Lax,
             csrf: true,
             trusted_origins: Vec::new(),
+            public_origin: None,
         }
     }
 }
@@ -71,6 +74,10 @@ impl CookieSettings {
                 .ok_or_else(|| ConfigError::InvalidOrigin(origin.clone()))?;
             *origin = normalized;
         }
+        if let Some(origin) = &mut self.public_origin {
+            *origin = crate::csrf::normalize_origin(origin)
+                .ok_or_else(|| ConfigError::InvalidOrigin(origin.clone()))?;
+        }
         if self.name.starts_with("__Host-") || self.name.starts_with("__Secure-") {
             return Err(ConfigError::InvalidCookieName(format!(
                 "{} (give the name without the prefix and turn on `cookie_host_prefix`)",
@@ -92,6 +99,15 @@ impl CookieSettings {
 }
 
 impl CookieSettings {
+    /// The CSRF policy's view of these settings: trusted origins, public origin, `Secure`.
+    pub(crate) fn origins(&self) -> crate::csrf::Origins<'_> {
+        crate::csrf::Origins {
+            trusted: &self.trusted_origins,
+            public: self.public_origin.as_deref(),
+            secure: self.secure,
+        }
+    }
+
     /// A token cookie named `name` with these attributes (`HttpOnly` always), without
     /// `Max-Age`.
     pub(crate) fn build(&self, name: &str, value: String) -> Cookie<'static> {

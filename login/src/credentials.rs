@@ -12,15 +12,34 @@ pub enum TokenSource {
     Cookie,
 }
 
-/// What a request carries.
-#[derive(Debug, PartialEq, Eq)]
+/// What a request carries. `Debug` never prints the token.
+#[derive(PartialEq, Eq)]
 pub(crate) enum Credentials<'h> {
     /// No token at all (an empty token or cookie counts as none).
     None,
     /// A token, and where it was found.
     Token(&'h str, TokenSource),
-    /// An ambiguous or unreadable request (RFC 6750 `invalid_request`), with the reason.
-    Malformed(&'static str),
+    /// An ambiguous or unreadable request (RFC 6750 `invalid_request`): the reason, and the
+    /// carrier at fault (a cookie can be planted by a third party; a header cannot).
+    Malformed(&'static str, TokenSource),
+}
+
+impl std::fmt::Debug for Credentials<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Credentials::None => f.write_str("None"),
+            Credentials::Token(token, source) => f
+                .debug_tuple("Token")
+                .field(&format_args!("<{} bytes>", token.len()))
+                .field(source)
+                .finish(),
+            Credentials::Malformed(reason, source) => f
+                .debug_tuple("Malformed")
+                .field(reason)
+                .field(source)
+                .finish(),
+        }
+    }
 }
 
 /// The token sources a manager reads.
@@ -33,35 +52,45 @@ pub(crate) struct Sources {
 }
 
 impl Sources {
-    /// Finds the request's token: the cookie first, then the header (fastapi-login's order).
-    /// Two `Authorization` headers are malformed even when the cookie would answer.
+    /// Finds the request's token. One method per request (RFC 6750 §2): a bearer token in the
+    /// `Authorization` header decides, and the cookie is then not read at all — the header is
+    /// explicit (a browser never adds it, another site cannot set it), while a cookie can be
+    /// planted by a sibling subdomain or a plain-HTTP man in the middle ("cookie tossing"), and
+    /// must neither override nor lock out a client that sends the header. Without a bearer
+    /// token in the header (no header, an empty token, another scheme), the cookie is read.
+    /// Two `Authorization` headers are malformed whatever the cookie says.
     pub(crate) fn read<'h>(&self, headers: &'h HeaderMap) -> Credentials<'h> {
-        let mut authorization = None;
         if self.header {
             let mut values = headers.get_all(header::AUTHORIZATION).iter();
-            authorization = values.next();
+            let authorization = values.next();
             if values.next().is_some() {
-                return Credentials::Malformed("more than one Authorization header");
+                return Credentials::Malformed(
+                    "more than one Authorization header",
+                    TokenSource::Header,
+                );
+            }
+            if let Some(value) = authorization {
+                let Ok(value) = value.to_str() else {
+                    return Credentials::Malformed(
+                        "Authorization header is not visible ASCII",
+                        TokenSource::Header,
+                    );
+                };
+                if let Some((scheme, rest)) = value.split_once(' ')
+                    && scheme.eq_ignore_ascii_case("bearer")
+                {
+                    let token = rest.trim_start_matches(' ').trim_end_matches(' ');
+                    if !token.is_empty() {
+                        return Credentials::Token(token, TokenSource::Header);
+                    }
+                }
             }
         }
         if let Some(name) = &self.cookie {
             match find_cookie(headers, name) {
                 Ok(Some(token)) => return Credentials::Token(token, TokenSource::Cookie),
                 Ok(None) => {}
-                Err(reason) => return Credentials::Malformed(reason),
-            }
-        }
-        if let Some(value) = authorization {
-            let Ok(value) = value.to_str() else {
-                return Credentials::Malformed("Authorization header is not visible ASCII");
-            };
-            if let Some((scheme, rest)) = value.split_once(' ')
-                && scheme.eq_ignore_ascii_case("bearer")
-            {
-                let token = rest.trim_start_matches(' ').trim_end_matches(' ');
-                if !token.is_empty() {
-                    return Credentials::Token(token, TokenSource::Header);
-                }
+                Err(reason) => return Credentials::Malformed(reason, TokenSource::Cookie),
             }
         }
         Credentials::None
@@ -125,7 +154,7 @@ mod tests {
     }
 
     #[test]
-    fn cookie_first_then_header_and_never_two_headers() {
+    fn header_first_then_cookie_and_never_two_headers() {
         let both = Sources {
             header: true,
             cookie: Some("access-token".into()),
@@ -137,18 +166,43 @@ mod tests {
         );
         assert_eq!(
             both.read(&h),
-            Credentials::Token("from-cookie", TokenSource::Cookie)
+            Credentials::Token("from-header", TokenSource::Header)
         );
-        h.remove(header::COOKIE);
+        // With a bearer token in the header, an ambiguous cookie is not even read.
+        h.append(
+            header::COOKIE,
+            HeaderValue::from_static("access-token=tossed"),
+        );
         assert_eq!(
             both.read(&h),
             Credentials::Token("from-header", TokenSource::Header)
+        );
+        h.remove(header::AUTHORIZATION);
+        assert!(matches!(
+            both.read(&h),
+            Credentials::Malformed(_, TokenSource::Cookie)
+        ));
+        let mut h = headers(&["access-token=from-cookie"]);
+        for other in ["Basic dXNlcjpwdw==", "Bearer ", "Bearer"] {
+            h.insert(header::AUTHORIZATION, HeaderValue::from_static(other));
+            assert_eq!(
+                both.read(&h),
+                Credentials::Token("from-cookie", TokenSource::Cookie),
+                "{other}"
+            );
+        }
+        h.insert(
+            header::AUTHORIZATION,
+            HeaderValue::from_static("Bearer one"),
         );
         h.append(
             header::AUTHORIZATION,
             HeaderValue::from_static("Bearer other"),
         );
-        assert!(matches!(both.read(&h), Credentials::Malformed(_)));
+        assert_eq!(
+            both.read(&h),
+            Credentials::Malformed("more than one Authorization header", TokenSource::Header)
+        );
         let header_only = Sources {
             header: true,
             cookie: None,
@@ -171,6 +225,15 @@ mod tests {
             HeaderValue::from_static("Basic dXNlcjpwdw=="),
         );
         assert_eq!(header_only.read(&h), Credentials::None);
+    }
+
+    #[test]
+    fn debug_never_prints_the_token() {
+        let debug = format!(
+            "{:?}",
+            Credentials::Token("eyJ.secret.sig", TokenSource::Cookie)
+        );
+        assert_eq!(debug, "Token(<14 bytes>, Cookie)");
     }
 
     #[test]

@@ -21,7 +21,7 @@
 //! ) -> Result<Response, LoginError> {
 //!     let user = find_user(grant.username()).await;
 //!     let login = grant.authenticate(&Passwords::default(), user).await?;
-//!     login.token_response(&manager)
+//!     login.token_response(&manager).await
 //! }
 //! ```
 //!
@@ -41,7 +41,10 @@
 //! 4. **Rehashes** a password hash made with older parameters
 //!    ([`Authenticated::new_password_hash`]: store it).
 //! 5. **Mints**: [`Authenticated::token_response`] for API clients,
-//!    [`Authenticated::set_cookie`] for browsers.
+//!    [`Authenticated::set_cookies`] for browsers. With sessions on (see the README's
+//!    "Sessions"), both start a session: the response carries a `refresh_token` too, and the
+//!    cookies include the refresh cookie. The request's `User-Agent` is recorded with the
+//!    session.
 //!
 //! [`allowed_scopes`]: LoginAccount::allowed_scopes
 
@@ -56,6 +59,7 @@ use crate::form::{InvalidCredentials, OAuth2PasswordForm};
 use crate::loader::LoaderOutput;
 use crate::manager::{LoginManager, TokenRequest};
 use crate::password::{PasswordError, Passwords};
+use crate::session::{SessionError, SessionTokens};
 
 /// What the token endpoint needs to know about a user account.
 pub trait LoginAccount {
@@ -81,16 +85,23 @@ pub trait LoginAccount {
 #[derive(Debug, Clone)]
 pub struct PasswordGrant {
     form: OAuth2PasswordForm,
+    user_agent: Option<String>,
 }
 
 impl<S: Send + Sync> FromRequest<S> for PasswordGrant {
     type Rejection = LoginError;
 
     async fn from_request(request: Request, state: &S) -> Result<Self, Self::Rejection> {
+        // Recorded with the session, for "where you're signed in" (one header, or none).
+        let mut agents = request.headers().get_all(header::USER_AGENT).iter();
+        let user_agent = match (agents.next(), agents.next()) {
+            (Some(agent), None) => agent.to_str().ok().map(str::to_owned),
+            _ => None,
+        };
         let form = OAuth2PasswordForm::from_request(request, state).await?;
         match form.grant_type.as_deref() {
             // fastapi's OAuth2PasswordRequestForm accepts a missing grant_type too.
-            None | Some("password") => Ok(PasswordGrant { form }),
+            None | Some("password") => Ok(PasswordGrant { form, user_agent }),
             Some(_) => Err(LoginError::UnsupportedGrantType),
         }
     }
@@ -99,7 +110,17 @@ impl<S: Send + Sync> FromRequest<S> for PasswordGrant {
 impl PasswordGrant {
     /// Wraps a form you extracted yourself.
     pub fn new(form: OAuth2PasswordForm) -> Self {
-        PasswordGrant { form }
+        PasswordGrant {
+            form,
+            user_agent: None,
+        }
+    }
+
+    /// Records `user_agent` with the session a login starts (the extractor reads the
+    /// request's `User-Agent`).
+    pub fn with_user_agent(mut self, user_agent: Option<String>) -> Self {
+        self.user_agent = user_agent;
+        self
     }
 
     /// The user name the client sent (look the account up with it).
@@ -173,6 +194,7 @@ impl PasswordGrant {
             requested: self.form.scope,
             scopes: granted,
             new_password_hash,
+            user_agent: self.user_agent,
         })
     }
 }
@@ -185,6 +207,7 @@ pub struct Authenticated<A> {
     requested: Vec<String>,
     scopes: Vec<String>,
     new_password_hash: Option<String>,
+    user_agent: Option<String>,
 }
 
 impl<A: LoginAccount> Authenticated<A> {
@@ -220,32 +243,48 @@ impl<A: LoginAccount> Authenticated<A> {
         TokenRequest::new(self.account.subject()).scopes(self.scopes(manager))
     }
 
-    /// Mints the access token and answers with the token response (`access_token`,
-    /// `token_type`, `expires_in`, and `scope` when fewer scopes were granted than
-    /// requested), `Cache-Control: no-store`.
-    pub fn token_response(&self, manager: &LoginManager) -> Result<Response, LoginError> {
+    /// Mints and answers with the token response (`access_token`, `token_type`,
+    /// `expires_in`; `refresh_token` when the manager has sessions, which starts one; `scope`
+    /// when fewer scopes were granted than requested), `Cache-Control: no-store`.
+    pub async fn token_response(&self, manager: &LoginManager) -> Result<Response, LoginError> {
         let granted = self.scopes(manager);
         let narrowed = !self.requested.is_empty() && granted != self.requested;
+        let request = TokenRequest::new(self.account.subject()).scopes(granted.clone());
         let mut response = manager
-            .token_response(TokenRequest::new(self.account.subject()).scopes(granted.clone()))
-            .map_err(LoginError::Mint)?;
+            .login_response(request, self.user_agent.as_deref())
+            .await
+            .map_err(LoginError::Session)?;
         if narrowed {
             response.scope = Some(granted.join(" "));
         }
         Ok(response.into_response())
     }
 
-    /// Mints the access token and adds it to `jar` as the manager's cookie (for browser
-    /// logins; return the jar from the handler).
-    pub fn set_cookie(
+    /// Mints and adds the login's cookies to `jar` (for browser logins; return the jar from
+    /// the handler): the manager's token cookie, and with sessions (which starts one) the
+    /// refresh cookie.
+    pub async fn set_cookies(
         &self,
         manager: &LoginManager,
         jar: CookieJar,
     ) -> Result<CookieJar, LoginError> {
+        if manager.sessions_enabled() {
+            let tokens = self.start_session(manager).await?;
+            return Ok(manager.set_session_cookies(jar, &tokens));
+        }
         let token = manager
             .create_access_token(self.token_request(manager))
             .map_err(LoginError::Mint)?;
         Ok(manager.set_cookie(jar, token))
+    }
+
+    /// Starts a session for this login (the manager must have sessions): both tokens, for
+    /// an answer of your own.
+    pub async fn start_session(&self, manager: &LoginManager) -> Result<SessionTokens, LoginError> {
+        manager
+            .start_session(self.token_request(manager), self.user_agent.as_deref())
+            .await
+            .map_err(LoginError::Session)
     }
 }
 
@@ -259,7 +298,9 @@ impl<A: LoginAccount> Authenticated<A> {
 /// | a body over axum's limit | 413 | `{"error":"invalid_request",…}` |
 /// | `grant_type` other than `password` | 400 | `{"error":"unsupported_grant_type"}` |
 /// | an empty or over-long password | 400 | `{"detail":"Password is empty or too long"}` |
-/// | the store failed | the store's own response | |
+/// | too many logins in progress | 503, `Retry-After: 1` | `{"detail":"Too many logins in progress, retry later"}` |
+/// | the user store failed | the store's own response | |
+/// | the session store failed | 503 | `{"detail":"Session store unavailable"}` |
 /// | hashing failed, or a token could not be minted | 500 | `{"detail":"Internal server error"}` |
 ///
 /// Every answer has `Cache-Control: no-store`, and none repeats the password.
@@ -284,6 +325,9 @@ pub enum LoginError {
     Store(Box<Response>),
     /// The token could not be minted (a configuration error, logged at error level).
     Mint(TokenError),
+    /// The session could not be started (the session store failed: 503; otherwise a
+    /// configuration error: 500).
+    Session(SessionError),
 }
 
 impl IntoResponse for LoginError {
@@ -314,6 +358,8 @@ impl IntoResponse for LoginError {
                 axum::Json(json!({ "detail": "Password is empty or too long" })),
             )
                 .into_response(),
+            // Too many logins in progress (a flood): 503 with `Retry-After`.
+            LoginError::Password(busy @ PasswordError::Busy) => return busy.into_response(),
             LoginError::Password(error) => {
                 tracing::error!(%error, "login: password check failed");
                 internal_error()
@@ -321,6 +367,18 @@ impl IntoResponse for LoginError {
             LoginError::Store(response) => return *response,
             LoginError::Mint(error) => {
                 tracing::error!(%error, "login: could not mint a token");
+                internal_error()
+            }
+            LoginError::Session(SessionError::Store(error)) => {
+                tracing::error!(%error, "login: the session store failed");
+                (
+                    StatusCode::SERVICE_UNAVAILABLE,
+                    axum::Json(json!({ "detail": "Session store unavailable" })),
+                )
+                    .into_response()
+            }
+            LoginError::Session(error) => {
+                tracing::error!(%error, "login: could not start a session");
                 internal_error()
             }
         };
@@ -352,6 +410,7 @@ impl std::fmt::Display for LoginError {
                 write!(f, "user store failed ({})", response.status())
             }
             LoginError::Mint(error) => write!(f, "minting failed: {error}"),
+            LoginError::Session(error) => write!(f, "session: {error}"),
         }
     }
 }

@@ -142,6 +142,12 @@ pub enum ConfigError {
         /// The scopes the manager declares, comma-separated.
         declared: String,
     },
+    /// Sessions mint tokens: they need a signing key.
+    #[error("sessions need a signing key (a `.secret(...)` or a `.signing_key(...)`)")]
+    SessionsNeedSigningKey,
+    /// A session setting is out of range.
+    #[error("invalid session setting: {0}")]
+    InvalidSessionSetting(&'static str),
     /// A trusted origin is not `scheme://host[:port]`.
     #[error("invalid origin {0:?}: write it as scheme://host[:port], e.g. https://app.example.com")]
     InvalidOrigin(String),
@@ -223,6 +229,19 @@ pub enum VerifyError {
     /// could apply).
     #[error("unknown key id")]
     UnknownKid,
+    /// With sessions: the token was revoked, its session ended, or its subject logged out
+    /// everywhere after it was issued.
+    #[error("token revoked")]
+    Revoked,
+    /// With sessions: the token's lifetime is longer than the longest access-token lifetime
+    /// (its revocation could not be remembered long enough).
+    #[error("token lifetime longer than allowed")]
+    LifetimeTooLong,
+    /// With a shared session store: its change stream has been down longer than the
+    /// staleness bound, so the revocations known here may be incomplete. Not a fault of the
+    /// token: answered 503 ([`RejectionKind::Unavailable`]), never 401.
+    #[error("the revocations may be stale (the session store's change stream is down)")]
+    RevocationsStale,
 }
 
 /// Why a state-changing request was judged cross-site by the CSRF policy
@@ -265,7 +284,14 @@ pub enum RejectionKind {
     /// A state-changing request (POST, PUT, PATCH, DELETE…) authenticated by the cookie that
     /// came from another site (CSRF): 403, no challenge.
     CrossSiteRequest,
+    /// The revocations cannot be checked: the shared session store's change stream has been
+    /// down longer than its staleness bound. 503 with `Retry-After`, no challenge; the token
+    /// is neither accepted nor declared invalid.
+    Unavailable,
 }
+
+/// The `Retry-After` (seconds) of a [`RejectionKind::Unavailable`] answer.
+pub const UNAVAILABLE_RETRY_AFTER_SECS: u32 = 5;
 
 impl RejectionKind {
     /// The HTTP status of the default response.
@@ -278,6 +304,7 @@ impl RejectionKind {
             RejectionKind::InsufficientScope | RejectionKind::CrossSiteRequest => {
                 StatusCode::FORBIDDEN
             }
+            RejectionKind::Unavailable => StatusCode::SERVICE_UNAVAILABLE,
         }
     }
 
@@ -290,12 +317,17 @@ impl RejectionKind {
             RejectionKind::InvalidRequest => "Malformed authorization request",
             RejectionKind::InsufficientScope => "Insufficient scope",
             RejectionKind::CrossSiteRequest => "Cross-site request refused",
+            RejectionKind::Unavailable => "Service temporarily unavailable",
         }
     }
 }
 
 /// What a rejection hook sees: the kind, the scopes the route required, and the request.
-#[derive(Debug)]
+///
+/// Its `Debug` output (what `tracing::warn!(?rejection)` prints) holds the kind, the required
+/// scopes, the method and the path — never the headers (the bearer token, the cookies) nor the
+/// query string, which may carry a token too. Read [`parts`](Self::parts) for more, and log
+/// only what you choose.
 pub struct RejectionContext<'a> {
     pub(crate) kind: RejectionKind,
     pub(crate) required_scopes: &'a [&'static str],
@@ -318,6 +350,17 @@ impl<'a> RejectionContext<'a> {
     /// The default RFC 6750 response for this rejection.
     pub fn default_response(&self) -> Response {
         default_response(self.kind, self.required_scopes)
+    }
+}
+
+impl fmt::Debug for RejectionContext<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("RejectionContext")
+            .field("kind", &self.kind)
+            .field("required_scopes", &self.required_scopes)
+            .field("method", &self.parts.method)
+            .field("path", &self.parts.uri.path())
+            .finish_non_exhaustive()
     }
 }
 
@@ -420,7 +463,7 @@ pub fn default_response(kind: RejectionKind, required_scopes: &[&'static str]) -
                 HeaderValue::from_static(r#"Bearer error="insufficient_scope""#)
             }))
         }
-        RejectionKind::CrossSiteRequest => None,
+        RejectionKind::CrossSiteRequest | RejectionKind::Unavailable => None,
     };
     let body = axum::Json(serde_json::json!({ "detail": kind.detail() }));
     let mut response = (kind.status(), body).into_response();
@@ -429,6 +472,12 @@ pub fn default_response(kind: RejectionKind, required_scopes: &[&'static str]) -
         headers.insert(header::WWW_AUTHENTICATE, challenge);
     }
     headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    if kind == RejectionKind::Unavailable {
+        headers.insert(
+            header::RETRY_AFTER,
+            HeaderValue::from(UNAVAILABLE_RETRY_AFTER_SECS),
+        );
+    }
     response
 }
 

@@ -163,9 +163,12 @@ where
         Outcome::User(user) => Ok(Some(user)),
         // A malformed request (two Authorization headers) stays an error: guessing which
         // credentials were meant is what RFC 6750 §3.1 forbids. A cross-site request carrying
-        // the cookie is refused too, rather than served as anonymous.
+        // the cookie is refused too, rather than served as anonymous, and so is a request whose
+        // revocations cannot be checked (503): a stale view must not turn a user anonymous.
         Outcome::Rejected(
-            kind @ (RejectionKind::InvalidRequest | RejectionKind::CrossSiteRequest),
+            kind @ (RejectionKind::InvalidRequest
+            | RejectionKind::CrossSiteRequest
+            | RejectionKind::Unavailable),
         ) => Err(manager.reject(kind, required, parts)),
         Outcome::Rejected(_) => Ok(None),
         Outcome::LoaderFailed(response) => Err(AuthRejection::loader(response)),
@@ -296,9 +299,11 @@ where
         let manager = LoginManager::from_ref(state);
         match manager.authenticate(parts) {
             Ok((claims, _)) => Ok(Some(Claims::clone(&claims))),
-            Err(kind @ (RejectionKind::InvalidRequest | RejectionKind::CrossSiteRequest)) => {
-                Err(manager.reject(kind, &[], parts))
-            }
+            Err(
+                kind @ (RejectionKind::InvalidRequest
+                | RejectionKind::CrossSiteRequest
+                | RejectionKind::Unavailable),
+            ) => Err(manager.reject(kind, &[], parts)),
             Err(_) => Ok(None),
         }
     }

@@ -61,8 +61,9 @@ fn split_scopes<'de, D: Deserializer<'de>>(d: D) -> Result<Vec<String>, D::Error
 }
 
 /// The login route's answer (RFC 6749 §5.1): `{"access_token", "token_type": "bearer",
-/// "expires_in"}` (and `scope` when the granted scopes differ from the requested ones), sent
-/// with `Cache-Control: no-store` and `Pragma: no-cache`.
+/// "expires_in"}`, `"refresh_token"` when sessions are enabled, and `scope` when the granted
+/// scopes differ from the requested ones; sent with `Cache-Control: no-store` and
+/// `Pragma: no-cache`.
 #[derive(Clone, Serialize, Deserialize)]
 pub struct TokenResponse {
     /// The JWT.
@@ -75,6 +76,9 @@ pub struct TokenResponse {
     /// (RFC 6749 §5.1); absent otherwise.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub scope: Option<String>,
+    /// The refresh token, when sessions are enabled (absent from the JSON otherwise).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub refresh_token: Option<String>,
 }
 
 impl std::fmt::Debug for TokenResponse {
@@ -84,6 +88,7 @@ impl std::fmt::Debug for TokenResponse {
             .field("token_type", &self.token_type)
             .field("expires_in", &self.expires_in)
             .field("scope", &self.scope)
+            .field("refresh_token", &self.refresh_token.as_ref().map(|_| "***"))
             .finish()
     }
 }
@@ -96,6 +101,7 @@ impl TokenResponse {
             token_type: "bearer".to_owned(),
             expires_in: lifetime.as_secs(),
             scope: None,
+            refresh_token: None,
         }
     }
 }

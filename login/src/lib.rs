@@ -28,7 +28,7 @@
 //!
 //! async fn login(State(s): State<AppState>, grant: PasswordGrant) -> Result<Response, LoginError> {
 //!     let user = load_user(grant.username().to_owned()).await;
-//!     grant.authenticate(&s.passwords, user).await?.token_response(&s.manager)
+//!     grant.authenticate(&s.passwords, user).await?.token_response(&s.manager).await
 //! }
 //!
 //! #[protected]
@@ -62,11 +62,12 @@
 // Layers (each imports only from the layers above it; checked by `tests/layers.rs`):
 //
 //   leaves       error, secret, claims, keys, cache, cookie, credentials, csrf, redirect,
-//                form, loader, password, registry (no module here imports the manager)
+//                form, loader, password, registry, session/ (store trait, memory store,
+//                revocation view)                (no module here imports the manager)
 //      ↓
-//   manager/     LoginManager (mod.rs) and its builder, keyring, issue and verify modules
+//   manager/     LoginManager (mod.rs) and its builder, keyring, issue, verify and sessions
 //      ↓
-//   extractors   extract, endpoint, middleware, testing, openapi   (what handlers and apps use)
+//   extractors   extract, endpoint, middleware, refresh, testing, openapi (what handlers and apps use)
 mod cache;
 mod claims;
 mod cookie;
@@ -85,8 +86,10 @@ mod middleware;
 pub mod openapi;
 pub mod password;
 mod redirect;
+mod refresh;
 mod registry;
 mod secret;
+pub mod session;
 pub mod testing;
 
 pub use cache::{DEFAULT_TOKEN_CACHE_CAPACITY, MAX_CACHED_TOKEN_BYTES};
@@ -96,19 +99,21 @@ pub use credentials::TokenSource;
 pub use endpoint::{Authenticated, LoginAccount, LoginError, PasswordGrant};
 pub use error::{
     AuthRejection, ConfigError, RejectionContext, RejectionKind, SameOriginError, TokenError,
-    VerifyError, default_response,
+    UNAVAILABLE_RETRY_AFTER_SECS, VerifyError, default_response,
 };
 pub use extract::{AuthUser, MaybeScoped, MaybeUser, RequiredScopes, SameOrigin, Scoped};
 pub use form::{InvalidCredentials, OAuth2PasswordForm, TokenResponse};
 pub use keys::{KeyKind, SigningKey, VerifyingKey};
-pub use loader::{HasUserLoader, LoaderOutput, UserLoader};
+pub use loader::{HasUserLoader, LoaderOutput, TokenUserError, UserLoader};
 pub use manager::{
-    DEFAULT_LIFETIME, LoginManager, LoginManagerBuilder, MAX_LEEWAY_SECS, MAX_TOKEN_BYTES,
-    TokenRequest,
+    DEFAULT_LIFETIME, DEFAULT_REFRESH_COOKIE_NAME, DEFAULT_REFRESH_PATH, LoginManager,
+    LoginManagerBuilder, MAX_LEEWAY_SECS, MAX_REFRESH_GRACE, MAX_TOKEN_BYTES, TokenRequest,
 };
 pub use middleware::{CurrentUser, attach_user};
 pub use redirect::safe_next;
+pub use refresh::{GrantError, RefreshRequest, RefreshSource, UserAgent, refresh_route};
 pub use secret::Secret;
+pub use session::{MemoryStore, RefreshError, Session, SessionError, SessionStore, SessionTokens};
 
 /// axum-extra's cookie jar, which the cookie helpers take and return.
 pub use axum_extra::extract::cookie::{Cookie, CookieJar, SameSite};

@@ -89,3 +89,52 @@ impl<U, E: IntoResponse> LoaderOutput for Result<Option<U>, E> {
         self.map_err(IntoResponse::into_response)
     }
 }
+
+/// Why [`LoginManager::user_from_token`](crate::LoginManager::user_from_token) found no user:
+/// the same cases, and the same answers, as the extractors.
+#[derive(Debug)]
+#[non_exhaustive]
+pub enum TokenUserError {
+    /// The token failed verification (malformed, expired, revoked, wrong key…).
+    InvalidToken(crate::VerifyError),
+    /// The token is valid but the loader knows no such user.
+    UnknownUser,
+    /// The loader failed (its own response, a 5xx, kept as is).
+    Loader(Box<Response>),
+}
+
+impl TokenUserError {
+    /// The extractors' rejection for this case (`None` for a failing loader).
+    pub fn kind(&self) -> Option<crate::RejectionKind> {
+        match self {
+            TokenUserError::InvalidToken(_) | TokenUserError::UnknownUser => {
+                Some(crate::RejectionKind::InvalidToken)
+            }
+            TokenUserError::Loader(_) => None,
+        }
+    }
+}
+
+impl std::fmt::Display for TokenUserError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            TokenUserError::InvalidToken(error) => write!(f, "invalid token: {error}"),
+            TokenUserError::UnknownUser => f.write_str("the token's subject is no known user"),
+            TokenUserError::Loader(response) => {
+                write!(f, "the user loader failed ({})", response.status())
+            }
+        }
+    }
+}
+
+impl std::error::Error for TokenUserError {}
+
+impl IntoResponse for TokenUserError {
+    /// The extractors' answer: 401 `invalid_token`, or the loader's own response.
+    fn into_response(self) -> Response {
+        match self {
+            TokenUserError::Loader(response) => *response,
+            _ => crate::default_response(crate::RejectionKind::InvalidToken, &[]),
+        }
+    }
+}

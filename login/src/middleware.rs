@@ -48,9 +48,14 @@ pub struct CurrentUser<U>(pub Option<U>);
 ///
 /// Missing or invalid credentials give `CurrentUser(None)` and the request goes on (public
 /// pages stay public). A **failing loader is never turned into "no user"**: its response is
-/// returned and the handler does not run. A malformed request (two `Authorization` headers)
-/// gets 400. A cross-site state-changing request carrying the cookie goes on as anonymous, and
-/// any protected extractor behind the layer refuses it with 403.
+/// returned and the handler does not run. A malformed `Authorization` header (two of them)
+/// gets 400. Two requests go on as anonymous, and any protected extractor behind the layer
+/// refuses them: a cross-site state-changing request carrying the cookie (403), and a request
+/// whose cookie is ambiguous — two different values under its name, or one that is not ASCII
+/// (400). The second is what cookie tossing produces (a sibling subdomain or a plain-HTTP man in
+/// the middle planting a second cookie next to the user's): public pages, the login page and
+/// logout keep working. The `__Host-` cookie prefix prevents the planting
+/// ([`cookie_host_prefix`](crate::LoginManagerBuilder::cookie_host_prefix)).
 pub async fn attach_user<U, S>(State(state): State<S>, request: Request, next: Next) -> Response
 where
     S: Send + Sync,
@@ -61,6 +66,12 @@ where
     let user = match optional_user::<U, S>(&mut parts, &state, &[]).await {
         Ok(user) => user,
         Err(rejection) if rejection.kind() == Some(RejectionKind::CrossSiteRequest) => None,
+        Err(rejection)
+            if rejection.kind() == Some(RejectionKind::InvalidRequest)
+                && LoginManager::from_ref(&state).cookie_is_malformed(&parts) =>
+        {
+            None
+        }
         Err(rejection) => return rejection.into_response(),
     };
     parts.extensions.insert(CurrentUser(user));

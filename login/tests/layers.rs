@@ -21,9 +21,17 @@ const LEAVES: &[&str] = &[
     "redirect",
     "registry",
     "secret",
+    "session",
 ];
 const MANAGER: &str = "manager";
-const TOP: &[&str] = &["endpoint", "extract", "middleware", "openapi", "testing"];
+const TOP: &[&str] = &[
+    "endpoint",
+    "extract",
+    "middleware",
+    "openapi",
+    "refresh",
+    "testing",
+];
 
 fn src() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("src")

@@ -116,16 +116,28 @@ fn the_schemes_come_from_the_manager() {
 
 #[test]
 fn the_refresh_url_goes_into_the_password_flow() {
+    let flow = |doc: &Value| {
+        doc["components"]["securitySchemes"][OAUTH2_SCHEME]["flows"]["password"].clone()
+    };
+    // Without sessions, no refresh URL.
     let manager = builder().build().unwrap();
+    let doc = document(&manager, None);
+    assert!(flow(&doc).get("refreshUrl").is_none(), "{}", flow(&doc));
+    // With sessions, the manager's refresh path.
+    let sessions = builder().sessions().build().unwrap();
+    assert_eq!(flow(&document(&sessions, None))["refreshUrl"], "/refresh");
+    let moved = builder()
+        .sessions()
+        .refresh_path("/auth/refresh")
+        .build()
+        .unwrap();
+    assert_eq!(flow(&document(&moved, None))["refreshUrl"], "/auth/refresh");
+    // Set by hand (a route behind a prefix, or on another host).
     let doc = document(
         &manager,
-        Some(LoginSecurity::new(&manager).refresh_url("/auth/refresh")),
+        Some(LoginSecurity::new(&manager).refresh_url("https://auth.example.com/refresh")),
     );
-    let flow = &doc["components"]["securitySchemes"][OAUTH2_SCHEME]["flows"]["password"];
-    assert_eq!(flow["refreshUrl"], "/auth/refresh");
-    let doc = document(&manager, None);
-    let flow = &doc["components"]["securitySchemes"][OAUTH2_SCHEME]["flows"]["password"];
-    assert!(flow.get("refreshUrl").is_none(), "{flow}");
+    assert_eq!(flow(&doc)["refreshUrl"], "https://auth.example.com/refresh");
 }
 
 #[test]

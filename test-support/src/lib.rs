@@ -11,11 +11,13 @@
 //! * [`logs`]: a `tracing` subscriber that records every event and span of the current thread.
 //! * [`form_urlencoded`], [`split_cookie`], [`cookie_parts`]: form bodies and `Set-Cookie`
 //!   values.
+//! * [`redis`]: a `redis-server` of the test's own on a free loopback port.
 
 #![warn(missing_docs)]
 
 pub mod forge;
 pub mod logs;
+pub mod redis;
 mod reply;
 mod request;
 

@@ -286,6 +286,7 @@ async fn login_route(State(st): State<AppState>, Form(form): Form<OAuth2Password
             )
                 .into_response();
         }
+        Err(busy @ PasswordError::Busy) => return busy.into_response(),
         Err(_) => return StatusCode::INTERNAL_SERVER_ERROR.into_response(),
     }
     let allowed = user
@@ -411,7 +412,7 @@ impl TestApp {
         }
     }
 
-    /// Header and cookie both on (cookie first, as fastapi-login).
+    /// Header and cookie both on (a bearer token in the header decides, else the cookie).
     pub fn with_cookie() -> Self {
         Self::with(|b| b.use_cookie(true))
     }

@@ -256,7 +256,7 @@ fn clones_share_the_configuration() {
 fn reserved_extra_claims_are_refused() {
     let manager = builder().build().unwrap();
     for name in [
-        "sub", "exp", "iat", "nbf", "jti", "iss", "aud", "scopes", "scope",
+        "sub", "exp", "iat", "nbf", "jti", "iss", "sid", "aud", "scopes", "scope",
     ] {
         let mut extra = serde_json::Map::new();
         extra.insert(name.to_owned(), json!("x"));

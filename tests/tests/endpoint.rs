@@ -99,7 +99,7 @@ async fn login(
         let mut accounts = state.accounts.lock().unwrap();
         accounts.get_mut(&login.account().name).unwrap().hash = Some(hash.to_owned());
     }
-    login.token_response(&state.manager)
+    login.token_response(&state.manager).await
 }
 
 async fn login_cookie(
@@ -110,7 +110,7 @@ async fn login_cookie(
     let account = find(&state, grant.username());
     let login = grant.authenticate(&state.passwords, account).await?;
     Ok((
-        login.set_cookie(&state.manager, jar)?,
+        login.set_cookies(&state.manager, jar).await?,
         Json(json!({ "ok": true })),
     ))
 }

@@ -111,3 +111,74 @@ async fn other_outcomes_log_without_the_token() {
     drop(guard);
     logs.assert_clean(&good);
 }
+
+/// Issue 15 §4: a rejection hook that logs its context (`tracing::warn!(?rejection)`) must not
+/// print the credentials, not even the valid token of a scope or cross-site rejection, nor a
+/// token sent in the query string, nor the other cookies of the request.
+#[tokio::test]
+async fn rejection_context_debug_holds_no_credentials() {
+    let app = TestApp::with(|b| {
+        b.use_cookie(true).on_rejection(|rejection| {
+            tracing::warn!(?rejection, "rejected");
+            None
+        })
+    });
+    let read = app.token_with_scopes("alice", &["read"]);
+    let valid = app.token("alice");
+    let bearer = format!("Bearer {read}");
+    let cookie = format!("access-token={valid}; session-hint=s3cr3t-sibling-cookie-value");
+    let query = format!("/write?access_token={read}");
+    // (path, headers, the valid token that must not be printed, the kind the line names)
+    type Case<'a> = (&'a str, Vec<(&'a str, &'a str)>, &'a str, &'a str);
+    let cases: Vec<Case> = vec![
+        // A valid token that lacks a scope.
+        (
+            "/write",
+            vec![("authorization", &bearer)],
+            &read,
+            "InsufficientScope",
+        ),
+        // A valid token in the query string (never read) next to a scope rejection.
+        (
+            &query,
+            vec![("authorization", &bearer)],
+            &read,
+            "InsufficientScope",
+        ),
+        // A valid cookie on a cross-site POST.
+        (
+            "/me",
+            vec![("cookie", &cookie), ("sec-fetch-site", "cross-site")],
+            &valid,
+            "CrossSiteRequest",
+        ),
+    ];
+    for (path, headers, token, kind) in cases {
+        let mut request = axum::http::Request::builder()
+            .method(if kind == "CrossSiteRequest" {
+                "POST"
+            } else {
+                "GET"
+            })
+            .uri(path);
+        for (name, value) in &headers {
+            request = request.header(*name, *value);
+        }
+        let (guard, logs) = logs::capture();
+        let reply = app
+            .send(request.body(axum::body::Body::empty()).unwrap())
+            .await;
+        drop(guard);
+        assert!(reply.status.is_client_error(), "{path}: {}", reply.status);
+        let text = logs.text();
+        assert!(
+            text.contains("rejection=RejectionContext") && text.contains(kind),
+            "{path}: the hook's line names the context and its kind:\n{text}"
+        );
+        logs.assert_clean(token);
+        assert!(
+            !text.contains("s3cr3t-sibling"),
+            "{path}: a cookie leaked:\n{text}"
+        );
+    }
+}

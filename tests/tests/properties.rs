@@ -14,7 +14,7 @@ use proptest::prelude::*;
 use serde_json::{Map, Value, json};
 
 const RESERVED: &[&str] = &[
-    "sub", "exp", "iat", "nbf", "jti", "iss", "aud", "scopes", "scope",
+    "sub", "exp", "iat", "nbf", "jti", "iss", "sid", "aud", "scopes", "scope",
 ];
 const B64URL: &[u8] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
 

@@ -6,8 +6,8 @@ use axum::extract::{Query, State};
 use axum::http::{StatusCode, header};
 use axum::response::{Html, IntoResponse, Redirect, Response};
 use login::password::{self, MAX_PASSWORD_BYTES, PasswordError, Passwords};
-use login::{CookieJar, CurrentUser, LoginAccount, LoginError, LoginManager, PasswordGrant};
-use login::{SameOrigin, protected, safe_next};
+use login::{Claims, CookieJar, CurrentUser, LoginAccount, LoginError, LoginManager};
+use login::{PasswordGrant, SameOrigin, UserAgent, protected, safe_next};
 use serde::Deserialize;
 use serde_json::json;
 
@@ -28,7 +28,7 @@ pub struct NextQuery {
 
 impl NextQuery {
     /// `next`, only when `login::safe_next` accepts it (a same-origin relative path).
-    fn safe(&self) -> Option<&str> {
+    pub fn safe(&self) -> Option<&str> {
         self.next.as_deref().and_then(safe_next)
     }
 }
@@ -47,6 +47,13 @@ fn bad_password(format: Format, error: PasswordError) -> AppError {
             StatusCode::BAD_REQUEST,
             format!("The password must be 1 to {MAX_PASSWORD_BYTES} bytes long"),
         ),
+        // Too many logins or registrations in progress (a flood): 503, retry in a second.
+        PasswordError::Busy => format
+            .error(
+                StatusCode::SERVICE_UNAVAILABLE,
+                "Too many logins in progress, retry in a moment",
+            )
+            .retry_after(login::password::BUSY_RETRY_AFTER_SECS),
         _ => format.error(StatusCode::INTERNAL_SERVER_ERROR, "Internal server error"),
     }
 }
@@ -69,17 +76,10 @@ pub async fn login(
     let user = db::find_user(&state.db, &username)
         .await
         .map_err(|e| format.db_error(e));
-    let login = match grant.authenticate(&Passwords::default(), user).await {
-        Ok(login) => login,
-        Err(LoginError::InvalidCredentials) if format == Format::Html => {
-            // The same status as the JSON answer; RFC 9110 wants a challenge with a 401.
-            let page = html::login_page(None, query.safe(), &username, Some(WRONG));
-            let challenge = [(header::WWW_AUTHENTICATE, "Bearer")];
-            return Ok((StatusCode::UNAUTHORIZED, challenge, Html(page)).into_response());
-        }
-        Err(LoginError::Password(e)) => return Err(bad_password(format, e).into_response()),
-        Err(e) => return Err(e.into_response()),
-    };
+    let login = grant
+        .authenticate(&Passwords::default(), user)
+        .await
+        .map_err(|e| failed_login(format, &query, &username, e))?;
     if let Some(hash) = login.new_password_hash() {
         let id = login.account().id;
         db::set_password_hash(&state.db, id, hash)
@@ -87,16 +87,29 @@ pub async fn login(
             .map_err(|e| format.db_error(e).into_response())?;
     }
     let response = match format {
-        Format::Json => login.token_response(&state.manager),
+        Format::Json => login.token_response(&state.manager).await,
         Format::Html => login
-            .set_cookie(&state.manager, jar)
+            .set_cookies(&state.manager, jar)
+            .await
             .map(|jar| (jar, Redirect::to(query.safe().unwrap_or(HOME))).into_response()),
     };
     response.map_err(IntoResponse::into_response)
 }
 
-/// What a failed login page says.
-const WRONG: &str = "Wrong e-mail or password.";
+/// A failed login's answer: for a browser, the form again with "Wrong e-mail or password."
+/// (401, as the JSON answer; RFC 9110 wants a challenge with a 401); otherwise the library's.
+fn failed_login(format: Format, query: &NextQuery, username: &str, error: LoginError) -> Response {
+    match error {
+        LoginError::InvalidCredentials if format == Format::Html => {
+            let wrong = Some("Wrong e-mail or password.");
+            let page = html::login_page(None, query.safe(), username, wrong);
+            let challenge = [(header::WWW_AUTHENTICATE, "Bearer")];
+            (StatusCode::UNAUTHORIZED, challenge, Html(page)).into_response()
+        }
+        LoginError::Password(e) => bad_password(format, e).into_response(),
+        error => error.into_response(),
+    }
+}
 
 /// `GET /register`: the form.
 pub async fn register_form() -> Html<String> {
@@ -139,6 +152,7 @@ pub async fn register(
     _: SameOrigin,
     State(state): State<AppState>,
     format: Format,
+    UserAgent(agent): UserAgent,
     jar: CookieJar,
     Input(input): Input<RegisterInput>,
 ) -> Result<Response, AppError> {
@@ -180,27 +194,39 @@ pub async fn register(
         )
             .into_response(),
         Format::Html => {
-            let token = state
+            let tokens = state
                 .manager
-                .create_access_token(user.email.as_str())
+                .start_session(user.email.as_str(), agent.as_deref())
+                .await
                 .map_err(|e| {
-                    tracing::error!(error = %e, "could not mint a token");
+                    tracing::error!(error = %e, "could not start a session");
                     format.error(StatusCode::INTERNAL_SERVER_ERROR, "Internal server error")
                 })?;
-            (state.manager.set_cookie(jar, token), Redirect::to(HOME)).into_response()
+            let jar = state.manager.set_session_cookies(jar, &tokens);
+            (jar, Redirect::to(HOME)).into_response()
         }
     })
 }
 
-/// `POST /logout`: clears the cookie with the attributes that set it. Guarded like login, so
-/// another site cannot sign your browser out either.
+/// `POST /logout`: ends this browser's session (its access token's), and clears both
+/// cookies with the attributes that set them. Guarded like login, so another site cannot sign
+/// your browser out either.
 pub async fn logout(
     _: SameOrigin,
     State(manager): State<LoginManager>,
     format: Format,
+    claims: Option<Claims>,
     jar: CookieJar,
 ) -> Response {
-    let jar = manager.clear_cookie(jar);
+    if let Some(claims) = claims
+        && let Err(e) = manager.logout(&claims).await
+    {
+        tracing::error!(error = %e, "could not end the session");
+        return format
+            .error(StatusCode::SERVICE_UNAVAILABLE, "Try again in a moment")
+            .into_response();
+    }
+    let jar = manager.clear_session_cookies(jar);
     match format {
         Format::Html => (jar, Redirect::to("/login")).into_response(),
         Format::Json => (jar, Json(json!({ "detail": "Logged out" }))).into_response(),
@@ -222,5 +248,27 @@ impl LoginAccount for User {
     }
     fn password_hash(&self) -> Option<&str> {
         Some(&self.password_hash)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Issue 15 §1: too many logins in progress is a 503 with `Retry-After`, never a 500.
+    #[test]
+    fn busy_password_work_is_a_503_with_retry_after() {
+        for format in [Format::Json, Format::Html] {
+            let response = bad_password(format, PasswordError::Busy).into_response();
+            assert_eq!(
+                response.status(),
+                StatusCode::SERVICE_UNAVAILABLE,
+                "{format:?}"
+            );
+            assert_eq!(response.headers()[header::RETRY_AFTER], "1", "{format:?}");
+        }
+        let response = bad_password(Format::Json, PasswordError::TooLong).into_response();
+        assert_eq!(response.status(), StatusCode::BAD_REQUEST);
+        assert!(response.headers().get(header::RETRY_AFTER).is_none());
     }
 }

@@ -63,8 +63,9 @@ pub async fn migrate(pool: &SqlitePool) -> Result<(), sqlx::Error> {
     tx.commit().await
 }
 
-/// A user of the app. The token's subject is the e-mail address.
-#[derive(Debug, Clone, Serialize, FromRow)]
+/// A user of the app. The token's subject is the e-mail address. Its `Debug` leaves the
+/// password hash out, so that `tracing::debug!(?user)` never logs it.
+#[derive(Clone, Serialize, FromRow)]
 pub struct User {
     /// The row id.
     pub id: i64,
@@ -75,6 +76,16 @@ pub struct User {
     /// The Argon2id PHC string. Never serialized.
     #[serde(skip)]
     pub password_hash: String,
+}
+
+impl std::fmt::Debug for User {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("User")
+            .field("id", &self.id)
+            .field("email", &self.email)
+            .field("name", &self.name)
+            .finish_non_exhaustive()
+    }
 }
 
 /// A post, with its author's name.

@@ -45,7 +45,7 @@ box-sizing:border-box}textarea{min-height:8rem}.error{color:#b00020}.post{margin
 pub fn page(title: &str, user: Option<&User>, body: &str) -> String {
     let nav = match user {
         Some(user) => format!(
-            r#"<a href="/posts">My posts</a><a href="/posts/new">New post</a>
+            r#"<a href="/posts">My posts</a><a href="/posts/new">New post</a><a href="/sessions">Sessions</a>
 <span id="whoami">Signed in as {}</span>
 <form method="post" action="/logout"><button id="logout" type="submit">Log out</button></form>"#,
             escape(&user.name)
@@ -113,6 +113,56 @@ pub fn login_page(
         username = escape(username),
     );
     page("Log in", user, &body)
+}
+
+/// A time (seconds since the Unix epoch) as `YYYY-MM-DD HH:MM UTC`.
+pub fn utc(seconds: i64) -> String {
+    let (days, secs) = (seconds.div_euclid(86_400), seconds.rem_euclid(86_400));
+    // Howard Hinnant's civil_from_days.
+    let z = days + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z - era * 146_097;
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let day = doy - (153 * mp + 2) / 5 + 1;
+    let month = if mp < 10 { mp + 3 } else { mp - 9 };
+    let year = yoe + era * 400 + i64::from(month <= 2);
+    format!(
+        "{year:04}-{month:02}-{day:02} {:02}:{:02} UTC",
+        secs / 3600,
+        secs % 3600 / 60
+    )
+}
+
+/// "Where you're signed in": one entry per session (this one marked), each with a "sign
+/// out" button, and "sign out everywhere".
+pub fn sessions_page(user: &User, sessions: &[login::Session], current: Option<&str>) -> String {
+    let mut items = String::new();
+    for session in sessions {
+        let this = current == Some(session.id.as_str());
+        let _ = write!(
+            items,
+            r#"<li class="session" data-current="{this}"><strong>{agent}</strong>{marker}<br>
+signed in {created}, last refreshed {refreshed}
+<form method="post" action="/sessions/{id}/end"><button class="end-session" type="submit">Sign out</button></form></li>
+"#,
+            agent = escape(session.user_agent.as_deref().unwrap_or("Unknown device")),
+            marker = if this { " (this browser)" } else { "" },
+            created = escape(&utc(session.created_at)),
+            refreshed = session
+                .refreshed_at
+                .map_or_else(|| "never".to_owned(), |t| escape(&utc(t))),
+            id = escape(&url_encode(&session.id)),
+        );
+    }
+    let body = format!(
+        r#"<h1>Where you're signed in</h1>
+<ul id="sessions">
+{items}</ul>
+<form method="post" action="/logout/all"><button id="logout-all" type="submit">Sign out everywhere</button></form>"#
+    );
+    page("Sessions", Some(user), &body)
 }
 
 /// The registration form.
@@ -226,6 +276,13 @@ mod tests {
             escape(r#"<script>alert("x")</script> & 'y'"#),
             "&lt;script&gt;alert(&quot;x&quot;)&lt;/script&gt; &amp; &#x27;y&#x27;"
         );
+    }
+
+    #[test]
+    fn utc_dates() {
+        assert_eq!(utc(0), "1970-01-01 00:00 UTC");
+        assert_eq!(utc(1_800_000_000), "2027-01-15 08:00 UTC");
+        assert_eq!(utc(951_782_400), "2000-02-29 00:00 UTC");
     }
 
     #[test]

@@ -6,7 +6,12 @@
 //! | `GET /login`, `GET /register` | anyone | the forms | — |
 //! | `POST /register` | same origin | account + cookie, 303 to `/posts` | `201 {"user"}`; 409 if taken |
 //! | `POST /login` | same origin | cookie, 303 to a safe `next` or `/posts` | `{"access_token", "token_type", "expires_in"}` |
-//! | `POST /logout` | same origin | clears the cookie, 303 to `/login` | clears the cookie |
+//! | `POST /logout` | same origin | ends this session, clears the cookies, 303 to `/login` | the same, `{"detail"}` |
+//! | `GET /refresh` | the refresh cookie | silent refresh: new cookies, 303 to a safe `next` (else to `/login?next=`) | — |
+//! | `POST /refresh` | refresh token or cookie | — | RFC 6749 §6 token response (`login::refresh_route`) |
+//! | `GET /sessions` | signed in | "where you're signed in", with "sign out" per session | `{"sessions": [...]}` |
+//! | `POST /sessions/{id}/end` | signed in | ends one of the user's sessions, 303 to `/sessions` | 204 |
+//! | `POST /logout/all` | signed in | ends every session of the user, 303 to `/login` | `{"detail"}` |
 //! | `GET /posts` | signed in | "my posts" | `{"posts": [...]}` |
 //! | `GET /posts/new` | signed in | the new-post form | — |
 //! | `POST /posts` | signed in | creates, 303 to `/posts` | `201 {"post"}` |
@@ -27,21 +32,27 @@
 //! - `SameOrigin` on login, registration and logout (login CSRF);
 //! - `redirect_to_login()`: a browser that is not signed in is sent to `/login?next=...`, and
 //!   after logging in returns there only if `login::safe_next` accepts it (no open redirect);
-//! - Argon2id password hashes through `login::password`.
+//! - Argon2id password hashes through `login::password`;
+//! - sessions: a login sets the access cookie and a refresh cookie (`SameSite=Strict`,
+//!   `Path=/refresh`). A page requested without a valid access token (it expired) is sent to
+//!   `GET /refresh?next=...`, which rotates the refresh token, sets new cookies and sends the
+//!   browser back: it stays signed in across access-token expiry without noticing, and without
+//!   any script. The sessions page lists where the user is signed in and ends any of them.
 
 mod auth;
 pub mod db;
 pub mod html;
 mod posts;
+mod sessions;
 pub mod web;
 
 use axum::Router;
 use axum::extract::{FromRef, Request, State};
-use axum::http::{HeaderValue, header};
+use axum::http::{HeaderValue, Method, header};
 use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
-use login::{LoginManager, attach_user, user_loader};
+use login::{LoginManager, LoginManagerBuilder, RejectionKind, attach_user, user_loader};
 use sqlx::SqlitePool;
 
 pub use auth::{HOME, MIN_PASSWORD_CHARS};
@@ -78,8 +89,15 @@ pub enum Cookies {
 
 /// The app's manager: HS256 with `secret`; the token read from the cookie (browsers) or the
 /// `Authorization: Bearer` header (API clients); CSRF protection on (the default whenever the
-/// cookie is read); browsers that are not signed in redirected to `/login?next=...`.
+/// cookie is read); sessions in memory; browsers without a valid token sent through a silent
+/// refresh, then to `/login?next=...`.
 pub fn manager(secret: &str, cookies: Cookies) -> Result<LoginManager, login::ConfigError> {
+    builder(secret, cookies).build()
+}
+
+/// [`manager`]'s settings, to change some before building (the browser test shortens the
+/// token lifetime to see the silent refresh happen).
+pub fn builder(secret: &str, cookies: Cookies) -> LoginManagerBuilder {
     let secure = cookies == Cookies::HostPrefixed;
     LoginManager::builder("/login")
         .secret(secret)
@@ -87,8 +105,23 @@ pub fn manager(secret: &str, cookies: Cookies) -> Result<LoginManager, login::Co
         .use_header(true)
         .cookie_secure(secure)
         .cookie_host_prefix(secure)
+        .sessions()
+        .on_rejection(|rejection| {
+            // A page (GET) requested without a valid access token goes through the silent
+            // refresh first; `GET /refresh` sends it on to the login page if that fails.
+            let parts = rejection.parts();
+            let page = matches!(parts.method, Method::GET | Method::HEAD)
+                && Format::of(parts) == Format::Html;
+            let unauthenticated = matches!(
+                rejection.kind(),
+                RejectionKind::MissingCredentials | RejectionKind::InvalidToken
+            );
+            (page && unauthenticated).then(|| {
+                let next = parts.uri.path_and_query().map_or("/", |p| p.as_str());
+                Redirect::to(&format!("/refresh?next={}", html::url_encode(next))).into_response()
+            })
+        })
         .redirect_to_login()
-        .build()
 }
 
 /// Turns a token's subject (the e-mail address) into a user. The pool comes from the state;
@@ -127,6 +160,13 @@ pub fn router(manager: LoginManager, db: SqlitePool) -> Router {
         .route("/login", get(auth::login_form).post(auth::login))
         .route("/register", get(auth::register_form).post(auth::register))
         .route("/logout", post(auth::logout))
+        .route(
+            "/refresh",
+            get(sessions::refresh_page).post(login::refresh_route),
+        )
+        .route("/sessions", get(sessions::sessions_page))
+        .route("/sessions/{id}/end", post(sessions::end_session))
+        .route("/logout/all", post(sessions::logout_all))
         .route("/me", get(auth::me))
         .route("/posts", get(posts::list_posts).post(posts::create_post))
         .route("/posts/new", get(posts::new_post_form))

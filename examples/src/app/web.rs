@@ -43,6 +43,7 @@ impl Format {
             format: self,
             status,
             message: message.into(),
+            retry_after: None,
         }
     }
 
@@ -109,6 +110,7 @@ pub struct AppError {
     format: Format,
     status: StatusCode,
     message: String,
+    retry_after: Option<u64>,
 }
 
 impl AppError {
@@ -116,10 +118,29 @@ impl AppError {
     pub fn status(&self) -> StatusCode {
         self.status
     }
+
+    /// Adds `Retry-After: <seconds>` (for a 503).
+    pub fn retry_after(mut self, seconds: u64) -> Self {
+        self.retry_after = Some(seconds);
+        self
+    }
 }
 
 impl IntoResponse for AppError {
     fn into_response(self) -> Response {
+        let retry_after = self.retry_after;
+        let mut response = self.respond();
+        if let Some(seconds) = retry_after {
+            response
+                .headers_mut()
+                .insert(header::RETRY_AFTER, seconds.into());
+        }
+        response
+    }
+}
+
+impl AppError {
+    fn respond(self) -> Response {
         match self.format {
             Format::Json => (self.status, Json(json!({ "detail": self.message }))).into_response(),
             Format::Html => {

@@ -13,7 +13,7 @@
 //! [`Expect`], token forging, the log capture, [`SECRET`] and [`NOW`]) are in
 //! `login-test-support`.
 
-use std::sync::atomic::{AtomicI64, AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicI64, AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, LazyLock, Mutex};
 
 use axum::Router;
@@ -82,6 +82,7 @@ pub struct Counter {
     verifies: Arc<AtomicUsize>,
     hashes: Arc<AtomicUsize>,
     against: Arc<Mutex<Vec<String>>>,
+    work: Arc<AtomicU64>,
 }
 
 impl Counter {
@@ -90,6 +91,11 @@ impl Counter {
     }
     pub fn hashes(&self) -> usize {
         self.hashes.load(Ordering::SeqCst)
+    }
+    /// The Argon2 work done so far, in KiB of memory × passes (`m × t`, read from each hash the
+    /// verifications ran against, plus any extra work the scheme was asked for).
+    pub fn work(&self) -> u64 {
+        self.work.load(Ordering::SeqCst)
     }
     /// The stored hashes the verifications ran against (the dummy one included).
     pub fn against(&self) -> Vec<String> {
@@ -124,11 +130,35 @@ impl PasswordScheme for Counting {
     fn verify(&self, password: &[u8], stored: &str) -> bool {
         self.counter.verifies.fetch_add(1, Ordering::SeqCst);
         self.counter.against.lock().unwrap().push(stored.to_owned());
+        self.counter
+            .work
+            .fetch_add(m_times_t(stored), Ordering::SeqCst);
         self.inner.verify(password, stored)
     }
     fn needs_rehash(&self, stored: &str) -> bool {
         self.inner.needs_rehash(stored)
     }
+    fn cost(&self, stored: &str) -> u64 {
+        self.inner.cost(stored)
+    }
+    fn spend(&self, password: &[u8], work: u64) {
+        self.counter.work.fetch_add(work, Ordering::SeqCst);
+        self.inner.spend(password, work)
+    }
+}
+
+/// `m × t` of an Argon2 PHC string (`$argon2id$v=19$m=19456,t=2,p=1$…`), read independently
+/// of the library.
+pub fn m_times_t(phc: &str) -> u64 {
+    let params = phc.split('$').nth(3).unwrap_or("");
+    let get = |name: &str| {
+        params
+            .split(',')
+            .find_map(|kv| kv.strip_prefix(name))
+            .and_then(|v| v.parse::<u64>().ok())
+            .unwrap_or(0)
+    };
+    get("m=") * get("t=")
 }
 
 /// One instance of the example app under test.

@@ -79,14 +79,23 @@ fn plans(h: &Harness, users: &[String]) -> Vec<Plan> {
         StatusCode::BAD_REQUEST,
         0,
     ));
+    // The header decides; the cookie is not read (issue 15).
     plans.push(refused(
+        "/protected",
+        vec![
+            ("cookie", format!("access-token={john}")),
+            ("authorization", "Bearer x.y.z".to_owned()),
+        ],
+        unauthorized,
+        0,
+    ));
+    plans.push(ok(
         "/protected",
         vec![
             ("cookie", "access-token=x.y.z".to_owned()),
             ("authorization", format!("Bearer {john}")),
         ],
-        unauthorized,
-        0,
+        JOHN,
     ));
     let mut anonymous = refused("/optional", bearer(&tampered), StatusCode::OK, 0);
     anonymous.user = None;

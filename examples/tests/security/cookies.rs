@@ -1,4 +1,5 @@
-//! Cookies (checklist A.8 and B): the `access-token` cookie is read first, then the header,
+//! Cookies (checklist A.8 and B): a bearer token in the header decides, the `access-token`
+//! cookie only when there is none (issue 15: a planted cookie must not override the header),
 //! with no silent fallback; two different values under the token's name are refused, never
 //! "first one wins"; look-alike names are not the token cookie; the value is taken verbatim
 //! (optionally quoted, RFC 6265), never decoded or stripped of a scheme.
@@ -8,12 +9,14 @@
 //! is in the `login` group.
 use login_test_support::Expect;
 
-use crate::common::{Case, Harness, JOHN, run_all};
+use crate::common::{Case, Harness, JANE, JOHN, run_all};
 
-/// A.8: precedence between the cookie and the header, pinned (fastapi-login's order, without
-/// its fallback).
+/// A.8: precedence between the cookie and the header, pinned: the header's bearer token
+/// decides (RFC 6750 §2, one method per request; fastapi-login reads the cookie first, but a
+/// cookie can be planted by a sibling subdomain or a plain-HTTP man in the middle, a header
+/// cannot), with no fallback either way.
 #[tokio::test]
-async fn cookie_first_without_fallback() {
+async fn header_first_without_fallback() {
     let h = Harness::new();
     let john = h.john();
     let jane = h.jane();
@@ -28,38 +31,46 @@ async fn cookie_first_without_fallback() {
             Expect::User(JOHN),
         ),
         Case::header(
-            "valid cookie (John) wins over a valid header (Jane)",
+            "valid header (Jane) wins over a valid cookie (John)",
             "/protected",
             "cookie",
             cookie(&john),
-            Expect::User(JOHN),
+            Expect::User(JANE),
         )
         .with("authorization", bearer(&jane)),
         Case::header(
-            "valid cookie wins over a garbage header",
+            "garbage header, valid cookie: no fallback",
             "/protected",
             "cookie",
             cookie(&john),
-            Expect::User(JOHN),
+            Expect::InvalidToken,
         )
-        .with("authorization", "Bearer x.y.z"),
+        .with("authorization", "Bearer x.y.z")
+        .secret(&john),
         Case::header(
-            "invalid cookie, valid header: no fallback",
+            "invalid cookie, valid header: the cookie is not read",
             "/protected",
             "cookie",
             cookie("x.y.z"),
-            Expect::InvalidToken,
+            Expect::User(JOHN),
         )
-        .with("authorization", bearer(&john))
-        .secret(&john),
+        .with("authorization", bearer(&john)),
         Case::header(
-            "expired-looking garbage cookie, valid header on /optional: anonymous, no fallback",
+            "conflicting cookies, valid header: the cookie is not read",
+            "/protected",
+            "cookie",
+            format!("access-token={jane}; access-token=x.y.z"),
+            Expect::User(JOHN),
+        )
+        .with("authorization", bearer(&john)),
+        Case::header(
+            "garbage header, valid cookie on /optional: anonymous, no fallback",
             "/optional",
             "cookie",
-            cookie("garbage"),
+            cookie(&john),
             Expect::Anonymous,
         )
-        .with("authorization", bearer(&john))
+        .with("authorization", "Bearer garbage")
         .secret(&john),
         Case::header(
             "empty cookie, valid header: the header is used",
@@ -69,6 +80,14 @@ async fn cookie_first_without_fallback() {
             Expect::User(JOHN),
         )
         .with("authorization", bearer(&john)),
+        Case::header(
+            "valid cookie, empty bearer token: the cookie is used",
+            "/protected",
+            "cookie",
+            cookie(&john),
+            Expect::User(JOHN),
+        )
+        .with("authorization", "Bearer "),
         Case::header(
             "empty quoted cookie, no header",
             "/protected",
@@ -264,13 +283,12 @@ async fn non_ascii_sibling_cookie_does_not_hide_the_token() {
     let mut value = b"access-token=x.y.z; name=".to_vec();
     value.extend_from_slice("José".as_bytes());
     Case::header(
-        "bad token next to a UTF-8 cookie, valid header: no fallback",
+        "bad token next to a UTF-8 cookie, no header",
         "/protected",
         "cookie",
         value,
         Expect::InvalidToken,
     )
-    .with("authorization", format!("Bearer {john}"))
     .secret(&john)
     .run()
     .await;

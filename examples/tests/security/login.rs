@@ -279,6 +279,37 @@ async fn legacy_hash_verifies_and_is_upgraded() {
     count("login", 4);
 }
 
+/// Issue 15 §7: equal work holds for a user whose hash was made with older, cheaper
+/// parameters (m=4096, t=3: a third of the current m=19456, t=2). Counted in Argon2 work
+/// (KiB × passes) by the counting scheme: an unknown user, a current hash and the legacy hash
+/// (wrong password, and right password before its upgrade) each cost exactly the current
+/// parameters' work, so the answer's timing cannot tell an existing user with an old hash.
+#[tokio::test]
+async fn equal_work_with_a_legacy_hash() {
+    let h = odd_db();
+    let current = 19456 * 2;
+    for (case, user, password) in [
+        ("unknown user", "nobody@mail.com", JOHN_PW),
+        ("current hash, wrong password", JOHN, "nope"),
+        ("current hash, right password", JOHN, JOHN_PW),
+        ("legacy hash, wrong password", "legacy@mail.com", "nope"),
+        ("legacy hash, right password", "legacy@mail.com", JOHN_PW),
+    ] {
+        let before = h.counter.work();
+        let hashes = h.counter.hashes();
+        let reply = h.form("/login", &form(user, password), &[]).await;
+        assert!(
+            [200, 401].contains(&reply.status.as_u16()),
+            "{case}: {}",
+            reply.status
+        );
+        // The rehash after a successful legacy login is the upgrade, not the check.
+        assert!(h.counter.hashes() - hashes <= 1, "{case}");
+        assert_eq!(h.counter.work() - before, current, "{case}: Argon2 work");
+    }
+    count("login", 5);
+}
+
 /// A.50, A.51 and A.57 at the route: a successful login costs one verification and no hash,
 /// answers `no-store`, issues exactly the header `{"alg":"HS256","typ":"JWT"}`, and neither the password nor the issued token appears in any log line (the
 /// capture records every level).

@@ -1,7 +1,7 @@
 //! Properties (proptest) over the example's routes: arbitrary bytes and arbitrary mutations of
 //! valid tokens, in the `Authorization` header and in the `access-token` cookie, never give a
 //! 5xx or a panic, and a 200 only ever names the owner of a token sent unchanged; and a model
-//! of the credential rules (cookie first, no fallback, empty = absent) predicts every answer
+//! of the credential rules (a bearer token in the header first, no fallback, empty = absent) predicts every answer
 //! exactly.
 
 use std::collections::HashMap;
@@ -310,13 +310,14 @@ fn cred() -> impl Strategy<Value = Cred> {
     ])
 }
 
-/// The rules, as a model: the cookie decides when it is present and not empty (no fallback to
-/// the header); then the header; an empty credential is no credential; scopes before the
-/// loader; the optional route turns every 401 into an anonymous 200.
+/// The rules, as a model: the header's bearer token decides when it is present and not empty
+/// (no fallback to the cookie, which a third party could have planted: issue 15); then the
+/// cookie; an empty credential is no credential; scopes before the loader; the optional route
+/// turns every 401 into an anonymous 200.
 fn model(route: &str, cookie: Option<Cred>, header: Option<Cred>) -> (Expect, usize) {
     let decided = match (cookie, header) {
-        (Some(c), _) if c != Cred::Empty => Some(c),
         (_, Some(h)) if h != Cred::Empty => Some(h),
+        (Some(c), _) if c != Cred::Empty => Some(c),
         _ => None,
     };
     let (expect, loads) = match decided {

@@ -11,8 +11,13 @@
 //! [`VerifyingKey`] is for services that only check tokens minted elsewhere: from a public key
 //! PEM, a JWK, or a JWKS document (parsed from JSON you give it; nothing is fetched).
 
+mod ecdsa;
 mod signing;
 mod verifying;
+
+#[cfg(test)]
+pub(crate) use ecdsa::flip_s;
+pub(crate) use ecdsa::low_s;
 
 pub use signing::SigningKey;
 pub use verifying::VerifyingKey;

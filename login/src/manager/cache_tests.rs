@@ -118,3 +118,62 @@ fn the_cache_can_be_turned_off() {
     let token = manager.create_access_token("alice").unwrap();
     assert_eq!(manager.verify_token(&token).unwrap().sub, "alice");
 }
+
+/// Issue 15 §6: an ECDSA signature `(r, s)` has a twin `(r, n − s)` that verifies too, so a
+/// holder of a token can make a second string for it. Minted signatures are low-S; a flipped
+/// (high-S) one still verifies — other issuers make either form — but is the same token to
+/// the cache: one entry for both strings, keyed by the low-S form.
+#[test]
+fn ecdsa_twins_are_one_token() {
+    use jsonwebtoken::Algorithm;
+    for (alg, pem) in [
+        (Algorithm::ES256, include_str!("../../tests/keys/p256.pem")),
+        (Algorithm::ES384, include_str!("../../tests/keys/p384.pem")),
+    ] {
+        let manager = crate::LoginManager::builder("/login")
+            .signing_key(crate::SigningKey::from_pem(alg, pem).unwrap())
+            .build()
+            .unwrap();
+        let mut tokens = Vec::new();
+        for _ in 0..32 {
+            let token = manager.create_access_token("alice").unwrap();
+            let (message, signature) = token.rsplit_once('.').unwrap();
+            assert!(
+                crate::keys::low_s(alg, signature).is_none(),
+                "{alg:?}: minted a high-S signature"
+            );
+            tokens.push((message.to_owned(), signature.to_owned()));
+        }
+        let (message, signature) = &tokens[0];
+        let token = format!("{message}.{signature}");
+        let twin = format!("{message}.{}", crate::keys::flip_s(alg, signature).unwrap());
+        assert_ne!(twin, token);
+        // The twin is a valid signature (so the curve order is right) …
+        let public: &[u8] = match alg {
+            Algorithm::ES256 => include_bytes!("../../tests/keys/p256.pub.pem"),
+            _ => include_bytes!("../../tests/keys/p384.pub.pem"),
+        };
+        let verifier = jsonwebtoken::DecodingKey::from_ec_pem(public).unwrap();
+        let (_, twin_signature) = twin.rsplit_once('.').unwrap();
+        assert!(
+            jsonwebtoken::crypto::verify(twin_signature, message.as_bytes(), &verifier, alg)
+                .unwrap(),
+            "{alg:?}: the twin does not verify"
+        );
+        // … which the manager accepts, as the same token: one cache entry for both strings.
+        assert_eq!(manager.verify_token(&twin).unwrap().sub, "alice");
+        assert_eq!(manager.verify_token(&token).unwrap().sub, "alice");
+        assert_eq!(
+            cache_len(&manager),
+            1,
+            "{alg:?}: the twin has its own entry"
+        );
+        assert_eq!(manager.canonical_token(&twin), token);
+        assert_eq!(manager.canonical_token(&token), token);
+        // Flipping twice gives the original back.
+        assert_eq!(
+            crate::keys::flip_s(alg, &crate::keys::flip_s(alg, signature).unwrap()).as_deref(),
+            Some(signature.as_str())
+        );
+    }
+}

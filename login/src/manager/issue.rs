@@ -14,18 +14,39 @@ pub(super) const MAX_LIFETIME: Duration = Duration::from_secs(10 * 365 * 24 * 36
 
 /// Claims the manager sets itself; `extra` may not set them.
 const RESERVED_CLAIMS: &[&str] = &[
-    "sub", "exp", "iat", "nbf", "jti", "iss", "aud", "scopes", "scope",
+    "sub", "exp", "iat", "nbf", "jti", "iss", "sid", "aud", "scopes", "scope",
 ];
+
+/// A validated [`TokenRequest`], ready to be minted (once, or again by each refresh of a
+/// session).
+pub(super) struct Prepared {
+    pub(super) subject: String,
+    pub(super) scopes: Vec<String>,
+    pub(super) extra: Map<String, Value>,
+    pub(super) lifetime: Duration,
+}
 
 impl LoginManager {
     /// Mints a token for `request`, returning it with its lifetime.
     pub(super) fn issue(&self, request: TokenRequest) -> Result<(String, Duration), TokenError> {
+        let prepared = self.prepare(request)?;
+        self.mint(&prepared, None, prepared.lifetime)
+    }
+
+    /// Checks a request: a subject, a lifetime in range (with sessions on, at most their
+    /// longest access-token lifetime), valid and known scopes, no reserved extra claim.
+    pub(super) fn prepare(&self, request: TokenRequest) -> Result<Prepared, TokenError> {
         let inner = &*self.inner;
         if request.subject.is_empty() {
             return Err(TokenError::EmptySubject);
         }
         let lifetime = request.lifetime.unwrap_or(inner.lifetime);
         if lifetime < Duration::from_secs(1) || lifetime > MAX_LIFETIME {
+            return Err(TokenError::InvalidLifetime);
+        }
+        if let Some(sessions) = &inner.sessions
+            && lifetime > sessions.settings.max_access_lifetime
+        {
             return Err(TokenError::InvalidLifetime);
         }
         let mut scopes: Vec<String> = Vec::with_capacity(request.scopes.len());
@@ -40,28 +61,45 @@ impl LoginManager {
                 scopes.push(scope);
             }
         }
-        let mut claims = match request.extra {
+        let extra = match request.extra {
             None => Map::new(),
             Some(Ok(map)) => map,
             Some(Err(e)) => return Err(e),
         };
-        if let Some(reserved) = claims
-            .keys()
-            .find(|k| RESERVED_CLAIMS.contains(&k.as_str()))
-        {
+        if let Some(reserved) = extra.keys().find(|k| RESERVED_CLAIMS.contains(&k.as_str())) {
             return Err(TokenError::ReservedClaim(reserved.clone()));
         }
+        Ok(Prepared {
+            subject: request.subject,
+            scopes,
+            extra,
+            lifetime,
+        })
+    }
+
+    /// Signs a prepared token, in session `sid` when given, valid for `lifetime` from now.
+    pub(super) fn mint(
+        &self,
+        prepared: &Prepared,
+        sid: Option<&str>,
+        lifetime: Duration,
+    ) -> Result<(String, Duration), TokenError> {
+        let inner = &*self.inner;
+        let mut claims = prepared.extra.clone();
         let now = self.now();
         let jti: [u8; 16] = rand::random();
-        claims.insert("sub".into(), Value::String(request.subject));
+        claims.insert("sub".into(), Value::String(prepared.subject.clone()));
         claims.insert("exp".into(), Value::from(now + lifetime.as_secs() as i64));
         claims.insert("iat".into(), Value::from(now));
         claims.insert(
             "jti".into(),
             Value::String(base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(jti)),
         );
-        if !scopes.is_empty() {
-            claims.insert("scopes".into(), Value::from(scopes));
+        if let Some(sid) = sid {
+            claims.insert("sid".into(), Value::String(sid.to_owned()));
+        }
+        if !prepared.scopes.is_empty() {
+            claims.insert("scopes".into(), Value::from(prepared.scopes.clone()));
         }
         if let Some(iss) = &inner.issuer {
             claims.insert("iss".into(), Value::String(iss.clone()));
@@ -72,6 +110,11 @@ impl LoginManager {
         let ring = inner.keys.load();
         let signer = ring.signer().ok_or(TokenError::NoSigningKey)?;
         let token = jsonwebtoken::encode(&signer.header, &claims, &signer.key.encoding)?;
+        // ECDSA: the low-S form of the signature, the one every lookup by token uses.
+        let low = token.rsplit_once('.').and_then(|(message, signature)| {
+            crate::keys::low_s(signer.header.alg, signature).map(|low| format!("{message}.{low}"))
+        });
+        let token = low.unwrap_or(token);
         Ok((token, lifetime))
     }
 }
@@ -132,8 +175,8 @@ impl TokenRequest {
     }
 
     /// Extra claims: any value that serializes to a JSON object. Reserved claims (`sub`,
-    /// `exp`, `iat`, `nbf`, `jti`, `iss`, `aud`, `scopes`, `scope`) are refused when the token
-    /// is created, never silently overwritten.
+    /// `exp`, `iat`, `nbf`, `jti`, `iss`, `sid`, `aud`, `scopes`, `scope`) are refused when
+    /// the token is created, never silently overwritten.
     pub fn extra<T: Serialize + ?Sized>(mut self, extra: &T) -> Self {
         let map = match serde_json::to_value(extra) {
             Ok(Value::Object(map)) => Ok(map),

@@ -65,6 +65,13 @@ impl KeyRing {
         })
     }
 
+    /// Whether a key verifies ECDSA signatures (whose `s` has a twin: see `keys::ecdsa`).
+    pub(super) fn has_ecdsa(&self) -> bool {
+        self.verifiers
+            .iter()
+            .any(|k| matches!(k.algorithm(), Algorithm::ES256 | Algorithm::ES384))
+    }
+
     /// The signer, if the manager signs.
     pub(super) fn signer(&self) -> Option<&Signer> {
         self.signer.as_ref()

@@ -7,6 +7,7 @@
 //! | [`keyring`] | the signer, the verification keys by `kid`, rotation, JWKS |
 //! | [`issue`] | [`TokenRequest`], reserved claims, minting |
 //! | [`verify`] | every step that decides whether a token is accepted |
+//! | [`sessions`] | sessions: start, refresh, end, revoke, list, the refresh cookie (public methods too, for the line limit) |
 
 use std::fmt;
 use std::sync::Arc;
@@ -27,11 +28,13 @@ use crate::error::{
     VerifyError,
 };
 use crate::keys::{SigningKey, VerifyingKey};
+use crate::loader::{TokenUserError, UserLoader};
 use crate::secret::Secret;
 
 mod builder;
 mod issue;
 mod keyring;
+mod sessions;
 mod verify;
 
 #[cfg(test)]
@@ -39,6 +42,7 @@ mod cache_tests;
 
 pub use builder::{DEFAULT_LIFETIME, LoginManagerBuilder, MAX_LEEWAY_SECS};
 pub use issue::TokenRequest;
+pub use sessions::{DEFAULT_REFRESH_COOKIE_NAME, DEFAULT_REFRESH_PATH, MAX_REFRESH_GRACE};
 pub use verify::MAX_TOKEN_BYTES;
 
 use keyring::Keys;
@@ -61,6 +65,7 @@ struct Inner {
     hook: Option<RejectionHook>,
     clock: Clock,
     cache: Option<TokenCache>,
+    sessions: Option<sessions::Sessions>,
 }
 
 /// Issues and verifies JWT access tokens and reads them from requests.
@@ -99,6 +104,7 @@ impl fmt::Debug for LoginManager {
             .field("leeway", &i.leeway)
             .field("issuer", &i.issuer)
             .field("audience", &i.audience)
+            .field("sessions", &i.sessions.is_some())
             .field("key", &"***")
             .finish_non_exhaustive()
     }
@@ -238,12 +244,56 @@ impl LoginManager {
         self.verify_token_shared(token).map(Arc::unwrap_or_clone)
     }
 
+    /// The user a raw token names (fastapi-login's `get_current_user(token)`): for a message
+    /// on an open WebSocket, a background job or a test. The same checks as the extractors —
+    /// verification (the token cache included), revocation with sessions, then the
+    /// `#[user_loader]` of `U` with `state` — and the same outcomes as a typed error.
+    ///
+    /// The loader runs outside any request: extractors it takes that read the request's head
+    /// (headers, URI) see an empty `GET /`; `State<_>` works as usual.
+    ///
+    /// ```
+    /// # use login::{LoginManager, UserLoader, TokenUserError};
+    /// # #[derive(Clone, Debug, PartialEq)] struct User(String);
+    /// # impl UserLoader<LoginManager> for User {
+    /// #     async fn load_user(sub: String, _: &mut axum::http::request::Parts, _: &LoginManager)
+    /// #         -> Result<Option<Self>, axum::response::Response> { Ok((sub == "ann").then(|| User(sub))) }
+    /// # }
+    /// # #[tokio::main(flavor = "current_thread")] async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// let manager = LoginManager::new("a-32-byte-or-longer-secret-from-env!", "/login")?;
+    /// let token = manager.create_access_token("ann")?;
+    /// let user: User = manager.user_from_token(&token, &manager).await?;
+    /// assert_eq!(user, User("ann".into()));
+    /// let nobody = manager.create_access_token("bob")?;
+    /// assert!(matches!(
+    ///     manager.user_from_token::<User, _>(&nobody, &manager).await,
+    ///     Err(TokenUserError::UnknownUser)
+    /// ));
+    /// # Ok(()) }
+    /// ```
+    pub async fn user_from_token<U, S>(&self, token: &str, state: &S) -> Result<U, TokenUserError>
+    where
+        S: Send + Sync,
+        U: UserLoader<S>,
+    {
+        let claims = self
+            .verify_token_shared(token)
+            .map_err(TokenUserError::InvalidToken)?;
+        let (mut parts, ()) = axum::http::Request::new(()).into_parts();
+        match U::load_user(claims.sub.clone(), &mut parts, state).await {
+            Ok(Some(user)) => Ok(user),
+            Ok(None) => Err(TokenUserError::UnknownUser),
+            Err(response) => Err(TokenUserError::Loader(Box::new(response))),
+        }
+    }
+
     /// Verifies the request's token (once per request; the outcome is cached in the request's
     /// extensions) and returns its claims and where it was found.
     ///
-    /// The order: credentials (cookie first, then the header; two `Authorization` headers
-    /// are `InvalidRequest`), then the CSRF policy for a cookie on a state-changing request,
-    /// then [`verify_token`](Self::verify_token).
+    /// The order: credentials (a bearer token in the `Authorization` header, else the
+    /// cookie; two `Authorization` headers, or two different values of the cookie, are
+    /// `InvalidRequest`), then the CSRF policy for a cookie on a state-changing request, then
+    /// [`verify_token`](Self::verify_token).
     pub fn authenticate(
         &self,
         parts: &mut Parts,
@@ -262,8 +312,8 @@ impl LoginManager {
                 );
                 Err(RejectionKind::MissingCredentials)
             }
-            Credentials::Malformed(reason) => {
-                tracing::debug!(reason, "login: malformed authorization request");
+            Credentials::Malformed(reason, source) => {
+                tracing::debug!(reason, ?source, "login: malformed authorization request");
                 Err(RejectionKind::InvalidRequest)
             }
             Credentials::Token(_, TokenSource::Cookie)
@@ -275,6 +325,12 @@ impl LoginManager {
             }
             Credentials::Token(token, source) => match self.verify_token_shared(token) {
                 Ok(claims) => Ok((claims, source)),
+                Err(VerifyError::RevocationsStale) => {
+                    tracing::warn!(
+                        "login: request refused with 503: the revocations may be stale (session store's change stream down)"
+                    );
+                    Err(RejectionKind::Unavailable)
+                }
                 Err(error) => {
                     tracing::debug!(reason = %error, ?source, "login: token rejected");
                     Err(RejectionKind::InvalidToken)
@@ -288,12 +344,23 @@ impl LoginManager {
         outcome
     }
 
+    /// Whether the request is malformed because of its cookie (two different values under
+    /// the token cookie's name, or one that is not ASCII): something a third party can plant,
+    /// which the [`attach_user`](crate::attach_user) layer lets through as anonymous.
+    pub(crate) fn cookie_is_malformed(&self, parts: &Parts) -> bool {
+        matches!(
+            self.inner.sources.read(&parts.headers),
+            Credentials::Malformed(_, TokenSource::Cookie)
+        )
+    }
+
     /// Checks a request against the manager's CSRF policy as if it were authenticated by the
-    /// cookie: a state-changing request (any method but GET, HEAD, OPTIONS, TRACE) must come
-    /// from the request's own origin or a trusted one (see
-    /// [`csrf_protection`](LoginManagerBuilder::csrf_protection)).
+    /// cookie: a state-changing request (any method but GET, HEAD, OPTIONS, TRACE) or an
+    /// upgrade (a WebSocket handshake) must come from the app's own origin or a trusted one
+    /// (see [`csrf_protection`](LoginManagerBuilder::csrf_protection) and
+    /// [`public_origin`](LoginManagerBuilder::public_origin)).
     pub fn check_same_origin(&self, parts: &Parts) -> Result<(), SameOriginError> {
-        crate::csrf::check_same_origin(parts, &self.inner.cookie.trusted_origins)
+        crate::csrf::check_same_origin(parts, &self.inner.cookie.origins())
     }
 
     // ----- cookies -------------------------------------------------------------------------

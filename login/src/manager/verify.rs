@@ -1,6 +1,7 @@
 //! Every step that decides whether a token is accepted, in order:
 //!
-//! 1. size: at most [`MAX_TOKEN_BYTES`], before any decoding;
+//! 1. size: at most [`MAX_TOKEN_BYTES`], before any decoding; then, with an ECDSA key, the
+//!    signature in its low-S form (the token's one string: see `canonical_token`);
 //! 2. structure: a compact JWS (three base64url parts);
 //! 3. key: by `kid` ([`KeyRing::verifier_for`](super::keyring::KeyRing::verifier_for));
 //! 4. header: `crit` and `b64` as jsonwebtoken (RFC 7515 §4.1.11, RFC 7797);
@@ -9,12 +10,15 @@
 //! 7. claims' types ([`Claims`]'s strict deserializer: typed `sub`, `exp`, `scopes`, no
 //!    duplicated claim);
 //! 8. time and configuration ([`check_claims`](LoginManager::check_claims)): `exp` strictly
-//!    after now, `nbf`, `iat` not in the future, issuer, audience; run on every request, cached
-//!    token or not.
+//!    after now, `nbf`, `iat` not in the future, issuer, audience, and, with sessions, the
+//!    lifetime bound and the revocations in force (`sessions::check_sessions`, a local
+//!    lookup); run on every request, cached token or not, so the cache never serves a revoked
+//!    token.
 //!
 //! Steps 1–7 are a pure function of the token and the key ring, so a token that passed them
 //! is remembered in the token cache until the ring changes.
 
+use std::borrow::Cow;
 use std::sync::Arc;
 
 use base64::Engine as _;
@@ -28,6 +32,25 @@ use crate::error::VerifyError;
 pub const MAX_TOKEN_BYTES: usize = 8 * 1024;
 
 impl LoginManager {
+    /// The one string of a token that anything keyed by the token (the cache) uses: an
+    /// ES256/ES384 signature in its low-S form (its high-S twin `(r, n − s)` verifies too, so
+    /// a token holder could otherwise make a second string for it; see `keys::ecdsa`). Any
+    /// other token is returned as is. Only managers with an ECDSA key read the header for it.
+    pub(crate) fn canonical_token<'t>(&self, token: &'t str) -> Cow<'t, str> {
+        if !self.inner.keys.load().has_ecdsa() {
+            return Cow::Borrowed(token);
+        }
+        let (Some((message, signature)), Ok(header)) =
+            (token.rsplit_once('.'), jsonwebtoken::decode_header(token))
+        else {
+            return Cow::Borrowed(token);
+        };
+        match crate::keys::low_s(header.alg, signature) {
+            Some(low) => Cow::Owned(format!("{message}.{low}")),
+            None => Cow::Borrowed(token),
+        }
+    }
+
     /// [`verify_token`](Self::verify_token) without copying the claims out of the token
     /// cache.
     ///
@@ -41,6 +64,7 @@ impl LoginManager {
                 max: MAX_TOKEN_BYTES,
             });
         }
+        let token = &*self.canonical_token(token);
         let Some(cache) = &inner.cache else {
             let claims = self.decode_verified(token)?;
             self.check_claims(&claims)?;
@@ -127,10 +151,13 @@ impl LoginManager {
             return Err(VerifyError::WrongIssuer);
         }
         match &inner.audience {
-            Some(aud) if !claims.aud.iter().any(|a| a == aud) => Err(VerifyError::WrongAudience),
-            None if !claims.aud.is_empty() => Err(VerifyError::WrongAudience),
-            _ => Ok(()),
+            Some(aud) if !claims.aud.iter().any(|a| a == aud) => {
+                return Err(VerifyError::WrongAudience);
+            }
+            None if !claims.aud.is_empty() => return Err(VerifyError::WrongAudience),
+            _ => {}
         }
+        self.check_sessions(claims, now)
     }
 }
 

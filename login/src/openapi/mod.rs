@@ -11,7 +11,8 @@
 //!   attribute already has its own.
 //! - The login route's types: [`OAuth2PasswordForm`](crate::OAuth2PasswordForm) and
 //!   [`TokenResponse`](crate::TokenResponse) are schemas, and
-//!   [`LoginResponses`] lists the token endpoint's answers.
+//!   [`LoginResponses`] lists the token endpoint's answers; for the refresh route,
+//!   [`RefreshForm`] and [`RefreshResponses`].
 //!
 //! ```
 //! use axum::Json;
@@ -66,7 +67,9 @@ use crate::manager::LoginManager;
 
 mod responses;
 
-pub use responses::{CrossSiteRefused, Forbidden, LoginResponses, Unauthorized};
+pub use responses::{
+    CrossSiteRefused, Forbidden, LoginResponses, RefreshForm, RefreshResponses, Unauthorized,
+};
 
 /// The name of the OAuth2 password-flow security scheme (FastAPI's default name for an
 /// `OAuth2PasswordBearer`), present when the manager reads the `Authorization` header.
@@ -82,8 +85,9 @@ pub const COOKIE_SCHEME: &str = "APIKeyCookie";
 ///
 /// - [`OAUTH2_SCHEME`], when the manager reads the `Authorization: Bearer` header: the OAuth2
 ///   password flow with `tokenUrl` = [`LoginManager::token_url`], the manager's scopes with
-///   their descriptions, and the [`refresh_url`](Self::refresh_url) when one is set. Swagger
-///   UI's "Authorize" button logs in through it.
+///   their descriptions, and `refreshUrl` = [`LoginManager::refresh_path`] when the manager
+///   has sessions (or the [`refresh_url`](Self::refresh_url) set here). Swagger UI's
+///   "Authorize" button logs in through it.
 /// - [`COOKIE_SCHEME`], when the manager reads the cookie: an API key in the cookie named
 ///   [`LoginManager::cookie_name`].
 ///
@@ -100,11 +104,12 @@ pub struct LoginSecurity {
 }
 
 impl LoginSecurity {
-    /// The schemes of `manager`, as it is configured now.
+    /// The schemes of `manager`, as it is configured now: with sessions, the password flow's
+    /// `refreshUrl` is the manager's [`refresh_path`](LoginManager::refresh_path).
     pub fn new(manager: &LoginManager) -> Self {
         LoginSecurity {
             token_url: manager.token_url().to_owned(),
-            refresh_url: None,
+            refresh_url: manager.refresh_path().map(str::to_owned),
             scopes: manager
                 .scopes()
                 .map(|(scope, description)| (scope.to_owned(), description.to_owned()))
@@ -117,7 +122,8 @@ impl LoginSecurity {
     }
 
     /// The OAuth2 flow's `refreshUrl`: where a client exchanges a refresh token for a new
-    /// access token.
+    /// access token (by default the manager's refresh path when it has sessions; set it when
+    /// the route is served elsewhere, behind a prefix or on another host).
     pub fn refresh_url(mut self, url: impl Into<String>) -> Self {
         self.refresh_url = Some(url.into());
         self

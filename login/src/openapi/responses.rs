@@ -29,12 +29,14 @@ fn detail_schema() -> Schema {
 }
 
 /// `{"error": "...", "error_description": "..."}` (RFC 6749 §5.2).
-fn oauth2_error_schema() -> Schema {
+/// The login route's RFC 6749 §5.2 error codes.
+const LOGIN_ERRORS: &[&str] = &["invalid_request", "unsupported_grant_type"];
+
+fn oauth2_error_schema(codes: &[&str]) -> Schema {
     ObjectBuilder::new()
         .property(
             "error",
-            string("The RFC 6749 §5.2 error code.")
-                .enum_values(Some(["invalid_request", "unsupported_grant_type"])),
+            string("The RFC 6749 §5.2 error code.").enum_values(Some(codes.iter().copied())),
         )
         .required("error")
         .property(
@@ -194,7 +196,7 @@ impl IntoResponses for LoginResponses {
                 json_content(
                     Schema::OneOf(
                         utoipa::openapi::schema::OneOfBuilder::new()
-                            .item(oauth2_error_schema())
+                            .item(oauth2_error_schema(LOGIN_ERRORS))
                             .item(detail_schema())
                             .build(),
                     ),
@@ -224,7 +226,7 @@ impl IntoResponses for LoginResponses {
             .description("The body is not `application/x-www-form-urlencoded` (RFC 6749 §5.2).")
             .content(
                 "application/json",
-                Content::new(Some(oauth2_error_schema())),
+                Content::new(Some(oauth2_error_schema(LOGIN_ERRORS))),
             );
         BTreeMap::from([
             ("200".to_owned(), ok.build().into()),
@@ -307,6 +309,13 @@ impl PartialSchema for TokenResponse {
                      requested ones.",
                 ),
             )
+            .property(
+                "refresh_token",
+                string(
+                    "The refresh token, when the manager has sessions (not when it was set in \
+                     the refresh cookie).",
+                ),
+            )
             .into()
     }
 }
@@ -314,5 +323,89 @@ impl PartialSchema for TokenResponse {
 impl ToSchema for TokenResponse {
     fn name() -> Cow<'static, str> {
         Cow::Borrowed("TokenResponse")
+    }
+}
+
+/// The refresh route's form (RFC 6749 §6), for `request_body(content = RefreshForm,
+/// content_type = "application/x-www-form-urlencoded")`: `grant_type=refresh_token` and the
+/// `refresh_token` (which the refresh cookie can carry instead).
+#[derive(Debug, Clone, Copy)]
+pub struct RefreshForm;
+
+impl PartialSchema for RefreshForm {
+    fn schema() -> RefOr<Schema> {
+        ObjectBuilder::new()
+            .description(Some(
+                "The refresh grant's form (RFC 6749 §6), sent as \
+                 `application/x-www-form-urlencoded`.",
+            ))
+            .property(
+                "grant_type",
+                string("`refresh_token`.").enum_values(Some(["refresh_token"])),
+            )
+            .required("grant_type")
+            .property(
+                "refresh_token",
+                string("The refresh token; without it, the one in the refresh cookie."),
+            )
+            .into()
+    }
+}
+
+impl ToSchema for RefreshForm {
+    fn name() -> Cow<'static, str> {
+        Cow::Borrowed("RefreshForm")
+    }
+}
+
+/// The answers of [`refresh_route`](crate::refresh_route) ([`GrantError`](crate::GrantError)):
+/// 200 with a [`TokenResponse`], 400 (`invalid_request`, `unsupported_grant_type`,
+/// `invalid_grant`), 403 for a cross-site request with the cookie, 503 when the session store
+/// failed. Write `responses(login::openapi::RefreshResponses)`.
+#[derive(Debug, Clone, Copy)]
+pub struct RefreshResponses;
+
+impl IntoResponses for RefreshResponses {
+    fn responses() -> BTreeMap<String, RefOr<Response>> {
+        let error = |description: &str, codes: &[&str]| {
+            let examples = codes.iter().map(|code| {
+                let value = json!({ "error": code });
+                ((*code).to_owned(), example(code, value))
+            });
+            ResponseBuilder::new()
+                .description(description)
+                .content(
+                    "application/json",
+                    json_content(oauth2_error_schema(codes), examples),
+                )
+                .build()
+        };
+        let ok = ResponseBuilder::new()
+            .description(
+                "New tokens: a new access token and the rotated refresh token (in the body for \
+                 a form-carried token, in the refresh cookie otherwise).",
+            )
+            .header("Cache-Control", string_header("`no-store`"))
+            .content(
+                "application/json",
+                Content::new(Some(TokenResponse::schema())),
+            )
+            .build();
+        let bad_request = error(
+            "A malformed request, or a refresh token that is unknown, expired, already used or \
+             of an ended session (RFC 6749 §5.2).",
+            &["invalid_request", "unsupported_grant_type", "invalid_grant"],
+        );
+        let cross_site = error(
+            "The refresh cookie came with a request from another origin.",
+            &["invalid_request"],
+        );
+        let unavailable = error("The session store failed.", &["temporarily_unavailable"]);
+        BTreeMap::from([
+            ("200".to_owned(), ok.into()),
+            ("400".to_owned(), bad_request.into()),
+            ("403".to_owned(), cross_site.into()),
+            ("503".to_owned(), unavailable.into()),
+        ])
     }
 }

@@ -1,4 +1,5 @@
-//! Password hashing for the login route: Argon2id, run off the async executor.
+//! Password hashing for the login route: Argon2id, run off the async executor, with bounded
+//! work.
 //!
 //! ```
 //! # #[tokio::main(flavor = "current_thread")] async fn main() -> Result<(), login::password::PasswordError> {
@@ -38,6 +39,9 @@
 //!         self.inner.verify(password, stored)
 //!     }
 //!     fn needs_rehash(&self, stored: &str) -> bool { self.inner.needs_rehash(stored) }
+//!     // Forward these two too: they keep the work equal for hashes with older parameters.
+//!     fn cost(&self, stored: &str) -> u64 { self.inner.cost(stored) }
+//!     fn spend(&self, password: &[u8], work: u64) { self.inner.spend(password, work) }
 //! }
 //!
 //! let verifications = Arc::new(AtomicUsize::new(0));
@@ -53,14 +57,42 @@
 //! [`Passwords::verify`] calls [`PasswordScheme::verify`] **exactly once** for every password
 //! within bounds — against the stored hash, or against a dummy hash made when the
 //! [`Passwords`] was built (unknown user, malformed or unusable stored hash) — and **never**
-//! for a password out of bounds.
+//! for a password out of bounds. When the stored hash is cheaper than the dummy one (made
+//! with older parameters: m=4096, t=3 costs a third of m=19456, t=2), it adds the difference
+//! ([`PasswordScheme::spend`]), so that an existing user with an old hash costs the same work
+//! as an unknown one.
+//!
+//! # Bounded work
+//!
+//! Anyone who can reach the login route can make the server hash: every verification holds
+//! the scheme's memory (19 MiB) and a core for tens of milliseconds, and an unknown user costs
+//! the same by design. So the async functions run at most
+//! [`PasswordLimits::concurrent`] jobs at once (the CPU count by default), let a bounded number
+//! of requests wait a bounded time for a turn, and answer [`PasswordError::Busy`] beyond that —
+//! a `503 Service Unavailable` with `Retry-After` as a response. A job whose request is gone
+//! (the client hung up while it waited) never starts. With the default Argon2id, the memory
+//! blocks of finished jobs are reused, so the memory of password work stays at
+//! `concurrent × 19 MiB`. The blocking functions (`*_blocking`) are not bounded: they are for
+//! start-up code and threads of your own.
 
 use std::fmt;
 use std::sync::{Arc, LazyLock};
 
-use argon2::password_hash::phc::PasswordHash;
-use argon2::password_hash::{PasswordHasher as _, PasswordVerifier as _};
-use argon2::{Argon2, Params, Version};
+use axum::http::{HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+
+mod argon2id;
+mod gate;
+#[cfg(test)]
+mod tests;
+
+pub use argon2id::Argon2id;
+pub use gate::PasswordLimits;
+
+use gate::Gate;
+
+/// The `Retry-After` (seconds) of the response to [`PasswordError::Busy`].
+pub const BUSY_RETRY_AFTER_SECS: u64 = 1;
 
 /// The longest password accepted, in bytes. Longer input is refused before any hashing.
 pub const MAX_PASSWORD_BYTES: usize = 1024;
@@ -96,6 +128,43 @@ pub enum PasswordError {
     /// The Argon2 parameters given to [`Argon2id::new`] are out of Argon2's range.
     #[error("invalid Argon2 parameters")]
     Params,
+    /// Too much password work in progress: every job slot was taken and the waiting room full,
+    /// or the wait exceeded [`PasswordLimits::wait`]. As a response: `503 Service
+    /// Unavailable` with `Retry-After`.
+    #[error("too many password checks in progress; retry later")]
+    Busy,
+    /// The [`PasswordLimits`] are invalid (no concurrent job at all).
+    #[error("invalid password limits: at least one concurrent job is needed")]
+    InvalidLimits,
+}
+
+impl IntoResponse for PasswordError {
+    /// `Empty`/`TooLong`: 400; `Busy`: 503 with `Retry-After:`
+    /// [`BUSY_RETRY_AFTER_SECS`]; anything else: 500. The body is `{"detail": "..."}`, sent
+    /// with `Cache-Control: no-store`; it never holds the password.
+    fn into_response(self) -> Response {
+        let (status, detail) = match self {
+            PasswordError::Empty | PasswordError::TooLong => {
+                (StatusCode::BAD_REQUEST, "Password is empty or too long")
+            }
+            PasswordError::Busy => (
+                StatusCode::SERVICE_UNAVAILABLE,
+                "Too many logins in progress, retry later",
+            ),
+            _ => (StatusCode::INTERNAL_SERVER_ERROR, "Internal server error"),
+        };
+        let mut response =
+            (status, axum::Json(serde_json::json!({ "detail": detail }))).into_response();
+        let headers = response.headers_mut();
+        headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+        if self == PasswordError::Busy {
+            headers.insert(
+                header::RETRY_AFTER,
+                HeaderValue::from(BUSY_RETRY_AFTER_SECS),
+            );
+        }
+        response
+    }
 }
 
 fn check_bounds(password: &str) -> Result<(), PasswordError> {
@@ -129,95 +198,32 @@ pub trait PasswordScheme: Send + Sync + 'static {
     /// [`hash`](Self::hash) uses now: after a successful login, hash the password again and
     /// store the new hash ("upgrading the work factor"). Malformed hashes need it too.
     fn needs_rehash(&self, stored: &str) -> bool;
-}
 
-/// Argon2id (RFC 9106) with OWASP's parameters by default: m=19456 KiB, t=2, p=1, 16-byte salt,
-/// 32-byte output. Verifies any Argon2 variant (`argon2id`, `argon2i`, `argon2d`, versions 0x10
-/// and 0x13) within the stored-parameter limits ([`MAX_STORED_M_COST`] …), and flags every
-/// hash not made with its own parameters for rehashing.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct Argon2id {
-    params: Params,
-}
-
-impl Argon2id {
-    /// Argon2id with memory cost `m_cost_kib` (KiB), `t_cost` passes and `p_cost` lanes (see
-    /// OWASP's Password Storage cheat sheet for equivalent choices).
-    pub fn new(m_cost_kib: u32, t_cost: u32, p_cost: u32) -> Result<Self, PasswordError> {
-        Params::new(m_cost_kib, t_cost, p_cost, None)
-            .map(|params| Argon2id { params })
-            .map_err(|_| PasswordError::Params)
+    /// The work of one [`verify`](Self::verify) against `stored`, in the scheme's own unit
+    /// (Argon2: KiB of memory × passes), or 0 when unknown. Must be cheap (parsing only).
+    ///
+    /// [`Passwords`] compares it with the cost of its dummy hash: when a stored hash is
+    /// cheaper (made with older parameters), it calls [`spend`](Self::spend) with the
+    /// difference. The default (0) turns that off; a wrapper should forward both methods.
+    fn cost(&self, stored: &str) -> u64 {
+        let _ = stored;
+        0
     }
 
-    fn hasher(&self) -> Argon2<'static> {
-        Argon2::new(
-            argon2::Algorithm::Argon2id,
-            Version::V0x13,
-            self.params.clone(),
-        )
-    }
-
-    /// The stored hash, parsed, if it is an Argon2 hash within the resource limits.
-    fn parse(&self, stored: &str) -> Option<(PasswordHash, Params)> {
-        let parsed = PasswordHash::new(stored).ok()?;
-        argon2::Algorithm::try_from(parsed.algorithm.as_str()).ok()?;
-        if let Some(version) = parsed.version {
-            Version::try_from(version).ok()?;
-        }
-        parsed.salt.as_ref()?;
-        parsed.hash.as_ref()?;
-        let params = Params::try_from(&parsed).ok()?;
-        let within = params.m_cost() <= MAX_STORED_M_COST.max(self.params.m_cost())
-            && params.t_cost() <= MAX_STORED_T_COST.max(self.params.t_cost())
-            && params.p_cost() <= MAX_STORED_P_COST.max(self.params.p_cost());
-        within.then_some((parsed, params))
-    }
-}
-
-impl PasswordScheme for Argon2id {
-    fn hash(&self, password: &[u8]) -> Result<String, PasswordError> {
-        self.hasher()
-            .hash_password(password)
-            .map(|h| h.to_string())
-            .map_err(|_| PasswordError::Hash)
-    }
-
-    fn can_verify(&self, stored: &str) -> bool {
-        self.parse(stored).is_some()
-    }
-
-    fn verify(&self, password: &[u8], stored: &str) -> bool {
-        match self.parse(stored) {
-            // Algorithm, version and parameters come from the stored hash (checked above).
-            Some((parsed, _)) => self.hasher().verify_password(password, &parsed).is_ok(),
-            None => false,
-        }
-    }
-
-    fn needs_rehash(&self, stored: &str) -> bool {
-        let Some((parsed, params)) = self.parse(stored) else {
-            return true;
-        };
-        parsed.algorithm.as_str() != argon2::Algorithm::Argon2id.as_str()
-            || parsed.version != Some(Version::V0x13.into())
-            || params.m_cost() != self.params.m_cost()
-            || params.t_cost() != self.params.t_cost()
-            || params.p_cost() != self.params.p_cost()
-            || params.output_len().unwrap_or(Params::DEFAULT_OUTPUT_LEN)
-                != self
-                    .params
-                    .output_len()
-                    .unwrap_or(Params::DEFAULT_OUTPUT_LEN)
+    /// Does `work` units of the scheme's work (as [`cost`](Self::cost) counts them) and throws
+    /// the result away. The default does nothing.
+    fn spend(&self, password: &[u8], work: u64) {
+        let _ = (password, work);
     }
 }
 
 /// Hashes and checks passwords with a [`PasswordScheme`], off the async executor, with the
-/// length bounds and the unknown-user defence built in. Cheap to clone (an `Arc` inside); keep
-/// one in your app state.
+/// length bounds, the unknown-user defence and the bound on concurrent work
+/// ([`PasswordLimits`]) built in. Cheap to clone (an `Arc` inside); keep one in your app state.
 ///
 /// [`Passwords::default()`] is the shared Argon2id instance the free functions of this module
-/// use. [`Passwords::new`] hashes a random dummy password once, up front, so that the first
-/// unknown-user login costs the same as every other one.
+/// use, with the default limits. [`Passwords::new`] hashes a random dummy password once, up
+/// front, so that the first unknown-user login costs the same as every other one.
 #[derive(Clone)]
 pub struct Passwords {
     inner: Arc<Inner>,
@@ -227,11 +233,17 @@ struct Inner {
     scheme: Box<dyn PasswordScheme>,
     /// A hash of a random password, made with the scheme's current parameters.
     dummy: String,
+    /// The work of a verification against the dummy hash: what every verification costs.
+    work: u64,
+    /// The bound on concurrent work.
+    gate: Gate,
 }
 
 impl fmt::Debug for Passwords {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("Passwords").finish_non_exhaustive()
+        f.debug_struct("Passwords")
+            .field("limits", &self.inner.gate.limits())
+            .finish_non_exhaustive()
     }
 }
 
@@ -246,29 +258,50 @@ impl Default for Passwords {
 }
 
 impl Passwords {
-    /// Wraps `scheme`, hashing the dummy password now (one hash).
+    /// Wraps `scheme` with the default [`PasswordLimits`], hashing the dummy password now
+    /// (one hash).
     pub fn new(scheme: impl PasswordScheme) -> Result<Self, PasswordError> {
+        Self::with_limits(scheme, PasswordLimits::new())
+    }
+
+    /// Wraps `scheme` with these limits on concurrent work, hashing the dummy password now
+    /// (one hash). `InvalidLimits` for `max_concurrent(0)`.
+    pub fn with_limits(
+        scheme: impl PasswordScheme,
+        limits: PasswordLimits,
+    ) -> Result<Self, PasswordError> {
+        let limits = limits.check()?;
         let random: [u8; 32] = rand::random();
         let dummy = scheme.hash(&random)?;
         if !scheme.can_verify(&dummy) {
             return Err(PasswordError::Hash);
         }
+        let work = scheme.cost(&dummy);
         Ok(Passwords {
             inner: Arc::new(Inner {
                 scheme: Box::new(scheme),
                 dummy,
+                work,
+                gate: Gate::new(limits),
             }),
         })
     }
 
-    /// Hashes `password` into a PHC string, on a blocking thread.
+    /// The limits on concurrent work.
+    pub fn limits(&self) -> PasswordLimits {
+        self.inner.gate.limits()
+    }
+
+    /// Hashes `password` into a PHC string, on a blocking thread, within the limits
+    /// (`Busy` beyond them).
     pub async fn hash(&self, password: &str) -> Result<String, PasswordError> {
         check_bounds(password)?;
         let password = zeroize::Zeroizing::new(password.to_owned());
         let this = self.clone();
-        tokio::task::spawn_blocking(move || this.hash_blocking(&password))
-            .await
-            .map_err(|_| PasswordError::Task)?
+        self.inner
+            .gate
+            .run(move || this.hash_blocking(&password))
+            .await?
     }
 
     /// The blocking version of [`hash`](Self::hash).
@@ -277,13 +310,15 @@ impl Passwords {
         self.inner.scheme.hash(password.as_bytes())
     }
 
-    /// Checks `password` against a stored PHC hash, on a blocking thread.
+    /// Checks `password` against a stored PHC hash, on a blocking thread, within the limits.
     ///
     /// Pass `None` when the user does not exist: the password is then checked against the
     /// dummy hash, so an unknown user and a wrong password cost the same work (exactly one
     /// [`PasswordScheme::verify`]) and both answer `Ok(false)`. A malformed stored hash, or one
     /// the scheme cannot check within its limits, is treated the same way (fail closed, logged
-    /// at warn level). Only out-of-bounds input is an error, checked before any hashing.
+    /// at warn level); a stored hash cheaper than the current parameters is topped up to the
+    /// same work. Errors: out-of-bounds input (checked before any hashing), and `Busy` when
+    /// the limits on concurrent work are reached.
     pub async fn verify(
         &self,
         password: &str,
@@ -293,9 +328,10 @@ impl Passwords {
         let password = zeroize::Zeroizing::new(password.to_owned());
         let stored = stored_hash.map(str::to_owned);
         let this = self.clone();
-        tokio::task::spawn_blocking(move || this.verify_blocking(&password, stored.as_deref()))
-            .await
-            .map_err(|_| PasswordError::Task)?
+        self.inner
+            .gate
+            .run(move || this.verify_blocking(&password, stored.as_deref()))
+            .await?
     }
 
     /// The blocking version of [`verify`](Self::verify).
@@ -315,8 +351,14 @@ impl Passwords {
             }
             ok
         });
-        // Exactly one full verification on every path: the stored hash or the dummy one.
-        let matched = scheme.verify(password.as_bytes(), usable.unwrap_or(&self.inner.dummy));
+        // Exactly one full verification on every path: the stored hash or the dummy one…
+        let against = usable.unwrap_or(&self.inner.dummy);
+        let matched = scheme.verify(password.as_bytes(), against);
+        // …topped up to the dummy's work when the stored hash is cheaper (older parameters).
+        let spent = scheme.cost(against);
+        if spent < self.inner.work {
+            scheme.spend(password.as_bytes(), self.inner.work - spent);
+        }
         Ok(matched && usable.is_some())
     }
 
@@ -329,7 +371,7 @@ impl Passwords {
 }
 
 /// Hashes `password` with Argon2id (m=19456 KiB, t=2, p=1, a random salt) into a PHC string,
-/// on a blocking thread.
+/// on a blocking thread, within the default [`PasswordLimits`] (`Busy` beyond them).
 pub async fn hash(password: &str) -> Result<String, PasswordError> {
     check_bounds(password)?;
     Passwords::default().hash(password).await
@@ -347,7 +389,8 @@ pub fn hash_blocking(password: &str) -> Result<String, PasswordError> {
 /// hash, so an unknown user and a wrong password cost the same work and both answer
 /// `Ok(false)`. A malformed stored hash (or one asking for more than [`MAX_STORED_M_COST`] …)
 /// also answers `Ok(false)` after the same work (fail closed, logged at warn level). Only
-/// out-of-bounds input is an error, and it is checked before any hashing.
+/// out-of-bounds input is an error, and it is checked before any hashing — and `Busy`, when the
+/// default [`PasswordLimits`] are reached (answer it with its response: 503, `Retry-After`).
 pub async fn verify(password: &str, stored_hash: Option<&str>) -> Result<bool, PasswordError> {
     check_bounds(password)?;
     Passwords::default().verify(password, stored_hash).await
@@ -363,129 +406,4 @@ pub fn verify_blocking(password: &str, stored_hash: Option<&str>) -> Result<bool
 /// with Argon2id v19 and the default parameters (m=19456, t=2, p=1), or it is malformed.
 pub fn needs_rehash(stored_hash: &str) -> bool {
     Passwords::default().needs_rehash(stored_hash)
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-    use std::sync::atomic::{AtomicUsize, Ordering};
-
-    /// Argon2 with explicit parameters, algorithm and version, and a fixed salt.
-    fn hash_with(alg: argon2::Algorithm, version: Version, m: u32, t: u32, pw: &str) -> String {
-        let params = Params::new(m, t, 1, None).unwrap();
-        Argon2::new(alg, version, params)
-            .hash_password_with_salt(pw.as_bytes(), b"fixed-salt-16byt")
-            .unwrap()
-            .to_string()
-    }
-
-    struct Counting(Argon2id, Arc<AtomicUsize>);
-    impl PasswordScheme for Counting {
-        fn hash(&self, password: &[u8]) -> Result<String, PasswordError> {
-            self.0.hash(password)
-        }
-        fn can_verify(&self, stored: &str) -> bool {
-            self.0.can_verify(stored)
-        }
-        fn verify(&self, password: &[u8], stored: &str) -> bool {
-            self.1.fetch_add(1, Ordering::SeqCst);
-            self.0.verify(password, stored)
-        }
-        fn needs_rehash(&self, stored: &str) -> bool {
-            self.0.needs_rehash(stored)
-        }
-    }
-
-    #[test]
-    fn bounds_checked_before_hashing() {
-        assert_eq!(hash_blocking(""), Err(PasswordError::Empty));
-        let long = "x".repeat(MAX_PASSWORD_BYTES + 1);
-        assert_eq!(hash_blocking(&long), Err(PasswordError::TooLong));
-        assert_eq!(verify_blocking(&long, None), Err(PasswordError::TooLong));
-    }
-
-    #[test]
-    fn hashes_are_argon2id_and_verify() {
-        let h = hash_blocking("correct horse battery staple").unwrap();
-        assert!(h.starts_with("$argon2id$v=19$m=19456,t=2,p=1$"), "{h}");
-        assert_eq!(
-            verify_blocking("correct horse battery staple", Some(&h)),
-            Ok(true)
-        );
-        assert_eq!(verify_blocking("wrong", Some(&h)), Ok(false));
-        assert_eq!(verify_blocking("x", Some("not-a-phc-string")), Ok(false));
-        assert_eq!(verify_blocking("x", None), Ok(false));
-        let passphrase = "p".repeat(64);
-        let h = hash_blocking(&passphrase).unwrap();
-        assert_eq!(verify_blocking(&passphrase, Some(&h)), Ok(true));
-        assert!(!needs_rehash(&h));
-    }
-
-    #[test]
-    fn legacy_hashes_verify_and_need_rehash() {
-        use argon2::Algorithm::{Argon2d, Argon2i, Argon2id as Id};
-        for stored in [
-            hash_with(Id, Version::V0x13, 4096, 3, "pw"),
-            hash_with(Id, Version::V0x10, 19456, 2, "pw"),
-            hash_with(Argon2i, Version::V0x13, 19456, 2, "pw"),
-            hash_with(Argon2d, Version::V0x13, 19456, 2, "pw"),
-            hash_with(Id, Version::V0x13, 19456, 1, "pw"),
-        ] {
-            assert_eq!(verify_blocking("pw", Some(&stored)), Ok(true), "{stored}");
-            assert_eq!(verify_blocking("pW", Some(&stored)), Ok(false), "{stored}");
-            assert!(needs_rehash(&stored), "{stored}");
-        }
-        let current = hash_with(Id, Version::V0x13, 19456, 2, "pw");
-        assert!(!needs_rehash(&current), "{current}");
-        assert!(needs_rehash("not-a-phc-string"));
-        assert!(needs_rehash(""));
-    }
-
-    #[test]
-    fn custom_parameters() {
-        let strong = Passwords::new(Argon2id::new(47104, 1, 1).unwrap()).unwrap();
-        let h = strong.hash_blocking("pw").unwrap();
-        assert!(h.starts_with("$argon2id$v=19$m=47104,t=1,p=1$"), "{h}");
-        assert!(!strong.needs_rehash(&h));
-        assert!(needs_rehash(&h), "not the default parameters");
-        assert_eq!(verify_blocking("pw", Some(&h)), Ok(true));
-        assert_eq!(Argon2id::new(0, 0, 0), Err(PasswordError::Params));
-    }
-
-    /// Every path costs exactly one full verification; out-of-bounds input none; unusable
-    /// stored hashes (malformed, another algorithm, absurd parameters) fail closed.
-    #[test]
-    fn one_verification_on_every_path() {
-        let count = Arc::new(AtomicUsize::new(0));
-        let passwords = Passwords::new(Counting(Argon2id::default(), count.clone())).unwrap();
-        let good = passwords.hash_blocking("pw").unwrap();
-        let check = |pw: &str, stored: Option<&str>, expect: Result<bool, PasswordError>| {
-            let before = count.load(Ordering::SeqCst);
-            assert_eq!(passwords.verify_blocking(pw, stored), expect, "{stored:?}");
-            let work = usize::from(expect.is_ok());
-            assert_eq!(count.load(Ordering::SeqCst) - before, work, "{stored:?}");
-        };
-        check("pw", Some(&good), Ok(true));
-        check("wrong", Some(&good), Ok(false));
-        check("pw", None, Ok(false));
-        for bad in [
-            "",
-            "not-a-phc-string",
-            "$argon2id$v=19$m=19456,t=2,p=1$",
-            "$argon2id$v=19$m=19456,t=2,p=1$c2FsdHNhbHRzYWx0",
-            "$pbkdf2-sha256$i=600000$c2FsdHNhbHRzYWx0$aGFzaGhhc2hoYXNoaGFzaGhhc2hoYXNoaGFzaGhhc2g",
-            "$argon2id$v=19$m=4294967295,t=1,p=1$c2FsdHNhbHRzYWx0$aGFzaGhhc2hoYXNoaGFzaGhhc2hoYXNoaGFzaGhhc2g",
-            "$argon2id$v=19$m=8,t=4294967295,p=1$c2FsdHNhbHRzYWx0$aGFzaGhhc2hoYXNoaGFzaGhhc2hoYXNoaGFzaGhhc2g",
-            "$argon2id$v=19$m=65536,t=2,p=16777215$c2FsdHNhbHRzYWx0$aGFzaGhhc2hoYXNoaGFzaGhhc2hoYXNoaGFzaGhhc2g",
-            "$argon2id$v=99$m=19456,t=2,p=1$c2FsdHNhbHRzYWx0$aGFzaGhhc2hoYXNoaGFzaGhhc2hoYXNoaGFzaGhhc2g",
-        ] {
-            check("pw", Some(bad), Ok(false));
-        }
-        check("", Some(&good), Err(PasswordError::Empty));
-        check(
-            &"p".repeat(MAX_PASSWORD_BYTES + 1),
-            None,
-            Err(PasswordError::TooLong),
-        );
-    }
 }

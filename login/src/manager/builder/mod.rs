@@ -2,6 +2,7 @@
 
 use std::fmt;
 use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use axum::response::Response;
@@ -9,6 +10,7 @@ use jsonwebtoken::Algorithm;
 
 use super::issue::MAX_LIFETIME;
 use super::keyring::{KeyRing, Keys};
+use super::sessions::SessionSettings;
 use super::{Clock, Inner, LoginManager};
 use crate::cache::{DEFAULT_TOKEN_CACHE_CAPACITY, TokenCache};
 use crate::cookie::CookieSettings;
@@ -16,6 +18,10 @@ use crate::credentials::Sources;
 use crate::error::{ConfigError, RejectionContext, RejectionHook, is_valid_scope};
 use crate::keys::{SigningKey, VerifyingKey};
 use crate::secret::Secret;
+use crate::session::SessionStore;
+
+mod browser;
+mod sessions;
 
 /// The largest leeway the builder accepts, in seconds.
 pub const MAX_LEEWAY_SECS: u64 = 300;
@@ -43,6 +49,8 @@ pub struct LoginManagerBuilder {
     clock: Option<Clock>,
     token_cache: usize,
     check_route_scopes: bool,
+    session_store: Option<Arc<dyn SessionStore>>,
+    sessions: SessionSettings,
 }
 
 impl fmt::Debug for LoginManagerBuilder {
@@ -76,6 +84,8 @@ impl LoginManagerBuilder {
             clock: None,
             token_cache: DEFAULT_TOKEN_CACHE_CAPACITY,
             check_route_scopes: true,
+            session_store: None,
+            sessions: SessionSettings::default(),
         }
     }
 }
@@ -99,7 +109,7 @@ impl LoginManagerBuilder {
     ///
     /// ```
     /// use login::{Algorithm, LoginManager, SigningKey};
-    /// # let pem = include_str!("../../tests/keys/ed25519.pem");
+    /// # let pem = include_str!("../../../tests/keys/ed25519.pem");
     /// let key = SigningKey::from_pem(Algorithm::EdDSA, pem)?;
     /// let manager = LoginManager::builder("/login").signing_key(key).build()?;
     /// # Ok::<(), login::ConfigError>(())
@@ -129,68 +139,16 @@ impl LoginManagerBuilder {
         self
     }
 
-    /// Read the token from the cookie (default: off). With both sources on, the cookie is
-    /// read first and the header only when there is no cookie (fastapi-login's order).
+    /// Read the token from the cookie (default: off). With both sources on, a request is
+    /// authenticated by one of them (RFC 6750 §2): a bearer token in the `Authorization`
+    /// header decides, and the cookie is read only when the header carries none. (fastapi-login
+    /// reads the cookie first; the header is preferred here because no third party can add it
+    /// to a browser's request, while a cookie can be planted: see
+    /// [`cookie_host_prefix`](Self::cookie_host_prefix).)
+    ///
+    /// Without the `__Host-` prefix, building the manager logs a warning (once per process).
     pub fn use_cookie(mut self, on: bool) -> Self {
         self.use_cookie = on;
-        self
-    }
-
-    /// The cookie name (default `access-token`).
-    pub fn cookie_name(mut self, name: impl Into<String>) -> Self {
-        self.cookie.name = name.into();
-        self
-    }
-
-    /// Whether the cookie carries `Secure` (default: on). Turn it off only for plain-HTTP
-    /// development on localhost; browsers drop `Secure` cookies over `http://` except there.
-    pub fn cookie_secure(mut self, on: bool) -> Self {
-        self.cookie.secure = on;
-        self
-    }
-
-    /// Prefix the cookie name with `__Host-` (default: off). Browsers then accept the cookie
-    /// only from a secure origin, with `Path=/` and no `Domain`, so a sibling subdomain cannot
-    /// plant or overwrite it. Needs `Secure`, `Path=/` and no `Domain` (checked by `build`).
-    pub fn cookie_host_prefix(mut self, on: bool) -> Self {
-        self.cookie.host_prefix = on;
-        self
-    }
-
-    /// The cookie's `Domain` (default: none, so the cookie stays on the exact host).
-    pub fn cookie_domain(mut self, domain: impl Into<String>) -> Self {
-        self.cookie.domain = Some(domain.into());
-        self
-    }
-
-    /// The cookie's `Path` (default `/`).
-    pub fn cookie_path(mut self, path: impl Into<String>) -> Self {
-        self.cookie.path = path.into();
-        self
-    }
-
-    /// The cookie's `SameSite` (default `Lax`). `None` requires `Secure`.
-    pub fn cookie_same_site(mut self, same_site: axum_extra::extract::cookie::SameSite) -> Self {
-        self.cookie.same_site = same_site;
-        self
-    }
-
-    /// CSRF protection for requests authenticated by the cookie (default: on). A
-    /// state-changing request (any method but GET, HEAD, OPTIONS, TRACE) whose token came from
-    /// the cookie must come from the same origin: `Sec-Fetch-Site` is checked, falling back to
-    /// `Origin`, then `Referer` (OWASP's CSRF cheat sheet); other sites get 403. Requests
-    /// authenticated by the `Authorization` header are not affected (browsers never attach it
-    /// on their own), and clients that send none of those headers (curl, scripts) pass.
-    pub fn csrf_protection(mut self, on: bool) -> Self {
-        self.cookie.csrf = on;
-        self
-    }
-
-    /// An origin (`https://app.example.com`) other than the request's own that may send
-    /// cookie-authenticated state-changing requests (for example a front end on another
-    /// subdomain).
-    pub fn trusted_origin(mut self, origin: impl Into<String>) -> Self {
-        self.cookie.trusted_origins.push(origin.into());
         self
     }
 
@@ -277,7 +235,9 @@ impl LoginManagerBuilder {
     ///
     /// A client sends the same token with every request until it expires, and checking a
     /// signature is most of what verifying costs (a few microseconds for HS256, tens to
-    /// hundreds for RS256, ES256 and EdDSA). The cache is keyed by the exact token string,
+    /// hundreds for RS256, ES256 and EdDSA). The cache is keyed by the exact token string (an
+    /// ES256/ES384 signature normalised to its low-S form first, so that the malleated twin of
+    /// a token is the same entry),
     /// bounded, and holds only tokens that passed every check. On every request, cached or
     /// not, `exp`, `nbf` and `iat` are checked against the manager's clock (a cached token
     /// expires at the same second), and the scopes and the user loader run as usual. Rotating,
@@ -349,6 +309,14 @@ impl LoginManagerBuilder {
         if self.audience.as_deref() == Some("") {
             return Err(ConfigError::EmptyClaim("audience"));
         }
+        let sessions = match self.session_store {
+            None => None,
+            Some(_) if keys.signer().is_none() => return Err(ConfigError::SessionsNeedSigningKey),
+            Some(store) => Some(self.sessions.build(store, self.lifetime)?),
+        };
+        if self.use_cookie && !cookie.host_prefix {
+            warn_unprefixed_cookie(&cookie_name);
+        }
         let clock = self.clock.unwrap_or_else(|| Arc::new(system_now));
         let hook =
             crate::redirect::compose_hook(self.hook, self.redirect_to_login, &self.token_url);
@@ -370,6 +338,7 @@ impl LoginManagerBuilder {
                 hook,
                 clock,
                 cache: TokenCache::new(self.token_cache),
+                sessions,
             }),
         })
     }
@@ -395,6 +364,19 @@ fn check_route_scopes(declared: &[(String, String)]) -> Result<(), ConfigError> 
         }
     }
     Ok(())
+}
+
+/// Warns, once per process, that the token cookie is read without the `__Host-` prefix.
+fn warn_unprefixed_cookie(name: &str) {
+    static WARNED: AtomicBool = AtomicBool::new(false);
+    if !WARNED.swap(true, Ordering::Relaxed) {
+        tracing::warn!(
+            cookie = name,
+            "login: the token cookie is read without the `__Host-` prefix, so a sibling \
+             subdomain or a plain-HTTP man in the middle can plant one (cookie tossing); \
+             prefer `.cookie_host_prefix(true)` (see the README's cookie section)"
+        );
+    }
 }
 
 fn system_now() -> i64 {

@@ -1,0 +1,478 @@
+//! Sessions on the manager: starting one at login, refreshing (rotation with reuse
+//! detection), ending one or all, revoking an access token, listing, and the refresh cookie.
+//!
+//! The state lives in the [`SessionStore`]; the manager holds the store, the settings and the
+//! [`RevocationView`] that `check_claims` consults on every request (see `verify`).
+//!
+//! These are public methods of [`LoginManager`]; they live here rather than in `mod.rs` to
+//! keep each file under the project's 500 lines.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use axum_extra::extract::cookie::{Cookie, CookieJar, SameSite};
+
+use super::LoginManager;
+use super::issue::{MAX_LIFETIME, Prepared};
+use crate::claims::Claims;
+use crate::error::ConfigError;
+use crate::session::{
+    self, RefreshError, RevocationView, Rotated, Rotation, Session, SessionError, SessionStore,
+    SessionTokens, TokenHash,
+};
+use crate::{TokenRequest, TokenResponse};
+
+/// The default path of the refresh route (and of the refresh cookie).
+pub const DEFAULT_REFRESH_PATH: &str = "/refresh";
+/// The default name of the refresh cookie.
+pub const DEFAULT_REFRESH_COOKIE_NAME: &str = "refresh-token";
+/// The longest grace window the builder accepts.
+pub const MAX_REFRESH_GRACE: Duration = Duration::from_secs(60);
+
+/// The session settings of the builder.
+pub(super) struct SessionSettings {
+    pub(super) refresh_lifetime: Duration,
+    pub(super) session_lifetime: Option<Duration>,
+    pub(super) grace: Duration,
+    /// `None`: the manager's default lifetime.
+    pub(super) max_access_lifetime: Option<Duration>,
+    pub(super) refresh_path: String,
+    pub(super) cookie_name: String,
+}
+
+impl Default for SessionSettings {
+    fn default() -> Self {
+        SessionSettings {
+            refresh_lifetime: session::DEFAULT_REFRESH_LIFETIME,
+            session_lifetime: None,
+            grace: session::DEFAULT_REFRESH_GRACE,
+            max_access_lifetime: None,
+            refresh_path: DEFAULT_REFRESH_PATH.to_owned(),
+            cookie_name: DEFAULT_REFRESH_COOKIE_NAME.to_owned(),
+        }
+    }
+}
+
+/// The checked settings of a manager with sessions.
+pub(super) struct Settings {
+    pub(super) refresh_lifetime: Duration,
+    pub(super) session_lifetime: Option<Duration>,
+    pub(super) grace: Duration,
+    pub(super) max_access_lifetime: Duration,
+    pub(super) refresh_path: String,
+    pub(super) cookie_name: String,
+}
+
+/// Sessions, as the manager holds them.
+pub(super) struct Sessions {
+    pub(super) store: Arc<dyn SessionStore>,
+    pub(super) view: Arc<RevocationView>,
+    pub(super) settings: Settings,
+}
+
+impl SessionSettings {
+    /// Checks every setting and subscribes a new view to the store.
+    pub(super) fn build(
+        self,
+        store: Arc<dyn SessionStore>,
+        default_lifetime: Duration,
+    ) -> Result<Sessions, ConfigError> {
+        let bad = |what| Err(ConfigError::InvalidSessionSetting(what));
+        let in_range = |d: Duration| d >= Duration::from_secs(1) && d <= MAX_LIFETIME;
+        if !in_range(self.refresh_lifetime) {
+            return bad("the refresh lifetime must be between 1 second and 10 years");
+        }
+        if self.session_lifetime.is_some_and(|d| !in_range(d)) {
+            return bad("the session lifetime must be between 1 second and 10 years");
+        }
+        if self.grace > MAX_REFRESH_GRACE {
+            return bad("the refresh grace window must be at most 60 seconds");
+        }
+        let max_access_lifetime = self.max_access_lifetime.unwrap_or(default_lifetime);
+        if max_access_lifetime < default_lifetime || max_access_lifetime > MAX_LIFETIME {
+            return bad("the longest access-token lifetime must be at least the default lifetime");
+        }
+        let path_ok = self.refresh_path.starts_with('/')
+            && !self
+                .refresh_path
+                .bytes()
+                .any(|b| b == b';' || b == b',' || b.is_ascii_whitespace() || b.is_ascii_control());
+        if !path_ok {
+            return bad("the refresh path must start with `/` and hold no `;`, `,` or spaces");
+        }
+        let name_ok = !self.cookie_name.is_empty()
+            && self
+                .cookie_name
+                .bytes()
+                .all(|b| b.is_ascii_alphanumeric() || b"!#$%&'*+-.^_`|~".contains(&b));
+        if !name_ok {
+            return Err(ConfigError::InvalidCookieName(self.cookie_name));
+        }
+        let view = Arc::new(RevocationView::new());
+        store.subscribe(view.clone());
+        Ok(Sessions {
+            store,
+            view,
+            settings: Settings {
+                refresh_lifetime: self.refresh_lifetime,
+                session_lifetime: self.session_lifetime,
+                grace: self.grace,
+                max_access_lifetime,
+                refresh_path: self.refresh_path,
+                cookie_name: self.cookie_name,
+            },
+        })
+    }
+}
+
+fn secs(d: Duration) -> i64 {
+    d.as_secs().min(i64::MAX as u64 / 4) as i64
+}
+
+/// Seconds from `now` to `at`, at least 0.
+fn seconds_until(at: i64, now: i64) -> u64 {
+    at.saturating_sub(now).max(0) as u64
+}
+
+impl LoginManager {
+    fn session_state(&self) -> Option<&Sessions> {
+        self.inner.sessions.as_ref()
+    }
+
+    /// Whether the manager was built with sessions.
+    pub fn sessions_enabled(&self) -> bool {
+        self.inner.sessions.is_some()
+    }
+
+    /// Until when a revocation made at `now` must be kept: no token it refuses can outlive
+    /// it (the longest access-token lifetime, plus the leeway).
+    fn revocation_until(&self, sessions: &Sessions, now: i64) -> i64 {
+        now + secs(sessions.settings.max_access_lifetime) + self.inner.leeway
+    }
+
+    /// Starts a session for `request` (a subject or a [`TokenRequest`]): a new refresh token
+    /// and an access token carrying the session's id (`sid`). `user_agent` is recorded for
+    /// [`sessions`](Self::sessions) ("where you're signed in"); give the request's
+    /// `User-Agent` header, or `None`.
+    pub async fn start_session(
+        &self,
+        request: impl Into<TokenRequest>,
+        user_agent: Option<&str>,
+    ) -> Result<SessionTokens, SessionError> {
+        let sessions = self.session_state().ok_or(SessionError::Disabled)?;
+        let prepared = self.prepare(request.into())?;
+        let settings = &sessions.settings;
+        let now = self.now();
+        let ends_at = settings.session_lifetime.map(|d| now + secs(d));
+        let mut expires_at = now + secs(settings.refresh_lifetime);
+        if let Some(end) = ends_at {
+            expires_at = expires_at.min(end);
+        }
+        let session = Session {
+            id: session::new_session_id(),
+            subject: prepared.subject.clone(),
+            scopes: prepared.scopes.clone(),
+            extra: prepared.extra.clone(),
+            created_at: now,
+            refreshed_at: None,
+            expires_at,
+            ends_at,
+            user_agent: session::clean_user_agent(user_agent),
+        };
+        let lifetime = access_lifetime(prepared.lifetime, ends_at, now);
+        let (access_token, lifetime) = self.mint(&prepared, Some(&session.id), lifetime)?;
+        let refresh_token = session::new_refresh_token();
+        let session_id = session.id.clone();
+        sessions
+            .store
+            .create(session, TokenHash::of(&refresh_token))
+            .await?;
+        Ok(SessionTokens {
+            access_token,
+            expires_in: lifetime.as_secs(),
+            refresh_token,
+            refresh_expires_in: seconds_until(expires_at, now),
+            session_id,
+        })
+    }
+
+    /// The login route's answer: with sessions, a new session's [`TokenResponse`] with both
+    /// tokens; without, the access token alone (as [`token_response`](Self::token_response)).
+    pub async fn login_response(
+        &self,
+        request: impl Into<TokenRequest>,
+        user_agent: Option<&str>,
+    ) -> Result<TokenResponse, SessionError> {
+        let request = request.into();
+        if self.sessions_enabled() {
+            Ok(self
+                .start_session(request, user_agent)
+                .await?
+                .token_response())
+        } else {
+            Ok(self.token_response(request)?)
+        }
+    }
+
+    /// Exchanges a refresh token for a new access token and a new refresh token of the same
+    /// session (rotation; RFC 6749 §6). The presented token is consumed.
+    ///
+    /// - presented again within the grace window ([`refresh_grace`](crate::LoginManagerBuilder::refresh_grace))
+    ///   while its successor is unused, it returns the same successor (two tabs refreshing at
+    ///   once both stay signed in);
+    /// - presented again later, it ends the whole session, its access tokens included, from
+    ///   the next request on (reuse detection, RFC 9700 §4.14.2), and answers `InvalidGrant`;
+    /// - unknown, malformed, oversized, expired or of an ended session: `InvalidGrant`, and
+    ///   the store is not changed.
+    pub async fn refresh(
+        &self,
+        refresh_token: &str,
+        user_agent: Option<&str>,
+    ) -> Result<SessionTokens, RefreshError> {
+        let sessions = self.session_state().ok_or(RefreshError::Disabled)?;
+        if !session::is_refresh_token_shaped(refresh_token) {
+            tracing::debug!(reason = "not a refresh token", "login: refresh refused");
+            return Err(RefreshError::InvalidGrant);
+        }
+        let settings = &sessions.settings;
+        let now = self.now();
+        let successor = session::new_refresh_token();
+        let grace =
+            (!settings.grace.is_zero()).then(|| (successor.clone(), now + secs(settings.grace)));
+        let rotation = Rotation {
+            presented: TokenHash::of(refresh_token),
+            successor: TokenHash::of(&successor),
+            grace,
+            now,
+            expires_at: now + secs(settings.refresh_lifetime),
+            user_agent: session::clean_user_agent(user_agent),
+            revoke_until: self.revocation_until(sessions, now),
+        };
+        let (session, refresh_token) = match sessions.store.rotate(rotation).await? {
+            Rotated::Rotated(session) => (session, successor),
+            Rotated::Repeated {
+                session,
+                refresh_token,
+            } => {
+                tracing::debug!("login: refresh repeated within the grace window");
+                (session, refresh_token)
+            }
+            Rotated::Reused { sid } => {
+                tracing::warn!(
+                    session = %sid,
+                    "login: a rotated refresh token was presented again; the session is ended"
+                );
+                return Err(RefreshError::InvalidGrant);
+            }
+            Rotated::Invalid => {
+                tracing::debug!(reason = "unknown or expired", "login: refresh refused");
+                return Err(RefreshError::InvalidGrant);
+            }
+        };
+        let prepared = Prepared {
+            subject: session.subject,
+            scopes: session.scopes,
+            extra: session.extra,
+            lifetime: self.inner.lifetime,
+        };
+        let lifetime = access_lifetime(prepared.lifetime, session.ends_at, now);
+        let (access_token, lifetime) = self.mint(&prepared, Some(&session.id), lifetime)?;
+        Ok(SessionTokens {
+            access_token,
+            expires_in: lifetime.as_secs(),
+            refresh_token,
+            refresh_expires_in: seconds_until(session.expires_at, now),
+            session_id: session.id,
+        })
+    }
+
+    /// Ends one session ("log out this device"): its refresh token stops working and its
+    /// access tokens are refused from the next request on. Returns whether it was live.
+    pub async fn end_session(&self, session_id: &str) -> Result<bool, SessionError> {
+        let sessions = self.session_state().ok_or(SessionError::Disabled)?;
+        let now = self.now();
+        let until = self.revocation_until(sessions, now);
+        Ok(sessions.store.end_session(session_id, now, until).await?)
+    }
+
+    /// Logs out the device an access token belongs to: ends its session, or, for a token
+    /// minted outside a session, revokes the token itself. Returns whether anything was live.
+    pub async fn logout(&self, claims: &Claims) -> Result<bool, SessionError> {
+        match (&claims.sid, &claims.jti) {
+            (Some(sid), _) => self.end_session(sid).await,
+            (None, Some(jti)) => {
+                self.revoke_access_token(jti, claims.exp).await?;
+                Ok(true)
+            }
+            (None, None) => Ok(false),
+        }
+    }
+
+    /// Ends the session a refresh token belongs to (its current one, or one already
+    /// rotated). Returns whether there was a live session; an unknown token changes nothing.
+    pub async fn logout_refresh_token(&self, refresh_token: &str) -> Result<bool, SessionError> {
+        let sessions = self.session_state().ok_or(SessionError::Disabled)?;
+        if !session::is_refresh_token_shaped(refresh_token) {
+            return Ok(false);
+        }
+        let now = self.now();
+        match sessions
+            .store
+            .find(TokenHash::of(refresh_token), now)
+            .await?
+        {
+            Some(session) => self.end_session(&session.id).await,
+            None => Ok(false),
+        }
+    }
+
+    /// "Log out everywhere": ends every session of `subject`, and refuses every token of it
+    /// issued before now, those without `iat` included. Returns how many sessions were live.
+    pub async fn end_all_sessions(&self, subject: &str) -> Result<usize, SessionError> {
+        let sessions = self.session_state().ok_or(SessionError::Disabled)?;
+        let now = self.now();
+        let until = self.revocation_until(sessions, now);
+        Ok(sessions.store.end_subject(subject, now, until).await?)
+    }
+
+    /// Revokes one access token by its `jti`, until its `exp` (a time already past changes
+    /// nothing).
+    pub async fn revoke_access_token(&self, jti: &str, exp: i64) -> Result<(), SessionError> {
+        let sessions = self.session_state().ok_or(SessionError::Disabled)?;
+        let now = self.now();
+        // No token can be valid after this, whatever `exp` says: it bounds the entry.
+        let until = exp.min(self.revocation_until(sessions, now));
+        if until > now - self.inner.leeway {
+            sessions.store.revoke_access_token(jti, until).await?;
+        }
+        Ok(())
+    }
+
+    /// The live sessions of `subject`, oldest first: when each started, when it was last
+    /// refreshed, its user agent ("where you're signed in").
+    pub async fn sessions(&self, subject: &str) -> Result<Vec<Session>, SessionError> {
+        let sessions = self.session_state().ok_or(SessionError::Disabled)?;
+        Ok(sessions.store.sessions(subject, self.now()).await?)
+    }
+
+    /// How many revocations the in-process view holds (0 without sessions). Entries are
+    /// dropped once no token they refuse can still be valid.
+    pub fn revocations_in_view(&self) -> usize {
+        self.session_state().map_or(0, |s| s.view.len())
+    }
+
+    /// Whether the in-process copy of the revocations can be trusted now (always without
+    /// sessions, and with a store in this process). With a shared store, `false` once its
+    /// change stream has been down longer than the store's staleness bound: protected
+    /// requests then answer 503 until it is back.
+    pub fn revocations_fresh(&self) -> bool {
+        self.session_state().is_none_or(|s| s.view.is_fresh())
+    }
+
+    /// The refresh route's path (default `/refresh`), which is the refresh cookie's `Path`.
+    pub fn refresh_path(&self) -> Option<&str> {
+        self.session_state()
+            .map(|s| s.settings.refresh_path.as_str())
+    }
+
+    /// The refresh cookie's name (default `refresh-token`).
+    pub fn refresh_cookie_name(&self) -> Option<&str> {
+        self.session_state()
+            .map(|s| s.settings.cookie_name.as_str())
+    }
+
+    /// The refresh cookie: `HttpOnly`, `Secure` (as the token cookie), `SameSite=Strict`,
+    /// `Path` = the refresh route, `Max-Age` = `max_age`. `None` without sessions.
+    pub fn refresh_cookie(
+        &self,
+        token: impl Into<String>,
+        max_age: Duration,
+    ) -> Option<Cookie<'static>> {
+        let sessions = self.session_state()?;
+        let mut cookie = Cookie::build((sessions.settings.cookie_name.clone(), token.into()))
+            .http_only(true)
+            .secure(self.inner.cookie.secure)
+            .same_site(SameSite::Strict)
+            .path(sessions.settings.refresh_path.clone())
+            .build();
+        if let Some(domain) = &self.inner.cookie.domain {
+            cookie.set_domain(domain.clone());
+        }
+        cookie.set_max_age(Some(
+            time::Duration::try_from(max_age).unwrap_or(time::Duration::MAX),
+        ));
+        Some(cookie)
+    }
+
+    /// Adds the cookies of a session to `jar`: the token cookie (with the access token's
+    /// lifetime), when the manager reads the cookie, and the refresh cookie.
+    pub fn set_session_cookies(&self, jar: CookieJar, tokens: &SessionTokens) -> CookieJar {
+        let jar = if self.inner.sources.cookie.is_some() {
+            jar.add(self.cookie_with_lifetime(
+                tokens.access_token.clone(),
+                Duration::from_secs(tokens.expires_in),
+            ))
+        } else {
+            jar
+        };
+        match self.refresh_cookie(
+            tokens.refresh_token.clone(),
+            Duration::from_secs(tokens.refresh_expires_in),
+        ) {
+            Some(cookie) => jar.add(cookie),
+            None => jar,
+        }
+    }
+
+    /// Adds the cookies that clear the token cookie and (with sessions) the refresh cookie,
+    /// each with the attributes that set it.
+    pub fn clear_session_cookies(&self, jar: CookieJar) -> CookieJar {
+        let jar = self.clear_cookie(jar);
+        match self.refresh_cookie(String::new(), Duration::ZERO) {
+            Some(cookie) => jar.add(cookie),
+            None => jar,
+        }
+    }
+
+    /// The refresh cookie's value in `jar`, if any (empty counts as none).
+    pub fn refresh_cookie_value<'a>(&self, jar: &'a CookieJar) -> Option<&'a str> {
+        let name = self.refresh_cookie_name()?;
+        jar.get(name).map(|c| c.value()).filter(|v| !v.is_empty())
+    }
+
+    /// The checks of sessions on a verified token (run on every request, cached token or
+    /// not): its lifetime within the longest one (so that revocations can be forgotten), and
+    /// the revocations in force.
+    pub(super) fn check_sessions(
+        &self,
+        claims: &Claims,
+        now: i64,
+    ) -> Result<(), crate::VerifyError> {
+        let Some(sessions) = self.session_state() else {
+            return Ok(());
+        };
+        let longest = secs(sessions.settings.max_access_lifetime) + self.inner.leeway;
+        let lifetime = match claims.iat {
+            Some(iat) => claims.exp - iat,
+            None => claims.exp - now,
+        };
+        if lifetime > longest {
+            return Err(crate::VerifyError::LifetimeTooLong);
+        }
+        sessions.view.check(claims, now).map_err(|why| match why {
+            session::view::Refused::Stale => crate::VerifyError::RevocationsStale,
+            why => {
+                tracing::debug!(?why, "login: revoked token");
+                crate::VerifyError::Revoked
+            }
+        })
+    }
+}
+
+/// An access token's lifetime in a session: the requested one, cut at the session's end.
+fn access_lifetime(lifetime: Duration, ends_at: Option<i64>, now: i64) -> Duration {
+    match ends_at {
+        Some(end) => lifetime.min(Duration::from_secs(seconds_until(end, now).max(1))),
+        None => lifetime,
+    }
+}

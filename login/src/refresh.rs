@@ -1,0 +1,324 @@
+//! The refresh route (RFC 6749 §6): the [`RefreshRequest`] extractor, its [`GrantError`]
+//! answers (RFC 6749 §5.2), the [`UserAgent`] extractor, and a ready-made [`refresh_route`].
+//!
+//! ```
+//! use axum::{Router, routing::post};
+//! use login::LoginManager;
+//!
+//! # fn main() -> Result<(), login::ConfigError> {
+//! let manager = LoginManager::builder("/login")
+//!     .secret("a-32-byte-or-longer-secret-from-env!")
+//!     .sessions()
+//!     .build()?;
+//! let app: Router = Router::new()
+//!     .route("/refresh", post(login::refresh_route))
+//!     .with_state(manager);
+//! # Ok(()) }
+//! ```
+
+use std::convert::Infallible;
+use std::fmt;
+
+use axum::body::Body;
+use axum::extract::{FromRef, FromRequest, FromRequestParts, Request, State};
+use axum::http::request::Parts;
+use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use axum_extra::extract::cookie::CookieJar;
+
+use crate::error::{RejectionKind, default_response};
+use crate::form::TokenResponse;
+use crate::manager::LoginManager;
+use crate::session::RefreshError;
+
+/// The largest refresh request body read (a refresh form is under 100 bytes; a larger body,
+/// up to this, still gets the one `invalid_grant` for an oversized token).
+const MAX_BODY_BYTES: usize = 64 * 1024;
+/// A refresh token longer than this is refused as `invalid_grant` without being looked up.
+const MAX_REFRESH_TOKEN_BYTES: usize = 512;
+
+/// Where a refresh token came from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RefreshSource {
+    /// The form's `refresh_token` parameter (an API client): the answer carries the new
+    /// refresh token in its body.
+    Form,
+    /// The refresh cookie (a browser): the answer sets the new refresh cookie and never puts
+    /// the refresh token in its body.
+    Cookie,
+}
+
+/// A refresh request: `grant_type=refresh_token&refresh_token=…` as a form (RFC 6749 §6), or
+/// the refresh cookie (a form with only `grant_type=refresh_token`, or no body).
+///
+/// Refused before any lookup: a body that is not a form or is over 64 KiB, a repeated
+/// parameter, a missing or
+/// empty `grant_type` or token (`invalid_request`), a `grant_type` other than
+/// `refresh_token` (`unsupported_grant_type`), two refresh cookies (`invalid_request`), and a
+/// cookie-carried request from another origin (403, whatever the method: the same check as
+/// the token cookie's CSRF protection).
+pub struct RefreshRequest {
+    /// The refresh token presented.
+    pub token: String,
+    /// Where it came from.
+    pub source: RefreshSource,
+}
+
+impl fmt::Debug for RefreshRequest {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("RefreshRequest")
+            .field("token", &"***")
+            .field("source", &self.source)
+            .finish()
+    }
+}
+
+/// A refused refresh (RFC 6749 §5.2): 400 with `{"error": "invalid_request" |
+/// "unsupported_grant_type" | "invalid_grant"}`, 403 for a cross-site request, 503
+/// `temporarily_unavailable` when the store failed, 500 `server_error` when the manager has
+/// no sessions. Always `Cache-Control: no-store`; never any detail.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum GrantError {
+    /// A missing, repeated or malformed parameter, or no refresh token at all.
+    InvalidRequest,
+    /// `grant_type` is not `refresh_token`.
+    UnsupportedGrantType,
+    /// The refresh token is unknown, malformed, oversized, expired, already used, or of an
+    /// ended session.
+    InvalidGrant,
+    /// The refresh cookie came with a request from another origin.
+    CrossSite,
+    /// The session store failed.
+    Unavailable,
+    /// The manager has no sessions (a configuration error).
+    NotEnabled,
+}
+
+impl GrantError {
+    /// The status of the answer.
+    pub fn status(self) -> StatusCode {
+        match self {
+            GrantError::CrossSite => StatusCode::FORBIDDEN,
+            GrantError::Unavailable => StatusCode::SERVICE_UNAVAILABLE,
+            GrantError::NotEnabled => StatusCode::INTERNAL_SERVER_ERROR,
+            _ => StatusCode::BAD_REQUEST,
+        }
+    }
+
+    /// The RFC 6749 error code.
+    pub fn code(self) -> &'static str {
+        match self {
+            GrantError::InvalidRequest | GrantError::CrossSite => "invalid_request",
+            GrantError::UnsupportedGrantType => "unsupported_grant_type",
+            GrantError::InvalidGrant => "invalid_grant",
+            GrantError::Unavailable => "temporarily_unavailable",
+            GrantError::NotEnabled => "server_error",
+        }
+    }
+}
+
+impl fmt::Display for GrantError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.code())
+    }
+}
+
+impl std::error::Error for GrantError {}
+
+impl IntoResponse for GrantError {
+    fn into_response(self) -> Response {
+        let mut response = if self == GrantError::CrossSite {
+            default_response(RejectionKind::CrossSiteRequest, &[])
+        } else {
+            let body = axum::Json(serde_json::json!({ "error": self.code() }));
+            (self.status(), body).into_response()
+        };
+        let headers = response.headers_mut();
+        headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+        headers.insert(header::PRAGMA, HeaderValue::from_static("no-cache"));
+        response
+    }
+}
+
+impl From<RefreshError> for GrantError {
+    fn from(error: RefreshError) -> Self {
+        match error {
+            RefreshError::InvalidGrant => GrantError::InvalidGrant,
+            RefreshError::Disabled => {
+                tracing::error!("login: refresh route on a manager without sessions");
+                GrantError::NotEnabled
+            }
+            RefreshError::Store(e) => {
+                tracing::error!(error = %e, "login: session store failed during a refresh");
+                GrantError::Unavailable
+            }
+            RefreshError::Token(e) => {
+                tracing::error!(error = %e, "login: could not mint an access token on refresh");
+                GrantError::NotEnabled
+            }
+        }
+    }
+}
+
+fn is_form(headers: &HeaderMap) -> Option<bool> {
+    let mut values = headers.get_all(header::CONTENT_TYPE).iter();
+    let first = values.next();
+    if values.next().is_some() {
+        return Some(false);
+    }
+    let value = first?.to_str().ok()?;
+    let essence = value.split(';').next().unwrap_or("").trim();
+    Some(essence.eq_ignore_ascii_case("application/x-www-form-urlencoded"))
+}
+
+/// The refresh cookie's value; `Err` when it appears more than once.
+fn refresh_cookie(headers: &HeaderMap, name: &str) -> Result<Option<String>, GrantError> {
+    let mut found = None;
+    for value in headers.get_all(header::COOKIE) {
+        let Ok(value) = value.to_str() else { continue };
+        for pair in value.split(';') {
+            let Some((k, v)) = pair.trim().split_once('=') else {
+                continue;
+            };
+            if k.trim() == name {
+                if found.is_some() {
+                    return Err(GrantError::InvalidRequest);
+                }
+                found = Some(v.trim().trim_matches('"').to_owned());
+            }
+        }
+    }
+    Ok(found.filter(|v| !v.is_empty()))
+}
+
+/// The same-origin check of the token cookie's CSRF protection, applied whatever the method:
+/// presenting the refresh cookie changes state even on a `GET`.
+fn check_cross_site(manager: &LoginManager, parts: &mut Parts) -> Result<(), GrantError> {
+    let method = std::mem::replace(&mut parts.method, Method::POST);
+    let checked = manager.check_same_origin(parts);
+    parts.method = method;
+    checked.map_err(|reason| {
+        tracing::debug!(%reason, "login: cross-site refresh with the cookie refused");
+        GrantError::CrossSite
+    })
+}
+
+impl<S> FromRequest<S> for RefreshRequest
+where
+    S: Send + Sync,
+    LoginManager: FromRef<S>,
+{
+    type Rejection = GrantError;
+
+    async fn from_request(req: Request, state: &S) -> Result<Self, GrantError> {
+        let manager = LoginManager::from_ref(state);
+        let (mut parts, body) = req.into_parts();
+        let mut form_token = None;
+        match is_form(&parts.headers) {
+            Some(true) => {
+                let bytes = axum::body::to_bytes(Body::new(body), MAX_BODY_BYTES)
+                    .await
+                    .map_err(|_| GrantError::InvalidRequest)?;
+                let params: Vec<(String, String)> =
+                    serde_urlencoded::from_bytes(&bytes).map_err(|_| GrantError::InvalidRequest)?;
+                let mut grant_type = None;
+                for (key, value) in params {
+                    let slot = match key.as_str() {
+                        "grant_type" => &mut grant_type,
+                        "refresh_token" => &mut form_token,
+                        _ => continue,
+                    };
+                    // RFC 6749 §3.2: parameters must not be included more than once.
+                    if slot.replace(value).is_some() {
+                        return Err(GrantError::InvalidRequest);
+                    }
+                }
+                match grant_type.as_deref() {
+                    None | Some("") => return Err(GrantError::InvalidRequest),
+                    Some("refresh_token") => {}
+                    Some(_) => return Err(GrantError::UnsupportedGrantType),
+                }
+            }
+            Some(false) => return Err(GrantError::InvalidRequest),
+            None => {}
+        }
+        if let Some(token) = form_token {
+            if token.is_empty() {
+                return Err(GrantError::InvalidRequest);
+            }
+            if token.len() > MAX_REFRESH_TOKEN_BYTES {
+                return Err(GrantError::InvalidGrant);
+            }
+            return Ok(RefreshRequest {
+                token,
+                source: RefreshSource::Form,
+            });
+        }
+        let name = manager
+            .refresh_cookie_name()
+            .ok_or(GrantError::NotEnabled)?;
+        let Some(token) = refresh_cookie(&parts.headers, name)? else {
+            return Err(GrantError::InvalidRequest);
+        };
+        check_cross_site(&manager, &mut parts)?;
+        if token.len() > MAX_REFRESH_TOKEN_BYTES {
+            return Err(GrantError::InvalidGrant);
+        }
+        Ok(RefreshRequest {
+            token,
+            source: RefreshSource::Cookie,
+        })
+    }
+}
+
+/// The request's `User-Agent`, when it has one (and only one), for
+/// [`LoginManager::start_session`] and [`LoginManager::refresh`].
+#[derive(Debug, Clone, Default)]
+pub struct UserAgent(pub Option<String>);
+
+impl UserAgent {
+    /// The user agent as a `&str`.
+    pub fn as_deref(&self) -> Option<&str> {
+        self.0.as_deref()
+    }
+}
+
+impl<S: Send + Sync> FromRequestParts<S> for UserAgent {
+    type Rejection = Infallible;
+
+    async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, Infallible> {
+        let mut values = parts.headers.get_all(header::USER_AGENT).iter();
+        let first = values.next();
+        let agent = match values.next() {
+            Some(_) => None,
+            None => first.and_then(|v| v.to_str().ok()).map(str::to_owned),
+        };
+        Ok(UserAgent(agent))
+    }
+}
+
+/// A complete refresh route: `.route("/refresh", post(login::refresh_route))`.
+///
+/// With the token in the form, it answers the token response with the new `refresh_token`
+/// in it; with the refresh cookie, it sets the new refresh cookie (and the token cookie when
+/// the manager reads it) and leaves the refresh token out of the body. Errors are
+/// [`GrantError`]s; a failed refresh never clears the cookie (another tab may just have
+/// rotated it).
+pub async fn refresh_route(
+    State(manager): State<LoginManager>,
+    UserAgent(agent): UserAgent,
+    jar: CookieJar,
+    request: RefreshRequest,
+) -> Result<(CookieJar, TokenResponse), GrantError> {
+    let tokens = manager.refresh(&request.token, agent.as_deref()).await?;
+    Ok(match request.source {
+        RefreshSource::Form => (jar, tokens.token_response()),
+        RefreshSource::Cookie => {
+            let jar = manager.set_session_cookies(jar, &tokens);
+            let mut response = tokens.token_response();
+            response.refresh_token = None;
+            (jar, response)
+        }
+    })
+}

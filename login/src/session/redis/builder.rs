@@ -1,0 +1,128 @@
+//! [`RedisStoreBuilder`]: the settings of a [`RedisStore`], and connecting.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use redis::aio::ConnectionManager;
+
+use super::hub::Hub;
+use super::scripts::Scripts;
+use super::{RedisStore, Shared, stream};
+use crate::session::store::StoreError;
+
+/// The default key prefix.
+pub const DEFAULT_PREFIX: &str = "login:";
+/// The default heartbeat of the revocation stream.
+pub const DEFAULT_HEARTBEAT: Duration = Duration::from_secs(1);
+/// The default staleness bound: protected requests answer 503 once the revocation stream has
+/// not been known complete for this long.
+pub const DEFAULT_STALENESS_BOUND: Duration = Duration::from_secs(5);
+/// The default time a command may take before the store gives up on it (the request that
+/// needed it answers 503).
+pub const DEFAULT_COMMAND_TIMEOUT: Duration = Duration::from_secs(2);
+
+/// The settings of a [`RedisStore`] (see [`RedisStore::builder`]).
+#[derive(Debug, Clone)]
+pub struct RedisStoreBuilder {
+    pub(super) url: String,
+    pub(super) prefix: String,
+    pub(super) heartbeat: Duration,
+    pub(super) staleness_bound: Duration,
+    pub(super) command_timeout: Duration,
+}
+
+/// The checked settings.
+#[derive(Debug, Clone)]
+pub(super) struct Config {
+    pub(super) prefix: String,
+    pub(super) channel: String,
+    pub(super) heartbeat: Duration,
+    pub(super) staleness_bound: Duration,
+    pub(super) command_timeout: Duration,
+}
+
+impl RedisStoreBuilder {
+    /// The prefix of every key and of the channel (default `login:`): give each app sharing
+    /// a Redis its own.
+    pub fn prefix(mut self, prefix: impl Into<String>) -> Self {
+        self.prefix = prefix.into();
+        self
+    }
+
+    /// How often the revocation stream is checked (default 1 s). At least 10 ms.
+    pub fn heartbeat(mut self, heartbeat: Duration) -> Self {
+        self.heartbeat = heartbeat;
+        self
+    }
+
+    /// How long the views may go without a heartbeat before protected requests answer 503
+    /// (default 5 s). At least twice the heartbeat.
+    pub fn staleness_bound(mut self, bound: Duration) -> Self {
+        self.staleness_bound = bound;
+        self
+    }
+
+    /// How long a command may take (default 2 s): a login, refresh or logout that needs
+    /// Redis answers 503 after at most this (and the connection is retried).
+    pub fn command_timeout(mut self, timeout: Duration) -> Self {
+        self.command_timeout = timeout;
+        self
+    }
+
+    /// Connects, subscribes to the revocation channel and loads the revocations in force.
+    /// Fails when Redis cannot be reached within the command timeout. Call it inside a Tokio
+    /// runtime: the stream runs on it until the store is dropped.
+    pub async fn connect(self) -> Result<Arc<RedisStore>, StoreError> {
+        if self.heartbeat < Duration::from_millis(10) {
+            return Err(StoreError::new(
+                "redis: the heartbeat must be at least 10 ms",
+            ));
+        }
+        if self.staleness_bound < self.heartbeat * 2 {
+            return Err(StoreError::new(
+                "redis: the staleness bound must be at least twice the heartbeat",
+            ));
+        }
+        if self.command_timeout.is_zero() {
+            return Err(StoreError::new(
+                "redis: the command timeout must not be zero",
+            ));
+        }
+        let config = Config {
+            channel: format!("{}revocations", self.prefix),
+            prefix: self.prefix,
+            heartbeat: self.heartbeat,
+            staleness_bound: self.staleness_bound,
+            command_timeout: self.command_timeout,
+        };
+        let client = redis::Client::open(self.url.as_str())
+            .map_err(|e| StoreError::new(format!("redis: bad URL: {e}")))?;
+        let manager_config = redis::aio::ConnectionManagerConfig::new()
+            .set_connection_timeout(Some(config.command_timeout))
+            .set_response_timeout(Some(config.command_timeout))
+            .set_number_of_retries(1)
+            .set_max_delay(config.heartbeat);
+        let conn = tokio::time::timeout(
+            config.command_timeout * 2,
+            ConnectionManager::new_with_config(client.clone(), manager_config),
+        )
+        .await
+        .map_err(|_| StoreError::new("redis: connect: no answer in time"))?
+        .map_err(|e| StoreError::new(format!("redis: connect: {e}")))?;
+        let shared = Arc::new(Shared {
+            client,
+            conn,
+            config,
+            scripts: Scripts::new(),
+            hub: Hub::default(),
+        });
+        let (ready, loaded) = tokio::sync::oneshot::channel();
+        let task = tokio::spawn(stream::run(Arc::clone(&shared), Some(ready)));
+        let store = RedisStore { shared, task };
+        match loaded.await {
+            Ok(Ok(())) => Ok(Arc::new(store)),
+            Ok(Err(e)) => Err(StoreError::new(format!("redis: revocation stream: {e}"))),
+            Err(_) => Err(StoreError::new("redis: revocation stream ended")),
+        }
+    }
+}
