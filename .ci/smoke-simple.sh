@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Starts `cargo run --example simple` on a free loopback port, logs in over HTTP, calls the
-# protected route, and stops the server. Fails on any unexpected answer.
+# protected route, fetches the OpenAPI document and Swagger UI, and stops the server. Fails on
+# any unexpected answer.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
@@ -19,4 +20,8 @@ body=$(curl -sf -H "Authorization: Bearer $token" "http://127.0.0.1:$port/protec
 [ "$body" = '{"user":{"email":"johndoe@mail.com","name":"John Doe"}}' ] || { echo "unexpected: $body"; exit 1; }
 status=$(curl -s -o /dev/null -w '%{http_code}' "http://127.0.0.1:$port/protected")
 [ "$status" = 401 ] || { echo "unexpected status $status"; exit 1; }
-echo "smoke: simple example OK (login, protected 200, anonymous 401)"
+for path in /openapi.json /docs/; do
+  status=$(curl -s -o /dev/null -w '%{http_code}' "http://127.0.0.1:$port$path")
+  [ "$status" = 200 ] || { echo "unexpected status $status for $path"; exit 1; }
+done
+echo "smoke: simple example OK (login, protected 200, anonymous 401, /openapi.json, /docs/)"

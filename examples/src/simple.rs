@@ -10,6 +10,8 @@
 //! - `POST /logout/all` (authenticated) → ends every session of the user ("log out everywhere")
 //! - `GET /protected` (`#[protected]`), `GET /optional` (`#[protected(optional)]`),
 //!   `GET /scoped` (`#[protected(scopes = ["write"])]`)
+//! - `GET /openapi.json`: the OpenAPI 3.1 document of every route above; `GET /docs`: Swagger
+//!   UI (served from the binary), whose "Authorize" button logs in through `POST /login`
 //!
 //! Instrumented for its tests: the store counts its lookups ([`Db::lookups`]), the password
 //! checks go through the app's [`Passwords`] (a test can give it a counting scheme, see
@@ -24,19 +26,25 @@ use axum::extract::rejection::FormRejection;
 use axum::extract::{FromRef, State};
 use axum::http::{StatusCode, header};
 use axum::response::{AppendHeaders, IntoResponse, Response};
-use axum::routing::{get, post};
 use axum::{Form, Json, Router};
+use login::openapi::{
+    CrossSiteRefused, LoginResponses, LoginSecurity, RefreshForm, RefreshResponses, Unauthorized,
+};
 use login::password::{self, Passwords};
 use login::{
-    Claims, CookieJar, LoginAccount, LoginError, LoginManager, LoginManagerBuilder, PasswordGrant,
-    SameOrigin, SessionError, SessionStore, protected, user_loader,
+    Claims, CookieJar, GrantError, LoginAccount, LoginError, LoginManager, LoginManagerBuilder,
+    OAuth2PasswordForm, PasswordGrant, RefreshRequest, SameOrigin, SessionError, SessionStore,
+    TokenResponse, UserAgent, protected, user_loader,
 };
 use serde::{Deserialize, Serialize};
-use serde_json::{Value, json};
+use serde_json::json;
+use utoipa::{Modify, OpenApi, ToSchema};
+use utoipa_axum::{router::OpenApiRouter, routes};
+use utoipa_swagger_ui::{Config, SwaggerUi};
 
 /// A user of the app. The password hash and the allowed scopes are never serialized, and
 /// `Debug` leaves the hash out (so `tracing::debug!(?user)` never logs it).
-#[derive(Clone, Serialize)]
+#[derive(Clone, Serialize, ToSchema)]
 pub struct User {
     /// The e-mail address: the token's subject.
     pub email: String,
@@ -203,21 +211,86 @@ pub fn app(manager: LoginManager, db: Db) -> Router {
 /// The app's router, checking passwords with `passwords` (for example Argon2id with other
 /// parameters or other [`PasswordLimits`](login::password::PasswordLimits), or wrapped to
 /// count verifications in a test).
+///
+/// Each route is registered with its `#[utoipa::path]` (utoipa-axum's `routes!`), so the
+/// document at `/openapi.json` lists exactly the routes served.
 pub fn app_with_passwords(manager: LoginManager, db: Db, passwords: Passwords) -> Router {
-    Router::new()
-        .route("/login", post(login))
-        .route("/login/cookie", post(login_cookie))
-        .route("/refresh", post(login::refresh_route))
-        .route("/logout", post(logout))
-        .route("/logout/all", post(logout_all))
-        .route("/protected", get(protected_route))
-        .route("/optional", get(optional_route))
-        .route("/scoped", get(scoped_route))
-        .with_state(AppState {
-            manager,
-            db,
-            passwords,
-        })
+    let (router, mut api) = OpenApiRouter::with_openapi(ApiDoc::openapi())
+        .routes(routes!(login))
+        .routes(routes!(login_cookie))
+        .routes(routes!(refresh))
+        .routes(routes!(logout))
+        .routes(routes!(logout_all))
+        .routes(routes!(protected_route))
+        .routes(routes!(optional_route))
+        .routes(routes!(scoped_route))
+        .split_for_parts();
+    // The manager's security schemes: the OAuth2 password flow on `/login` with its scopes
+    // and its refresh URL, and the cookie.
+    LoginSecurity::new(&manager).modify(&mut api);
+    // Swagger UI at /docs, its assets inside the binary; no online validator (it would send
+    // the document's URL to another host).
+    let docs = SwaggerUi::new("/docs")
+        .url("/openapi.json", api)
+        .config(Config::new(["/openapi.json"]).validator_url("none"));
+    router.merge(docs).with_state(AppState {
+        manager,
+        db,
+        passwords,
+    })
+}
+
+/// The document's title and description; the paths come from the routes.
+#[derive(OpenApi)]
+#[openapi(info(
+    title = "login: the simple example",
+    description = "fastapi-login's usage page as an axum server. Log in with **Authorize** \
+        (`johndoe@mail.com` / `hunter2`, or `janedoe@mail.com` / `jane-secret-pw` without the \
+        `write` scope), then try the protected routes."
+))]
+struct ApiDoc;
+
+/// The body of the protected routes: `{"user": {...}}`.
+#[derive(Serialize, ToSchema)]
+pub struct UserReply {
+    /// The authenticated user.
+    pub user: User,
+}
+
+/// The body of the optional route: `{"user": {...}}`, or `{"user": null}` without a user.
+#[derive(Serialize, ToSchema)]
+pub struct MaybeUserReply {
+    /// The authenticated user, if any.
+    pub user: Option<User>,
+}
+
+/// The body of the cookie login and of logout: `{"status": "Success"}` (documentation only:
+/// the routes write it with `json!`, and the OpenAPI tests check that the two agree).
+#[derive(ToSchema)]
+#[allow(dead_code)]
+struct Status {
+    /// Always `Success`.
+    #[schema(example = "Success")]
+    status: String,
+}
+
+/// The body of "log out everywhere": `{"status": "Success", "sessions_ended": 2}`.
+#[derive(ToSchema)]
+#[allow(dead_code)]
+struct SessionsEnded {
+    /// Always `Success`.
+    #[schema(example = "Success")]
+    status: String,
+    /// How many sessions were ended.
+    sessions_ended: u64,
+}
+
+/// `{"detail": "Session store unavailable"}`, when the session store failed.
+#[derive(ToSchema)]
+#[allow(dead_code)]
+struct Detail {
+    /// What went wrong.
+    detail: String,
 }
 
 /// Turns a token's subject into a user; the login route calls it too.
@@ -238,10 +311,17 @@ impl LoginAccount for User {
     }
 }
 
-/// `POST /login`: the OAuth2 password grant. `PasswordGrant` reads the form (RFC 6749 JSON
-/// errors), checks the password with equal work for unknown users, grants the requested
-/// scopes the user may hold (all of them when none are requested), and starts a session:
-/// both tokens in the token response.
+/// Log in: the OAuth2 password grant.
+///
+/// `PasswordGrant` reads the form (RFC 6749 JSON errors), checks the password with equal work
+/// for unknown users, grants the requested scopes the user may hold (all of them when none
+/// are requested), and starts a session: both tokens in the token response.
+#[utoipa::path(
+    post,
+    path = "/login",
+    request_body(content = OAuth2PasswordForm, content_type = "application/x-www-form-urlencoded"),
+    responses(LoginResponses)
+)]
 async fn login(
     State(state): State<AppState>,
     grant: PasswordGrant,
@@ -270,8 +350,21 @@ fn refresh_cookie_header(
     )
 }
 
-/// Logs in with the cookie. `SameOrigin` refuses login CSRF: another site must not sign a
-/// visitor in to an account of its choosing.
+/// Log in with the cookies.
+///
+/// Sets the access-token cookie and the refresh cookie. `SameOrigin` refuses login CSRF:
+/// another site must not sign a visitor in to an account of its choosing.
+#[utoipa::path(
+    post,
+    path = "/login/cookie",
+    request_body(content = OAuth2PasswordForm, content_type = "application/x-www-form-urlencoded"),
+    responses(
+        LoginResponses,
+        (status = 200, description = "Logged in: the cookies are set.", body = Status,
+            headers(("set-cookie" = String, description = "The access-token and refresh-token cookies"))),
+        (status = 403, response = inline(CrossSiteRefused)),
+    )
+)]
 async fn login_cookie(
     _: SameOrigin,
     State(state): State<AppState>,
@@ -306,15 +399,49 @@ fn unavailable() -> Response {
         .into_response()
 }
 
+/// Refresh: new tokens for a refresh token (RFC 6749 §6).
+///
+/// The refresh token comes in the form or in the refresh cookie; it is rotated (a token used
+/// twice ends its session). `login::refresh_route`, documented.
+#[utoipa::path(
+    post,
+    path = "/refresh",
+    request_body(content = RefreshForm, content_type = "application/x-www-form-urlencoded"),
+    responses(RefreshResponses)
+)]
+async fn refresh(
+    manager: State<LoginManager>,
+    agent: UserAgent,
+    jar: CookieJar,
+    request: RefreshRequest,
+) -> Result<(CookieJar, TokenResponse), GrantError> {
+    login::refresh_route(manager, agent, jar, request).await
+}
+
 /// `POST /logout`'s optional form.
-#[derive(Deserialize)]
+#[derive(Deserialize, ToSchema)]
 struct LogoutForm {
+    /// The refresh token of the session to end (when no access token is sent).
     refresh_token: Option<String>,
 }
 
+/// Log out: ends this session and clears the cookies.
+///
 /// Ends the session of the access token (header or cookie), else of the form's
 /// `refresh_token`, and clears both cookies. Without any token it still answers 200 and
 /// clears the cookies.
+#[utoipa::path(
+    post,
+    path = "/logout",
+    request_body(content = Option<LogoutForm>, content_type = "application/x-www-form-urlencoded"),
+    security(("OAuth2PasswordBearer" = []), ("APIKeyCookie" = []), ()),
+    responses(
+        (status = 200, description = "Logged out: the cookies are cleared.", body = Status,
+            headers(("set-cookie" = String, description = "Both cookies, expired"))),
+        (status = 403, response = inline(CrossSiteRefused)),
+        (status = 503, description = "The session store failed.", body = Detail),
+    )
+)]
 async fn logout(
     _: SameOrigin,
     State(manager): State<LoginManager>,
@@ -341,8 +468,21 @@ async fn logout(
         .into_response()
 }
 
-/// "Log out everywhere": ends every session of the token's user and refuses every token of
-/// it issued before now.
+/// Log out everywhere.
+///
+/// Ends every session of the token's user and refuses every token of it issued before now.
+#[utoipa::path(
+    post,
+    path = "/logout/all",
+    security(("OAuth2PasswordBearer" = []), ("APIKeyCookie" = [])),
+    responses(
+        (status = 200, description = "Every session of the user is ended.", body = SessionsEnded,
+            headers(("set-cookie" = String, description = "Both cookies, expired"))),
+        (status = 401, response = inline(Unauthorized)),
+        (status = 403, response = inline(CrossSiteRefused)),
+        (status = 503, description = "The session store failed.", body = Detail),
+    )
+)]
 async fn logout_all(
     _: SameOrigin,
     State(manager): State<LoginManager>,
@@ -367,21 +507,27 @@ async fn logout_all(
 
 /// Only for authenticated users.
 #[protected]
+#[utoipa::path(get, path = "/protected",
+    responses((status = 200, description = "The user.", body = UserReply)))]
 #[tracing::instrument(skip_all)]
-async fn protected_route(user: User) -> Json<Value> {
-    Json(json!({ "user": user }))
+async fn protected_route(user: User) -> Json<UserReply> {
+    Json(UserReply { user })
 }
 
 /// For everyone; authenticated users are named.
 #[protected(optional)]
+#[utoipa::path(get, path = "/optional",
+    responses((status = 200, description = "The user, or `null`.", body = MaybeUserReply)))]
 #[tracing::instrument(skip_all)]
-async fn optional_route(user: Option<User>) -> Json<Value> {
-    Json(json!({ "user": user }))
+async fn optional_route(user: Option<User>) -> Json<MaybeUserReply> {
+    Json(MaybeUserReply { user })
 }
 
 /// Only for tokens that hold the `write` scope.
 #[protected(scopes = ["write"])]
+#[utoipa::path(get, path = "/scoped",
+    responses((status = 200, description = "The user.", body = UserReply)))]
 #[tracing::instrument(skip_all)]
-async fn scoped_route(user: User) -> Json<Value> {
-    Json(json!({ "user": user }))
+async fn scoped_route(user: User) -> Json<UserReply> {
+    Json(UserReply { user })
 }

@@ -11,6 +11,13 @@
 //! signed in across the token's expiry without noticing (silent refresh), and a session ended
 //! from the sessions page of one browser context is signed out in another.
 //!
+//! A third drives the `simple` example's Swagger UI (issue 13): at `/docs`, the "Authorize"
+//! dialog logs John in through the OAuth2 password flow (`POST /login`), "Try it out" on
+//! `/protected` shows 200 with the user; as Jane (no `write` scope), `/scoped` shows 403. With
+//! `LOGIN_SCREENSHOTS=DIR` it saves the dialog and the call as PNG files in `DIR`
+//! (`LOGIN_SCREENSHOTS=docs` refreshes the README's pictures). The tests take turns (one
+//! Chromium at a time).
+//!
 //! Without chromedriver the tests print a note and pass, unless `CI` is set: then they fail.
 //! `CHROMEDRIVER` and `CHROMIUM` override the binaries' paths.
 
@@ -36,6 +43,9 @@ const SECRET: &str = "browser-test-secret-that-is-32-bytes-or-more";
 const STEP: Duration = Duration::from_secs(15);
 /// The whole scenario, browser start-up included.
 const WHOLE_TEST: Duration = Duration::from_secs(90);
+
+/// One Chromium at a time: the scenarios run one after the other.
+static ONE_BROWSER: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
 
 /// chromedriver and everything it starts (Chromium and its helpers) run in their own process
 /// group, killed as a whole when this guard drops, whether the test passed, failed or timed
@@ -188,6 +198,7 @@ async fn register_login_csrf_logout_in_headless_chromium() {
     let Some((chromedriver, chromium)) = binaries() else {
         return;
     };
+    let _turn = ONE_BROWSER.lock().await;
 
     let started = Instant::now();
     let manager = app::manager(SECRET, Cookies::HostPrefixed).unwrap();
@@ -445,6 +456,7 @@ async fn silent_refresh_and_sign_out_across_browser_contexts_in_headless_chromiu
     let Some((chromedriver, chromium)) = binaries() else {
         return;
     };
+    let _turn = ONE_BROWSER.lock().await;
     let manager = app::builder(SECRET, Cookies::HostPrefixed)
         .default_lifetime(SHORT_LIFETIME)
         .build()
@@ -553,5 +565,179 @@ async fn session_steps(a: &Client, b: &Client, app_port: u16) -> Result<()> {
     wait_for_url(a, &format!("{app}/login")).await?;
     a.goto(&format!("{app}/posts")).await?;
     wait_for_url(a, &format!("{app}/login?next=%2Fposts")).await?;
+    Ok(())
+}
+
+// ----- the `simple` example's Swagger UI ---------------------------------------------------
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn swagger_ui_authorize_and_try_it_out_in_headless_chromium() {
+    let Some((chromedriver, chromium)) = binaries() else {
+        return;
+    };
+    let _turn = ONE_BROWSER.lock().await;
+
+    let started = Instant::now();
+    let manager = login_examples::simple::manager(SECRET).unwrap();
+    let app_port = serve(login_examples::simple::app(
+        manager,
+        login_examples::simple::Db::demo(),
+    ))
+    .await;
+
+    let browser = Browser::start(&chromedriver);
+    let outcome = tokio::time::timeout(WHOLE_TEST, async {
+        let client = connect(&browser, &chromium).await?;
+        let result = swagger_steps(&client, app_port).await;
+        let _ = tokio::time::timeout(STEP, client.close()).await;
+        result
+    })
+    .await;
+    match outcome {
+        Ok(Ok(())) => {}
+        Ok(Err(e)) => panic!("Swagger UI browser test failed: {e}"),
+        Err(_) => panic!("Swagger UI browser test timed out after {WHOLE_TEST:?}"),
+    }
+    eprintln!("Swagger UI browser test took {:?}", started.elapsed());
+}
+
+/// Polls until the element at `css` shows text containing `needle`; returns the text.
+async fn wait_for_text(client: &Client, css: &str, needle: &str) -> Result<String> {
+    let deadline = Instant::now() + STEP;
+    loop {
+        let text = match client.find(Locator::Css(css)).await {
+            Ok(element) => element.text().await.unwrap_or_default(),
+            Err(_) => String::new(),
+        };
+        if text.contains(needle) {
+            return Ok(text);
+        }
+        if Instant::now() > deadline {
+            return Err(format!("expected {needle:?} in {css}, found {text:?}").into());
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}
+
+/// Saves a screenshot as `DIR/name` when `LOGIN_SCREENSHOTS=DIR` is set.
+async fn screenshot(client: &Client, name: &str) -> Result<()> {
+    let Some(dir) = std::env::var_os("LOGIN_SCREENSHOTS") else {
+        return Ok(());
+    };
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("..").join(dir);
+    std::fs::create_dir_all(&dir)?;
+    std::fs::write(dir.join(name), client.screenshot().await?)?;
+    Ok(())
+}
+
+/// Opens the Authorize dialog and logs in through the OAuth2 password flow (Swagger UI posts
+/// the form to the scheme's `tokenUrl`, `/login`), then closes the dialog.
+async fn authorize(
+    client: &Client,
+    username: &str,
+    password: &str,
+    shot: Option<&str>,
+) -> Result<()> {
+    find(client, ".auth-wrapper .authorize")
+        .await?
+        .click()
+        .await?;
+    find(client, ".dialog-ux .modal-ux").await?;
+    // Logged in already (as someone else): log out of the OAuth2 scheme first.
+    if let Ok(logout) = client
+        .find(Locator::Css(r#"button[aria-label="Remove authorization"]"#))
+        .await
+    {
+        logout.click().await?;
+    }
+    fill(client, "#oauth_username", username).await?;
+    fill(client, "#oauth_password", password).await?;
+    if let Some(name) = shot {
+        screenshot(client, name).await?;
+    }
+    find(
+        client,
+        r#"button[aria-label="Apply given OAuth2 credentials"]"#,
+    )
+    .await?
+    .click()
+    .await?;
+    // Authorized: the dialog shows the user name and offers to log out.
+    find(client, r#"button[aria-label="Remove authorization"]"#).await?;
+    let dialog = find(client, ".dialog-ux .modal-ux").await?.text().await?;
+    if !dialog.contains("Authorized") || !dialog.contains(username) {
+        return Err(format!("the dialog does not show {username} authorized: {dialog}").into());
+    }
+    find(client, ".dialog-ux .btn-done").await?.click().await?;
+    Ok(())
+}
+
+/// Expands the operation `id`, clicks "Try it out" (once) and "Execute"; returns the status
+/// and the body Swagger UI shows.
+async fn try_it_out(client: &Client, id: &str, expected_status: &str) -> Result<String> {
+    let block = format!("#operations-default-{id}");
+    if client
+        .find(Locator::Css(&format!("{block} .try-out__btn")))
+        .await
+        .is_err()
+    {
+        find(client, &format!("{block} .opblock-summary-control"))
+            .await?
+            .click()
+            .await?;
+    }
+    let try_out = find(client, &format!("{block} .try-out__btn")).await?;
+    if try_out.text().await?.trim() == "Try it out" {
+        try_out.click().await?;
+    }
+    find(client, &format!("{block} .execute"))
+        .await?
+        .click()
+        .await?;
+    let status_css = format!("{block} .live-responses-table .response .response-col_status");
+    wait_for_text(client, &status_css, expected_status).await?;
+    let body_css = format!("{block} .live-responses-table .response-col_description pre");
+    Ok(find(client, &body_css).await?.text().await?)
+}
+
+async fn swagger_steps(client: &Client, app_port: u16) -> Result<()> {
+    let app = format!("http://127.0.0.1:{app_port}");
+    client.set_window_size(1280, 900).await?;
+    client.goto(&format!("{app}/docs")).await?;
+    wait_for_url(client, &format!("{app}/docs/")).await?;
+    wait_for_text(
+        client,
+        ".information-container .title",
+        "login: the simple example",
+    )
+    .await?;
+
+    // John: every scope, `/protected` answers 200 with him.
+    authorize(
+        client,
+        "johndoe@mail.com",
+        "hunter2",
+        Some("swagger-authorize.png"),
+    )
+    .await?;
+    let body = try_it_out(client, "protected_route", "200").await?;
+    if !body.contains("johndoe@mail.com") || !body.contains("John Doe") {
+        return Err(format!("/protected did not answer with John: {body}").into());
+    }
+    client
+        .execute(
+            "document.querySelector('#operations-default-protected_route .live-responses-table')\
+             .scrollIntoView({ block: 'center' })",
+            Vec::new(),
+        )
+        .await?;
+    screenshot(client, "swagger-try-it-out.png").await?;
+
+    // Jane: no `write` scope, `/scoped` answers 403 in the page.
+    authorize(client, "janedoe@mail.com", "jane-secret-pw", None).await?;
+    let body = try_it_out(client, "scoped_route", "403").await?;
+    if !body.contains("Insufficient scope") {
+        return Err(format!("/scoped did not refuse Jane: {body}").into());
+    }
     Ok(())
 }

@@ -51,6 +51,7 @@ use proc_macro::TokenStream;
 mod args;
 mod debug;
 mod error;
+mod openapi;
 mod paths;
 mod protected;
 mod ty;
@@ -284,6 +285,19 @@ pub fn user_loader(args: TokenStream, item: TokenStream) -> TokenStream {
 /// Each mistake is the only error: the handler is still expanded with a best guess (the
 /// arguments that parse, `optional` when the parameter is an `Option`, `async` added, `&User`
 /// received by reference), so routing it does not add "`Handler<_, _>` is not implemented".
+///
+/// # OpenAPI (`login`'s `openapi` feature)
+///
+/// Written **above** a `#[utoipa::path(...)]`, `#[protected]` documents the route: it adds
+/// `security(...)` (the schemes of `login::openapi::LoginSecurity` with the route's scopes,
+/// and `()` too for `optional`) unless the attribute has one, and puts the 401 (and, with
+/// `scopes`, the 403) first in `responses(...)`, so that a response written for the same
+/// status wins. `#[utoipa::path]` written above `#[protected]` has expanded already; that
+/// order is a compile error that says to write `#[protected]` first (detected through a
+/// hidden `__path_<handler>` behind a glob import next to a handler without
+/// `#[utoipa::path]`, which utoipa's own struct shadows; in a module that also glob-imports a
+/// documented handler of the same name, rename one of them). Without the feature the
+/// expansion is the one described above.
 ///
 /// # Limitations
 ///

@@ -12,6 +12,12 @@ pub(crate) fn private(name: &str, span: Span) -> TokenStream {
     quote_spanned!(span=> ::login::__private::#name)
 }
 
+/// `::login::__private::openapi::<name>`, with every token at `span`.
+pub(crate) fn private_openapi(name: &str, span: Span) -> TokenStream {
+    let name = syn::Ident::new(name, span);
+    quote_spanned!(span=> ::login::__private::openapi::#name)
+}
+
 /// An identifier for a generated local: `__login_<name>`, resolved at the macro's own
 /// (mixed-site) hygiene, so it can neither capture nor be captured by the user's names.
 pub(crate) fn local(name: &str) -> syn::Ident {

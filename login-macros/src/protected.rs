@@ -37,11 +37,18 @@ use syn::{
 use crate::args::ProtectedArgs;
 use crate::error::Errors;
 use crate::paths::at;
-use crate::{paths, ty};
+use crate::{openapi, paths, ty};
 
 /// Expands `#[protected(args)] item`. Never fails: errors come back as `compile_error!`s next
 /// to the best guess at the handler that was meant.
 pub(crate) fn expand(args: TokenStream, item: TokenStream) -> TokenStream {
+    expand_with(args, item, cfg!(feature = "openapi"))
+}
+
+/// [`expand`], documenting a `#[utoipa::path]` under the attribute when `openapi` is on (the
+/// `openapi` feature; see [`crate::openapi`]). Off, the expansion is the same as without
+/// the feature.
+pub(crate) fn expand_with(args: TokenStream, item: TokenStream, openapi: bool) -> TokenStream {
     let item_fn: ItemFn = match syn::parse2(item.clone()) {
         Ok(item_fn) => item_fn,
         Err(error) => {
@@ -52,7 +59,8 @@ pub(crate) fn expand(args: TokenStream, item: TokenStream) -> TokenStream {
         }
     };
     let (args, mut errors) = ProtectedArgs::parse(args);
-    let handler = Handler::new(args, item_fn, &mut errors);
+    let mut handler = Handler::new(args, item_fn, &mut errors);
+    handler.openapi = openapi;
     errors.with(handler.expand())
 }
 
@@ -65,6 +73,10 @@ struct Handler {
     /// The marker type of `scopes = [...]` and the scopes it requires, when the first
     /// parameter receives the user through `Scoped`/`MaybeScoped`.
     marker: Option<(Ident, Vec<LitStr>)>,
+    /// Whether the first parameter is an `Option` (the handler is optional).
+    optional: bool,
+    /// Whether to document a `#[utoipa::path]` under the attribute (the `openapi` feature).
+    openapi: bool,
 }
 
 impl Handler {
@@ -89,6 +101,8 @@ impl Handler {
             "`user: User`"
         };
         let sig = &mut item.sig;
+        let receives_option = matches!(sig.inputs.first(),
+            Some(FnArg::Typed(param)) if ty::option_inner(&param.ty).is_some());
         let user = match sig.inputs.first_mut() {
             None => {
                 errors.push(syn::Error::new(
@@ -116,14 +130,37 @@ impl Handler {
         };
         // Without a user parameter to name it, the marker would only be an unused type.
         let marker = marker.filter(|_| user.is_some());
-        Self { item, user, marker }
+        Self {
+            item,
+            user,
+            marker,
+            optional: receives_option,
+            openapi: false,
+        }
     }
 
-    fn expand(self) -> TokenStream {
+    fn expand(mut self) -> TokenStream {
+        // The `#[utoipa::path]` under the attribute documents the route; without one, a check
+        // that there is none above it either.
+        let mut order_check = None;
+        if self.openapi && self.user.is_some() {
+            match openapi::find_path_attribute(&self.item.attrs) {
+                Some(index) => {
+                    let scopes = self.marker.as_ref().map_or(&[][..], |(_, scopes)| scopes);
+                    let requirement = openapi::Requirement {
+                        optional: self.optional,
+                        scopes,
+                    };
+                    openapi::document(&mut self.item.attrs[index], &requirement);
+                }
+                None => order_check = Some(openapi::order_check(&self.item.sig.ident)),
+            }
+        }
         let mut out = self.item.to_token_stream();
         let Some(user) = self.user else {
             return out;
         };
+        out.extend(order_check);
         if let Some((marker, scopes)) = self.marker {
             let vis = &self.item.vis;
             let required = paths::private("RequiredScopes", Span::call_site());

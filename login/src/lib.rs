@@ -67,7 +67,7 @@
 //      ↓
 //   manager/     LoginManager (mod.rs) and its builder, keyring, issue, verify and sessions
 //      ↓
-//   extractors   extract, endpoint, middleware, refresh, testing (what handlers and apps use)
+//   extractors   extract, endpoint, middleware, refresh, testing, openapi (what handlers and apps use)
 mod cache;
 mod claims;
 mod cookie;
@@ -81,6 +81,9 @@ pub mod keys;
 mod loader;
 mod manager;
 mod middleware;
+#[cfg(feature = "openapi")]
+#[cfg_attr(docsrs, doc(cfg(feature = "openapi")))]
+pub mod openapi;
 pub mod password;
 mod redirect;
 mod refresh;
@@ -141,4 +144,27 @@ pub mod __private {
     pub use core::result::Result;
     pub use inventory;
     pub use std::string::String;
+
+    /// What `#[protected]` names in and next to a `#[utoipa::path]` when `login-macros` has
+    /// its `openapi` feature. The order check is here even without `login`'s feature: a
+    /// proc-macro's features are resolved apart from the target's (a host build of `login`,
+    /// such as `login-macros`' doctests', may lack the feature that the macro has).
+    pub mod openapi {
+        #[cfg(feature = "openapi")]
+        pub use crate::openapi::{Forbidden, Unauthorized};
+
+        /// Implemented only by the stand-in `__path_<handler>` that `#[protected]` declares
+        /// (behind a glob import) next to a handler without `#[utoipa::path]` under it. When
+        /// `#[utoipa::path]` is written *above* `#[protected]`, utoipa's own `__path_<handler>`
+        /// shadows the stand-in, and this bound fails with the message below.
+        #[diagnostic::on_unimplemented(
+            message = "`#[utoipa::path]` is above `#[protected]`, so this route is documented without its security",
+            label = "write `#[protected]` above `#[utoipa::path(...)]`",
+            note = "`#[protected]` adds the security requirement and the 401/403 responses to a `#[utoipa::path]` written under it"
+        )]
+        pub trait ProtectedAboveUtoipaPath {}
+
+        /// Fails to compile when `T` is utoipa's `__path_<handler>` rather than the stand-in.
+        pub const fn protected_above_utoipa_path<T: ProtectedAboveUtoipaPath>() {}
+    }
 }

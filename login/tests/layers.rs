@@ -24,7 +24,14 @@ const LEAVES: &[&str] = &[
     "session",
 ];
 const MANAGER: &str = "manager";
-const TOP: &[&str] = &["endpoint", "extract", "middleware", "refresh", "testing"];
+const TOP: &[&str] = &[
+    "endpoint",
+    "extract",
+    "middleware",
+    "openapi",
+    "refresh",
+    "testing",
+];
 
 fn src() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("src")

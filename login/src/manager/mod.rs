@@ -373,6 +373,16 @@ impl LoginManager {
 
     // ----- cookies -------------------------------------------------------------------------
 
+    /// Whether the manager reads the token from the `Authorization: Bearer` header.
+    pub fn reads_header(&self) -> bool {
+        self.inner.sources.header
+    }
+
+    /// Whether the manager reads the token from its cookie ([`cookie_name`](Self::cookie_name)).
+    pub fn reads_cookie(&self) -> bool {
+        self.inner.sources.cookie.is_some()
+    }
+
     /// The cookie name the manager reads and sets (with the `__Host-` prefix when enabled).
     pub fn cookie_name(&self) -> &str {
         &self.inner.cookie_name

@@ -1,0 +1,411 @@
+//! The responses and schemas of the documentation: the 401 and 403 of protected routes, the
+//! token endpoint's answers, and the schemas of its form and token response.
+
+use std::borrow::Cow;
+use std::collections::BTreeMap;
+
+use serde_json::json;
+use utoipa::openapi::example::{Example, ExampleBuilder};
+use utoipa::openapi::schema::{KnownFormat, ObjectBuilder, SchemaFormat, Type};
+use utoipa::openapi::{
+    Content, ContentBuilder, Header, HeaderBuilder, RefOr, Response, ResponseBuilder, Schema,
+};
+use utoipa::{IntoResponses, PartialSchema, ToResponse, ToSchema};
+
+use crate::form::{OAuth2PasswordForm, TokenResponse};
+
+fn string(description: &str) -> ObjectBuilder {
+    ObjectBuilder::new()
+        .schema_type(Type::String)
+        .description(Some(description))
+}
+
+/// `{"detail": "..."}`, the body of every rejection (as fastapi-login's).
+fn detail_schema() -> Schema {
+    ObjectBuilder::new()
+        .property("detail", string("What went wrong, in general terms."))
+        .required("detail")
+        .into()
+}
+
+/// `{"error": "...", "error_description": "..."}` (RFC 6749 §5.2).
+/// The login route's RFC 6749 §5.2 error codes.
+const LOGIN_ERRORS: &[&str] = &["invalid_request", "unsupported_grant_type"];
+
+fn oauth2_error_schema(codes: &[&str]) -> Schema {
+    ObjectBuilder::new()
+        .property(
+            "error",
+            string("The RFC 6749 §5.2 error code.").enum_values(Some(codes.iter().copied())),
+        )
+        .required("error")
+        .property(
+            "error_description",
+            string("What is wrong with the request, for the client's developer."),
+        )
+        .into()
+}
+
+fn example(summary: &str, value: serde_json::Value) -> Example {
+    ExampleBuilder::new()
+        .summary(summary)
+        .value(Some(value))
+        .build()
+}
+
+fn detail_example(detail: &str) -> (String, Example) {
+    (
+        detail.to_owned(),
+        example(detail, json!({ "detail": detail })),
+    )
+}
+
+fn string_header(description: &str) -> Header {
+    HeaderBuilder::new()
+        .schema(ObjectBuilder::new().schema_type(Type::String))
+        .description(Some(description))
+        .build()
+}
+
+fn json_content(schema: Schema, examples: impl IntoIterator<Item = (String, Example)>) -> Content {
+    ContentBuilder::new()
+        .schema(Some(schema))
+        .examples_from_iter(examples)
+        .build()
+}
+
+/// The 401 of a protected route (RFC 6750 §3): no credentials (`Not authenticated`,
+/// `WWW-Authenticate: Bearer`), or a bad, expired or unknown-user token (`Invalid credentials`,
+/// `WWW-Authenticate: Bearer error="invalid_token"`).
+///
+/// `#[protected]` adds it to a `#[utoipa::path]` handler that requires a user; in your own
+/// attribute: `responses((status = 401, response = inline(login::openapi::Unauthorized)))`.
+#[derive(Debug, Clone, Copy)]
+pub struct Unauthorized;
+
+impl<'r> ToResponse<'r> for Unauthorized {
+    fn response() -> (&'r str, RefOr<Response>) {
+        let response = ResponseBuilder::new()
+            .description(
+                "Not authenticated: no token, or a bad, expired or unknown-user token \
+                 (RFC 6750 §3).",
+            )
+            .header(
+                "WWW-Authenticate",
+                string_header(
+                    "`Bearer` without credentials; `Bearer error=\"invalid_token\"` for a \
+                     token that was refused.",
+                ),
+            )
+            .content(
+                "application/json",
+                json_content(
+                    detail_schema(),
+                    [
+                        detail_example("Not authenticated"),
+                        detail_example("Invalid credentials"),
+                    ],
+                ),
+            )
+            .build();
+        ("LoginUnauthorized", response.into())
+    }
+}
+
+/// The 403 of a route with required scopes (RFC 6750 §3.1): a valid token that lacks one of
+/// them (`Insufficient scope`, `WWW-Authenticate: Bearer error="insufficient_scope",
+/// scope="..."`).
+///
+/// `#[protected(scopes = [...])]` adds it to a `#[utoipa::path]` handler; in your own
+/// attribute: `responses((status = 403, response = inline(login::openapi::Forbidden)))`.
+#[derive(Debug, Clone, Copy)]
+pub struct Forbidden;
+
+impl<'r> ToResponse<'r> for Forbidden {
+    fn response() -> (&'r str, RefOr<Response>) {
+        let response = ResponseBuilder::new()
+            .description(
+                "Insufficient scope: the token lacks a scope this route requires (RFC 6750 §3.1).",
+            )
+            .header(
+                "WWW-Authenticate",
+                string_header(
+                    "`Bearer error=\"insufficient_scope\", scope=\"...\"`, with the scopes the \
+                     route requires.",
+                ),
+            )
+            .content(
+                "application/json",
+                json_content(detail_schema(), [detail_example("Insufficient scope")]),
+            )
+            .build();
+        ("LoginForbidden", response.into())
+    }
+}
+
+/// The 403 of a route that takes [`SameOrigin`](crate::SameOrigin), or of a state-changing
+/// request authenticated by the cookie, from another site (CSRF): `{"detail": "Cross-site
+/// request refused"}`, no `WWW-Authenticate`. In your attribute:
+/// `responses((status = 403, response = inline(login::openapi::CrossSiteRefused)))`.
+#[derive(Debug, Clone, Copy)]
+pub struct CrossSiteRefused;
+
+impl<'r> ToResponse<'r> for CrossSiteRefused {
+    fn response() -> (&'r str, RefOr<Response>) {
+        let response = ResponseBuilder::new()
+            .description(
+                "Cross-site request refused: the request came from another origin (CSRF \
+                 protection: `Sec-Fetch-Site`, `Origin`, `Referer`).",
+            )
+            .content(
+                "application/json",
+                json_content(
+                    detail_schema(),
+                    [detail_example("Cross-site request refused")],
+                ),
+            )
+            .build();
+        ("LoginCrossSiteRefused", response.into())
+    }
+}
+
+/// The answers of a token endpoint built on [`PasswordGrant`](crate::PasswordGrant): 200 with
+/// a [`TokenResponse`], 400 for a malformed form, an unsupported `grant_type` or an empty or
+/// over-long password, 401 for invalid credentials, 415 for a body that is not a form. Write
+/// `responses(login::openapi::LoginResponses)` in the login route's `#[utoipa::path]`.
+#[derive(Debug, Clone, Copy)]
+pub struct LoginResponses;
+
+impl IntoResponses for LoginResponses {
+    fn responses() -> BTreeMap<String, RefOr<Response>> {
+        let no_store = string_header("`no-store`");
+        let ok = ResponseBuilder::new()
+            .description("The access token (RFC 6749 §5.1).")
+            .header("Cache-Control", no_store)
+            .content(
+                "application/json",
+                Content::new(Some(TokenResponse::schema())),
+            );
+        let bad_request = ResponseBuilder::new()
+            .description(
+                "A malformed login form or an unsupported `grant_type` (RFC 6749 §5.2), or an \
+                 empty or over-long password.",
+            )
+            .content(
+                "application/json",
+                json_content(
+                    Schema::OneOf(
+                        utoipa::openapi::schema::OneOfBuilder::new()
+                            .item(oauth2_error_schema(LOGIN_ERRORS))
+                            .item(detail_schema())
+                            .build(),
+                    ),
+                    [
+                        (
+                            "invalid_request".to_owned(),
+                            example(
+                                "A malformed form",
+                                json!({
+                                    "error": "invalid_request",
+                                    "error_description": "the form needs a `username` and a `password`",
+                                }),
+                            ),
+                        ),
+                        detail_example("Password is empty or too long"),
+                    ],
+                ),
+            );
+        let unauthorized = ResponseBuilder::new()
+            .description("Unknown user or wrong password (the same answer for both).")
+            .header("WWW-Authenticate", string_header("`Bearer`"))
+            .content(
+                "application/json",
+                json_content(detail_schema(), [detail_example("Invalid credentials")]),
+            );
+        let unsupported = ResponseBuilder::new()
+            .description("The body is not `application/x-www-form-urlencoded` (RFC 6749 §5.2).")
+            .content(
+                "application/json",
+                Content::new(Some(oauth2_error_schema(LOGIN_ERRORS))),
+            );
+        BTreeMap::from([
+            ("200".to_owned(), ok.build().into()),
+            ("400".to_owned(), bad_request.build().into()),
+            ("401".to_owned(), unauthorized.build().into()),
+            ("415".to_owned(), unsupported.build().into()),
+        ])
+    }
+}
+
+impl PartialSchema for OAuth2PasswordForm {
+    fn schema() -> RefOr<Schema> {
+        ObjectBuilder::new()
+            .description(Some(
+                "The OAuth2 password grant's form (RFC 6749 §4.3.2), sent as \
+                 `application/x-www-form-urlencoded`.",
+            ))
+            .property(
+                "username",
+                string("The user name (often an e-mail address)."),
+            )
+            .required("username")
+            .property(
+                "password",
+                string("The password.")
+                    .format(Some(SchemaFormat::KnownFormat(KnownFormat::Password))),
+            )
+            .required("password")
+            .property(
+                "scope",
+                string(
+                    "The requested scopes, separated by spaces; without it, every scope the \
+                     user may hold.",
+                ),
+            )
+            .property(
+                "grant_type",
+                string("`password` when sent.").enum_values(Some(["password"])),
+            )
+            .property("client_id", string("Accepted and ignored."))
+            .property(
+                "client_secret",
+                string("Accepted and ignored.")
+                    .format(Some(SchemaFormat::KnownFormat(KnownFormat::Password))),
+            )
+            .into()
+    }
+}
+
+impl ToSchema for OAuth2PasswordForm {
+    fn name() -> Cow<'static, str> {
+        Cow::Borrowed("OAuth2PasswordForm")
+    }
+}
+
+impl PartialSchema for TokenResponse {
+    fn schema() -> RefOr<Schema> {
+        ObjectBuilder::new()
+            .description(Some("The token endpoint's answer (RFC 6749 §5.1)."))
+            .property("access_token", string("The JWT access token."))
+            .required("access_token")
+            .property(
+                "token_type",
+                string("Always `bearer`.").enum_values(Some(["bearer"])),
+            )
+            .required("token_type")
+            .property(
+                "expires_in",
+                ObjectBuilder::new()
+                    .schema_type(Type::Integer)
+                    .format(Some(SchemaFormat::KnownFormat(KnownFormat::Int64)))
+                    .minimum(Some(0))
+                    .description(Some("The token's lifetime in seconds.")),
+            )
+            .required("expires_in")
+            .property(
+                "scope",
+                string(
+                    "The granted scopes, separated by spaces, when they differ from the \
+                     requested ones.",
+                ),
+            )
+            .property(
+                "refresh_token",
+                string(
+                    "The refresh token, when the manager has sessions (not when it was set in \
+                     the refresh cookie).",
+                ),
+            )
+            .into()
+    }
+}
+
+impl ToSchema for TokenResponse {
+    fn name() -> Cow<'static, str> {
+        Cow::Borrowed("TokenResponse")
+    }
+}
+
+/// The refresh route's form (RFC 6749 §6), for `request_body(content = RefreshForm,
+/// content_type = "application/x-www-form-urlencoded")`: `grant_type=refresh_token` and the
+/// `refresh_token` (which the refresh cookie can carry instead).
+#[derive(Debug, Clone, Copy)]
+pub struct RefreshForm;
+
+impl PartialSchema for RefreshForm {
+    fn schema() -> RefOr<Schema> {
+        ObjectBuilder::new()
+            .description(Some(
+                "The refresh grant's form (RFC 6749 §6), sent as \
+                 `application/x-www-form-urlencoded`.",
+            ))
+            .property(
+                "grant_type",
+                string("`refresh_token`.").enum_values(Some(["refresh_token"])),
+            )
+            .required("grant_type")
+            .property(
+                "refresh_token",
+                string("The refresh token; without it, the one in the refresh cookie."),
+            )
+            .into()
+    }
+}
+
+impl ToSchema for RefreshForm {
+    fn name() -> Cow<'static, str> {
+        Cow::Borrowed("RefreshForm")
+    }
+}
+
+/// The answers of [`refresh_route`](crate::refresh_route) ([`GrantError`](crate::GrantError)):
+/// 200 with a [`TokenResponse`], 400 (`invalid_request`, `unsupported_grant_type`,
+/// `invalid_grant`), 403 for a cross-site request with the cookie, 503 when the session store
+/// failed. Write `responses(login::openapi::RefreshResponses)`.
+#[derive(Debug, Clone, Copy)]
+pub struct RefreshResponses;
+
+impl IntoResponses for RefreshResponses {
+    fn responses() -> BTreeMap<String, RefOr<Response>> {
+        let error = |description: &str, codes: &[&str]| {
+            let examples = codes.iter().map(|code| {
+                let value = json!({ "error": code });
+                ((*code).to_owned(), example(code, value))
+            });
+            ResponseBuilder::new()
+                .description(description)
+                .content(
+                    "application/json",
+                    json_content(oauth2_error_schema(codes), examples),
+                )
+                .build()
+        };
+        let ok = ResponseBuilder::new()
+            .description(
+                "New tokens: a new access token and the rotated refresh token (in the body for \
+                 a form-carried token, in the refresh cookie otherwise).",
+            )
+            .header("Cache-Control", string_header("`no-store`"))
+            .content(
+                "application/json",
+                Content::new(Some(TokenResponse::schema())),
+            )
+            .build();
+        let bad_request = error(
+            "A malformed request, or a refresh token that is unknown, expired, already used or \
+             of an ended session (RFC 6749 §5.2).",
+            &["invalid_request", "unsupported_grant_type", "invalid_grant"],
+        );
+        let cross_site = error(
+            "The refresh cookie came with a request from another origin.",
+            &["invalid_request"],
+        );
+        let unavailable = error("The session store failed.", &["temporarily_unavailable"]);
+        BTreeMap::from([
+            ("200".to_owned(), ok.into()),
+            ("400".to_owned(), bad_request.into()),
+            ("403".to_owned(), cross_site.into()),
+            ("503".to_owned(), unavailable.into()),
+        ])
+    }
+}
