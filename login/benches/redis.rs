@@ -36,41 +36,10 @@ use tower::ServiceExt;
 use common::*;
 
 const ROUNDS: usize = 201;
-const BLOCK_NS: u64 = 1_000_000;
-
-fn median(v: &mut [f64]) -> f64 {
-    v.sort_by(|a, b| a.partial_cmp(b).unwrap());
-    v[v.len() / 2]
-}
-
-fn time_block(f: &mut dyn FnMut(), iters: u64) -> f64 {
-    let start = thread_cpu_ns();
-    for _ in 0..iters {
-        f();
-    }
-    (thread_cpu_ns() - start) as f64 / iters as f64
-}
 
 /// `ratios`'s pairing: `a` and `b` alternately in ~1 ms blocks of thread CPU time.
 fn pair(name: &str, a: &mut dyn FnMut(), b: &mut dyn FnMut()) -> f64 {
-    let ta = time_block(a, 20).max(time_block(a, 20));
-    let tb = time_block(b, 20).max(time_block(b, 20));
-    let iters_a = (BLOCK_NS as f64 / ta).clamp(1.0, 1e6) as u64;
-    let iters_b = (BLOCK_NS as f64 / tb).clamp(1.0, 1e6) as u64;
-    let (mut xs, mut ys, mut ratios) = (Vec::new(), Vec::new(), Vec::new());
-    for round in 0..ROUNDS {
-        let (x, y) = if round % 2 == 0 {
-            let x = time_block(a, iters_a);
-            (x, time_block(b, iters_b))
-        } else {
-            let y = time_block(b, iters_b);
-            (time_block(a, iters_a), y)
-        };
-        xs.push(x);
-        ys.push(y);
-        ratios.push(x / y);
-    }
-    let (x, y, r) = (median(&mut xs), median(&mut ys), median(&mut ratios));
+    let (x, y, r) = paired(ROUNDS, a, b);
     println!("{name:<64} {x:>9.0} ns {y:>9.0} ns {r:>6.3}x");
     r
 }

@@ -320,3 +320,46 @@ pub fn config() -> criterion::Criterion<ThreadCpuTime> {
         .warm_up_time(std::time::Duration::from_secs(1))
         .measurement_time(std::time::Duration::from_secs(3))
 }
+
+/// How long one timed block of [`paired`] lasts, in thread CPU time.
+pub const BLOCK_NS: u64 = 1_000_000;
+
+/// The median of `v` (sorts it).
+pub fn median(v: &mut [f64]) -> f64 {
+    v.sort_by(|a, b| a.partial_cmp(b).unwrap());
+    v[v.len() / 2]
+}
+
+/// Thread CPU time per call of `f`, over `iters` calls.
+pub fn time_block(f: &mut dyn FnMut(), iters: u64) -> f64 {
+    let start = thread_cpu_ns();
+    for _ in 0..iters {
+        f();
+    }
+    (thread_cpu_ns() - start) as f64 / iters as f64
+}
+
+/// Runs `a` and `b` alternately for `rounds` rounds of about [`BLOCK_NS`] each (after a warm-up
+/// that sizes the blocks); returns the median time per call of each, in ns, and the median of
+/// the per-round ratios a / b: a paired ratio, robust to the machine's load changing between
+/// rounds.
+pub fn paired(rounds: usize, a: &mut dyn FnMut(), b: &mut dyn FnMut()) -> (f64, f64, f64) {
+    let ta = time_block(a, 20).max(time_block(a, 20));
+    let tb = time_block(b, 20).max(time_block(b, 20));
+    let iters_a = (BLOCK_NS as f64 / ta).clamp(1.0, 1e6) as u64;
+    let iters_b = (BLOCK_NS as f64 / tb).clamp(1.0, 1e6) as u64;
+    let (mut xs, mut ys, mut ratios) = (Vec::new(), Vec::new(), Vec::new());
+    for round in 0..rounds {
+        let (x, y) = if round % 2 == 0 {
+            let x = time_block(a, iters_a);
+            (x, time_block(b, iters_b))
+        } else {
+            let y = time_block(b, iters_b);
+            (time_block(a, iters_a), y)
+        };
+        xs.push(x);
+        ys.push(y);
+        ratios.push(x / y);
+    }
+    (median(&mut xs), median(&mut ys), median(&mut ratios))
+}
