@@ -280,6 +280,22 @@ async fn scenario(
 }
 
 /// Polls until the browser's URL is `expected`.
+/// Waits until the page holds exactly `expected` elements matching `css`.
+async fn wait_for_count(client: &Client, css: &str, expected: usize) -> Result<()> {
+    let deadline = Instant::now() + STEP;
+    loop {
+        let found = client.find_all(Locator::Css(css)).await?.len();
+        if found == expected {
+            return Ok(());
+        }
+        if Instant::now() > deadline {
+            let page = body_text(client).await?;
+            return Err(format!("expected {expected} × {css}, found {found}:\n{page}").into());
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}
+
 async fn wait_for_url(client: &Client, expected: &str) -> Result<()> {
     let deadline = Instant::now() + STEP;
     loop {
@@ -551,9 +567,9 @@ async fn session_steps(a: &Client, b: &Client, app_port: u16) -> Result<()> {
         .await?
         .click()
         .await?;
-    wait_for_url(a, &format!("{app}/sessions")).await?;
-    let listed = a.find_all(Locator::Css("li.session")).await?;
-    assert_eq!(listed.len(), 1, "{}", body_text(a).await?);
+    // The form posts and comes back to the same URL: wait for the new page's list, not the URL
+    // (the old page still answers at first).
+    wait_for_count(a, "li.session", 1).await?;
 
     // 5. B is signed out at its next request (its access token refused, its refresh token
     // too), whether or not its access token had expired.
