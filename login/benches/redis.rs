@@ -150,26 +150,6 @@ fn refresh_rate(
     })
 }
 
-fn commandstats(server: &RedisServer) -> Vec<(String, u64)> {
-    let info = server.command(&["INFO", "commandstats"]).unwrap();
-    let mut out: Vec<(String, u64)> = info
-        .text()
-        .lines()
-        .filter_map(|line| {
-            let (name, stats) = line.strip_prefix("cmdstat_")?.split_once(':')?;
-            let calls = stats
-                .strip_prefix("calls=")?
-                .split(',')
-                .next()?
-                .parse()
-                .ok()?;
-            Some((name.to_owned(), calls))
-        })
-        .collect();
-    out.sort();
-    out
-}
-
 fn used_memory(server: &RedisServer) -> i64 {
     server
         .info("memory", "used_memory")
@@ -231,11 +211,11 @@ fn main() {
 
         // 2. What reached Redis meanwhile.
         if revocations == 1000 {
-            let before = commandstats(&server);
+            let before = server.commandstats();
             for _ in 0..100_000 {
                 get_protected(&rt, &r.0, &r.1);
             }
-            let after = commandstats(&server);
+            let after = server.commandstats();
             let changed: Vec<String> = after
                 .iter()
                 .filter(|c| !before.contains(c))

@@ -185,23 +185,9 @@ async fn every_key_carries_the_prefix_and_a_bounded_ttl() {
 /// The commands each kind has received (`INFO commandstats`), without `ping` (the stream's
 /// heartbeat) and `info` (this very question).
 fn commands(server: &RedisServer) -> Vec<(String, u64)> {
-    let info = server.command(&["INFO", "commandstats"]).unwrap();
-    let mut out: Vec<(String, u64)> = info
-        .text()
-        .lines()
-        .filter_map(|line| {
-            let (name, stats) = line.strip_prefix("cmdstat_")?.split_once(':')?;
-            let calls = stats
-                .strip_prefix("calls=")?
-                .split(',')
-                .next()?
-                .parse()
-                .ok()?;
-            (name != "ping" && name != "info").then(|| (name.to_owned(), calls))
-        })
-        .collect();
-    out.sort();
-    out
+    let mut all = server.commandstats();
+    all.retain(|(name, _)| name != "ping" && name != "info");
+    all
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -176,6 +176,29 @@ impl RedisServer {
             (k == field).then(|| v.trim().to_owned())
         })
     }
+
+    /// The calls each command has received (`INFO commandstats`), sorted by name.
+    pub fn commandstats(&self) -> Vec<(String, u64)> {
+        let info = self
+            .command(&["INFO", "commandstats"])
+            .expect("INFO commandstats");
+        let mut out: Vec<(String, u64)> = info
+            .text()
+            .lines()
+            .filter_map(|line| {
+                let (name, stats) = line.strip_prefix("cmdstat_")?.split_once(':')?;
+                let calls = stats
+                    .strip_prefix("calls=")?
+                    .split(',')
+                    .next()?
+                    .parse()
+                    .ok()?;
+                Some((name.to_owned(), calls))
+            })
+            .collect();
+        out.sort();
+        out
+    }
 }
 
 /// Sends one command to the server on `port` (from another thread, say) and reads its reply
