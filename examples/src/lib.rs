@@ -5,6 +5,7 @@
 //! cargo run --example simple
 //! ```
 
+pub mod admins;
 pub mod app;
 pub mod asymmetric;
 pub mod chat;

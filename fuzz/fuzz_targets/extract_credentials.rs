@@ -33,6 +33,10 @@ use tower::ServiceExt;
 #[derive(Clone)]
 struct User(String);
 
+impl login::HasUserLoader for User {
+    type Manager = LoginManager;
+}
+
 impl UserLoader<LoginManager> for User {
     async fn load_user(
         subject: String,

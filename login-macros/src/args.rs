@@ -14,6 +14,53 @@ use crate::error::Errors;
 mod kw {
     syn::custom_keyword!(optional);
     syn::custom_keyword!(scopes);
+    syn::custom_keyword!(manager);
+}
+
+/// `#[user_loader]` or `#[user_loader(manager = Admins)]`: the type holding the manager that
+/// verifies this user's tokens (`None`: `LoginManager`).
+#[derive(Default)]
+pub(crate) struct LoaderArgs {
+    pub(crate) manager: Option<syn::Type>,
+}
+
+impl LoaderArgs {
+    /// The arguments, and the errors found; a malformed `manager` counts as absent.
+    pub(crate) fn parse(tokens: TokenStream) -> (Self, Errors) {
+        let mut errors = Errors::default();
+        let parsed = (|input: ParseStream<'_>| -> syn::Result<Option<syn::Type>> {
+            if input.is_empty() {
+                return Ok(None);
+            }
+            if !input.peek(kw::manager) {
+                return Err(input.error(
+                    "`#[user_loader]` takes one optional argument: `manager = Type` \
+                     (the type holding this user's `LoginManager`)",
+                ));
+            }
+            input.parse::<kw::manager>()?;
+            if !input.peek(Token![=]) {
+                return Err(input.error("expected `=`: write `manager = Admins`"));
+            }
+            input.parse::<Token![=]>()?;
+            let manager: syn::Type = input.parse()?;
+            if input.peek(Token![,]) {
+                input.parse::<Token![,]>()?;
+            }
+            if !input.is_empty() {
+                return Err(input.error(
+                    "`#[user_loader]` takes one argument: `manager = Type`; nothing follows it",
+                ));
+            }
+            Ok(Some(manager))
+        })
+        .parse2(tokens);
+        let manager = parsed.unwrap_or_else(|error| {
+            errors.push(error);
+            None
+        });
+        (LoaderArgs { manager }, errors)
+    }
 }
 
 /// `#[protected]`, `#[protected(optional)]`, `#[protected(scopes = [...])]` or both.
@@ -223,6 +270,37 @@ mod tests {
     fn scopes(args: &ProtectedArgs) -> Option<Vec<String>> {
         let scopes = args.scopes.as_ref()?;
         Some(scopes.values.iter().map(LitStr::value).collect())
+    }
+
+    fn loader(tokens: &str) -> (Option<String>, Vec<String>) {
+        let (args, errors) = LoaderArgs::parse(tokens.parse().unwrap());
+        let manager = args
+            .manager
+            .map(|ty| quote::ToTokens::to_token_stream(&ty).to_string());
+        (manager, errors.messages())
+    }
+
+    #[test]
+    fn loader_arguments() {
+        assert_eq!(loader(""), (None, vec![]));
+        assert_eq!(loader("manager = Admins"), (Some("Admins".into()), vec![]));
+        assert_eq!(
+            loader("manager = crate::auth::Admins,"),
+            (Some("crate :: auth :: Admins".into()), vec![])
+        );
+        for (tokens, message) in [
+            ("foo", "takes one optional argument: `manager = Type`"),
+            ("manager", "expected `=`"),
+            ("manager Admins", "expected `=`"),
+            ("manager = ", "expected one of"),
+            ("manager = Admins, optional", "nothing follows it"),
+            ("manager = Admins Users", "nothing follows it"),
+        ] {
+            let (manager, errors) = loader(tokens);
+            assert_eq!(manager, None, "{tokens}");
+            assert_eq!(errors.len(), 1, "{tokens}: {errors:?}");
+            assert!(errors[0].contains(message), "{tokens}: {errors:?}");
+        }
     }
 
     #[test]

@@ -185,6 +185,14 @@ impl Handler {
             let inventory = paths::private("inventory", Span::call_site());
             let route = paths::private("RouteScopes", Span::call_site());
             let name = self.item.sig.ident.to_string();
+            // The user type's manager checks these scopes; a generic handler's user type may
+            // name its parameters, which the registration cannot, and is left to every manager.
+            let manager = if self.item.sig.generics.params.is_empty() {
+                let id = paths::private("manager_type_id", Span::call_site());
+                quote!(::core::option::Option::Some(#id::<#user>))
+            } else {
+                quote!(::core::option::Option::None)
+            };
             out.extend(quote! {
                 #inventory::submit! {
                     #route {
@@ -192,6 +200,7 @@ impl Handler {
                         scopes: &[#(#scopes),*],
                         file: ::core::file!(),
                         line: ::core::line!(),
+                        manager: #manager,
                     }
                 }
             });

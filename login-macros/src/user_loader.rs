@@ -10,6 +10,7 @@ use quote::{ToTokens, quote_spanned};
 use syn::spanned::Spanned;
 use syn::{FnArg, ItemFn, ReturnType, Signature, Token, Type};
 
+use crate::args::LoaderArgs;
 use crate::error::{self, Errors};
 use crate::paths::at;
 use crate::{paths, ty};
@@ -30,16 +31,11 @@ pub(crate) fn expand(args: TokenStream, item: TokenStream) -> TokenStream {
             return Errors::from(error).with(item);
         }
     };
-    let mut errors = Errors::default();
-    if let Some(first) = args.into_iter().next() {
-        errors.push(syn::Error::new(
-            first.span(),
-            "`#[user_loader]` takes no arguments",
-        ));
-    }
     // In source order: the attribute's arguments, the signature, then the return type.
+    let (LoaderArgs { manager }, mut errors) = LoaderArgs::parse(args);
+    let manager = manager.as_ref();
     match error::join(Loader::validate(&item_fn), user_type(&item_fn.sig)) {
-        Ok((loader, user)) => errors.with(loader.expand(user)),
+        Ok((loader, user)) => errors.with(loader.expand(user, manager)),
         Err(error) => {
             errors.push(error);
             let mut out = errors.with(&item_fn);
@@ -48,7 +44,7 @@ pub(crate) fn expand(args: TokenStream, item: TokenStream) -> TokenStream {
             if let Some(user) = guess_user(&item_fn.sig.output)
                 && !in_impl_block
             {
-                out.extend(stand_in(user));
+                out.extend(stand_in(user, manager));
             }
             out
         }
@@ -171,7 +167,11 @@ impl<'a> Loader<'a> {
         })
     }
 
-    fn expand(&self, UserType { returned, user }: UserType<'_>) -> TokenStream {
+    fn expand(
+        &self,
+        UserType { returned, user }: UserType<'_>,
+        manager: Option<&Type>,
+    ) -> TokenStream {
         let sig = &self.item.sig;
         let name = &sig.ident;
         let site = Span::mixed_site();
@@ -274,17 +274,48 @@ impl<'a> Loader<'a> {
                 #(#bounds,)*
         });
         out.extend(std::iter::once(TokenTree::Group(items)));
-        out.extend(quote_spanned! {header=>
-            #[automatically_derived]
-            impl #has_user_loader for #user {}
-        });
+        out.extend(has_user_loader_impl(
+            &has_user_loader,
+            user,
+            manager,
+            header,
+        ));
         out
     }
 }
 
+/// `impl HasUserLoader for User { type Manager = M; }` (`LoginManager` by default), and with
+/// `manager = M` the check, at `M`'s tokens, that `M` holds a manager.
+fn has_user_loader_impl(
+    has_user_loader: &TokenStream,
+    user: &Type,
+    manager: Option<&Type>,
+    header: Span,
+) -> TokenStream {
+    let site = Span::mixed_site();
+    let manager_ty = match manager {
+        Some(manager) => manager.to_token_stream(),
+        None => paths::private("LoginManager", header),
+    };
+    let mut out = quote_spanned! {header=>
+        #[automatically_derived]
+        impl #has_user_loader for #user {
+            type Manager = #manager_ty;
+        }
+    };
+    if let Some(manager) = manager {
+        let span = at(manager.span());
+        let assert = paths::private("assert_manager", span);
+        out.extend(quote_spanned! {site=>
+            const _: () = #assert::<#manager>();
+        });
+    }
+    out
+}
+
 /// When the loader is invalid but its user type is known: a loader impl that never loads,
 /// so that `#[protected]` handlers of the type compile and only the real mistake is shown.
-fn stand_in(user: &Type) -> TokenStream {
+fn stand_in(user: &Type, manager: Option<&Type>) -> TokenStream {
     let site = Span::mixed_site();
     let p = |name: &str| paths::private(name, site);
     let (user_loader, has_user_loader, send, sync, future, result, option, string, parts) = (
@@ -299,7 +330,7 @@ fn stand_in(user: &Type) -> TokenStream {
         p("Parts"),
     );
     let response = p("Response");
-    quote_spanned! {site=>
+    let mut out = quote_spanned! {site=>
         #[automatically_derived]
         impl<__S> #user_loader<__S> for #user
         where
@@ -313,9 +344,9 @@ fn stand_in(user: &Type) -> TokenStream {
                 async { #result::Ok(#option::None) }
             }
         }
-        #[automatically_derived]
-        impl #has_user_loader for #user {}
-    }
+    };
+    out.extend(has_user_loader_impl(&has_user_loader, user, manager, site));
+    out
 }
 
 /// `String`, `std::string::String` or `alloc::string::String`.

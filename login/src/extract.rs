@@ -13,7 +13,7 @@ use axum::response::Response;
 use crate::claims::Claims;
 use crate::error::{AuthRejection, RejectionKind};
 use crate::loader::UserLoader;
-use crate::manager::LoginManager;
+use crate::manager::{AsLoginManager, LoginManager};
 
 /// The scopes a route requires, carried by a type so that `#[protected(scopes = [...])]` can
 /// name them. Write your own marker type to use [`Scoped`] by hand:
@@ -138,10 +138,11 @@ async fn required_user<U, S>(
 where
     S: Send + Sync,
     U: UserLoader<S>,
-    LoginManager: FromRef<S>,
+    U::Manager: AsLoginManager + FromRef<S>,
 {
-    let manager = LoginManager::from_ref(state);
-    match resolve::<U, S>(parts, state, &manager, required).await {
+    let handle = U::Manager::from_ref(state);
+    let manager = handle.login_manager();
+    match resolve::<U, S>(parts, state, manager, required).await {
         Outcome::User(user) => Ok(user),
         Outcome::Rejected(kind) => Err(manager.reject(kind, required, parts)),
         Outcome::LoaderFailed(response) => Err(AuthRejection::loader(response)),
@@ -156,10 +157,11 @@ pub(crate) async fn optional_user<U, S>(
 where
     S: Send + Sync,
     U: UserLoader<S>,
-    LoginManager: FromRef<S>,
+    U::Manager: AsLoginManager + FromRef<S>,
 {
-    let manager = LoginManager::from_ref(state);
-    match resolve::<U, S>(parts, state, &manager, required).await {
+    let handle = U::Manager::from_ref(state);
+    let manager = handle.login_manager();
+    match resolve::<U, S>(parts, state, manager, required).await {
         Outcome::User(user) => Ok(Some(user)),
         // A malformed request (two Authorization headers) stays an error: guessing which
         // credentials were meant is what RFC 6750 §3.1 forbids. A cross-site request carrying
@@ -179,7 +181,7 @@ impl<U, S> FromRequestParts<S> for AuthUser<U>
 where
     S: Send + Sync,
     U: UserLoader<S>,
-    LoginManager: FromRef<S>,
+    U::Manager: AsLoginManager + FromRef<S>,
 {
     type Rejection = AuthRejection;
 
@@ -192,7 +194,7 @@ impl<U, S> OptionalFromRequestParts<S> for AuthUser<U>
 where
     S: Send + Sync,
     U: UserLoader<S>,
-    LoginManager: FromRef<S>,
+    U::Manager: AsLoginManager + FromRef<S>,
 {
     type Rejection = AuthRejection;
 
@@ -210,7 +212,7 @@ impl<U, S> FromRequestParts<S> for MaybeUser<U>
 where
     S: Send + Sync,
     U: UserLoader<S>,
-    LoginManager: FromRef<S>,
+    U::Manager: AsLoginManager + FromRef<S>,
 {
     type Rejection = AuthRejection;
 
@@ -226,7 +228,7 @@ where
     S: Send + Sync,
     U: UserLoader<S>,
     Sc: RequiredScopes,
-    LoginManager: FromRef<S>,
+    U::Manager: AsLoginManager + FromRef<S>,
 {
     type Rejection = AuthRejection;
 
@@ -241,7 +243,7 @@ where
     S: Send + Sync,
     U: UserLoader<S>,
     Sc: RequiredScopes,
-    LoginManager: FromRef<S>,
+    U::Manager: AsLoginManager + FromRef<S>,
 {
     type Rejection = AuthRejection;
 
@@ -259,7 +261,7 @@ where
     S: Send + Sync,
     U: UserLoader<S>,
     Sc: RequiredScopes,
-    LoginManager: FromRef<S>,
+    U::Manager: AsLoginManager + FromRef<S>,
 {
     type Rejection = AuthRejection;
 
@@ -277,11 +279,7 @@ where
     type Rejection = AuthRejection;
 
     async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
-        let manager = LoginManager::from_ref(state);
-        match manager.authenticate(parts) {
-            Ok((claims, _)) => Ok(Claims::clone(&claims)),
-            Err(kind) => Err(manager.reject(kind, &[], parts)),
-        }
+        required_claims(parts, &LoginManager::from_ref(state))
     }
 }
 
@@ -296,16 +294,70 @@ where
         parts: &mut Parts,
         state: &S,
     ) -> Result<Option<Self>, Self::Rejection> {
-        let manager = LoginManager::from_ref(state);
-        match manager.authenticate(parts) {
-            Ok((claims, _)) => Ok(Some(Claims::clone(&claims))),
-            Err(
-                kind @ (RejectionKind::InvalidRequest
-                | RejectionKind::CrossSiteRequest
-                | RejectionKind::Unavailable),
-            ) => Err(manager.reject(kind, &[], parts)),
-            Err(_) => Ok(None),
-        }
+        optional_claims(parts, &LoginManager::from_ref(state))
+    }
+}
+
+/// The verified claims of a request, as [`Claims`] extracts them, from the manager held by
+/// `M` (a second manager's type, made with [`define_manager!`](crate::define_manager)):
+/// `ClaimsOf<Admins>` verifies with the admins' manager. As `Option<ClaimsOf<M>>`, `None`
+/// without valid credentials.
+pub struct ClaimsOf<M>(pub Claims, pub PhantomData<fn() -> M>);
+
+impl<M> std::fmt::Debug for ClaimsOf<M> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_tuple("ClaimsOf").field(&self.0).finish()
+    }
+}
+
+impl<M, S> FromRequestParts<S> for ClaimsOf<M>
+where
+    S: Send + Sync,
+    M: AsLoginManager + FromRef<S>,
+{
+    type Rejection = AuthRejection;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
+        let claims = required_claims(parts, M::from_ref(state).login_manager())?;
+        Ok(ClaimsOf(claims, PhantomData))
+    }
+}
+
+impl<M, S> OptionalFromRequestParts<S> for ClaimsOf<M>
+where
+    S: Send + Sync,
+    M: AsLoginManager + FromRef<S>,
+{
+    type Rejection = AuthRejection;
+
+    async fn from_request_parts(
+        parts: &mut Parts,
+        state: &S,
+    ) -> Result<Option<Self>, Self::Rejection> {
+        let claims = optional_claims(parts, M::from_ref(state).login_manager())?;
+        Ok(claims.map(|claims| ClaimsOf(claims, PhantomData)))
+    }
+}
+
+fn required_claims(parts: &mut Parts, manager: &LoginManager) -> Result<Claims, AuthRejection> {
+    match manager.authenticate(parts) {
+        Ok((claims, _)) => Ok(Claims::clone(&claims)),
+        Err(kind) => Err(manager.reject(kind, &[], parts)),
+    }
+}
+
+fn optional_claims(
+    parts: &mut Parts,
+    manager: &LoginManager,
+) -> Result<Option<Claims>, AuthRejection> {
+    match manager.authenticate(parts) {
+        Ok((claims, _)) => Ok(Some(Claims::clone(&claims))),
+        Err(
+            kind @ (RejectionKind::InvalidRequest
+            | RejectionKind::CrossSiteRequest
+            | RejectionKind::Unavailable),
+        ) => Err(manager.reject(kind, &[], parts)),
+        Err(_) => Ok(None),
     }
 }
 
@@ -320,20 +372,50 @@ where
 ///
 /// async fn login(_: SameOrigin, Form(form): Form<OAuth2PasswordForm>) { /* … */ }
 /// ```
-#[derive(Debug, Clone, Copy)]
-pub struct SameOrigin;
+///
+/// It checks with the origins of the state's [`LoginManager`]; `SameOrigin<Admins>` checks with
+/// those of a second manager's type (made with [`define_manager!`](crate::define_manager)).
+pub struct SameOrigin<M = LoginManager>(PhantomData<fn() -> M>);
 
-impl<S> FromRequestParts<S> for SameOrigin
+impl<M> SameOrigin<M> {
+    /// The guard's value (what the extractor returns once the request passed).
+    pub fn new() -> Self {
+        SameOrigin(PhantomData)
+    }
+}
+
+impl<M> Default for SameOrigin<M> {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl<M> Clone for SameOrigin<M> {
+    fn clone(&self) -> Self {
+        *self
+    }
+}
+
+impl<M> Copy for SameOrigin<M> {}
+
+impl<M> std::fmt::Debug for SameOrigin<M> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("SameOrigin")
+    }
+}
+
+impl<M, S> FromRequestParts<S> for SameOrigin<M>
 where
     S: Send + Sync,
-    LoginManager: FromRef<S>,
+    M: AsLoginManager + FromRef<S>,
 {
     type Rejection = AuthRejection;
 
     async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
-        let manager = LoginManager::from_ref(state);
+        let handle = M::from_ref(state);
+        let manager = handle.login_manager();
         match manager.check_same_origin(parts) {
-            Ok(()) => Ok(SameOrigin),
+            Ok(()) => Ok(SameOrigin::new()),
             Err(reason) => {
                 tracing::debug!(%reason, "login: cross-site request refused");
                 Err(manager.reject(RejectionKind::CrossSiteRequest, &[], parts))

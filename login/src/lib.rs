@@ -101,17 +101,20 @@ pub use error::{
     AuthRejection, ConfigError, RejectionContext, RejectionKind, SameOriginError, TokenError,
     UNAVAILABLE_RETRY_AFTER_SECS, VerifyError, default_response,
 };
-pub use extract::{AuthUser, MaybeScoped, MaybeUser, RequiredScopes, SameOrigin, Scoped};
+pub use extract::{AuthUser, ClaimsOf, MaybeScoped, MaybeUser, RequiredScopes, SameOrigin, Scoped};
 pub use form::{InvalidCredentials, OAuth2PasswordForm, TokenResponse};
 pub use keys::{KeyKind, SigningKey, VerifyingKey};
 pub use loader::{HasUserLoader, LoaderOutput, TokenUserError, UserLoader};
 pub use manager::{
-    DEFAULT_LIFETIME, DEFAULT_REFRESH_COOKIE_NAME, DEFAULT_REFRESH_PATH, LoginManager,
-    LoginManagerBuilder, MAX_LEEWAY_SECS, MAX_REFRESH_GRACE, MAX_TOKEN_BYTES, TokenRequest,
+    AsLoginManager, DEFAULT_LIFETIME, DEFAULT_REFRESH_COOKIE_NAME, DEFAULT_REFRESH_PATH,
+    LoginManager, LoginManagerBuilder, MAX_LEEWAY_SECS, MAX_REFRESH_GRACE, MAX_TOKEN_BYTES,
+    TokenRequest,
 };
 pub use middleware::{CurrentUser, attach_user};
 pub use redirect::safe_next;
-pub use refresh::{GrantError, RefreshRequest, RefreshSource, UserAgent, refresh_route};
+pub use refresh::{
+    GrantError, RefreshRequest, RefreshSource, UserAgent, refresh_route, refresh_route_for,
+};
 pub use secret::Secret;
 pub use session::{MemoryStore, RefreshError, Session, SessionError, SessionStore, SessionTokens};
 
@@ -129,7 +132,9 @@ pub use login_macros::{protected, user_loader};
 /// Paths used by the code the macros generate. Not public API.
 #[doc(hidden)]
 pub mod __private {
-    pub use crate::loader::{LoaderOutput, assert_user_loader};
+    pub use crate::LoginManager;
+    pub use crate::loader::{LoaderOutput, assert_user_loader, manager_type_id};
+    pub use crate::manager::assert_manager;
     pub use crate::registry::RouteScopes;
     pub use crate::{
         AuthUser, HasUserLoader, MaybeScoped, MaybeUser, RequiredScopes, Scoped, UserLoader,

@@ -24,6 +24,9 @@ use axum::response::{IntoResponse, Response};
 /// #[derive(Clone, FromRef)]
 /// struct AppState { db: Db, manager: LoginManager }
 ///
+/// // Which manager verifies the tokens that name a `User`: `LoginManager` when there is one.
+/// impl login::HasUserLoader for User { type Manager = LoginManager; }
+///
 /// impl UserLoader<AppState> for User {
 ///     async fn load_user(subject: String, _parts: &mut Parts, state: &AppState)
 ///         -> Result<Option<Self>, Response> {
@@ -41,7 +44,9 @@ use axum::response::{IntoResponse, Response};
     note = "add `#[login::user_loader]` to an `async fn(subject: String, ...) -> Option<{Self}>`, or implement `login::UserLoader<{S}>` for `{Self}`",
     note = "every further loader argument must be an axum extractor for the router's state (`FromRequestParts<{S}>`)"
 )]
-pub trait UserLoader<S: Send + Sync>: Sized + Clone + Send + Sync + 'static {
+pub trait UserLoader<S: Send + Sync>:
+    HasUserLoader + Sized + Clone + Send + Sync + 'static
+{
     /// Loads the user named by `subject`. `parts` and `state` let the loader use any
     /// extractor, such as `State<Pool>`.
     fn load_user(
@@ -51,18 +56,39 @@ pub trait UserLoader<S: Send + Sync>: Sized + Clone + Send + Sync + 'static {
     ) -> impl Future<Output = Result<Option<Self>, Response>> + Send;
 }
 
-/// A marker that a type has a `#[user_loader]`. Not generic, so that a missing loader is
-/// reported at the `#[protected]` handler with a clear message.
+/// A user type with a loader, and the manager that verifies the tokens naming it. Not generic
+/// over the state, so that `#[protected]` can check at the handler that the type has a
+/// loader, and so that every extractor of the type finds the same manager.
+///
+/// `#[user_loader]` implements it (`Manager = LoginManager`, or the type given with
+/// `#[user_loader(manager = Admins)]`); implement it yourself next to a hand-written
+/// [`UserLoader`]. With several managers in one app (users and admins), each user type names
+/// its own, and its extractors verify with that one only: a token of the other manager is
+/// refused.
 #[diagnostic::on_unimplemented(
     message = "no `#[user_loader]` for `{Self}`",
     label = "this user type has no `#[user_loader]`",
-    note = "add `#[login::user_loader]` to an `async fn(subject: String, ...) -> Option<{Self}>` (or `-> Result<Option<{Self}>, E>`)"
+    note = "add `#[login::user_loader]` to an `async fn(subject: String, ...) -> Option<{Self}>` (or `-> Result<Option<{Self}>, E>`)",
+    note = "next to a hand-written `impl UserLoader<S> for {Self}`, write `impl login::HasUserLoader for {Self} {{ type Manager = login::LoginManager; }}`"
 )]
-pub trait HasUserLoader {}
+pub trait HasUserLoader {
+    /// The manager whose tokens name this user: [`LoginManager`](crate::LoginManager), or a
+    /// type made with [`define_manager!`](crate::define_manager) that holds a second one.
+    /// The extractors take it from the state with `FromRef` (so it must implement
+    /// [`AsLoginManager`](crate::AsLoginManager) and `FromRef<S>` for the router's state).
+    type Manager: Send + Sync + 'static;
+}
 
 /// Compile-time check used by `#[protected]`: `T` has a `#[user_loader]`.
 #[doc(hidden)]
 pub const fn assert_user_loader<T: HasUserLoader + ?Sized>() {}
+
+/// The type of `U`'s manager, recorded by `#[protected]` with the route's scopes: each
+/// manager checks at start-up the scopes of its own routes only.
+#[doc(hidden)]
+pub fn manager_type_id<U: HasUserLoader + ?Sized>() -> std::any::TypeId {
+    std::any::TypeId::of::<U::Manager>()
+}
 
 /// What a loader function may return, and what
 /// [`PasswordGrant::authenticate`](crate::PasswordGrant::authenticate) takes: `Option<User>`,

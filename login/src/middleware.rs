@@ -5,6 +5,7 @@
 //! use axum::{Extension, Router, middleware, routing::get};
 //! use login::{CurrentUser, LoginManager, attach_user};
 //! # #[derive(Clone)] struct User;
+//! # impl login::HasUserLoader for User { type Manager = LoginManager; }
 //! # impl login::UserLoader<LoginManager> for User {
 //! #     async fn load_user(_: String, _: &mut axum::http::request::Parts, _: &LoginManager)
 //! #         -> Result<Option<Self>, axum::response::Response> { Ok(Some(User)) }
@@ -35,7 +36,7 @@ use axum::response::{IntoResponse, Response};
 use crate::error::RejectionKind;
 use crate::extract::optional_user;
 use crate::loader::UserLoader;
-use crate::manager::LoginManager;
+use crate::manager::AsLoginManager;
 
 /// The user the [`attach_user`] layer resolved: `Some` when the request carried valid
 /// credentials for a known user, `None` otherwise. Read it as an extractor, or from the
@@ -60,7 +61,7 @@ pub async fn attach_user<U, S>(State(state): State<S>, request: Request, next: N
 where
     S: Send + Sync,
     U: UserLoader<S>,
-    LoginManager: FromRef<S>,
+    U::Manager: AsLoginManager + FromRef<S>,
 {
     let (mut parts, body) = request.into_parts();
     let user = match optional_user::<U, S>(&mut parts, &state, &[]).await {
@@ -68,7 +69,9 @@ where
         Err(rejection) if rejection.kind() == Some(RejectionKind::CrossSiteRequest) => None,
         Err(rejection)
             if rejection.kind() == Some(RejectionKind::InvalidRequest)
-                && LoginManager::from_ref(&state).cookie_is_malformed(&parts) =>
+                && U::Manager::from_ref(&state)
+                    .login_manager()
+                    .cookie_is_malformed(&parts) =>
         {
             None
         }

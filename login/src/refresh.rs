@@ -18,6 +18,7 @@
 
 use std::convert::Infallible;
 use std::fmt;
+use std::marker::PhantomData;
 
 use axum::body::Body;
 use axum::extract::{FromRef, FromRequest, FromRequestParts, Request, State};
@@ -28,7 +29,7 @@ use axum_extra::extract::cookie::CookieJar;
 
 use crate::error::{RejectionKind, default_response};
 use crate::form::TokenResponse;
-use crate::manager::LoginManager;
+use crate::manager::{AsLoginManager, LoginManager};
 use crate::session::RefreshError;
 
 /// The largest refresh request body read (a refresh form is under 100 bytes; a larger body,
@@ -57,14 +58,18 @@ pub enum RefreshSource {
 /// `refresh_token` (`unsupported_grant_type`), two refresh cookies (`invalid_request`), and a
 /// cookie-carried request from another origin (403, whatever the method: the same check as
 /// the token cookie's CSRF protection).
-pub struct RefreshRequest {
+///
+/// It reads the refresh cookie of the state's [`LoginManager`]; `RefreshRequest<Admins>`
+/// reads a second manager's (a type made with [`define_manager!`](crate::define_manager)).
+pub struct RefreshRequest<M = LoginManager> {
     /// The refresh token presented.
     pub token: String,
     /// Where it came from.
     pub source: RefreshSource,
+    manager: PhantomData<fn() -> M>,
 }
 
-impl fmt::Debug for RefreshRequest {
+impl<M> fmt::Debug for RefreshRequest<M> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("RefreshRequest")
             .field("token", &"***")
@@ -196,15 +201,16 @@ fn check_cross_site(manager: &LoginManager, parts: &mut Parts) -> Result<(), Gra
     })
 }
 
-impl<S> FromRequest<S> for RefreshRequest
+impl<M, S> FromRequest<S> for RefreshRequest<M>
 where
     S: Send + Sync,
-    LoginManager: FromRef<S>,
+    M: AsLoginManager + FromRef<S>,
 {
     type Rejection = GrantError;
 
     async fn from_request(req: Request, state: &S) -> Result<Self, GrantError> {
-        let manager = LoginManager::from_ref(state);
+        let handle = M::from_ref(state);
+        let manager = handle.login_manager();
         let (mut parts, body) = req.into_parts();
         let mut form_token = None;
         match is_form(&parts.headers) {
@@ -245,6 +251,7 @@ where
             return Ok(RefreshRequest {
                 token,
                 source: RefreshSource::Form,
+                manager: PhantomData,
             });
         }
         let name = manager
@@ -253,13 +260,14 @@ where
         let Some(token) = refresh_cookie(&parts.headers, name)? else {
             return Err(GrantError::InvalidRequest);
         };
-        check_cross_site(&manager, &mut parts)?;
+        check_cross_site(manager, &mut parts)?;
         if token.len() > MAX_REFRESH_TOKEN_BYTES {
             return Err(GrantError::InvalidGrant);
         }
         Ok(RefreshRequest {
             token,
             source: RefreshSource::Cookie,
+            manager: PhantomData,
         })
     }
 }
@@ -299,9 +307,30 @@ impl<S: Send + Sync> FromRequestParts<S> for UserAgent {
 /// rotated it).
 pub async fn refresh_route(
     State(manager): State<LoginManager>,
-    UserAgent(agent): UserAgent,
+    agent: UserAgent,
     jar: CookieJar,
     request: RefreshRequest,
+) -> Result<(CookieJar, TokenResponse), GrantError> {
+    refresh_with(&manager, agent, jar, request).await
+}
+
+/// [`refresh_route`] for a second manager's type (made with
+/// [`define_manager!`](crate::define_manager)):
+/// `.route("/admin/refresh", post(login::refresh_route_for::<Admins>))`.
+pub async fn refresh_route_for<M: AsLoginManager>(
+    State(handle): State<M>,
+    agent: UserAgent,
+    jar: CookieJar,
+    request: RefreshRequest<M>,
+) -> Result<(CookieJar, TokenResponse), GrantError> {
+    refresh_with(handle.login_manager(), agent, jar, request).await
+}
+
+async fn refresh_with<M>(
+    manager: &LoginManager,
+    UserAgent(agent): UserAgent,
+    jar: CookieJar,
+    request: RefreshRequest<M>,
 ) -> Result<(CookieJar, TokenResponse), GrantError> {
     let tokens = manager.refresh(&request.token, agent.as_deref()).await?;
     Ok(match request.source {

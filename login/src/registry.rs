@@ -15,6 +15,9 @@ pub struct RouteScopes {
     pub file: &'static str,
     /// The line of the `#[protected]` attribute.
     pub line: u32,
+    /// The type of the manager of the handler's user type (`HasUserLoader::Manager`);
+    /// `None` for a generic handler, whose scopes every manager checks.
+    pub manager: Option<fn() -> std::any::TypeId>,
 }
 
 inventory::collect!(RouteScopes);

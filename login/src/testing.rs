@@ -11,6 +11,7 @@
 //!
 //! #[derive(Clone)]
 //! struct User(String);
+//! impl login::HasUserLoader for User { type Manager = LoginManager; }
 //! impl UserLoader<LoginManager> for User {
 //!     async fn load_user(sub: String, _: &mut axum::http::request::Parts, _: &LoginManager)
 //!         -> Result<Option<Self>, axum::response::Response> { Ok(Some(User(sub))) }

@@ -87,6 +87,10 @@ impl FromRef<AppState> for LoginManager {
 /// The body of the loader's failure response.
 pub const STORE_DOWN_BODY: &str = r#"{"detail":"user store unavailable"}"#;
 
+impl login::HasUserLoader for User {
+    type Manager = LoginManager;
+}
+
 impl UserLoader<AppState> for User {
     async fn load_user(
         subject: String,
@@ -124,6 +128,10 @@ pub struct TenantUser {
 /// The tenant, provided by an `Extension` layer.
 #[derive(Clone, Debug)]
 pub struct Tenant(pub String);
+
+impl login::HasUserLoader for TenantUser {
+    type Manager = LoginManager;
+}
 
 impl UserLoader<AppState> for TenantUser {
     async fn load_user(

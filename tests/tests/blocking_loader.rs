@@ -99,6 +99,10 @@ async fn me(user: User) -> String {
 #[derive(Clone)]
 struct BlockingUser;
 
+impl login::HasUserLoader for BlockingUser {
+    type Manager = LoginManager;
+}
+
 impl UserLoader<AppState> for BlockingUser {
     async fn load_user(
         subject: String,

@@ -39,8 +39,12 @@ mod verify;
 
 #[cfg(test)]
 mod cache_tests;
+mod handle;
 
 pub use builder::{DEFAULT_LIFETIME, LoginManagerBuilder, MAX_LEEWAY_SECS};
+pub use handle::AsLoginManager;
+#[doc(hidden)]
+pub use handle::assert_manager;
 pub use issue::TokenRequest;
 pub use sessions::{DEFAULT_REFRESH_COOKIE_NAME, DEFAULT_REFRESH_PATH, MAX_REFRESH_GRACE};
 pub use verify::MAX_TOKEN_BYTES;
@@ -263,6 +267,7 @@ impl LoginManager {
     /// ```
     /// # use login::{LoginManager, UserLoader, TokenUserError};
     /// # #[derive(Clone, Debug, PartialEq)] struct User(String);
+    /// # impl login::HasUserLoader for User { type Manager = LoginManager; }
     /// # impl UserLoader<LoginManager> for User {
     /// #     async fn load_user(sub: String, _: &mut axum::http::request::Parts, _: &LoginManager)
     /// #         -> Result<Option<Self>, axum::response::Response> { Ok((sub == "ann").then(|| User(sub))) }

@@ -1,5 +1,6 @@
 //! [`LoginManagerBuilder`]: every setting, checked once by [`build`](LoginManagerBuilder::build).
 
+use std::any::TypeId;
 use std::fmt;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -8,6 +9,7 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 use axum::response::Response;
 use jsonwebtoken::Algorithm;
 
+use super::handle::AsLoginManager;
 use super::issue::MAX_LIFETIME;
 use super::keyring::{KeyRing, Keys};
 use super::sessions::SessionSettings;
@@ -49,6 +51,7 @@ pub struct LoginManagerBuilder {
     clock: Option<Clock>,
     token_cache: usize,
     check_route_scopes: bool,
+    manager_type: TypeId,
     session_store: Option<Arc<dyn SessionStore>>,
     sessions: SessionSettings,
 }
@@ -84,6 +87,7 @@ impl LoginManagerBuilder {
             clock: None,
             token_cache: DEFAULT_TOKEN_CACHE_CAPACITY,
             check_route_scopes: true,
+            manager_type: TypeId::of::<LoginManager>(),
             session_store: None,
             sessions: SessionSettings::default(),
         }
@@ -261,11 +265,20 @@ impl LoginManagerBuilder {
     }
 
     /// Whether [`build`](Self::build) checks the scopes of every `#[protected(scopes = [...])]`
-    /// handler in the binary against the manager's [`scopes`](Self::scopes) (default: on,
-    /// when the manager declares scopes). Turn it off for a manager that does not serve those
-    /// handlers, such as a second manager with scopes of its own.
+    /// handler of this manager against its [`scopes`](Self::scopes) (default: on, when the
+    /// manager declares scopes).
     pub fn check_route_scopes(mut self, on: bool) -> Self {
         self.check_route_scopes = on;
+        self
+    }
+
+    /// The type that will hold this manager in the app's state, when it is not
+    /// [`LoginManager`] itself: a second manager's newtype (made with
+    /// [`define_manager!`](crate::define_manager), whose `builder` calls this for you).
+    /// [`build`](Self::build) then checks the scopes of the handlers whose user names `M` as
+    /// its manager, and leaves the other managers' handlers to them.
+    pub fn manager_type<M: AsLoginManager>(mut self) -> Self {
+        self.manager_type = TypeId::of::<M>();
         self
     }
 
@@ -301,7 +314,7 @@ impl LoginManagerBuilder {
             }
         }
         if self.check_route_scopes && !self.scopes.is_empty() {
-            check_route_scopes(&self.scopes)?;
+            check_route_scopes(&self.scopes, self.manager_type)?;
         }
         if self.issuer.as_deref() == Some("") {
             return Err(ConfigError::EmptyClaim("issuer"));
@@ -346,8 +359,10 @@ impl LoginManagerBuilder {
 
 /// Every scope a `#[protected(scopes = [...])]` handler of this binary requires must be one
 /// the manager declares.
-fn check_route_scopes(declared: &[(String, String)]) -> Result<(), ConfigError> {
-    for route in crate::registry::routes() {
+fn check_route_scopes(declared: &[(String, String)], manager: TypeId) -> Result<(), ConfigError> {
+    for route in
+        crate::registry::routes().filter(|route| route.manager.is_none_or(|of| of() == manager))
+    {
         for scope in route.scopes {
             if !declared.iter().any(|(name, _)| name == scope) {
                 return Err(ConfigError::UnknownRouteScope {
