@@ -33,7 +33,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         .init();
     let passwords = Passwords::default();
     let state = AppState {
-        users: admins::users_manager(&secret("LOGIN_SECRET"))?,
+        users: admins::users_manager(&secret("LOGIN_SECRET")).build()?,
         admins: admins::Admins(admins::admins_manager(&secret("LOGIN_ADMIN_SECRET")).build()?),
         accounts: Accounts::demo(&passwords),
         passwords,

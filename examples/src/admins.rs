@@ -6,7 +6,8 @@
 //!
 //! Routes:
 //! - `POST /login`, `POST /login/cookie`: users log in (token response; cookie `access-token`)
-//! - `GET /me` (`#[protected]` user), `POST /items` (`#[protected(scopes = ["items:write"])]`)
+//! - `GET /me` (`#[protected]` user), `POST /items` (`#[protected(scopes = ["items:write"])]`
+//!   user)
 //! - `POST /admin/login`, `POST /admin/login/cookie`: admins log in (token response with a
 //!   refresh token; cookies `admin-token` and `admin-refresh`)
 //! - `POST /admin/refresh`: `login::refresh_route_for::<Admins>`
@@ -139,14 +140,14 @@ async fn load_admin(name: String, State(accounts): State<Accounts>) -> Option<Ad
     accounts.admins.get(&name).cloned()
 }
 
-/// The users' manager: cookie `access-token`, scope `items:write`.
-pub fn users_manager(secret: &str) -> Result<LoginManager, login::ConfigError> {
+/// The users' manager: cookie `access-token`. (It declares no scopes: in this crate it shares
+/// its type, `LoginManager`, with the other examples, whose scoped routes it would check too;
+/// without declared scopes it grants what an account may hold.)
+pub fn users_manager(secret: &str) -> login::LoginManagerBuilder {
     LoginManager::builder("/login")
         .secret(secret)
         .use_cookie(true)
         .cookie_secure(false)
-        .scopes([("items:write", "Create items")])
-        .build()
 }
 
 /// The admins' manager: its own secret, login route and cookies, scope `users:delete`,
