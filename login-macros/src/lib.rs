@@ -98,6 +98,43 @@ mod expand_tests;
 /// The function stays exactly as written and can still be called (a login route may use it
 /// to look the user up).
 ///
+/// # Several managers: `#[user_loader(manager = Admins)]`
+///
+/// The extractors of a user type verify its tokens with its manager, which they take from the
+/// router's state with `FromRef`: `LoginManager` by default. An app with a second manager
+/// (admins with their own secret, login route and cookie) declares a type for it with
+/// `login::define_manager!`, puts both in the state, and names it on the second user type:
+///
+/// ```
+/// use axum::extract::FromRef;
+/// use login::{LoginManager, define_manager, protected, user_loader};
+///
+/// define_manager!(pub Admins);
+///
+/// #[derive(Clone, FromRef)]
+/// struct AppState {
+///     users: LoginManager,
+///     admins: Admins,
+/// }
+///
+/// #[derive(Clone)]
+/// struct Admin { name: String }
+///
+/// #[user_loader(manager = Admins)]
+/// async fn load_admin(name: String) -> Option<Admin> {
+///     (name == "root").then(|| Admin { name })
+/// }
+///
+/// #[protected] // verifies with the admins' manager: a user's token is refused here
+/// async fn dashboard(admin: Admin) -> String {
+///     admin.name
+/// }
+/// ```
+///
+/// A type that holds no manager is an error at `manager = …`; a manager that the state does
+/// not hold is reported at the router (with `#[axum::debug_handler(state = …)]` on the
+/// handler: "the trait bound `Admins: FromRef<AppState>` is not satisfied").
+///
 /// # Equivalent code without `#[user_loader]`
 ///
 /// The attribute adds, next to the function, the two impls you would otherwise write by hand
@@ -133,7 +170,9 @@ mod expand_tests;
 ///     }
 /// }
 ///
-/// impl login::HasUserLoader for User {}
+/// impl login::HasUserLoader for User {
+///     type Manager = login::LoginManager; // or the `manager = …` type
+/// }
 /// ```
 ///
 /// # Errors

@@ -3,7 +3,8 @@
 //!
 //! The function is emitted unchanged (so it stays callable as written), followed by
 //! `impl<S> UserLoader<S> for User` that runs each further argument's extractor and calls the
-//! function, and `impl HasUserLoader for User` for `#[protected]`'s compile-time check.
+//! function, and `impl HasUserLoader for User` (naming the user's manager type: `LoginManager`,
+//! or `manager = Admins`) for `#[protected]`'s compile-time check and the extractors.
 
 use proc_macro2::{Delimiter, Group, Span, TokenStream, TokenTree};
 use quote::{ToTokens, quote_spanned};
@@ -16,8 +17,8 @@ use crate::paths::at;
 use crate::{paths, ty};
 
 /// Expands `#[user_loader] item`. Never fails: errors come back as `compile_error!`s next to
-/// a best guess. Arguments to the attribute change nothing, so the loader is expanded as
-/// usual. A mistake in the function keeps it as written and adds, when a user type can be
+/// a best guess. Malformed arguments are reported and the loader is expanded with the
+/// default manager. A mistake in the function keeps it as written and adds, when a user type can be
 /// read off its return type, a stand-in loader impl, so that the `#[protected]` handlers of
 /// that type compile and do not report a second, misleading error.
 pub(crate) fn expand(args: TokenStream, item: TokenStream) -> TokenStream {

@@ -23,7 +23,9 @@ where
     }
 }
 #[automatically_derived]
-impl ::login::__private::HasUserLoader for User {}
+impl ::login::__private::HasUserLoader for User {
+    type Manager = ::login::__private::LoginManager;
+}
 ::core::compile_error! {
     "`#[user_loader]` must return `Option<User>` or `Result<Option<User>, E>`, not `Result<User, DbError>`"
 }
@@ -49,7 +51,9 @@ where
     }
 }
 #[automatically_derived]
-impl ::login::__private::HasUserLoader for User {}
+impl ::login::__private::HasUserLoader for User {
+    type Manager = ::login::__private::LoginManager;
+}
 ::core::compile_error! {
     "`Arc<User>` is defined in another crate, so `#[user_loader]` cannot implement `login::UserLoader` for it (Rust's orphan rule); wrap it in a newtype defined in your crate, like `#[derive(Clone)] struct AppUser(Arc<User>);`, and return that"
 }
@@ -57,7 +61,7 @@ async fn orphan(subject: String) -> Option<Arc<User>> {
     None
 }
 ::core::compile_error! {
-    "`#[user_loader]` takes no arguments"
+    "`#[user_loader]` takes one optional argument: `manager = Type` (the type holding this user's `LoginManager`)"
 }
 async fn with_arguments(subject: String) -> Option<User> {
     None
@@ -85,7 +89,9 @@ where
     }
 }
 #[automatically_derived]
-impl ::login::__private::HasUserLoader for User {}
+impl ::login::__private::HasUserLoader for User {
+    type Manager = ::login::__private::LoginManager;
+}
 ::core::compile_error! {
     "expected `optional` or `scopes`"
 }

@@ -54,7 +54,8 @@ impl ::login::__private::RequiredScopes for __login_scopes_create {
 ::login::__private::inventory::submit! {
     ::login::__private::RouteScopes { handler : ::core::concat!(::core::module_path!(),
     "::", "create"), scopes : & ["items:write"], file : ::core::file!(), line :
-    ::core::line!(), }
+    ::core::line!(), manager :
+    ::core::option::Option::Some(::login::__private::manager_type_id:: < User >), }
 }
 const _: () = ::login::__private::assert_user_loader::<User>();
 /// Optional: the empty requirement too, and no error response.

@@ -38,7 +38,8 @@ impl ::login::__private::RequiredScopes for __login_scopes_scoped_route {
 ::login::__private::inventory::submit! {
     ::login::__private::RouteScopes { handler : ::core::concat!(::core::module_path!(),
     "::", "scoped_route"), scopes : & ["items:write"], file : ::core::file!(), line :
-    ::core::line!(), }
+    ::core::line!(), manager :
+    ::core::option::Option::Some(::login::__private::manager_type_id:: < User >), }
 }
 const _: () = ::login::__private::assert_user_loader::<User>();
 async fn optional_scoped(
@@ -67,7 +68,8 @@ impl ::login::__private::RequiredScopes for __login_scopes_optional_scoped {
 ::login::__private::inventory::submit! {
     ::login::__private::RouteScopes { handler : ::core::concat!(::core::module_path!(),
     "::", "optional_scoped"), scopes : & ["read", "write"], file : ::core::file!(), line
-    : ::core::line!(), }
+    : ::core::line!(), manager :
+    ::core::option::Option::Some(::login::__private::manager_type_id:: < User >), }
 }
 const _: () = ::login::__private::assert_user_loader::<User>();
 async fn generic_handler<S: Clone>(

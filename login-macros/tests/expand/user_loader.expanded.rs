@@ -63,7 +63,9 @@ where
     }
 }
 #[automatically_derived]
-impl ::login::__private::HasUserLoader for User {}
+impl ::login::__private::HasUserLoader for User {
+    type Manager = ::login::__private::LoginManager;
+}
 async fn load_account(
     id: std::string::String,
 ) -> ::core::result::Result<Option<crate::Account>, DbError> {
@@ -92,4 +94,6 @@ where
     }
 }
 #[automatically_derived]
-impl ::login::__private::HasUserLoader for crate::Account {}
+impl ::login::__private::HasUserLoader for crate::Account {
+    type Manager = ::login::__private::LoginManager;
+}
