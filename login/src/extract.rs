@@ -339,6 +339,8 @@ where
     }
 }
 
+// The extractors' own rejection, returned as they return it.
+#[allow(clippy::result_large_err)]
 fn required_claims(parts: &mut Parts, manager: &LoginManager) -> Result<Claims, AuthRejection> {
     match manager.authenticate(parts) {
         Ok((claims, _)) => Ok(Claims::clone(&claims)),
@@ -346,6 +348,7 @@ fn required_claims(parts: &mut Parts, manager: &LoginManager) -> Result<Claims, 
     }
 }
 
+#[allow(clippy::result_large_err)]
 fn optional_claims(
     parts: &mut Parts,
     manager: &LoginManager,
