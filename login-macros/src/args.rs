@@ -38,9 +38,12 @@ impl LoaderArgs {
                      (the type holding this user's `LoginManager`)",
                 ));
             }
-            input.parse::<kw::manager>()?;
+            let keyword = input.parse::<kw::manager>()?;
             if !input.peek(Token![=]) {
-                return Err(input.error("expected `=`: write `manager = Admins`"));
+                return Err(syn::Error::new(
+                    keyword.span,
+                    "expected `=` after `manager`: write `manager = Admins`",
+                ));
             }
             input.parse::<Token![=]>()?;
             let manager: syn::Type = input.parse()?;

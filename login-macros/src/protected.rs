@@ -161,6 +161,10 @@ impl Handler {
             return out;
         };
         out.extend(order_check);
+        let generic = !self.item.sig.generics.params.is_empty();
+        // The scopes' registration names `<User as HasUserLoader>::Manager`, which checks the
+        // loader as `assert_user_loader` does (same message, same tokens): one check, one error.
+        let registered = self.marker.is_some() && !generic;
         if let Some((marker, scopes)) = self.marker {
             let vis = &self.item.vis;
             let required = paths::private("RequiredScopes", Span::call_site());
@@ -187,9 +191,10 @@ impl Handler {
             let name = self.item.sig.ident.to_string();
             // The user type's manager checks these scopes; a generic handler's user type may
             // name its parameters, which the registration cannot, and is left to every manager.
-            let manager = if self.item.sig.generics.params.is_empty() {
-                let id = paths::private("manager_type_id", Span::call_site());
-                quote!(::core::option::Option::Some(#id::<#user>))
+            let manager = if !generic {
+                let user_span = at(user.span());
+                let id = paths::private("manager_type_id", user_span);
+                quote_spanned!(user_span=> ::core::option::Option::Some(#id::<#user>))
             } else {
                 quote!(::core::option::Option::None)
             };
@@ -207,7 +212,7 @@ impl Handler {
         }
         // A generic handler's user type may name its parameters, which an item outside the
         // function cannot; the extractor's own bounds still require the loader there.
-        if self.item.sig.generics.params.is_empty() {
+        if !generic && !registered {
             let user_span = at(user.span());
             let assert = paths::private("assert_user_loader", user_span);
             out.extend(quote_spanned! {user_span=>

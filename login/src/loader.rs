@@ -84,7 +84,8 @@ pub trait HasUserLoader {
 pub const fn assert_user_loader<T: HasUserLoader + ?Sized>() {}
 
 /// The type of `U`'s manager, recorded by `#[protected]` with the route's scopes: each
-/// manager checks at start-up the scopes of its own routes only.
+/// manager checks at start-up the scopes of its own routes only. Naming it also checks, at
+/// compile time, that `U` has a `#[user_loader]` (as [`assert_user_loader`] does).
 #[doc(hidden)]
 pub fn manager_type_id<U: HasUserLoader + ?Sized>() -> std::any::TypeId {
     std::any::TypeId::of::<U::Manager>()

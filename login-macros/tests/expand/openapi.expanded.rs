@@ -57,7 +57,6 @@ impl ::login::__private::RequiredScopes for __login_scopes_create {
     ::core::line!(), manager :
     ::core::option::Option::Some(::login::__private::manager_type_id:: < User >), }
 }
-const _: () = ::login::__private::assert_user_loader::<User>();
 /// Optional: the empty requirement too, and no error response.
 #[utoipa::path(
     get,

@@ -41,7 +41,6 @@ impl ::login::__private::RequiredScopes for __login_scopes_scoped_route {
     ::core::line!(), manager :
     ::core::option::Option::Some(::login::__private::manager_type_id:: < User >), }
 }
-const _: () = ::login::__private::assert_user_loader::<User>();
 async fn optional_scoped(
     ::login::__private::MaybeScoped(
         User { name, .. },
@@ -71,7 +70,6 @@ impl ::login::__private::RequiredScopes for __login_scopes_optional_scoped {
     : ::core::line!(), manager :
     ::core::option::Option::Some(::login::__private::manager_type_id:: < User >), }
 }
-const _: () = ::login::__private::assert_user_loader::<User>();
 async fn generic_handler<S: Clone>(
     ::login::__private::AuthUser(
         user,
