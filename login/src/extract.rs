@@ -12,7 +12,7 @@ use axum::response::Response;
 
 use crate::claims::Claims;
 use crate::error::{AuthRejection, RejectionKind};
-use crate::loader::UserLoader;
+use crate::loader::{TokenUserError, UserLoader};
 use crate::manager::{AsLoginManager, LoginManager};
 
 /// The scopes a route requires, carried by a type so that `#[protected(scopes = [...])]` can
@@ -296,6 +296,42 @@ where
     ) -> Result<Option<Self>, Self::Rejection> {
         optional_claims(parts, &LoginManager::from_ref(state))
     }
+}
+
+/// [`LoginManager::user_from_token`] with the manager of `U` taken from `state` (as the
+/// extractors take it): with several managers, the token is verified by the user type's own.
+///
+/// ```
+/// # use axum::extract::FromRef;
+/// # use login::{LoginManager, define_manager, user_loader};
+/// define_manager!(pub Admins);
+/// #[derive(Clone, FromRef)]
+/// struct AppState { users: LoginManager, admins: Admins }
+/// #[derive(Clone, Debug)]
+/// struct Admin(String);
+/// #[user_loader(manager = Admins)]
+/// async fn load_admin(name: String) -> Option<Admin> { Some(Admin(name)) }
+/// # #[tokio::main(flavor = "current_thread")] async fn main() -> Result<(), Box<dyn std::error::Error>> {
+/// let state = AppState {
+///     users: LoginManager::new("a-32-byte-or-longer-secret-from-env!", "/login")?,
+///     admins: Admins(LoginManager::new("another-32-byte-or-longer-secret-here", "/admin/login")?),
+/// };
+/// let token = state.admins.create_access_token("root")?;
+/// let admin: Admin = login::user_from_token(&token, &state).await?;
+/// assert_eq!(admin.0, "root");
+/// // A users' token names no admin.
+/// let token = state.users.create_access_token("root")?;
+/// assert!(login::user_from_token::<Admin, _>(&token, &state).await.is_err());
+/// # Ok(()) }
+/// ```
+pub async fn user_from_token<U, S>(token: &str, state: &S) -> Result<U, TokenUserError>
+where
+    S: Send + Sync,
+    U: UserLoader<S>,
+    U::Manager: AsLoginManager + FromRef<S>,
+{
+    let handle = U::Manager::from_ref(state);
+    handle.login_manager().user_from_token(token, state).await
 }
 
 /// The verified claims of a request, as [`Claims`] extracts them, from the manager held by

@@ -101,7 +101,9 @@ pub use error::{
     AuthRejection, ConfigError, RejectionContext, RejectionKind, SameOriginError, TokenError,
     UNAVAILABLE_RETRY_AFTER_SECS, VerifyError, default_response,
 };
-pub use extract::{AuthUser, ClaimsOf, MaybeScoped, MaybeUser, RequiredScopes, SameOrigin, Scoped};
+pub use extract::{
+    AuthUser, ClaimsOf, MaybeScoped, MaybeUser, RequiredScopes, SameOrigin, Scoped, user_from_token,
+};
 pub use form::{InvalidCredentials, OAuth2PasswordForm, TokenResponse};
 pub use keys::{KeyKind, SigningKey, VerifyingKey};
 pub use loader::{HasUserLoader, LoaderOutput, TokenUserError, UserLoader};

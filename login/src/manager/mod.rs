@@ -262,7 +262,8 @@ impl LoginManager {
     /// `#[user_loader]` of `U` with `state` — and the same outcomes as a typed error.
     ///
     /// The loader runs outside any request: extractors it takes that read the request's head
-    /// (headers, URI) see an empty `GET /`; `State<_>` works as usual.
+    /// (headers, URI) see an empty `GET /`; `State<_>` works as usual. With several managers,
+    /// [`login::user_from_token`](crate::user_from_token) picks `U`'s own from the state.
     ///
     /// ```
     /// # use login::{LoginManager, UserLoader, TokenUserError};
