@@ -193,6 +193,15 @@ impl SessionStore for MemoryStore {
     fn create(&self, session: Session, refresh: TokenHash) -> StoreFuture<'_, ()> {
         let mut state = self.lock();
         state.sweep(session.created_at);
+        if state
+            .revoked
+            .logged_out_after(&session.subject, session.created_at)
+        {
+            // A login that raced "log out everywhere": its tokens were minted before the
+            // logout, so the logout ends this session too (it is never stored).
+            tracing::debug!("login: session of a subject logged out since its login not stored");
+            return Box::pin(std::future::ready(Ok(())));
+        }
         let sid = session.id.clone();
         state
             .subjects

@@ -152,6 +152,12 @@ pub enum Rotated {
 /// documentation for the two rules (atomic rotation, complete change stream).
 pub trait SessionStore: Send + Sync + 'static {
     /// Stores a new session whose current refresh token is `refresh`.
+    ///
+    /// Unless its subject logged out everywhere ([`end_subject`](Self::end_subject)) *after*
+    /// `session.created_at`: a login that raced the logout minted its tokens before it, so the
+    /// logout ends that session too — the store must not keep it (and answers `Ok`: the access
+    /// token is refused by the revocation already, and the refresh token is unknown). Compare
+    /// within the same atomic step as the write.
     fn create(&self, session: Session, refresh: TokenHash) -> StoreFuture<'_, ()>;
 
     /// Rotates a refresh token atomically (see [`Rotated`] for the outcomes).

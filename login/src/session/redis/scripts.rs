@@ -11,6 +11,7 @@
 //! | `P s:{sid}:grace` | string | `presented-hash successor until`: the last rotation's successor | the grace window |
 //! | `P rt:<sha256 hex>` | string | the session id of a refresh token (current or rotated) | the session's |
 //! | `P u:<subject>` | set | the session ids of a subject | its latest session's |
+//! | `P lo:<subject>` | string | the time of the subject's last "log out everywhere" (a session created before it is not stored) | that revocation's `until` |
 //! | `P revocations` | sorted set | each revocation in force (its JSON), scored by its `until` | the latest `until`; entries past theirs are removed on every write |
 //!
 //! and the pub/sub channel `P revocations`, on which every revocation is published (its JSON)
@@ -26,6 +27,7 @@ local function rotkey(sid) return P .. 's:{' .. sid .. '}:rot' end
 local function gracekey(sid) return P .. 's:{' .. sid .. '}:grace' end
 local function rtkey(h) return P .. 'rt:' .. h end
 local function ukey(sub) return P .. 'u:' .. sub end
+local function lokey(sub) return P .. 'lo:' .. sub end
 local REV = P .. 'revocations'
 local function num(v, what)
   local n = tonumber(v)
@@ -67,6 +69,9 @@ end
 const CREATE: &str = r#"
 local sid, sub = ARGV[2], ARGV[3]
 local now = num(ARGV[9], 'now')
+-- A login that raced "log out everywhere" (tokens minted before it): not stored.
+local lo = redis.call('GET', lokey(sub))
+if lo and now < num(lo, 'logout') then return 0 end
 local ttl = math.max(num(ARGV[5], 'exp') - now, 1)
 local s = skey(sid)
 redis.call('DEL', s)
@@ -176,6 +181,10 @@ for _, sid in ipairs(redis.call('SMEMBERS', ukey(sub))) do
   end
 end
 redis.call('DEL', ukey(sub))
+local lk = lokey(sub)
+local last = tonumber(redis.call('GET', lk) or '')
+if last == nil or now > last then redis.call('SET', lk, now) end
+expire_at_least(lk, math.max(until_ - now, 1))
 local member = cjson.encode({kind = 'subject_logged_out', subject = sub, before = now,
   ['until'] = until_})
 revoke(member, until_, now)
