@@ -76,8 +76,8 @@ macro_rules! define_manager {
         $vis struct $name(pub $crate::LoginManager);
 
         impl $name {
-            /// A builder for this manager: [`LoginManager::builder`](login::LoginManager::builder)
-            /// that checks, at `build()`, the scopes of the routes whose user names this type.
+            /// A builder for this manager: `LoginManager::builder(token_url)` that checks, at
+            /// `build()`, the scopes of the routes whose user names this type.
             #[allow(dead_code)]
             $vis fn builder(token_url: impl ::core::convert::Into<::std::string::String>)
                 -> $crate::LoginManagerBuilder {
