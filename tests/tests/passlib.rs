@@ -5,7 +5,8 @@
 //!
 //! passlib or bcrypt missing: skipped with a note, except under CI (`CI` set), where it fails.
 //! `.ci/run` installs the pair pinned (`passlib==1.7.4`, `bcrypt==4.0.1`: passlib 1.7.4 fails
-//! with bcrypt 5, which refuses passwords over 72 bytes).
+//! with bcrypt 5, which refuses passwords over 72 bytes), and argon2-cffi, passlib's `argon2`
+//! backend, with which the FastAPI side verifies the users `login` moved to Argon2id.
 
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -27,8 +28,8 @@ use serde_json::{Value, json};
 
 fn passlib_or_skip(test: &str) -> bool {
     python::require(
-        "passlib.hash, bcrypt",
-        "pip install passlib==1.7.4 bcrypt==4.0.1",
+        "passlib.hash, bcrypt, argon2",
+        "pip install passlib==1.7.4 bcrypt==4.0.1 argon2-cffi",
         test,
     )
 }
@@ -390,18 +391,27 @@ async fn the_login_route_moves_a_passlib_user_to_argon2id() {
     assert_eq!(counts(), (1, 0));
     assert_eq!(stored(), upgraded);
     let same_72 = after_72(&password, "!");
-    let passlib_said = passlib_verify(&same_72, &bcrypt_hash);
-    assert!(passlib_said, "passlib accepts the first 72 bytes");
+    assert!(
+        passlib_verify(&same_72, &bcrypt_hash),
+        "passlib accepts the first 72 bytes"
+    );
     let reply = log_in(&router, "alice", &same_72).await;
     assert_eq!(reply.status, StatusCode::UNAUTHORIZED, "{}", reply.text());
+
+    // The FastAPI app, sharing the users table, verifies the moved user with passlib's
+    // `argon2` (argon2-cffi) beside `bcrypt`.
+    assert!(passlib_verify(&password, &upgraded));
+    assert!(!passlib_verify(&first_changed(&password), &upgraded));
 }
 
-/// passlib's `bcrypt.verify(password, hash)`.
+/// `CryptContext(schemes=["bcrypt", "argon2"]).verify(password, hash)`: the FastAPI app's
+/// context while both apps share the users table (MIGRATING.md).
 fn passlib_verify(password: &str, hash: &str) -> bool {
     const SCRIPT: &str = r#"
 import sys
-from passlib.hash import bcrypt
-print(bcrypt.verify(bytes.fromhex(sys.argv[1]).decode(), sys.argv[2]))
+from passlib.context import CryptContext
+ctx = CryptContext(schemes=["bcrypt", "argon2"], deprecated="auto")
+print(ctx.verify(bytes.fromhex(sys.argv[1]).decode(), sys.argv[2]))
 "#;
     let hex: String = password.bytes().map(|b| format!("{b:02x}")).collect();
     match python::run(SCRIPT, &[&hex, hash]).unwrap().trim() {
@@ -409,4 +419,34 @@ print(bcrypt.verify(bytes.fromhex(sys.argv[1]).decode(), sys.argv[2]))
         "False" => false,
         other => panic!("passlib said {other:?}"),
     }
+}
+
+/// passlib's `argon2` (argon2-cffi) writes standard PHC strings with its own parameters
+/// (m=65536, t=3, p=4 in passlib 1.7.4): the plain Argon2id default verifies them, without the
+/// `bcrypt` feature's scheme, and flags them for a rehash to its own parameters.
+#[test]
+fn passlib_argon2_hashes_verify_already() {
+    if !passlib_or_skip("passlib_argon2_hashes_verify_already") {
+        return;
+    }
+    const SCRIPT: &str = r#"
+import sys, warnings
+warnings.simplefilter("ignore")
+from passlib.context import CryptContext
+print(CryptContext(schemes=["argon2"]).hash(bytes.fromhex(sys.argv[1]).decode()))
+"#;
+    let password = random(NON_ASCII, 12);
+    let hex: String = password.bytes().map(|b| format!("{b:02x}")).collect();
+    let stored = python::run(SCRIPT, &[&hex]).expect("passlib hashes");
+    let stored = stored.trim();
+    assert!(stored.starts_with("$argon2id$v=19$"), "{stored}");
+    assert_eq!(
+        login::password::verify_blocking(&password, Some(stored)),
+        Ok(true)
+    );
+    assert_eq!(
+        login::password::verify_blocking(&first_changed(&password), Some(stored)),
+        Ok(false)
+    );
+    assert!(login::password::needs_rehash(stored));
 }
