@@ -20,7 +20,7 @@ use axum::response::Response;
 use axum::routing::post;
 use login::password::{Argon2id, PasswordError, PasswordScheme, Passwords, WithBcrypt};
 use login::{LoginAccount, LoginError, LoginManager, PasswordGrant};
-use login_test_support::{Reply, SECRET, send};
+use login_test_support::{Reply, SECRET, logs, send};
 use login_tests::python;
 use rand::Rng;
 use rand::seq::IndexedRandom;
@@ -449,4 +449,53 @@ print(CryptContext(schemes=["argon2"]).hash(bytes.fromhex(sys.argv[1]).decode())
         Ok(false)
     );
     assert!(login::password::needs_rehash(stored));
+}
+
+/// Made by passlib 1.7.4: `CryptContext(schemes=["bcrypt"], bcrypt__rounds=4).hash("hunter2")`.
+const PASSLIB_HUNTER2: &str = "$2b$04$U8Sy4aiE/7KLTBeyvzLSkuqTuh6JiH5gjGFrf.qF25Ur2.mTOvpYS";
+
+/// A migrating app that forgot `WithBcrypt`: every bcrypt user fails closed (a wrong password
+/// to the client), and the log says why and names the fix, without the hash. A `$2x$` hash
+/// or a planted cost fails closed under `WithBcrypt` with the same warning.
+#[test]
+fn a_bcrypt_hash_the_scheme_cannot_check_is_logged_with_the_fix() {
+    let bcrypt_warning = "looks like bcrypt";
+    for (passwords, stored) in [
+        (Passwords::default(), PASSLIB_HUNTER2.to_owned()),
+        (
+            Passwords::new(WithBcrypt::new(Argon2id::new(64, 1, 1).unwrap(), 4).unwrap()).unwrap(),
+            PASSLIB_HUNTER2.replace("$2b$", "$2x$"),
+        ),
+        (
+            Passwords::new(WithBcrypt::new(Argon2id::new(64, 1, 1).unwrap(), 4).unwrap()).unwrap(),
+            PASSLIB_HUNTER2.replace("$2b$04$", "$2b$31$"),
+        ),
+    ] {
+        let (guard, logs) = logs::capture();
+        assert_eq!(
+            passwords.verify_blocking("hunter2", Some(&stored)),
+            Ok(false)
+        );
+        drop(guard);
+        let text = logs.text();
+        assert!(text.contains(bcrypt_warning), "{stored}: {text}");
+        assert!(
+            text.contains("password::WithBcrypt, feature `bcrypt`"),
+            "{text}"
+        );
+        logs.assert_not_containing(&stored, &stored[7..]);
+    }
+    // Other malformed hashes keep the generic warning.
+    let (guard, logs) = logs::capture();
+    assert_eq!(
+        Passwords::default().verify_blocking("x", Some("not-a-hash")),
+        Ok(false)
+    );
+    drop(guard);
+    assert!(
+        logs.text().contains("malformed or exceeds the limits"),
+        "{}",
+        logs.text()
+    );
+    assert!(!logs.text().contains(bcrypt_warning));
 }

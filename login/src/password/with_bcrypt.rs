@@ -170,6 +170,9 @@ pub(super) fn bcrypt_cost_of(stored: &str) -> Option<u32> {
         return None;
     }
     let cost: u32 = cost.parse().ok()?;
+    // The bcrypt crate's own parse: salt and checksum decode (canonical base64, no stray
+    // trailing bits), so that `verify` always runs the work.
+    stored.parse::<bcrypt::HashParts>().ok()?;
     COSTS.contains(&cost).then_some(cost)
 }
 
@@ -208,11 +211,19 @@ impl<S: PasswordScheme> PasswordScheme for WithBcrypt<S> {
             return false;
         };
         // Truncates to 72 bytes like passlib; compares in constant time.
-        let matched = bcrypt::verify(password, stored).unwrap_or(false);
-        #[cfg(test)]
-        count::add(cost);
-        self.pad_bcrypt(password, Some(cost));
-        matched
+        match bcrypt::verify(password, stored) {
+            Ok(matched) => {
+                #[cfg(test)]
+                count::add(cost);
+                self.pad_bcrypt(password, Some(cost));
+                matched
+            }
+            // Not reached: `usable_cost` parsed it as the crate does. The same work regardless.
+            Err(_) => {
+                self.pad_bcrypt(password, None);
+                false
+            }
+        }
     }
 
     /// Every bcrypt hash (so that the user moves to the inner scheme), and whatever the inner
