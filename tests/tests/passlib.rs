@@ -9,19 +9,17 @@
 //! backend, with which the FastAPI side verifies the users `login` moved to Argon2id.
 
 use std::collections::HashMap;
-use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 
 use axum::Router;
-use axum::body::Body;
 use axum::extract::State;
-use axum::http::{Request, StatusCode};
+use axum::http::StatusCode;
 use axum::response::Response;
 use axum::routing::post;
-use login::password::{Argon2id, PasswordError, PasswordScheme, Passwords, WithBcrypt};
+use login::password::{Argon2id, Passwords, WithBcrypt};
 use login::{LoginAccount, LoginError, LoginManager, PasswordGrant};
-use login_test_support::{Reply, SECRET, logs, send};
-use login_tests::python;
+use login_test_support::{Reply, SECRET, form_request, form_urlencoded, logs, send};
+use login_tests::{Counting, python};
 use rand::Rng;
 use rand::seq::IndexedRandom;
 use serde_json::{Value, json};
@@ -215,37 +213,6 @@ fn a_passlib_hash_at_the_default_cost_verifies() {
     );
 }
 
-/// `WithBcrypt`, counting the verifications and hashes `Passwords` asks of it.
-#[derive(Clone)]
-struct Counting {
-    inner: Arc<WithBcrypt>,
-    verifies: Arc<AtomicUsize>,
-    hashes: Arc<AtomicUsize>,
-}
-
-impl PasswordScheme for Counting {
-    fn hash(&self, password: &[u8]) -> Result<String, PasswordError> {
-        self.hashes.fetch_add(1, Ordering::SeqCst);
-        self.inner.hash(password)
-    }
-    fn can_verify(&self, stored: &str) -> bool {
-        self.inner.can_verify(stored)
-    }
-    fn verify(&self, password: &[u8], stored: &str) -> bool {
-        self.verifies.fetch_add(1, Ordering::SeqCst);
-        self.inner.verify(password, stored)
-    }
-    fn needs_rehash(&self, stored: &str) -> bool {
-        self.inner.needs_rehash(stored)
-    }
-    fn cost(&self, stored: &str) -> u64 {
-        self.inner.cost(stored)
-    }
-    fn spend(&self, password: &[u8], work: u64) {
-        self.inner.spend(password, work)
-    }
-}
-
 #[derive(Clone, Debug)]
 struct Account {
     name: String,
@@ -287,28 +254,9 @@ async fn login(
     login.token_response(&state.manager).await
 }
 
-/// Percent-encodes every byte but ASCII letters and digits (a form field).
-fn form_encode(value: &str) -> String {
-    value
-        .bytes()
-        .map(|b| match b {
-            b'a'..=b'z' | b'A'..=b'Z' | b'0'..=b'9' => (b as char).to_string(),
-            _ => format!("%{b:02X}"),
-        })
-        .collect()
-}
-
 async fn log_in(router: &Router, user: &str, password: &str) -> Reply {
-    let body = format!(
-        "username={}&password={}",
-        form_encode(user),
-        form_encode(password)
-    );
-    let request = Request::post("/login")
-        .header("content-type", "application/x-www-form-urlencoded")
-        .body(Body::from(body))
-        .unwrap();
-    send(router, request).await
+    let body = form_urlencoded(&[("username", user), ("password", password)]);
+    send(router, form_request("/login", body)).await
 }
 
 /// A user whose passlib hash is bcrypt logs in through `PasswordGrant` and leaves with an
@@ -327,11 +275,7 @@ async fn the_login_route_moves_a_passlib_user_to_argon2id() {
         candidates: vec![],
     }]);
     let bcrypt_hash = hashed[0].hash.clone();
-    let scheme = Counting {
-        inner: Arc::new(WithBcrypt::new(Argon2id::default(), 5).unwrap()),
-        verifies: Arc::default(),
-        hashes: Arc::default(),
-    };
+    let scheme = Counting::new(WithBcrypt::new(Argon2id::default(), 5).unwrap());
     let state = AppState {
         manager: LoginManager::new(SECRET, "/login").unwrap(),
         passwords: Passwords::new(scheme.clone()).unwrap(),
@@ -347,12 +291,7 @@ async fn the_login_route_moves_a_passlib_user_to_argon2id() {
         .route("/login", post(login))
         .with_state(state.clone());
     let stored = || state.accounts.lock().unwrap()["alice"].hash.clone();
-    let counts = || {
-        (
-            scheme.verifies.swap(0, Ordering::SeqCst),
-            scheme.hashes.swap(0, Ordering::SeqCst),
-        )
-    };
+    let counts = || scheme.take();
     counts();
 
     // Wrong password, unknown user: 401, one verification each, nothing stored.
