@@ -319,3 +319,45 @@ fn measure_costs() {
         });
     }
 }
+
+mod properties {
+    use super::*;
+    use crate::password::with_bcrypt::looks_like_bcrypt;
+    use proptest::prelude::*;
+    use std::sync::LazyLock;
+
+    static SCHEME: LazyLock<WithBcrypt> =
+        LazyLock::new(|| WithBcrypt::new(Argon2id::new(8, 1, 1).unwrap(), 4).unwrap());
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(512))]
+
+        /// Any text, and text shaped like bcrypt (any ident, any cost, any alphabet, lengths
+        /// around the right one): no panic; whatever cannot be checked, and every bcrypt hash,
+        /// needs a rehash; a usable one is a well-formed `$2a$`/`$2b$`/`$2y$` within the limit;
+        /// a random usable hash never verifies (cheap ones only are run).
+        #[test]
+        fn stored_text_is_parsed_safely(
+            any in "\\PC{0,80}",
+            shaped in "\\$2[abxyz]?\\$[0-9+]{1,3}\\$[./A-Za-z0-9é$]{50,56}",
+        ) {
+            for stored in [&any, &shaped] {
+                let usable = SCHEME.can_verify(stored);
+                let bcrypt = looks_like_bcrypt(stored);
+                prop_assert!(usable || SCHEME.needs_rehash(stored));
+                if bcrypt {
+                    prop_assert!(SCHEME.needs_rehash(stored));
+                }
+                if usable && bcrypt {
+                    let cost = bcrypt_cost_of(stored).unwrap();
+                    prop_assert!(cost <= MAX_STORED_BCRYPT_COST);
+                    prop_assert!(["$2a$", "$2b$", "$2y$"].contains(&&stored[..4]));
+                    prop_assert_eq!(stored.len(), 60);
+                    if cost <= 5 {
+                        prop_assert!(!SCHEME.verify(b"password", stored));
+                    }
+                }
+            }
+        }
+    }
+}
