@@ -4,10 +4,10 @@
 //! # Equal work across two algorithms
 //!
 //! An unknown user is checked against an Argon2id dummy hash; a user with a bcrypt hash costs a
-//! bcrypt run. The two take very different times — measured on the 2-core machine this was
-//! written on (busy with other builds): Argon2id m=19456, t=2 about 26–29 ms; bcrypt cost 10
-//! about 100–115 ms, cost 12 about 400–420 ms — and no conversion rate between them holds on
-//! every CPU. So every verification does **both**: one verification of the inner scheme
+//! bcrypt run. The two take very different times — medians measured on the 2-core machine
+//! this was written on, busy with other builds (`measure_costs` in the tests): Argon2id
+//! m=19456, t=2 about 27 ms; bcrypt cost 10 about 100 ms, cost 12 about 445–470 ms — and no
+//! conversion rate between them holds on every CPU. So every verification does **both**: one verification of the inner scheme
 //! (against the stored hash, or the inner dummy for a bcrypt hash) and bcrypt work of
 //! `2^cost` rounds at the configured cost (the check of the stored bcrypt hash, topped up with
 //! runs at lower costs when it is cheaper, or a padding run). The work is then the same
@@ -18,10 +18,11 @@ use std::fmt;
 use super::{PasswordError, PasswordScheme};
 
 /// The largest bcrypt cost a stored hash may ask for: 14 (four times the work of passlib's
-/// default of 12, about 1.6 s of a core on a 2-core test machine). A stored bcrypt hash asking for more is treated as malformed: it fails
-/// closed after the usual dummy work. A bcrypt run doubles with every step of its cost, and the
-/// cost comes from the stored hash: a planted `$2b$31$…` would otherwise spin for days on one
-/// login request. The limit grows to the cost a [`WithBcrypt`] is built with.
+/// default of 12, about 1.8 s of a core on a 2-core test machine). A stored bcrypt hash asking
+/// for more is treated as malformed: it fails closed after the usual dummy work. A bcrypt run
+/// doubles with every step of its cost, and the cost comes from the stored hash: a planted
+/// `$2b$31$…` would otherwise spin for days on one login request. The limit grows to the cost
+/// a [`WithBcrypt`] is built with.
 pub const MAX_STORED_BCRYPT_COST: u32 = 14;
 
 /// The smallest and largest costs bcrypt allows.
@@ -66,9 +67,11 @@ const COSTS: std::ops::RangeInclusive<u32> = 4..=31;
 /// **Cost of every login.** Every verification does one inner verification *and* bcrypt work
 /// at the configured cost (see the module docs of [`password`](super)), even for users already
 /// on Argon2id and for unknown users: that is what keeps them indistinguishable by timing. With
-/// the defaults and cost 12, a login costs about 15 times the work of a plain Argon2id one
-/// (about 0.43 s of a core instead of 30 ms on a busy 2-core test machine), and
-/// [`PasswordLimits`](super::PasswordLimits) lets that many fewer logins through. Once no
+/// the defaults and cost 12, a login costs about 16 times the work of a plain Argon2id one
+/// (about 0.45 s of a core instead of 27 ms on a busy 2-core test machine; the unknown user,
+/// the bcrypt user and the Argon2id user within the noise of each other), so the same
+/// [`PasswordLimits`](super::PasswordLimits) let about that many times fewer logins through
+/// per second. Once no
 /// bcrypt hash is left (or the remaining users must reset their passwords), go back to the
 /// plain [`Argon2id`](super::Argon2id) scheme. A stored hash with a cost above the configured
 /// one (up to the limit) still verifies, at its own, higher cost.

@@ -286,37 +286,86 @@ fn equal_work_on_every_path() {
     assert_eq!(count::take(), 1 << (COST + 1));
 }
 
-/// Times one verification of each kind (the numbers in the docs): `cargo test -p login
-/// --features bcrypt --release -- --ignored --nocapture measure_costs`.
+/// Times one verification of each kind (the numbers in the docs), interleaved round by round
+/// and reported as medians, so that other load on the machine touches every kind alike:
+/// `cargo test -p login --features bcrypt --lib -- --ignored --nocapture measure_costs` (bcrypt,
+/// blowfish and argon2 are optimised in dev builds too).
 #[test]
 #[ignore = "a measurement, not a test"]
 fn measure_costs() {
-    use std::time::Instant;
+    use std::time::{Duration, Instant};
     let argon = Argon2id::default();
-    let stored = argon.hash(b"pw").unwrap();
-    let time = |what: &str, f: &dyn Fn()| {
-        f();
-        let start = Instant::now();
-        for _ in 0..5 {
-            f();
+    let argon_hash = argon.hash(b"pw").unwrap();
+    let (b10, b12) = (bcrypt_hash("pw", 10), bcrypt_hash("pw", 12));
+    let (p10, p12) = (passwords(10), passwords(12));
+    let argon_user = p12.hash_blocking("pw").unwrap();
+    /// One verification of a kind, its answer thrown away.
+    type Run<'a> = Box<dyn Fn() + 'a>;
+    let kinds: Vec<(&str, Run)> = vec![
+        (
+            "Argon2id m=19456 t=2 p=1",
+            Box::new(|| {
+                let _ = argon.verify(b"pw", &argon_hash);
+            }),
+        ),
+        (
+            "bcrypt cost 10",
+            Box::new(|| {
+                let _ = bcrypt::verify("pw", &b10);
+            }),
+        ),
+        (
+            "bcrypt cost 12",
+            Box::new(|| {
+                let _ = bcrypt::verify("pw", &b12);
+            }),
+        ),
+        (
+            "WithBcrypt(10): unknown user",
+            Box::new(|| {
+                let _ = p10.verify_blocking("pw", None);
+            }),
+        ),
+        (
+            "WithBcrypt(10): bcrypt user",
+            Box::new(|| {
+                let _ = p10.verify_blocking("pw", Some(&b10));
+            }),
+        ),
+        (
+            "WithBcrypt(12): unknown user",
+            Box::new(|| {
+                let _ = p12.verify_blocking("pw", None);
+            }),
+        ),
+        (
+            "WithBcrypt(12): bcrypt user",
+            Box::new(|| {
+                let _ = p12.verify_blocking("pw", Some(&b12));
+            }),
+        ),
+        (
+            "WithBcrypt(12): Argon2id user",
+            Box::new(|| {
+                let _ = p12.verify_blocking("pw", Some(&argon_user));
+            }),
+        ),
+    ];
+    let mut times = vec![Vec::<Duration>::new(); kinds.len()];
+    for _ in 0..7 {
+        for ((_, run), times) in kinds.iter().zip(&mut times) {
+            let start = Instant::now();
+            run();
+            times.push(start.elapsed());
         }
-        println!("{what}: {:?}", start.elapsed() / 5);
-    };
-    time("argon2id m=19456 t=2 p=1", &|| {
-        argon.verify(b"pw", &stored);
-    });
-    for cost in [10, 12] {
-        let stored = bcrypt_hash("pw", cost);
-        time(&format!("bcrypt cost {cost}"), &|| {
-            bcrypt::verify("pw", &stored).unwrap();
-        });
-        let passwords = passwords(cost);
-        time(&format!("WithBcrypt({cost}), unknown user"), &|| {
-            passwords.verify_blocking("pw", None).unwrap();
-        });
-        time(&format!("WithBcrypt({cost}), bcrypt user"), &|| {
-            passwords.verify_blocking("pw", Some(&stored)).unwrap();
-        });
+    }
+    for ((what, _), mut times) in kinds.iter().zip(times) {
+        times.sort();
+        println!(
+            "{what}: median {:?} (min {:?})",
+            times[times.len() / 2],
+            times[0]
+        );
     }
 }
 
