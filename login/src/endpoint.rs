@@ -66,8 +66,8 @@ pub trait LoginAccount {
     /// The token's subject (`sub`): what your `#[user_loader]` receives.
     fn subject(&self) -> String;
 
-    /// The stored password hash (a PHC string from [`login::password`](crate::password)), or
-    /// `None` for an account that cannot log in with a password (it is then checked against
+    /// The stored password hash (a PHC string from [`login::password`](crate::password), or an
+    /// existing bcrypt hash with the `bcrypt` feature's `WithBcrypt`), or `None` for an account that cannot log in with a password (it is then checked against
     /// the dummy hash, like an unknown user).
     fn password_hash(&self) -> Option<&str>;
 

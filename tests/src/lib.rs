@@ -25,6 +25,11 @@ use login::{
 use login_test_support::{Expect, NOW, Reply, SECRET, request, send};
 use serde_json::{Value, json};
 
+mod counting;
+pub mod python;
+
+pub use counting::Counting;
+
 /// Subject the loader does not know (`Ok(None)`).
 pub const GHOST: &str = "ghost";
 /// Subject for which the loader fails (`Err(503)`).
@@ -497,13 +502,4 @@ impl Default for TestApp {
     fn default() -> Self {
         Self::new()
     }
-}
-
-/// Whether PyJWT is importable by `python3`.
-pub fn pyjwt_available() -> bool {
-    std::process::Command::new("python3")
-        .args(["-c", "import jwt"])
-        .output()
-        .map(|o| o.status.success())
-        .unwrap_or(false)
 }

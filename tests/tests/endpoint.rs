@@ -2,7 +2,6 @@
 //! unknown users, scope granting, store errors, rehashing, the cookie login.
 
 use std::collections::HashMap;
-use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 
 use axum::body::Body;
@@ -11,47 +10,13 @@ use axum::http::{Request, StatusCode};
 use axum::response::Response;
 use axum::routing::post;
 use axum::{Json, Router};
-use login::password::{Argon2id, PasswordError, PasswordScheme, Passwords};
+use login::password::{Argon2id, Passwords};
 use login::{CookieJar, LoginAccount, LoginError, LoginManager, PasswordGrant};
 use login_test_support::{Reply, SECRET, send};
+use login_tests::Counting;
 use serde_json::{Value, json};
 
 const PASSWORD: &str = "correct horse battery staple";
-
-/// Argon2id with test-sized parameters, counting every verification and hash.
-#[derive(Clone)]
-struct Counting {
-    inner: Arc<Argon2id>,
-    verifies: Arc<AtomicUsize>,
-    hashes: Arc<AtomicUsize>,
-}
-
-impl Counting {
-    fn new(m_cost: u32) -> Self {
-        Counting {
-            inner: Arc::new(Argon2id::new(m_cost, 1, 1).unwrap()),
-            verifies: Arc::default(),
-            hashes: Arc::default(),
-        }
-    }
-}
-
-impl PasswordScheme for Counting {
-    fn hash(&self, password: &[u8]) -> Result<String, PasswordError> {
-        self.hashes.fetch_add(1, Ordering::SeqCst);
-        self.inner.hash(password)
-    }
-    fn can_verify(&self, stored: &str) -> bool {
-        self.inner.can_verify(stored)
-    }
-    fn verify(&self, password: &[u8], stored: &str) -> bool {
-        self.verifies.fetch_add(1, Ordering::SeqCst);
-        self.inner.verify(password, stored)
-    }
-    fn needs_rehash(&self, stored: &str) -> bool {
-        self.inner.needs_rehash(stored)
-    }
-}
 
 #[derive(Clone, Debug)]
 struct Account {
@@ -118,13 +83,14 @@ async fn login_cookie(
 struct App {
     router: Router,
     state: AppState,
-    scheme: Counting,
+    /// Argon2id with test-sized parameters, counting every verification and hash.
+    scheme: Counting<Argon2id>,
 }
 
 impl App {
     /// Accounts: `alice` (read, write, admin allowed), `bob` (read), `nopw` (no password).
     fn new(manager_scopes: &[&str]) -> Self {
-        let scheme = Counting::new(64);
+        let scheme = Counting::new(Argon2id::new(64, 1, 1).unwrap());
         let passwords = Passwords::new(scheme.clone()).unwrap();
         let hash = passwords.hash_blocking(PASSWORD).unwrap();
         let mut accounts = HashMap::new();
@@ -165,12 +131,11 @@ impl App {
     }
 
     fn reset(&self) {
-        self.scheme.verifies.store(0, Ordering::SeqCst);
-        self.scheme.hashes.store(0, Ordering::SeqCst);
+        self.scheme.take();
     }
 
     fn verifies(&self) -> usize {
-        self.scheme.verifies.load(Ordering::SeqCst)
+        self.scheme.verifies()
     }
 
     async fn post(&self, path: &str, content_type: &str, body: &str) -> Reply {
@@ -391,7 +356,7 @@ async fn an_outdated_hash_is_replaced_at_login() {
         app.form(&credentials("bob", PASSWORD)).await.status,
         StatusCode::OK
     );
-    assert_eq!(app.scheme.hashes.load(Ordering::SeqCst), 1, "rehashed once");
+    assert_eq!(app.scheme.hashes(), 1, "rehashed once");
     let new_hash = app.state.accounts.lock().unwrap()["bob"]
         .hash
         .clone()
@@ -411,7 +376,7 @@ async fn an_outdated_hash_is_replaced_at_login() {
         app.form(&credentials("bob", PASSWORD)).await.status,
         StatusCode::OK
     );
-    assert_eq!(app.scheme.hashes.load(Ordering::SeqCst), 0);
+    assert_eq!(app.scheme.hashes(), 0);
 }
 
 #[tokio::test]

@@ -1,90 +1,180 @@
-//! fastapi-login / PyJWT interoperability: tokens minted by PyJWT with the same secret are
-//! accepted, and ours decode with PyJWT (DESIGN.md "Tokens").
+//! fastapi-login / PyJWT interoperability, both directions live (DESIGN.md "Tokens"): tokens
+//! minted by PyJWT during the test, the way fastapi-login's `create_access_token` mints them,
+//! are accepted by a manager with the same secret, over HTTP, in the header and in the shared
+//! `access-token` cookie; and ours decode with PyJWT under fastapi-login's settings.
 //!
-//! The PyJWT tokens below were minted once with PyJWT 2.15.1:
-//!
-//! ```python
-//! import jwt
-//! k = "0123456789abcdef0123456789abcdef"
-//! jwt.encode({"sub": "alice", "exp": 4102444800, "scopes": ["read", "write"]}, k, algorithm="HS256")
-//! jwt.encode({"sub": "john@mail.com", "exp": 4102444800.5, "iat": 1700000000,
-//!             "scope": "read write", "name": "John"}, k, algorithm="HS256")
-//! jwt.encode({"sub": "alice", "exp": 4102444800}, k + k, algorithm="HS512")
-//! ```
-//!
-//! The first has the shape fastapi-login's `create_access_token` produces (`sub`, `exp`,
-//! `scopes` array, no `iat`); the second uses a fractional `exp` and the OAuth `scope` string.
+//! PyJWT missing: skipped with a note, except under CI (`CI` set), where it fails.
 
-use std::process::Command;
+use std::sync::Arc;
+use std::sync::atomic::AtomicI64;
 
 use jsonwebtoken::Algorithm;
-use login::{LoginManager, TokenRequest};
-use login_test_support::{SECRET, forge};
-use login_tests::{TestApp, pyjwt_available};
+use login::{LoginManager, TokenRequest, VerifyError};
+use login_test_support::{Expect, SECRET, forge};
+use login_tests::{TestApp, builder, python};
 use serde_json::{Value, json};
 
-/// fastapi-login-shaped token (HS256, `SECRET`, exp 2100-01-01).
-const PYJWT_FASTAPI_LOGIN: &str = "eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9.eyJzdWIiOiJhbGljZSIsImV4cCI6NDEwMjQ0NDgwMCwic2NvcGVzIjpbInJlYWQiLCJ3cml0ZSJdfQ.ek4kxYd88n_mc2LWQ64XMuRffaaGqQ4XHh858VC2UmM";
-/// Float `exp`, `iat`, OAuth `scope` string and an extra claim (HS256, `SECRET`).
-const PYJWT_FLOAT_EXP: &str = "eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9.eyJzdWIiOiJqb2huQG1haWwuY29tIiwiZXhwIjo0MTAyNDQ0ODAwLjUsImlhdCI6MTcwMDAwMDAwMCwic2NvcGUiOiJyZWFkIHdyaXRlIiwibmFtZSI6IkpvaG4ifQ.P3p-bLA_lnPOcPlWXDWVyjOSHxJd9ExAcUNznbEnJww";
-/// HS512 with the 64-byte secret `SECRET + SECRET`.
-const PYJWT_HS512: &str = "eyJhbGciOiJIUzUxMiIsInR5cCI6IkpXVCJ9.eyJzdWIiOiJhbGljZSIsImV4cCI6NDEwMjQ0NDgwMH0.yjRyB64TSXWz943gtwxscyAHsLOg9Gkq1vshhP-dK195wLJWpTl09P5DEEsmUtnuKBO8BCNKb3-C6csrK9qC3g";
+fn pyjwt_or_skip(test: &str) -> bool {
+    python::require("jwt", "pip install pyjwt", test)
+}
 
-/// A PyJWT (fastapi-login) token is accepted by a manager with the same secret, on the real
-/// clock and on the tests' frozen clock, scopes included.
+/// fastapi-login's `LoginManager.create_access_token(data={"sub": sub}, expires=…,
+/// scopes=…)`, as its source does it: `exp` is now (UTC) `+ expires` (15 minutes by
+/// default), `scopes` the list of the set of scopes when given (in no set order), then
+/// `jwt.encode(to_encode, secret, algorithm)`.
+fn fastapi_login_token(
+    sub: &str,
+    scopes: Option<&[&str]>,
+    expires_secs: i64,
+    secret: &str,
+) -> String {
+    const SCRIPT: &str = r#"
+import json, sys, jwt
+from datetime import datetime, timedelta, timezone
+sub, scopes, expires, secret = sys.argv[1], json.loads(sys.argv[2]), int(sys.argv[3]), sys.argv[4]
+to_encode = {"sub": sub}
+to_encode.update({"exp": datetime.now(timezone.utc) + timedelta(seconds=expires)})
+if scopes is not None:
+    to_encode.update({"scopes": list(set(scopes))})
+print(jwt.encode(to_encode, secret, "HS256"))
+"#;
+    let scopes = json!(scopes).to_string();
+    python::run(SCRIPT, &[sub, &scopes, &expires_secs.to_string(), secret])
+        .expect("PyJWT mints a token")
+        .trim()
+        .to_owned()
+}
+
+/// `jwt.encode(claims, secret, algorithm=alg)` of any claims.
+fn pyjwt_encode(claims: &Value, secret: &str, alg: &str) -> String {
+    const SCRIPT: &str = r#"
+import json, sys, jwt
+print(jwt.encode(json.loads(sys.argv[1]), sys.argv[2], algorithm=sys.argv[3]))
+"#;
+    python::run(SCRIPT, &[&claims.to_string(), secret, alg])
+        .expect("PyJWT mints a token")
+        .trim()
+        .to_owned()
+}
+
+/// A test app on the real clock (PyJWT's `exp` is relative to now), configured by `configure`.
+fn real_clock_app(
+    configure: impl FnOnce(login::LoginManagerBuilder) -> login::LoginManagerBuilder,
+) -> TestApp {
+    let manager = configure(builder()).build().expect("valid configuration");
+    TestApp::from_manager(manager, Arc::new(AtomicI64::new(0)))
+}
+
+fn now() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_secs() as i64
+}
+
+/// A token fastapi-login mints now is accepted by a manager with the same secret: its claims,
+/// and over HTTP with its scopes, in the `Authorization` header and in the `access-token`
+/// cookie both apps share.
 #[tokio::test]
-async fn pyjwt_token_is_accepted() {
-    let real = LoginManager::new(SECRET, "/login").unwrap();
-    let claims = real.verify_token(PYJWT_FASTAPI_LOGIN).unwrap();
+async fn a_live_fastapi_login_token_is_accepted() {
+    if !pyjwt_or_skip("a_live_fastapi_login_token_is_accepted") {
+        return;
+    }
+    let before = now();
+    let token = fastapi_login_token("alice", Some(&["read", "write"]), 15 * 60, SECRET);
+    let manager = LoginManager::new(SECRET, "/login").unwrap();
+    let claims = manager.verify_token(&token).unwrap();
     assert_eq!(claims.sub, "alice");
-    assert_eq!(claims.exp, 4_102_444_800);
-    assert_eq!(claims.scopes, ["read", "write"]);
+    assert!(
+        (before + 900..=now() + 900).contains(&claims.exp),
+        "{}",
+        claims.exp
+    );
+    let mut scopes = claims.scopes.clone();
+    scopes.sort();
+    assert_eq!(scopes, ["read", "write"]);
     assert_eq!(claims.iat, None);
+    assert_eq!(claims.jti, None);
 
-    let app = TestApp::new();
-    app.bearer("/write", PYJWT_FASTAPI_LOGIN)
-        .await
-        .assert_ok(json!({ "user": "alice" }));
-    app.bearer("/read-write", PYJWT_FASTAPI_LOGIN)
-        .await
-        .assert_ok(json!({ "user": "alice" }));
+    let app = real_clock_app(|b| b.use_cookie(true));
+    assert_eq!(app.manager.cookie_name(), "access-token");
+    for path in ["/me", "/write", "/read-write"] {
+        app.bearer(path, &token)
+            .await
+            .assert_ok(json!({ "user": "alice" }));
+        app.cookie(path, &token)
+            .await
+            .assert_ok(json!({ "user": "alice" }));
+    }
 
-    let claims = real.verify_token(PYJWT_FLOAT_EXP).unwrap();
-    assert_eq!(claims.sub, "john@mail.com");
-    assert_eq!(claims.exp, 4_102_444_800);
-    assert_eq!(claims.iat, Some(1_700_000_000));
-    assert_eq!(claims.scopes, ["read", "write"]);
-    assert_eq!(claims.extra["name"], "John");
-    app.bearer("/read-write", PYJWT_FLOAT_EXP)
+    // Without `scopes` (fastapi-login's default): a user, but not a scoped one.
+    let plain = fastapi_login_token("bob@mail.com", None, 60, SECRET);
+    assert!(
+        !forge::payload_of(&plain)
+            .as_object()
+            .unwrap()
+            .contains_key("scopes")
+    );
+    app.bearer("/me", &plain)
+        .await
+        .assert_ok(json!({ "user": "bob@mail.com" }));
+    app.bearer("/write", &plain)
+        .await
+        .assert(Expect::InsufficientScope("write"));
+}
+
+/// What `login` refuses of live fastapi-login tokens: an expired one, and one signed with
+/// another secret.
+#[tokio::test]
+async fn live_fastapi_login_tokens_are_refused_when_expired_or_foreign() {
+    if !pyjwt_or_skip("live_fastapi_login_tokens_are_refused_when_expired_or_foreign") {
+        return;
+    }
+    let manager = LoginManager::new(SECRET, "/login").unwrap();
+    let expired = fastapi_login_token("alice", None, -3600, SECRET);
+    assert_eq!(manager.verify_token(&expired), Err(VerifyError::Expired));
+    let other = fastapi_login_token("alice", None, 900, &format!("{SECRET}-other"));
+    assert_eq!(manager.verify_token(&other), Err(VerifyError::BadSignature));
+    let app = real_clock_app(|b| b);
+    for token in [expired, other] {
+        app.assert_rejected_bearer(&token, Expect::InvalidToken)
+            .await;
+    }
+}
+
+/// PyJWT tokens of other shapes: a fractional `exp`, `iat`, the OAuth `scope` string and an
+/// extra claim; HS512 with a 64-byte secret (refused by an HS256 manager).
+#[tokio::test]
+async fn live_pyjwt_tokens_of_other_shapes_are_accepted() {
+    if !pyjwt_or_skip("live_pyjwt_tokens_of_other_shapes_are_accepted") {
+        return;
+    }
+    let exp = now() + 600;
+    let claims = json!({ "sub": "john@mail.com", "exp": exp as f64 + 0.5, "iat": now(),
+                         "scope": "read write", "name": "John" });
+    let token = pyjwt_encode(&claims, SECRET, "HS256");
+    let decoded = LoginManager::new(SECRET, "/login")
+        .unwrap()
+        .verify_token(&token)
+        .unwrap();
+    assert_eq!(decoded.sub, "john@mail.com");
+    assert_eq!(decoded.exp, exp);
+    assert_eq!(decoded.scopes, ["read", "write"]);
+    assert_eq!(decoded.extra["name"], "John");
+    real_clock_app(|b| b)
+        .bearer("/read-write", &token)
         .await
         .assert_ok(json!({ "user": "john@mail.com" }));
 
     let secret64 = format!("{SECRET}{SECRET}");
-    let app = TestApp::with(|b| b.secret(secret64.as_str()).algorithm(Algorithm::HS512));
-    app.bearer("/me", PYJWT_HS512)
+    let hs512 = pyjwt_encode(&json!({ "sub": "alice", "exp": exp }), &secret64, "HS512");
+    real_clock_app(|b| b.secret(secret64.as_str()).algorithm(Algorithm::HS512))
+        .bearer("/me", &hs512)
         .await
         .assert_ok(json!({ "user": "alice" }));
-    // …and an HS256 manager refuses the HS512 token.
-    TestApp::new()
-        .assert_rejected_bearer(PYJWT_HS512, login_test_support::Expect::InvalidToken)
+    real_clock_app(|b| b)
+        .assert_rejected_bearer(&hs512, Expect::InvalidToken)
         .await;
-}
-
-/// Whether the PyJWT test can run: PyJWT importable, or else skipped with a note — except
-/// under CI (the `CI` variable set), where a missing PyJWT is a failure.
-fn pyjwt_or_skip(test: &str) -> bool {
-    if pyjwt_available() {
-        return true;
-    }
-    if std::env::var_os("CI").is_some() {
-        panic!(
-            "CI is set but `python3 -c 'import jwt'` fails: install PyJWT (`pip install pyjwt`) to run {test}"
-        );
-    }
-    println!(
-        "note: skipping {test}: `python3 -c 'import jwt'` failed (install PyJWT; under CI this test is required)"
-    );
-    false
 }
 
 /// Decodes `token` with PyJWT (`jwt.decode` with `algorithms=[alg]`, requiring `exp`, `iat`
@@ -96,14 +186,8 @@ token, secret, alg = sys.argv[1:4]
 claims = jwt.decode(token, secret, algorithms=[alg], options={"require": ["exp", "iat", "sub"]})
 print(json.dumps(claims))
 "#;
-    let output = Command::new("python3")
-        .args(["-c", SCRIPT, token, secret, alg])
-        .output()
-        .map_err(|e| e.to_string())?;
-    if !output.status.success() {
-        return Err(String::from_utf8_lossy(&output.stderr).into_owned());
-    }
-    serde_json::from_slice(&output.stdout).map_err(|e| e.to_string())
+    let output = python::run(SCRIPT, &[token, secret, alg])?;
+    serde_json::from_str(&output).map_err(|e| e.to_string())
 }
 
 /// Our tokens decode with PyJWT (real clock): claims, scopes array and extra claims intact.

@@ -62,6 +62,17 @@
 //! ([`PasswordScheme::spend`]), so that an existing user with an old hash costs the same work
 //! as an unknown one.
 //!
+//! # Existing bcrypt hashes (passlib, fastapi-login)
+//!
+//! With the `bcrypt` feature, `WithBcrypt` verifies bcrypt hashes (`$2b$`, `$2a$`, `$2y$`, as
+//! passlib's `CryptContext(schemes=["bcrypt"])` makes them) besides Argon2id ones, and flags
+//! them for rehashing, so that each user moves to Argon2id at their next successful login.
+//! Every verification then does one Argon2id verification *and* bcrypt work at the configured
+//! cost (a padding run for Argon2id users and unknown users), so that the three kinds of login
+//! still cost the same; a stored hash may ask for a bcrypt cost of at most
+//! `MAX_STORED_BCRYPT_COST` (14). Without it (the plain [`Argon2id`]), a bcrypt hash is
+//! treated as malformed: `Ok(false)` after the dummy work, and a warning that names the fix.
+//!
 //! # Bounded work
 //!
 //! Anyone who can reach the login route can make the server hash: every verification holds
@@ -85,9 +96,16 @@ mod argon2id;
 mod gate;
 #[cfg(test)]
 mod tests;
+#[cfg(feature = "bcrypt")]
+mod with_bcrypt;
+#[cfg(all(test, feature = "bcrypt"))]
+mod with_bcrypt_tests;
 
 pub use argon2id::Argon2id;
 pub use gate::PasswordLimits;
+#[cfg(feature = "bcrypt")]
+#[cfg_attr(docsrs, doc(cfg(feature = "bcrypt")))]
+pub use with_bcrypt::{MAX_STORED_BCRYPT_COST, WithBcrypt};
 
 use gate::Gate;
 
@@ -125,8 +143,9 @@ pub enum PasswordError {
     /// The blocking task running the hash was cancelled or panicked.
     #[error("password hashing task failed")]
     Task,
-    /// The Argon2 parameters given to [`Argon2id::new`] are out of Argon2's range.
-    #[error("invalid Argon2 parameters")]
+    /// The Argon2 parameters given to [`Argon2id::new`] are out of Argon2's range, or the
+    /// bcrypt cost given to `WithBcrypt::new` (feature `bcrypt`) out of bcrypt's (4 to 31).
+    #[error("invalid password-hashing parameters")]
     Params,
     /// Too much password work in progress: every job slot was taken and the waiting room full,
     /// or the wait exceeded [`PasswordLimits::wait`]. As a response: `503 Service
@@ -344,7 +363,13 @@ impl Passwords {
         let scheme = &*self.inner.scheme;
         let usable = stored_hash.filter(|stored| {
             let ok = scheme.can_verify(stored);
-            if !ok {
+            if !ok && stored.starts_with("$2") {
+                tracing::warn!(
+                    "login: stored password hash looks like bcrypt, which this scheme cannot check \
+                     (bcrypt needs password::WithBcrypt, feature `bcrypt`; `$2x$` hashes and costs \
+                     above MAX_STORED_BCRYPT_COST are refused); failing closed"
+                );
+            } else if !ok {
                 tracing::warn!(
                     "login: stored password hash is malformed or exceeds the limits; failing closed"
                 );
