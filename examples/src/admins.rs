@@ -6,7 +6,7 @@
 //!
 //! Routes:
 //! - `POST /login`, `POST /login/cookie`: users log in (token response; cookie `access-token`)
-//! - `GET /me` (`#[protected]` user), `POST /items` (`#[protected(scopes = ["items:write"])]`
+//! - `GET /me` (`#[protected]` user), `POST /items` (`#[protected(scopes = ["write"])]`
 //!   user)
 //! - `POST /admin/login`, `POST /admin/login/cookie`: admins log in (token response with a
 //!   refresh token; cookies `admin-token` and `admin-refresh`)
@@ -112,7 +112,7 @@ impl LoginAccount for User {
         Some(&self.hash)
     }
     fn allowed_scopes(&self) -> Vec<String> {
-        vec!["items:write".to_owned()]
+        vec!["write".to_owned()]
     }
 }
 
@@ -140,9 +140,10 @@ async fn load_admin(name: String, State(accounts): State<Accounts>) -> Option<Ad
     accounts.admins.get(&name).cloned()
 }
 
-/// The users' manager: cookie `access-token`. (It declares no scopes: in this crate it shares
-/// its type, `LoginManager`, with the other examples, whose scoped routes it would check too;
-/// without declared scopes it grants what an account may hold.)
+/// The users' manager: cookie `access-token`. (In this crate the users' routes share their
+/// manager type, `LoginManager`, with the other examples' routes, so each `LoginManager` that
+/// declares scopes checks all of them: this one declares none — it then grants what an
+/// account may hold — and `POST /items` requires `write`, which the others declare.)
 pub fn users_manager(secret: &str) -> login::LoginManagerBuilder {
     LoginManager::builder("/login")
         .secret(secret)
@@ -249,7 +250,7 @@ async fn me(user: User) -> Json<Value> {
     Json(json!({ "user": user.name }))
 }
 
-#[protected(scopes = ["items:write"])]
+#[protected(scopes = ["write"])]
 async fn create_item(user: User) -> (StatusCode, Json<Value>) {
     (StatusCode::CREATED, Json(json!({ "owner": user.name })))
 }
