@@ -43,12 +43,23 @@ impl LoginManager {
         if !self.inner.keys.load().has_ecdsa() {
             return Cow::Borrowed(token);
         }
-        let (Some((message, signature)), Ok(header)) =
-            (token.rsplit_once('.'), jsonwebtoken::decode_header(token))
-        else {
+        let Some((message, signature)) = token.rsplit_once('.') else {
             return Cow::Borrowed(token);
         };
-        match crate::keys::low_s(header.alg, signature) {
+        // The header's `alg` as jsonwebtoken reads it: by the lean reader when it answers
+        // (it then agrees with jsonwebtoken), else by jsonwebtoken.
+        let mut buf = [0; _];
+        let lean = message
+            .rsplit_once('.')
+            .and_then(|(header, _)| crate::jws::lean_header(header, &mut buf));
+        let alg = match lean {
+            Some(header) => header.alg,
+            None => match jsonwebtoken::decode_header(token) {
+                Ok(header) => header.alg,
+                Err(_) => return Cow::Borrowed(token),
+            },
+        };
+        match crate::keys::low_s(alg, signature) {
             Some(low) => Cow::Owned(format!("{message}.{low}")),
             None => Cow::Borrowed(token),
         }
@@ -67,21 +78,31 @@ impl LoginManager {
                 max: MAX_TOKEN_BYTES,
             });
         }
-        let token = &*self.canonical_token(token);
         let Some(cache) = &inner.cache else {
-            let claims = self.decode_verified(token)?;
+            let claims = self.decode_verified(&self.canonical_token(token))?;
             self.check_claims(&claims)?;
             return Ok(Arc::new(claims));
         };
+        let hit = |token: &str, claims: Arc<Claims>| match self.check_claims(&claims) {
+            Ok(()) => Ok(claims),
+            Err(error) => {
+                cache.remove(token);
+                Err(error)
+            }
+        };
+        // Only canonical strings are inserted, so a string found as given is its own
+        // canonical form: the canonical form (an ECDSA signature's low-S twin, which reads the
+        // header and decodes the signature) is computed only for a string not found.
         if let Some(claims) = cache.get(token) {
-            return match self.check_claims(&claims) {
-                Ok(()) => Ok(claims),
-                Err(error) => {
-                    cache.remove(token);
-                    Err(error)
-                }
-            };
+            return hit(token, claims);
         }
+        let canonical = self.canonical_token(token);
+        if let Cow::Owned(canonical) = &canonical
+            && let Some(claims) = cache.get(canonical)
+        {
+            return hit(canonical, claims);
+        }
+        let token = &*canonical;
         // Read before the key ring is loaded: a ring change after this point makes the entry
         // stale (never served), not wrong.
         let epoch = cache.epoch();
