@@ -63,7 +63,8 @@ const STRING_FIELDS: [&[u8]; 10] = [
 
 /// A JSON value of the shapes the lean reader understands.
 enum Value<'a> {
-    Str(&'a str),
+    /// A string's bytes (printable ASCII).
+    Str(&'a [u8]),
     Bool(bool),
     Null,
     /// An array of strings: whether it is exactly `["b64"]`.
@@ -94,7 +95,7 @@ impl<'a> Reader<'a> {
         self.space();
         if !self.eat_if(b'}') {
             loop {
-                let name = self.string()?.as_bytes();
+                let name = self.string()?;
                 // Any name twice is left to jsonwebtoken (an error for its fields, the last
                 // one winning for the others).
                 if count == MAX_NAMES || names[..count].contains(&name) {
@@ -108,7 +109,8 @@ impl<'a> Reader<'a> {
                 let value = self.value()?;
                 match (name, value) {
                     (b"alg", Value::Str(name)) => alg = Some(algorithm(name)?),
-                    (b"kid", Value::Str(name)) => kid = Some(name),
+                    // Printable ASCII only, so always UTF-8.
+                    (b"kid", Value::Str(name)) => kid = Some(std::str::from_utf8(name).ok()?),
                     (b"kid", Value::Null) => {}
                     (b"crit", Value::Strings { only_b64 }) => crit = Some(only_b64),
                     (b"crit", Value::Null) => {}
@@ -167,8 +169,9 @@ impl<'a> Reader<'a> {
         (self.bytes.get(self.at..end)? == word).then(|| self.at = end)
     }
 
-    /// A string of printable ASCII without escapes (anything else is left to jsonwebtoken).
-    fn string(&mut self) -> Option<&'a str> {
+    /// A string of printable ASCII without escapes (anything else is left to jsonwebtoken),
+    /// as bytes.
+    fn string(&mut self) -> Option<&'a [u8]> {
         self.eat(b'"')?;
         let start = self.at;
         loop {
@@ -181,8 +184,7 @@ impl<'a> Reader<'a> {
         }
         let text = &self.bytes[start..self.at];
         self.at += 1;
-        // Printable ASCII only, so always UTF-8.
-        std::str::from_utf8(text).ok()
+        Some(text)
     }
 
     fn value(&mut self) -> Option<Value<'a>> {
@@ -198,7 +200,7 @@ impl<'a> Reader<'a> {
                 let mut only_b64 = true;
                 if !self.eat_if(b']') {
                     loop {
-                        only_b64 &= self.string()? == "b64";
+                        only_b64 &= self.string()? == b"b64";
                         items += 1;
                         self.space();
                         if self.eat_if(b',') {
@@ -219,21 +221,21 @@ impl<'a> Reader<'a> {
 }
 
 /// The algorithm named exactly `name`, as jsonwebtoken's `Algorithm` deserializes it.
-fn algorithm(name: &str) -> Option<Algorithm> {
+fn algorithm(name: &[u8]) -> Option<Algorithm> {
     use Algorithm::*;
     Some(match name {
-        "HS256" => HS256,
-        "HS384" => HS384,
-        "HS512" => HS512,
-        "ES256" => ES256,
-        "ES384" => ES384,
-        "RS256" => RS256,
-        "RS384" => RS384,
-        "RS512" => RS512,
-        "PS256" => PS256,
-        "PS384" => PS384,
-        "PS512" => PS512,
-        "EdDSA" => EdDSA,
+        b"HS256" => HS256,
+        b"HS384" => HS384,
+        b"HS512" => HS512,
+        b"ES256" => ES256,
+        b"ES384" => ES384,
+        b"RS256" => RS256,
+        b"RS384" => RS384,
+        b"RS512" => RS512,
+        b"PS256" => PS256,
+        b"PS384" => PS384,
+        b"PS512" => PS512,
+        b"EdDSA" => EdDSA,
         _ => return None,
     })
 }
