@@ -92,44 +92,34 @@ impl<'a> Reader<'a> {
         let mut count = 0;
         self.space();
         self.eat(b'{')?;
-        self.space();
-        if !self.eat_if(b'}') {
-            loop {
-                let name = self.string()?;
-                // Any name twice is left to jsonwebtoken (an error for its fields, the last
-                // one winning for the others).
-                if count == MAX_NAMES || names[..count].contains(&name) {
-                    return None;
-                }
-                names[count] = name;
-                count += 1;
-                self.space();
-                self.eat(b':')?;
-                self.space();
-                let value = self.value()?;
-                match (name, value) {
-                    (b"alg", Value::Str(name)) => alg = Some(algorithm(name)?),
-                    // Printable ASCII only, so always UTF-8.
-                    (b"kid", Value::Str(name)) => kid = Some(std::str::from_utf8(name).ok()?),
-                    (b"kid", Value::Null) => {}
-                    (b"crit", Value::Strings { only_b64 }) => crit = Some(only_b64),
-                    (b"crit", Value::Null) => {}
-                    (b"b64", Value::Bool(value)) => b64 = Some(value),
-                    (b"alg" | b"kid" | b"crit" | b"b64" | b"jwk" | b"x5c", _) => return None,
-                    (name, Value::Str(_) | Value::Null) if STRING_FIELDS.contains(&name) => {}
-                    (name, _) if STRING_FIELDS.contains(&name) => return None,
-                    // Any other name goes to jsonwebtoken's `extras`, whatever its value.
-                    _ => {}
-                }
-                self.space();
-                if self.eat_if(b',') {
-                    self.space();
-                    continue;
-                }
-                self.eat(b'}')?;
-                break;
+        self.items(b'}', |this| {
+            let name = this.string()?;
+            // Any name twice is left to jsonwebtoken (an error for its fields, the last one
+            // winning for the others).
+            if count == MAX_NAMES || names[..count].contains(&name) {
+                return None;
             }
-        }
+            names[count] = name;
+            count += 1;
+            this.space();
+            this.eat(b':')?;
+            this.space();
+            match (name, this.value()?) {
+                (b"alg", Value::Str(name)) => alg = Some(algorithm(name)?),
+                // Printable ASCII only, so always UTF-8.
+                (b"kid", Value::Str(name)) => kid = Some(std::str::from_utf8(name).ok()?),
+                (b"kid", Value::Null) => {}
+                (b"crit", Value::Strings { only_b64 }) => crit = Some(only_b64),
+                (b"crit", Value::Null) => {}
+                (b"b64", Value::Bool(value)) => b64 = Some(value),
+                (b"alg" | b"kid" | b"crit" | b"b64" | b"jwk" | b"x5c", _) => return None,
+                (name, Value::Str(_) | Value::Null) if STRING_FIELDS.contains(&name) => {}
+                (name, _) if STRING_FIELDS.contains(&name) => return None,
+                // Any other name goes to jsonwebtoken's `extras`, whatever its value.
+                _ => {}
+            }
+            Some(())
+        })?;
         self.space();
         if self.at != self.bytes.len() {
             return None;
@@ -164,6 +154,23 @@ impl<'a> Reader<'a> {
         found
     }
 
+    /// The rest of a JSON object or array after its opening bracket: `item` for each
+    /// element, separated by commas, up to `close` (no trailing comma), whitespace around.
+    fn items(&mut self, close: u8, mut item: impl FnMut(&mut Self) -> Option<()>) -> Option<()> {
+        self.space();
+        if self.eat_if(close) {
+            return Some(());
+        }
+        loop {
+            item(self)?;
+            self.space();
+            if !self.eat_if(b',') {
+                return self.eat(close);
+            }
+            self.space();
+        }
+    }
+
     fn literal(&mut self, word: &[u8]) -> Option<()> {
         let end = self.at + word.len();
         (self.bytes.get(self.at..end)? == word).then(|| self.at = end)
@@ -195,22 +202,13 @@ impl<'a> Reader<'a> {
             b'n' => self.literal(b"null").map(|()| Value::Null),
             b'[' => {
                 self.at += 1;
-                self.space();
                 let mut items = 0;
                 let mut only_b64 = true;
-                if !self.eat_if(b']') {
-                    loop {
-                        only_b64 &= self.string()? == b"b64";
-                        items += 1;
-                        self.space();
-                        if self.eat_if(b',') {
-                            self.space();
-                            continue;
-                        }
-                        self.eat(b']')?;
-                        break;
-                    }
-                }
+                self.items(b']', |this| {
+                    only_b64 &= this.string()? == b"b64";
+                    items += 1;
+                    Some(())
+                })?;
                 Some(Value::Strings {
                     only_b64: only_b64 && items == 1,
                 })
