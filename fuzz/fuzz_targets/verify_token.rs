@@ -5,7 +5,14 @@
 //! that verifies is exactly `b64url(header).b64url(payload).b64url(HMAC-SHA256(secret, …))` —
 //! checked by an independent oracle (jsonwebtoken's signer, string equality, so that no second
 //! spelling of a signature is accepted) — with a non-empty `sub`, an `exp` after now, and a
-//! size within `MAX_TOKEN_BYTES`.
+//! size within `MAX_TOKEN_BYTES`; and `jsonwebtoken::decode` accepts it too.
+//!
+//! The verification reads usual headers with its own lean reader and checks HMAC with a key
+//! state built once (`login`'s `jws` and `keys::mac`), asking jsonwebtoken only for what
+//! they leave; the last invariant is the differential one: nothing jsonwebtoken refuses (a
+//! header with `b64: false`, an unknown `crit`, a malformed or duplicated field, a second
+//! spelling of the signature) passes that path. The seeds and `jwt.dict` hold usual headers,
+//! so both the lean path and jsonwebtoken's are reached.
 
 #![no_main]
 
@@ -13,7 +20,7 @@ mod common;
 
 use std::sync::LazyLock;
 
-use jsonwebtoken::{Algorithm, EncodingKey};
+use jsonwebtoken::{Algorithm, DecodingKey, EncodingKey, Validation};
 use libfuzzer_sys::fuzz_target;
 use login::{LoginManager, MAX_TOKEN_BYTES};
 
@@ -21,12 +28,23 @@ struct Fixture {
     cached: LoginManager,
     uncached: LoginManager,
     key: EncodingKey,
+    decoding: DecodingKey,
+    validation: Validation,
 }
 
 static FIXTURE: LazyLock<Fixture> = LazyLock::new(|| Fixture {
     cached: common::manager(4096),
     uncached: common::manager(0),
     key: EncodingKey::from_secret(common::SECRET.as_bytes()).unwrap(),
+    decoding: DecodingKey::from_secret(common::SECRET.as_bytes()).unwrap(),
+    // jsonwebtoken's structure, header, algorithm and signature rules; the claims' rules
+    // (and the frozen clock) are the manager's.
+    validation: {
+        let mut validation = Validation::new(Algorithm::HS256);
+        validation.validate_exp = false;
+        validation.required_spec_claims.clear();
+        validation
+    },
 });
 
 fuzz_target!(|data: &[u8]| {
@@ -54,6 +72,12 @@ fuzz_target!(|data: &[u8]| {
         assert_eq!(
             signature, expected,
             "accepted a signature that is not the MAC"
+        );
+        let decoded =
+            jsonwebtoken::decode::<serde::de::IgnoredAny>(token, &f.decoding, &f.validation);
+        assert!(
+            decoded.is_ok(),
+            "accepted a token jsonwebtoken refuses: {token:?}: {decoded:?}"
         );
     }
 });

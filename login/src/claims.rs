@@ -64,109 +64,178 @@ impl Claims {
         serde_json::from_value(Value::Object(self.extra.clone()))
     }
 
-    /// Builds the claims from the registered claims (in [`REGISTERED`]'s order) and the rest.
-    fn from_parts(
-        mut known: [Option<Value>; REGISTERED.len()],
-        map: Map<String, Value>,
-    ) -> Result<Self, String> {
-        let mut take = |name: &str| {
-            let i = REGISTERED
-                .iter()
-                .position(|r| *r == name)
-                .expect("a registered claim");
-            known[i].take()
-        };
-        let sub = match take("sub") {
-            Some(Value::String(s)) if !s.is_empty() => s,
-            Some(Value::String(_)) => return Err("`sub` is empty".into()),
-            Some(_) => return Err("`sub` is not a string".into()),
+    /// Builds the claims from the registered claims, read into their types, and the rest.
+    fn from_parts(known: Registered, map: Map<String, Value>) -> Result<Self, String> {
+        let sub = match known.sub {
+            Some(s) if !s.is_empty() => s,
+            Some(_) => return Err("`sub` is empty".into()),
             None => return Err("`sub` is missing".into()),
         };
-        let exp = match take("exp") {
-            Some(v) => numeric_date(&v).ok_or("`exp` is not a valid NumericDate")?,
-            None => return Err("`exp` is missing".into()),
-        };
-        let iat = optional_date(take("iat"), "iat")?;
-        let nbf = optional_date(take("nbf"), "nbf")?;
-        let jti = optional_string(take("jti"), "jti")?;
-        let iss = optional_string(take("iss"), "iss")?;
-        let sid = optional_string(take("sid"), "sid")?;
-        let aud = match take("aud") {
-            None => Vec::new(),
-            Some(Value::String(s)) => vec![s],
-            Some(Value::Array(items)) => items
-                .into_iter()
-                .map(|v| match v {
-                    Value::String(s) => Ok(s),
-                    _ => Err("`aud` holds a non-string".to_string()),
-                })
-                .collect::<Result<_, _>>()?,
-            Some(_) => return Err("`aud` is neither a string nor an array".into()),
-        };
-        let mut scopes: Vec<String> = match take("scopes") {
-            None => Vec::new(),
-            Some(Value::Array(items)) => items
-                .into_iter()
-                .map(|v| match v {
-                    Value::String(s) if !s.is_empty() => Ok(s),
-                    _ => Err("`scopes` holds an empty or non-string item".to_string()),
-                })
-                .collect::<Result<_, _>>()?,
-            Some(_) => return Err("`scopes` is not an array of strings".into()),
-        };
-        match take("scope") {
-            None => {}
-            Some(Value::String(s)) => {
-                for scope in s.split(' ').filter(|s| !s.is_empty()) {
-                    if !scopes.iter().any(|x| x == scope) {
-                        scopes.push(scope.to_owned());
-                    }
+        let exp = known.exp.ok_or("`exp` is missing")?;
+        let mut scopes = known.scopes.unwrap_or_default();
+        if scopes.iter().any(String::is_empty) {
+            return Err("`scopes` holds an empty or non-string item".into());
+        }
+        if let Some(s) = known.scope {
+            for scope in s.split(' ').filter(|s| !s.is_empty()) {
+                if !scopes.iter().any(|x| x == scope) {
+                    scopes.push(scope.to_owned());
                 }
             }
-            Some(_) => return Err("`scope` is not a string".into()),
         }
         Ok(Claims {
             sub,
             exp,
-            iat,
-            nbf,
-            jti,
-            iss,
-            sid,
-            aud,
+            iat: known.iat,
+            nbf: known.nbf,
+            jti: known.jti,
+            iss: known.iss,
+            sid: known.sid,
+            aud: known.aud.map(Audience::into_vec).unwrap_or_default(),
             scopes,
             extra: map,
         })
     }
 }
 
+/// The registered claims, each read straight into its type as it is met (no intermediate
+/// `serde_json::Value`).
+#[derive(Default)]
+struct Registered {
+    sub: Option<String>,
+    exp: Option<i64>,
+    iat: Option<i64>,
+    nbf: Option<i64>,
+    jti: Option<String>,
+    iss: Option<String>,
+    sid: Option<String>,
+    aud: Option<Audience>,
+    scopes: Option<Vec<String>>,
+    scope: Option<String>,
+}
+
+impl Registered {
+    /// Reads the value of the registered claim `REGISTERED[i]` into its slot; a claim met
+    /// twice is refused.
+    fn read<'de, A: MapAccess<'de>>(&mut self, i: usize, access: &mut A) -> Result<(), A::Error> {
+        fn put<'de, T: Deserialize<'de>, A: MapAccess<'de>>(
+            slot: &mut Option<T>,
+            name: &str,
+            access: &mut A,
+        ) -> Result<(), A::Error> {
+            if slot.is_some() {
+                // A duplicated claim is ambiguous (RFC 7519 §4: MUST reject or take the
+                // last one); two parsers may disagree on which one wins.
+                return Err(de::Error::custom(format_args!(
+                    "claim `{name}` appears more than once"
+                )));
+            }
+            let value = access
+                .next_value::<T>()
+                .map_err(|e| de::Error::custom(format_args!("`{name}`: {e}")))?;
+            *slot = Some(value);
+            Ok(())
+        }
+        fn put_date<'de, A: MapAccess<'de>>(
+            slot: &mut Option<i64>,
+            name: &str,
+            access: &mut A,
+        ) -> Result<(), A::Error> {
+            let mut date = slot.map(NumericDate);
+            put(&mut date, name, access)?;
+            *slot = date.map(|d| d.0);
+            Ok(())
+        }
+        // In `REGISTERED`'s order.
+        match i {
+            0 => put(&mut self.sub, "sub", access),
+            1 => put_date(&mut self.exp, "exp", access),
+            2 => put_date(&mut self.iat, "iat", access),
+            3 => put_date(&mut self.nbf, "nbf", access),
+            4 => put(&mut self.jti, "jti", access),
+            5 => put(&mut self.iss, "iss", access),
+            6 => put(&mut self.sid, "sid", access),
+            7 => put(&mut self.aud, "aud", access),
+            8 => put(&mut self.scopes, "scopes", access),
+            _ => put(&mut self.scope, "scope", access),
+        }
+    }
+}
+
+/// `aud`: a string or an array of strings.
+enum Audience {
+    One(String),
+    Many(Vec<String>),
+}
+
+impl Audience {
+    fn into_vec(self) -> Vec<String> {
+        match self {
+            Audience::One(s) => vec![s],
+            Audience::Many(v) => v,
+        }
+    }
+}
+
+impl<'de> Deserialize<'de> for Audience {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct V;
+        impl<'de> Visitor<'de> for V {
+            type Value = Audience;
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("a string or an array of strings")
+            }
+            fn visit_str<E: de::Error>(self, s: &str) -> Result<Audience, E> {
+                Ok(Audience::One(s.to_owned()))
+            }
+            fn visit_string<E: de::Error>(self, s: String) -> Result<Audience, E> {
+                Ok(Audience::One(s))
+            }
+            fn visit_seq<A: de::SeqAccess<'de>>(self, mut seq: A) -> Result<Audience, A::Error> {
+                let mut all = Vec::with_capacity(seq.size_hint().unwrap_or(0).min(16));
+                while let Some(s) = seq.next_element::<String>()? {
+                    all.push(s);
+                }
+                Ok(Audience::Many(all))
+            }
+        }
+        deserializer.deserialize_any(V)
+    }
+}
+
 /// A NumericDate (RFC 7519 §2): a JSON number of seconds, possibly fractional (truncated
-/// towards the past), between 0 and year 9999.
-fn numeric_date(value: &Value) -> Option<i64> {
-    let Value::Number(n) = value else {
-        return None;
-    };
-    if let Some(i) = n.as_i64() {
-        return (0..=MAX_NUMERIC_DATE as i64).contains(&i).then_some(i);
-    }
-    let f = n.as_f64()?;
-    (f.is_finite() && (0.0..=MAX_NUMERIC_DATE).contains(&f)).then(|| f.floor() as i64)
-}
+/// towards the past), between 0 and year 9999; read as serde_json reads the number (an
+/// unsigned or signed integer when it fits, else a float).
+struct NumericDate(i64);
 
-fn optional_date(value: Option<Value>, name: &str) -> Result<Option<i64>, String> {
-    match value {
-        None => Ok(None),
-        Some(v) => numeric_date(&v)
-            .map(Some)
-            .ok_or_else(|| format!("`{name}` is not a valid NumericDate")),
-    }
-}
-
-fn optional_string(value: Option<Value>, name: &str) -> Result<Option<String>, String> {
-    match value {
-        None => Ok(None),
-        Some(Value::String(s)) => Ok(Some(s)),
-        Some(_) => Err(format!("`{name}` is not a string")),
+impl<'de> Deserialize<'de> for NumericDate {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct V;
+        impl Visitor<'_> for V {
+            type Value = NumericDate;
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("a valid NumericDate")
+            }
+            fn visit_u64<E: de::Error>(self, n: u64) -> Result<NumericDate, E> {
+                match i64::try_from(n) {
+                    Ok(i) => self.visit_i64(i),
+                    // As `serde_json::Number::as_i64` then `as_f64`: always past year 9999.
+                    Err(_) => self.visit_f64(n as f64),
+                }
+            }
+            fn visit_i64<E: de::Error>(self, i: i64) -> Result<NumericDate, E> {
+                (0..=MAX_NUMERIC_DATE as i64)
+                    .contains(&i)
+                    .then_some(NumericDate(i))
+                    .ok_or_else(|| E::custom("not a valid NumericDate"))
+            }
+            fn visit_f64<E: de::Error>(self, f: f64) -> Result<NumericDate, E> {
+                (f.is_finite() && (0.0..=MAX_NUMERIC_DATE).contains(&f))
+                    .then(|| NumericDate(f.floor() as i64))
+                    .ok_or_else(|| E::custom("not a valid NumericDate"))
+            }
+        }
+        deserializer.deserialize_any(V)
     }
 }
 
@@ -182,9 +251,9 @@ impl<'de> Deserialize<'de> for Claims {
             }
 
             fn visit_map<A: MapAccess<'de>>(self, mut access: A) -> Result<Claims, A::Error> {
-                // The registered claims go to their slots without allocating their names;
-                // every other claim to the `extra` map.
-                let mut known: [Option<Value>; REGISTERED.len()] = Default::default();
+                // The registered claims go to their typed slots without allocating their
+                // names; every other claim to the `extra` map.
+                let mut known = Registered::default();
                 let mut map = Map::new();
                 let duplicated = |key: &str| {
                     // A duplicated claim is ambiguous (RFC 7519 §4: MUST reject or take the
@@ -192,16 +261,11 @@ impl<'de> Deserialize<'de> for Claims {
                     de::Error::custom(format_args!("claim `{key}` appears more than once"))
                 };
                 while let Some(key) = access.next_key_seed(ClaimName)? {
-                    let value: Value = access.next_value()?;
                     match key {
-                        Name::Registered(i) => {
-                            if known[i].replace(value).is_some() {
-                                return Err(duplicated(REGISTERED[i]));
-                            }
-                        }
+                        Name::Registered(i) => known.read(i, &mut access)?,
                         Name::Other(key) => match map.entry(key) {
                             serde_json::map::Entry::Vacant(slot) => {
-                                slot.insert(value);
+                                slot.insert(access.next_value()?);
                             }
                             serde_json::map::Entry::Occupied(slot) => {
                                 return Err(duplicated(slot.key()));
@@ -259,6 +323,10 @@ impl<'de> Visitor<'de> for ClaimName {
         })
     }
 }
+
+/// The typed parser against the one it replaced, over generated claim sets.
+#[cfg(test)]
+mod differential;
 
 #[cfg(test)]
 mod tests {

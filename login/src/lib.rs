@@ -77,6 +77,7 @@ mod endpoint;
 mod error;
 mod extract;
 mod form;
+mod jws;
 pub mod keys;
 mod loader;
 mod manager;

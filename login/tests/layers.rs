@@ -15,6 +15,7 @@ const LEAVES: &[&str] = &[
     "csrf",
     "error",
     "form",
+    "jws",
     "keys",
     "loader",
     "password",

@@ -31,45 +31,56 @@ fn order(alg: Algorithm) -> Option<&'static [u8]> {
     }
 }
 
-/// `n − s` for big-endian numbers of the same length with `s < n`.
-fn sub(n: &[u8], s: &[u8]) -> Vec<u8> {
-    let mut out = vec![0u8; n.len()];
+/// `n − s` for big-endian numbers of the same length with `s < n`, into `out` (as long).
+fn sub(n: &[u8], s: &[u8], out: &mut [u8]) {
     let mut borrow = 0i16;
     for i in (0..n.len()).rev() {
         let d = i16::from(n[i]) - i16::from(s[i]) - borrow;
         borrow = i16::from(d < 0);
         out[i] = (d + (borrow << 8)) as u8;
     }
-    out
 }
 
-/// `r` and `s` of a base64url `r || s` signature of `alg`'s size, with the curve's order.
-fn split(alg: Algorithm, signature: &str) -> Option<(Vec<u8>, usize, &'static [u8])> {
+/// The longest `r || s` (ES384's), in bytes.
+const MAX_SIGNATURE: usize = 2 * P384_N.len();
+
+/// `r || s` of a base64url signature of `alg`'s size, decoded on the stack, with its length
+/// and the curve's order.
+fn split(alg: Algorithm, signature: &str) -> Option<([u8; MAX_SIGNATURE], usize, &'static [u8])> {
     let n = order(alg)?;
-    let bytes = URL_SAFE_NO_PAD.decode(signature).ok()?;
-    (bytes.len() == 2 * n.len()).then_some((bytes, n.len(), n))
+    // Longer text cannot be `2 n` bytes (and would not fit the buffer).
+    if signature.len() > MAX_SIGNATURE / 3 * 4 {
+        return None;
+    }
+    let mut bytes = [0u8; MAX_SIGNATURE];
+    let len = URL_SAFE_NO_PAD.decode_slice(signature, &mut bytes).ok()?;
+    (len == 2 * n.len()).then_some((bytes, n.len(), n))
 }
 
 /// The signature with `s` replaced by `n − s`, for a well-formed ES256/ES384 signature with
 /// `0 < s < n` (`None` otherwise).
 pub(crate) fn flip_s(alg: Algorithm, signature: &str) -> Option<String> {
     let (mut bytes, len, n) = split(alg, signature)?;
-    let s = &bytes[len..];
+    let s = &bytes[len..2 * len];
     if s.iter().all(|&b| b == 0) || s >= n {
         return None;
     }
-    let flipped = sub(n, s);
-    bytes[len..].copy_from_slice(&flipped);
-    Some(URL_SAFE_NO_PAD.encode(bytes))
+    let mut flipped = [0u8; MAX_SIGNATURE / 2];
+    sub(n, s, &mut flipped[..len]);
+    bytes[len..2 * len].copy_from_slice(&flipped[..len]);
+    Some(URL_SAFE_NO_PAD.encode(&bytes[..2 * len]))
 }
 
 /// The low-S form of an ES256/ES384 signature whose `s` is over `n / 2`; `None` when it is
 /// already low-S, or not a well-formed signature of that algorithm (left to the verifier).
 pub(crate) fn low_s(alg: Algorithm, signature: &str) -> Option<String> {
     let (bytes, len, n) = split(alg, signature)?;
-    let s = &bytes[len..];
+    let s = &bytes[len..2 * len];
+    let mut diff = [0u8; MAX_SIGNATURE / 2];
+    let diff = &mut diff[..len];
+    sub(n, s, diff);
     // s > n / 2  ⇔  n − s < s (n is odd), compared big-endian.
-    (s < n && sub(n, s).as_slice() < s)
+    (s < n && &*diff < s)
         .then(|| flip_s(alg, signature))
         .flatten()
 }

@@ -12,12 +12,14 @@
 //! PEM, a JWK, or a JWKS document (parsed from JSON you give it; nothing is fetched).
 
 mod ecdsa;
+mod mac;
 mod signing;
 mod verifying;
 
 #[cfg(test)]
 pub(crate) use ecdsa::flip_s;
 pub(crate) use ecdsa::low_s;
+pub(crate) use mac::MacKey;
 
 pub use signing::SigningKey;
 pub use verifying::VerifyingKey;

@@ -62,6 +62,7 @@ impl SigningKey {
                 algorithm,
                 kind: KeyKind::Hmac,
                 decoding,
+                mac: MacKey::new(algorithm, bytes),
                 jwk: None,
                 kid: None,
             },

@@ -14,6 +14,8 @@ pub struct VerifyingKey {
     pub(crate) algorithm: Algorithm,
     pub(crate) kind: KeyKind,
     pub(crate) decoding: DecodingKey,
+    /// An HMAC secret's keyed state, built once (see `keys::mac`); `None` for other keys.
+    pub(crate) mac: Option<MacKey>,
     pub(crate) jwk: Option<Jwk>,
     pub(crate) kid: Option<String>,
 }
@@ -181,6 +183,7 @@ impl VerifyingKey {
             algorithm,
             kind,
             decoding,
+            mac: None,
             jwk: Some(jwk.clone()),
             kid: None,
         })

@@ -134,14 +134,14 @@ impl KeyRing {
     /// The key that must verify a token with this header: a single unnamed key ignores any
     /// `kid`; otherwise the `kid` is a map lookup, and a token without one gets the default
     /// key (the signer's, or the only one).
-    pub(super) fn verifier_for(&self, header: &Header) -> Result<&VerifyingKey, VerifyError> {
+    pub(super) fn verifier_for(&self, kid: Option<&str>) -> Result<&VerifyingKey, VerifyError> {
         if let [only] = self.verifiers.as_slice()
             && only.kid().is_none()
         {
             return Ok(only);
         }
-        let index = match &header.kid {
-            Some(kid) => self.by_kid.get(kid.as_str()).copied(),
+        let index = match kid {
+            Some(kid) => self.by_kid.get(kid).copied(),
             None => self.default,
         };
         index

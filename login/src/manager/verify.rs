@@ -3,10 +3,13 @@
 //! 1. size: at most [`MAX_TOKEN_BYTES`], before any decoding; then, with an ECDSA key, the
 //!    signature in its low-S form (the token's one string: see `canonical_token`);
 //! 2. structure: a compact JWS (three base64url parts);
-//! 3. key: by `kid` ([`KeyRing::verifier_for`](super::keyring::KeyRing::verifier_for));
+//! 3. key: by `kid` ([`KeyRing::verifier_for`](super::keyring::KeyRing::verifier_for)), the
+//!    header read by the lean reader (`crate::jws`) when it is certain of jsonwebtoken's
+//!    answer, else by jsonwebtoken's `decode_header`;
 //! 4. header: `crit` and `b64` as jsonwebtoken (RFC 7515 §4.1.11, RFC 7797);
 //! 5. algorithm: exactly the key's one algorithm, never what the token asks for;
-//! 6. signature, by jsonwebtoken's crypto backend;
+//! 6. signature: HMAC with the key's state built once (`keys::mac`, under jsonwebtoken's own
+//!    rust_crypto provider), any other by jsonwebtoken's crypto backend;
 //! 7. claims' types ([`Claims`]'s strict deserializer: typed `sub`, `exp`, `scopes`, no
 //!    duplicated claim);
 //! 8. time and configuration ([`check_claims`](LoginManager::check_claims)): `exp` strictly
@@ -40,12 +43,23 @@ impl LoginManager {
         if !self.inner.keys.load().has_ecdsa() {
             return Cow::Borrowed(token);
         }
-        let (Some((message, signature)), Ok(header)) =
-            (token.rsplit_once('.'), jsonwebtoken::decode_header(token))
-        else {
+        let Some((message, signature)) = token.rsplit_once('.') else {
             return Cow::Borrowed(token);
         };
-        match crate::keys::low_s(header.alg, signature) {
+        // The header's `alg` as jsonwebtoken reads it: by the lean reader when it answers
+        // (it then agrees with jsonwebtoken), else by jsonwebtoken.
+        let mut buf = [0; _];
+        let lean = message
+            .rsplit_once('.')
+            .and_then(|(header, _)| crate::jws::lean_header(header, &mut buf));
+        let alg = match lean {
+            Some(header) => header.alg,
+            None => match jsonwebtoken::decode_header(token) {
+                Ok(header) => header.alg,
+                Err(_) => return Cow::Borrowed(token),
+            },
+        };
+        match crate::keys::low_s(alg, signature) {
             Some(low) => Cow::Owned(format!("{message}.{low}")),
             None => Cow::Borrowed(token),
         }
@@ -64,21 +78,31 @@ impl LoginManager {
                 max: MAX_TOKEN_BYTES,
             });
         }
-        let token = &*self.canonical_token(token);
         let Some(cache) = &inner.cache else {
-            let claims = self.decode_verified(token)?;
+            let claims = self.decode_verified(&self.canonical_token(token))?;
             self.check_claims(&claims)?;
             return Ok(Arc::new(claims));
         };
+        let hit = |token: &str, claims: Arc<Claims>| match self.check_claims(&claims) {
+            Ok(()) => Ok(claims),
+            Err(error) => {
+                cache.remove(token);
+                Err(error)
+            }
+        };
+        // Only canonical strings are inserted, so a string found as given is its own
+        // canonical form: the canonical form (an ECDSA signature's low-S twin, which reads the
+        // header and decodes the signature) is computed only for a string not found.
         if let Some(claims) = cache.get(token) {
-            return match self.check_claims(&claims) {
-                Ok(()) => Ok(claims),
-                Err(error) => {
-                    cache.remove(token);
-                    Err(error)
-                }
-            };
+            return hit(token, claims);
         }
+        let canonical = self.canonical_token(token);
+        if let Cow::Owned(canonical) = &canonical
+            && let Some(claims) = cache.get(canonical)
+        {
+            return hit(canonical, claims);
+        }
+        let token = &*canonical;
         // Read before the key ring is loaded: a ring change after this point makes the entry
         // stale (never served), not wrong.
         let epoch = cache.epoch();
@@ -97,28 +121,49 @@ impl LoginManager {
     /// `exp`/`nbf`/`aud` checks, which we do not use), and the key lookup parsed the header a
     /// second time. The header's algorithm must be the key's one algorithm (never what the
     /// token asks for); `crit` and `b64` follow jsonwebtoken (RFC 7515 §4.1.11, RFC 7797);
-    /// the signature is checked by jsonwebtoken's crypto backend with the key's algorithm.
+    /// the signature is checked with the key's algorithm. The lean header reader and the
+    /// prebuilt HMAC state give jsonwebtoken's answers or none (then jsonwebtoken is asked):
+    /// the `differential` tests compare this path with one that asks jsonwebtoken for every
+    /// step.
     fn decode_verified(&self, token: &str) -> Result<Claims, VerifyError> {
         let ring = self.inner.keys.load();
         // Split from the right, as jsonwebtoken does; with extra dots the header part holds a
         // dot and fails to decode.
         let malformed = || VerifyError::Malformed("not a compact JWS".into());
         let (message, signature) = token.rsplit_once('.').ok_or_else(malformed)?;
-        let (_, payload) = message.rsplit_once('.').ok_or_else(malformed)?;
-        let header = jsonwebtoken::decode_header(token).map_err(map_jwt_error)?;
-        let verifier = ring.verifier_for(&header)?;
-        check_critical(&header)?;
+        let (header, payload) = message.rsplit_once('.').ok_or_else(malformed)?;
+        // The lean reader answers for the usual headers (and only when it is sure of
+        // jsonwebtoken's answer); any other header is read by jsonwebtoken, as before.
+        let mut buf = [0; _];
+        let (verifier, alg) = match crate::jws::lean_header(header, &mut buf) {
+            Some(header) => (ring.verifier_for(header.kid)?, header.alg),
+            None => {
+                let header = jsonwebtoken::decode_header(token).map_err(map_jwt_error)?;
+                let verifier = ring.verifier_for(header.kid.as_deref())?;
+                check_critical(&header)?;
+                (verifier, header.alg)
+            }
+        };
         let algorithm = verifier.algorithm();
-        if header.alg != algorithm {
+        if alg != algorithm {
             return Err(VerifyError::WrongAlgorithm);
         }
-        let valid = jsonwebtoken::crypto::verify(
-            signature,
-            message.as_bytes(),
-            &verifier.decoding,
-            algorithm,
-        )
-        .map_err(map_jwt_error)?;
+        // An HMAC key's state is built once (`keys::mac`); otherwise, or when that is not
+        // certain of jsonwebtoken's answer, jsonwebtoken's backend verifies.
+        let valid = match verifier
+            .mac
+            .as_ref()
+            .and_then(|mac| mac.verify(message.as_bytes(), signature))
+        {
+            Some(valid) => valid,
+            None => jsonwebtoken::crypto::verify(
+                signature,
+                message.as_bytes(),
+                &verifier.decoding,
+                algorithm,
+            )
+            .map_err(map_jwt_error)?,
+        };
         if !valid {
             return Err(VerifyError::BadSignature);
         }
@@ -191,6 +236,10 @@ fn map_jwt_error(e: jsonwebtoken::errors::Error) -> VerifyError {
         _ => VerifyError::Malformed(e.to_string()),
     }
 }
+
+/// The differential tests against jsonwebtoken over generated tokens.
+#[cfg(test)]
+mod differential;
 
 #[cfg(test)]
 mod tests {
