@@ -153,12 +153,15 @@ impl Gate {
         };
         let (answer, answered) = oneshot::channel();
         tokio::task::spawn_blocking(move || {
-            let _slot = slot;
             if answer.is_closed() {
                 tracing::debug!("login: password job dropped before it started (request gone)");
                 return;
             }
-            let _ = answer.send(job());
+            let result = job();
+            // The slot is free before the answer is sent: whoever reads the answer finds it
+            // free (a test checking the gate right after its answer raced this).
+            drop(slot);
+            let _ = answer.send(result);
         });
         answered.await.map_err(|_| PasswordError::Task)
     }
