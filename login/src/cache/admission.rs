@@ -9,26 +9,24 @@
 //! so a token must come back within about one cache's worth of other new tokens, the reuse
 //! distance at which a cache of this size could serve it anyway.
 //!
-//! The filter is shared by every thread: its bits are atomics set with `fetch_or`; a clear that
-//! races with a record may lose that record (the token is then admitted on its next sight).
+//! The filter is shared by every thread: its bits are atomic words, read and written with
+//! plain (relaxed) loads and stores; a record that races with another in the same word, or
+//! with a clear, may be lost (that token is then admitted one sight later).
 //! False positives (a token seen once admitted) are under 1.5 % at the end of a window and
 //! fewer before.
 
 use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 
+use super::hash::Seeds;
+
 /// Bits of filter per token of the window.
 const BITS_PER_TOKEN: usize = 16;
-
-/// How many bytes at the end of a token the doorkeeper hashes: 16 characters of the signature
-/// (96 bits of base64url). Only verified tokens are recorded, and nobody but the key holder
-/// chooses a valid token's signature, so nobody can aim at the filter's bits.
-const HASHED_BYTES: usize = 16;
 
 pub(super) struct Doorkeeper {
     bits: Box<[AtomicU64]>,
     /// `bits.len() * 64 - 1`: the filter's size is a power of two.
     mask: u64,
-    seeds: [u64; 2],
+    seeds: Seeds,
     recorded: AtomicUsize,
     window: usize,
 }
@@ -38,12 +36,10 @@ impl Doorkeeper {
     pub(super) fn new(window: usize) -> Self {
         let window = window.max(1);
         let bits = (window * BITS_PER_TOKEN).next_power_of_two().max(64);
-        let state = std::collections::hash_map::RandomState::new();
-        let seed = |n: u64| std::hash::BuildHasher::hash_one(&state, n) | 1;
         Doorkeeper {
             bits: (0..bits / 64).map(|_| AtomicU64::new(0)).collect(),
             mask: bits as u64 - 1,
-            seeds: [seed(1), seed(2)],
+            seeds: Seeds::random(),
             recorded: AtomicUsize::new(0),
             window,
         }
@@ -51,20 +47,33 @@ impl Doorkeeper {
 
     /// Records `token`; whether it had been recorded before (within the window).
     pub(super) fn seen_before(&self, token: &str) -> bool {
-        let hash = self.hash(token);
+        let hash = self.seeds.hash(token.as_bytes());
         let mut seen = true;
         for position in [
             hash & self.mask,
             (hash >> 32 ^ hash.rotate_left(17)) & self.mask,
         ] {
-            let (word, bit) = ((position / 64) as usize, 1u64 << (position % 64));
-            if self.bits[word].load(Ordering::Relaxed) & bit == 0 {
+            let (word, bit) = (
+                &self.bits[(position / 64) as usize],
+                1u64 << (position % 64),
+            );
+            let bits = word.load(Ordering::Relaxed);
+            if bits & bit == 0 {
                 seen = false;
-                self.bits[word].fetch_or(bit, Ordering::Relaxed);
+                // A plain store, not `fetch_or`: a bit another thread sets in the same word at
+                // the same instant may be lost (that token is admitted one sight later), and
+                // the miss path pays no read-modify-write.
+                word.store(bits | bit, Ordering::Relaxed);
             }
         }
-        if !seen && self.recorded.fetch_add(1, Ordering::Relaxed) + 1 >= self.window {
-            self.clear();
+        if !seen {
+            // Counted the same way: a lost increment only makes the window a little longer.
+            let recorded = self.recorded.load(Ordering::Relaxed) + 1;
+            if recorded >= self.window {
+                self.clear();
+            } else {
+                self.recorded.store(recorded, Ordering::Relaxed);
+            }
         }
         seen
     }
@@ -75,20 +84,6 @@ impl Doorkeeper {
         for word in &self.bits {
             word.store(0, Ordering::Relaxed);
         }
-    }
-
-    /// A keyed hash of the token's last [`HASHED_BYTES`] bytes (a multiply-xorshift mix of two
-    /// words, each under its own random seed).
-    fn hash(&self, token: &str) -> u64 {
-        let bytes = token.as_bytes();
-        let tail = &bytes[bytes.len().saturating_sub(HASHED_BYTES)..];
-        let mut words = [0u8; HASHED_BYTES];
-        words[HASHED_BYTES - tail.len()..].copy_from_slice(tail);
-        let (a, b) = words.split_at(8);
-        let a = u64::from_le_bytes(a.try_into().expect("8 bytes")) ^ self.seeds[0];
-        let b = u64::from_le_bytes(b.try_into().expect("8 bytes")) ^ self.seeds[1];
-        let mixed = (a as u128 * b as u128) as u64 ^ ((a as u128 * b as u128) >> 64) as u64;
-        mixed ^ (mixed >> 29) ^ (bytes.len() as u64).wrapping_mul(0x9e37_79b9_7f4a_7c15)
     }
 }
 

@@ -6,11 +6,11 @@
 //!
 //! - the key is the exact token string — for ES256/ES384, with its signature in the low-S form,
 //!   so that a token and its malleated twin `(r, n − s)` are one entry — (tokens longer than
-//!   [`MAX_CACHED_TOKEN_BYTES`] are never cached) and compared in full. It is hashed by its last [`HASHED_SUFFIX`] bytes, which
-//!   belong to the signature, with the standard library's SipHash under keys drawn from the
-//!   operating system's randomness: only verified tokens are inserted, and nobody chooses the
-//!   signature of a valid token, so nobody can crowd a bucket; hashing a fixed-size suffix
-//!   keeps a hit's hashing cost at tens of nanoseconds whatever the token's length;
+//!   [`MAX_CACHED_TOKEN_BYTES`] are never cached) and compared in full. It is hashed by its last
+//!   [`HASHED_BYTES`](hash::HASHED_BYTES) bytes, which belong to the signature, under random
+//!   seeds ([`hash`]): only verified tokens are inserted, and nobody chooses the signature of a
+//!   valid token, so nobody can crowd a bucket; hashing a fixed-size suffix keeps the hashing
+//!   cost at a few nanoseconds whatever the token's length;
 //! - only tokens that passed every check are inserted, so garbage cannot fill the cache;
 //! - every rule that depends on the time (`exp`, `nbf`, `iat`) is checked again on every hit
 //!   with the manager's clock, so a cached token expires at exactly the same second as an
@@ -29,8 +29,8 @@
 //! each seen once costs a lookup and a filter probe, not an insert and an eviction.
 
 mod admission;
+mod hash;
 
-use std::collections::hash_map::RandomState;
 use std::hash::{Hash, Hasher};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
@@ -41,6 +41,7 @@ use serde_json::Value;
 
 use crate::claims::Claims;
 use admission::Doorkeeper;
+use hash::{BuildSuffixHasher, Seeds, hashed_part};
 
 /// The token cache's default memory budget: 4 MiB (see
 /// [`LoginManagerBuilder::token_cache_bytes`](crate::LoginManagerBuilder::token_cache_bytes)).
@@ -143,14 +144,6 @@ impl Lifecycle<Key, Entry> for NoteFull {
     }
 }
 
-/// How many bytes at the end of a token are hashed (all of it when shorter).
-pub(crate) const HASHED_SUFFIX: usize = 32;
-
-fn hashed_part(token: &str) -> &[u8] {
-    let bytes = token.as_bytes();
-    &bytes[bytes.len().saturating_sub(HASHED_SUFFIX)..]
-}
-
 /// A cached token.
 #[derive(PartialEq, Eq)]
 struct Key(Box<str>);
@@ -176,7 +169,7 @@ impl Equivalent<Key> for Lookup<'_> {
     }
 }
 
-type Map = Cache<Key, Entry, Bytes, RandomState, NoteFull>;
+type Map = Cache<Key, Entry, Bytes, BuildSuffixHasher, NoteFull>;
 
 pub(crate) struct TokenCache {
     map: Map,
@@ -198,7 +191,7 @@ impl TokenCache {
                     entries,
                     budget as u64,
                     Bytes,
-                    RandomState::new(),
+                    BuildSuffixHasher(Seeds::random()),
                     NoteFull(Arc::clone(&full)),
                 ),
                 epoch: AtomicU64::new(0),
@@ -307,7 +300,7 @@ mod tests {
     #[test]
     fn tokens_with_the_same_suffix_are_told_apart() {
         let cache = TokenCache::new(16 * TOKEN_CACHE_ENTRY_BYTES).unwrap();
-        let suffix = "s".repeat(HASHED_SUFFIX);
+        let suffix = "s".repeat(hash::HASHED_BYTES);
         let (a, b) = (format!("a.{suffix}"), format!("b.{suffix}"));
         cache.insert(&a, cache.epoch(), claims("alice"));
         assert!(cache.get(&b).is_none());
