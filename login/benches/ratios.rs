@@ -183,17 +183,7 @@ fn route<'a>(
     app: &'a (Router, HeaderValue),
     path: &'static str,
 ) -> impl FnMut() + 'a {
-    move || {
-        let request = Request::get(path)
-            .header(header::AUTHORIZATION, app.1.clone())
-            .body(Body::empty())
-            .unwrap();
-        rt.block_on(async {
-            let response = app.0.clone().oneshot(request).await.unwrap();
-            assert_eq!(response.status(), StatusCode::OK);
-            black_box(response.into_body().collect().await.unwrap().to_bytes());
-        });
-    }
+    move || get_ok(rt, &app.0, path, &app.1)
 }
 
 fn routes() {
@@ -381,26 +371,17 @@ fn sessions() {
     );
 }
 
-/// `Router::oneshot` on `/protected` of `app`, each request with the next header of `headers`
-/// (from `start`, cycling).
+/// `Router::oneshot` on `/protected` of `router`, each request with the next header of
+/// `headers` (cycling).
 fn route_cycling<'a>(
     rt: &'a tokio::runtime::Runtime,
     router: &'a Router,
     headers: &'a [HeaderValue],
-    start: usize,
 ) -> impl FnMut() + 'a {
-    let mut i = start;
+    let mut i = 0;
     move || {
         i = (i + 1) % headers.len();
-        let request = Request::get("/protected")
-            .header(header::AUTHORIZATION, headers[i].clone())
-            .body(Body::empty())
-            .unwrap();
-        rt.block_on(async {
-            let response = router.clone().oneshot(request).await.unwrap();
-            assert_eq!(response.status(), StatusCode::OK);
-            black_box(response.into_body().collect().await.unwrap().to_bytes());
-        });
+        get_ok(rt, router, "/protected", &headers[i]);
     }
 }
 
@@ -441,15 +422,15 @@ fn cache() {
     let (r_on, r_off) = (router(&on), router(&off));
     pair(
         "route, tokens seen once: cache on / off",
-        &mut route_cycling(&rt, &r_on, &headers[150_000..300_000], 0),
-        &mut route_cycling(&rt, &r_off, &headers[150_000..300_000], 0),
+        &mut route_cycling(&rt, &r_on, &headers[150_000..300_000]),
+        &mut route_cycling(&rt, &r_off, &headers[150_000..300_000]),
     );
     for n in [2_000, 20_000] {
         let cycled = &headers[300_000..300_000 + n];
         pair(
             &format!("route, {n} tokens cycled: cache on / off"),
-            &mut route_cycling(&rt, &r_on, cycled, 0),
-            &mut route_cycling(&rt, &r_off, cycled, 0),
+            &mut route_cycling(&rt, &r_on, cycled),
+            &mut route_cycling(&rt, &r_off, cycled),
         );
     }
 }
