@@ -21,9 +21,17 @@
 # also measures how much of the core the server was given, while CPU per request does not, so
 # its ratios ("capacity") are the steadier figure.
 #
+# Many-tokens mode (TOKENS set): a list of mixes, each a number N of distinct valid tokens
+# (minted up front by bench/src/bin/mint_tokens.rs, as the simple example's /login issues them);
+# wrk cycles through them (bench/tokens.lua), each request carrying the next one. Every mix runs
+# its own interleaved rounds of ROWS (default: hand-written, protected, protected-nocache,
+# simple), and the summary gives, per mix, the paired ratios (median and range of the per-round
+# ratios), server CPU per request and peak RSS.
+#
 #   bench/load.sh                                  # 3 rounds of 5 s per row
 #   ROUNDS=5 DURATION=10 bench/load.sh
 #   ROWS="unprotected hand-written protected" bench/load.sh
+#   TOKENS="1 2000 20000 200000" ROUNDS=7 bench/load.sh   # many-tokens mode
 set -euo pipefail
 
 ROUNDS=${ROUNDS:-3}
@@ -33,7 +41,12 @@ CONNECTIONS=${CONNECTIONS:-64}
 SERVER_CPU=${SERVER_CPU:-0}
 CLIENT_CPU=${CLIENT_CPU:-1}
 PORT=${PORT:-18381}
-ROWS=${ROWS:-unprotected hand-written protected simple protected-nocache protected-RS256 protected-ES256 protected-EdDSA}
+TOKENS=${TOKENS:-}
+if [ -n "$TOKENS" ]; then
+    ROWS=${ROWS:-hand-written protected protected-nocache simple}
+else
+    ROWS=${ROWS:-unprotected hand-written protected simple protected-nocache protected-RS256 protected-ES256 protected-EdDSA}
+fi
 
 cd "$(dirname "$0")/.."
 TARGET=${CARGO_TARGET_DIR:-$PWD/target}
@@ -50,10 +63,13 @@ fi
 command -v taskset >/dev/null || { echo "taskset (util-linux) is required" >&2; exit 1; }
 
 echo "building (release)..." >&2
-cargo build --release -q -p login-bench --bin bench_server
+cargo build --release -q -p login-bench --bin bench_server --bin mint_tokens
 cargo build --release -q -p login-examples --example simple
 BENCH_SERVER=$TARGET/release/bench_server
 SIMPLE=$TARGET/release/examples/simple
+MINT=$TARGET/release/mint_tokens
+# Every server verifies with the same secret, so that one file of minted tokens serves them all.
+export BENCH_SECRET=$SIMPLE_SECRET
 
 SERVER_PID=
 stop_server() {
@@ -65,7 +81,8 @@ stop_server() {
 }
 trap stop_server EXIT
 
-# start_server ROW LOG: starts the row's server on $SERVER_CPU, sets SERVER_PID and TOKEN.
+# start_server ROW LOG: starts the row's server on $SERVER_CPU, sets SERVER_PID and TOKEN (in
+# many-tokens mode, the first token of the mix's file).
 start_server() {
     local row=$1 log=$2
     case $row in
@@ -91,7 +108,9 @@ start_server() {
         sleep 0.1
     done
     grep -q 'listening on' "$log" || { echo "$row: server did not start" >&2; exit 1; }
-    if [ "$row" = simple ]; then
+    if [ -n "$TOKENS" ]; then
+        TOKEN=$(head -n1 "$TOKEN_FILE")
+    elif [ "$row" = simple ]; then
         TOKEN=$(curl -sf -d 'username=johndoe@mail.com&password=hunter2' "http://127.0.0.1:$PORT/login" |
             sed -E 's/.*"access_token":"([^"]+)".*/\1/')
     else
@@ -114,67 +133,104 @@ to_us() {
 cpu_ticks() { sed 's/.*) //' "/proc/$1/stat" | awk '{print $12 + $13}'; }
 HZ=$(getconf CLK_TCK)
 
+# run_wrk SECONDS START [wrk options]: wrk on $CLIENT_CPU, every request with the same token
+# ($TOKEN), or in many-tokens mode the tokens of $TOKEN_FILE from line START + 1 on.
+run_wrk() {
+    local seconds=$1 start=$2
+    shift 2
+    if [ -n "$TOKENS" ]; then
+        TOKENS=$TOKEN_FILE taskset -c "$CLIENT_CPU" wrk -t1 -c"$CONNECTIONS" -d"${seconds}s" "$@" \
+            -s bench/tokens.lua "$URL" -- "$start"
+    else
+        taskset -c "$CLIENT_CPU" wrk -t1 -c"$CONNECTIONS" -d"${seconds}s" "$@" \
+            -H "Authorization: Bearer $TOKEN" "$URL"
+    fi
+}
+
 RAW=$OUT/raw.tsv
-printf 'round\trow\treq_per_s\tp99_us\tpeak_rss_kb\tcpu_us_per_req\n' >"$RAW"
+printf 'tokens\tround\trow\treq_per_s\tp99_us\tpeak_rss_kb\tcpu_us_per_req\n' >"$RAW"
 read -r -a rows <<<"$ROWS"
 n=${#rows[@]}
 echo "load before: $(cut -d' ' -f1-3 /proc/loadavg)" | tee "$OUT/load.txt" >&2
-for round in $(seq 1 "$ROUNDS"); do
-    for k in $(seq 0 $((n - 1))); do
-        row=${rows[$(((k + round - 1) % n))]}
-        log=$OUT/server-$row-$round.log
-        start_server "$row" "$log"
-        taskset -c "$CLIENT_CPU" wrk -t1 -c"$CONNECTIONS" -d"${WARMUP}s" \
-            -H "Authorization: Bearer $TOKEN" "$URL" >/dev/null
-        t0=$(cpu_ticks "$SERVER_PID")
-        taskset -c "$CLIENT_CPU" wrk -t1 -c"$CONNECTIONS" -d"${DURATION}s" --latency \
-            -H "Authorization: Bearer $TOKEN" "$URL" >"$OUT/wrk-$row-$round.txt"
-        t1=$(cpu_ticks "$SERVER_PID")
-        rss=$(awk '/^VmHWM/ {print $2}' "/proc/$SERVER_PID/status")
-        stop_server
-        w=$OUT/wrk-$row-$round.txt
-        if grep -q 'Non-2xx' "$w"; then echo "$row: non-2xx responses" >&2; cat "$w" >&2; exit 1; fi
-        rps=$(awk '/^Requests\/sec:/ {print $2}' "$w")
-        p99=$(to_us "$(awk '$1 == "99%" {print $2}' "$w")")
-        cpu=$(awk -v a="$t0" -v b="$t1" -v hz="$HZ" '/ requests in / {print (b - a) * 1e6 / hz / $1}' "$w")
-        printf '%s\t%s\t%s\t%s\t%s\t%s\n' "$round" "$row" "$rps" "$p99" "$rss" "$cpu" >>"$RAW"
-        printf 'round %s  %-18s %8.0f req/s  p99 %7.0f us  peak RSS %5.1f MiB  server CPU %5.2f us/req\n' \
-            "$round" "$row" "$rps" "$p99" "$(awk -v k="$rss" 'BEGIN {print k / 1024}')" "$cpu" >&2
+for mix in ${TOKENS:-same}; do
+    TOKEN_FILE=
+    if [ -n "$TOKENS" ]; then
+        TOKEN_FILE=$OUT/tokens-$mix.txt
+        echo "minting $mix tokens..." >&2
+        "$MINT" "$mix" "$TOKEN_FILE"
+    fi
+    # The warm-up starts half-way through the mix, the measured run at its start: with many
+    # tokens, the measured run's tokens are new to the server.
+    half=$(((${mix/same/1}) / 2))
+    for round in $(seq 1 "$ROUNDS"); do
+        for k in $(seq 0 $((n - 1))); do
+            row=${rows[$(((k + round - 1) % n))]}
+            log=$OUT/server-$mix-$row-$round.log
+            w=$OUT/wrk-$mix-$row-$round.txt
+            start_server "$row" "$log"
+            run_wrk "$WARMUP" "$half" >/dev/null
+            t0=$(cpu_ticks "$SERVER_PID")
+            run_wrk "$DURATION" 0 --latency >"$w"
+            t1=$(cpu_ticks "$SERVER_PID")
+            rss=$(awk '/^VmHWM/ {print $2}' "/proc/$SERVER_PID/status")
+            stop_server
+            if grep -q 'Non-2xx' "$w"; then echo "$row: non-2xx responses" >&2; cat "$w" >&2; exit 1; fi
+            rps=$(awk '/^Requests\/sec:/ {print $2}' "$w")
+            p99=$(to_us "$(awk '$1 == "99%" {print $2}' "$w")")
+            cpu=$(awk -v a="$t0" -v b="$t1" -v hz="$HZ" '/ requests in / {print (b - a) * 1e6 / hz / $1}' "$w")
+            printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$mix" "$round" "$row" "$rps" "$p99" "$rss" "$cpu" >>"$RAW"
+            printf 'tokens %s round %s  %-18s %8.0f req/s  p99 %7.0f us  peak RSS %5.1f MiB  server CPU %5.2f us/req\n' \
+                "$mix" "$round" "$row" "$rps" "$p99" "$(awk -v k="$rss" 'BEGIN {print k / 1024}')" "$cpu" >&2
+        done
     done
+    [ -z "$TOKEN_FILE" ] || rm -f "$TOKEN_FILE"
 done
 echo "load after: $(cut -d' ' -f1-3 /proc/loadavg)" | tee -a "$OUT/load.txt" >&2
 
-# Summary: medians per row, then ratios (median of the per-round ratios).
-awk -F'\t' -v rows="$ROWS" '
-function median(list,    a, m, i, j, t) {
-    m = split(list, a, " ")
+# Summary, per mix of tokens: medians per row, then ratios (median and range of the per-round
+# ratios).
+awk -F'\t' -v rows="$ROWS" -v mixes="${TOKENS:-same}" '
+function sort(a, m,    i, j, t) {
     for (i = 2; i <= m; i++) { t = a[i]; for (j = i - 1; j >= 1 && a[j] > t; j--) a[j + 1] = a[j]; a[j + 1] = t }
+}
+function median(list,    a, m) {
+    m = split(list, a, " "); sort(a, m)
     return (m % 2) ? a[(m + 1) / 2] : (a[m / 2] + a[m / 2 + 1]) / 2
 }
-NR > 1 {
-    rps[$2] = rps[$2] " " $3; p99[$2] = p99[$2] " " $4; rss[$2] = rss[$2] " " $5; cpu[$2] = cpu[$2] " " $6
-    r[$1, $2] = $3; c[$1, $2] = $6; rounds[$1] = 1
+function range(list,    a, m) {
+    m = split(list, a, " "); sort(a, m)
+    return sprintf("%.2f–%.2f", a[1], a[m])
 }
-# ratio(a, b, m): median over the rounds of a / b in requests/s (m = "r") or of b / a in CPU per
-# request (m = "c": the capacity ratio).
-function ratio(a, b, m,    list, k) {
-    list = ""
-    for (k in rounds) if (((k, a) in r) && ((k, b) in r))
-        list = list " " (m == "r" ? r[k, a] / r[k, b] : c[k, b] / c[k, a])
-    return list == "" ? "" : sprintf("%.2fx", median(list))
+NR > 1 {
+    k = $1 SUBSEP $3
+    rps[k] = rps[k] " " $4; p99[k] = p99[k] " " $5; rss[k] = rss[k] " " $6; cpu[k] = cpu[k] " " $7
+    r[$1, $2, $3] = $4; c[$1, $2, $3] = $7; rounds[$2] = 1
+}
+# ratio(x, a, b, m): over the rounds of mix x, a / b in requests/s (m = "r") or b / a in CPU per
+# request (m = "c": the capacity ratio); "median (min–max, n rounds)".
+function ratio(x, a, b, m,    list, k, n) {
+    list = ""; n = 0
+    for (k in rounds) if (((x, k, a) in r) && ((x, k, b) in r)) {
+        list = list " " (m == "r" ? r[x, k, a] / r[x, k, b] : c[x, k, b] / c[x, k, a]); n++
+    }
+    return list == "" ? "" : sprintf("%.2fx (%s, %d)", median(list), range(list), n)
 }
 END {
-    n = split(rows, order, " ")
-    printf "\n| row | req/s | p99 | peak RSS | server CPU per request |\n|---|---:|---:|---:|---:|\n"
-    for (i = 1; i <= n; i++) {
-        w = order[i]; if (!(w in rps)) continue
-        printf "| %s | %.0f | %.0f µs | %.1f MiB | %.2f µs |\n", w, median(rps[w]), median(p99[w]), median(rss[w]) / 1024, median(cpu[w])
-    }
-    printf "\n| ratio (median of per-round ratios) | req/s | capacity (1 / CPU per request) |\n|---|---:|---:|\n"
-    split("hand-written/unprotected protected/hand-written protected/unprotected simple/unprotected simple/hand-written protected-nocache/hand-written protected-nocache/unprotected protected-RS256/protected protected-ES256/protected protected-EdDSA/protected", pairs, " ")
-    for (i = 1; i in pairs; i++) {
-        split(pairs[i], ab, "/"); v = ratio(ab[1], ab[2], "r")
-        if (v != "") printf "| %s / %s | %s | %s |\n", ab[1], ab[2], v, ratio(ab[1], ab[2], "c")
+    n = split(rows, order, " "); nm = split(mixes, mix, " ")
+    for (x = 1; x <= nm; x++) {
+        m = mix[x]
+        printf "\n%s\n\n| row | req/s | p99 | peak RSS | server CPU per request |\n|---|---:|---:|---:|---:|\n",
+            m == "same" ? "### every request with the same token" : "### " m " distinct tokens, cycled"
+        for (i = 1; i <= n; i++) {
+            w = order[i]; k = m SUBSEP w; if (!(k in rps)) continue
+            printf "| %s | %.0f | %.0f µs | %.1f MiB | %.2f µs |\n", w, median(rps[k]), median(p99[k]), median(rss[k]) / 1024, median(cpu[k])
+        }
+        printf "\n| ratio: median (range, rounds) | req/s | capacity (1 / CPU per request) |\n|---|---:|---:|\n"
+        split("hand-written/unprotected protected/hand-written protected/unprotected simple/unprotected simple/hand-written protected-nocache/hand-written protected-nocache/unprotected protected/protected-nocache protected-RS256/protected protected-ES256/protected protected-EdDSA/protected", pairs, " ")
+        for (i = 1; i in pairs; i++) {
+            split(pairs[i], ab, "/"); v = ratio(m, ab[1], ab[2], "r")
+            if (v != "") printf "| %s / %s | %s | %s |\n", ab[1], ab[2], v, ratio(m, ab[1], ab[2], "c")
+        }
     }
 }' "$RAW" | tee "$OUT/summary.md"
 echo "raw figures: $RAW" >&2

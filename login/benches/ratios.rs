@@ -2,6 +2,7 @@
 //!
 //! ```text
 //! cargo bench -p login --bench ratios
+//! RATIOS=cache cargo bench -p login --bench ratios     # only the token cache's section
 //! ```
 //!
 //! Each line compares two variants that run alternately in short blocks (about a millisecond
@@ -185,17 +186,7 @@ fn route<'a>(
     app: &'a (Router, HeaderValue),
     path: &'static str,
 ) -> impl FnMut() + 'a {
-    move || {
-        let request = Request::get(path)
-            .header(header::AUTHORIZATION, app.1.clone())
-            .body(Body::empty())
-            .unwrap();
-        rt.block_on(async {
-            let response = app.0.clone().oneshot(request).await.unwrap();
-            assert_eq!(response.status(), StatusCode::OK);
-            black_box(response.into_body().collect().await.unwrap().to_bytes());
-        });
-    }
+    move || get_ok(rt, &app.0, path, &app.1)
 }
 
 fn routes() {
@@ -383,15 +374,82 @@ fn sessions() {
     );
 }
 
+/// `Router::oneshot` on `/protected` of `router`, each request with the next header of
+/// `headers` (cycling).
+fn route_cycling<'a>(
+    rt: &'a tokio::runtime::Runtime,
+    router: &'a Router,
+    headers: &'a [HeaderValue],
+) -> impl FnMut() + 'a {
+    let mut i = 0;
+    move || {
+        i = (i + 1) % headers.len();
+        get_ok(rt, router, "/protected", &headers[i]);
+    }
+}
+
+/// The cache's cost and gain with many tokens (issue 17): the default cache against none,
+/// each request with a new token (tokens seen once: the admission rule must make the cache
+/// cost nothing), and with N tokens cycled.
+fn cache() {
+    println!(
+        "\n{:<62} {:>10} {:>10} {:>7}",
+        "token cache, many tokens (HS256)", "a", "b", "a / b"
+    );
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .build()
+        .unwrap();
+    // Enough tokens that the cache-on side never sees one twice: 301 rounds of about 1 ms, a
+    // few µs each.
+    let minter = manager(Algorithm::HS256, 0);
+    let pool: Vec<String> = (0..400_000).map(|_| mint(&minter)).collect();
+    let headers: Vec<HeaderValue> = pool.iter().map(|t| bearer(t)).collect();
+    let state = |cache| AppState::new(manager(Algorithm::HS256, cache), Algorithm::HS256);
+    let (on, off) = (state(login::DEFAULT_TOKEN_CACHE_CAPACITY), state(0));
+    // Fill the cache-on side first (the steady state of a busy server: the cache full), with
+    // tokens the timed part does not use.
+    let mut fill = extractor(&on, &headers[300_000..], true);
+    for _ in 0..20_000 {
+        fill();
+    }
+    pair(
+        "extractor, tokens seen once: cache on / off",
+        &mut extractor(&on, &headers[..150_000], true),
+        &mut extractor(&off, &headers[..150_000], true),
+    );
+    let router = |state: &AppState| {
+        Router::new()
+            .route("/protected", get(protected_route))
+            .with_state(state.clone())
+    };
+    let (r_on, r_off) = (router(&on), router(&off));
+    pair(
+        "route, tokens seen once: cache on / off",
+        &mut route_cycling(&rt, &r_on, &headers[150_000..300_000]),
+        &mut route_cycling(&rt, &r_off, &headers[150_000..300_000]),
+    );
+    for n in [2_000, 20_000] {
+        let cycled = &headers[300_000..300_000 + n];
+        pair(
+            &format!("route, {n} tokens cycled: cache on / off"),
+            &mut route_cycling(&rt, &r_on, cycled),
+            &mut route_cycling(&rt, &r_off, cycled),
+        );
+    }
+}
+
 fn main() {
     // `cargo bench` passes `--bench`. `RATIOS=sessions` runs only the sessions section,
-    // `RATIOS=hs256` only the in-process HS256 lines (the first-seen target).
+    // `RATIOS=hs256` only the in-process HS256 lines (the first-seen target), `RATIOS=cache`
+    // only the token cache's section.
     match std::env::var("RATIOS").as_deref() {
         Ok("sessions") => sessions(),
         Ok("hs256") => verify(true),
+        Ok("cache") => cache(),
         _ => {
             routes();
             verify(false);
+            cache();
             sessions();
         }
     }

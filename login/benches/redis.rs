@@ -17,7 +17,6 @@
 
 mod common;
 
-use std::hint::black_box;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -88,15 +87,7 @@ fn router(manager: LoginManager) -> Router {
 }
 
 fn get_protected(rt: &tokio::runtime::Runtime, app: &Router, auth: &HeaderValue) {
-    let request = Request::get("/protected")
-        .header(header::AUTHORIZATION, auth.clone())
-        .body(Body::empty())
-        .unwrap();
-    rt.block_on(async {
-        let response = app.clone().oneshot(request).await.unwrap();
-        assert_eq!(response.status(), StatusCode::OK);
-        black_box(response.into_body().collect().await.unwrap().to_bytes());
-    });
+    get_ok(rt, app, "/protected", auth);
 }
 
 /// One refresh through the route; returns the next refresh token.

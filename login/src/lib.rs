@@ -93,7 +93,10 @@ mod secret;
 pub mod session;
 pub mod testing;
 
-pub use cache::{DEFAULT_TOKEN_CACHE_CAPACITY, MAX_CACHED_TOKEN_BYTES};
+pub use cache::{
+    DEFAULT_TOKEN_CACHE_BYTES, DEFAULT_TOKEN_CACHE_CAPACITY, MAX_CACHED_TOKEN_BYTES,
+    TOKEN_CACHE_ENTRY_BYTES,
+};
 pub use claims::Claims;
 pub use cookie::DEFAULT_COOKIE_NAME;
 pub use credentials::TokenSource;

@@ -9,7 +9,8 @@
 //! Every mode serves `GET /protected` with the same JSON (`{"user": {...}}`) for the same user.
 //! The server prints `token <token>` (a token for that user, as the simple example's `/login`
 //! issues it) and `listening on http://<addr>`; `BENCH_ADDR` sets the address (default
-//! `127.0.0.1:8001`).
+//! `127.0.0.1:8001`); `BENCH_SECRET` the HS256 secret (default: a fixed one), so that the tokens
+//! of `mint_tokens` (the many-tokens mode) verify.
 //!
 //! - `unprotected`: the framework's ceiling; the handler looks the user up and answers.
 //! - `hand-written`: what a Rust user writes by hand with jsonwebtoken (after axum's `jwt`
@@ -133,9 +134,9 @@ async fn hand_written_route(CurrentUser(user): CurrentUser) -> Json<Value> {
     Json(json!({ "user": user }))
 }
 
-fn signing_key(alg: &str) -> SigningKey {
+fn signing_key(alg: &str, secret: &str) -> SigningKey {
     let (alg, pem) = match alg {
-        "HS256" => return SigningKey::hmac(Algorithm::HS256, SECRET).unwrap(),
+        "HS256" => return SigningKey::hmac(Algorithm::HS256, secret).unwrap(),
         "RS256" => (
             Algorithm::RS256,
             include_str!("../../../login/tests/keys/rsa2048.pem"),
@@ -163,7 +164,8 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         .find(|a| !a.starts_with("--"))
         .map(String::as_str)
         .unwrap_or("HS256");
-    let mut builder = LoginManager::builder("/login").signing_key(signing_key(alg));
+    let secret = std::env::var("BENCH_SECRET").unwrap_or_else(|_| SECRET.to_owned());
+    let mut builder = LoginManager::builder("/login").signing_key(signing_key(alg, &secret));
     if args.iter().any(|a| a == "--no-cache") {
         builder = builder.token_cache(0);
     }
@@ -174,7 +176,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         manager,
         db: Db::demo(),
         keys: Arc::new(Keys {
-            decoding: DecodingKey::from_secret(SECRET.as_bytes())?,
+            decoding: DecodingKey::from_secret(secret.as_bytes())?,
             validation: Validation::new(Algorithm::HS256),
         }),
     };

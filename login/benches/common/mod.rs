@@ -231,6 +231,22 @@ pub fn bearer(token: &str) -> HeaderValue {
     HeaderValue::try_from(format!("Bearer {token}")).unwrap()
 }
 
+/// `GET path` with `Authorization: auth` through `Router::oneshot` on `rt`: asserts 200 and
+/// collects the body.
+pub fn get_ok(rt: &tokio::runtime::Runtime, router: &axum::Router, path: &str, auth: &HeaderValue) {
+    use http_body_util::BodyExt;
+    use tower::ServiceExt;
+    let request = Request::get(path)
+        .header(header::AUTHORIZATION, auth.clone())
+        .body(axum::body::Body::empty())
+        .unwrap();
+    rt.block_on(async {
+        let response = router.clone().oneshot(request).await.unwrap();
+        assert_eq!(response.status(), StatusCode::OK);
+        std::hint::black_box(response.into_body().collect().await.unwrap().to_bytes());
+    });
+}
+
 /// Polls a future that never waits (the benches' loaders are in memory) to completion.
 pub fn ready<F: Future>(future: F) -> F::Output {
     match pin!(future).poll(&mut Context::from_waker(Waker::noop())) {

@@ -177,3 +177,106 @@ fn ecdsa_twins_are_one_token() {
         );
     }
 }
+
+/// Verifies distinct tokens, each once, until the cache stops growing: it is full, and the
+/// doorkeeper has recorded only the last few.
+fn fill(manager: &crate::LoginManager) {
+    let mut steady = 0;
+    while steady < 3 {
+        let before = cache_len(manager);
+        let token = manager.create_access_token("filler").unwrap();
+        manager.verify_token(&token).unwrap();
+        steady = if cache_len(manager) == before {
+            steady + 1
+        } else {
+            0
+        };
+    }
+}
+
+fn cached(manager: &crate::LoginManager, token: &str) -> bool {
+    manager.inner.cache.as_ref().unwrap().get(token).is_some()
+}
+
+#[test]
+fn once_full_a_token_is_cached_on_its_second_verification() {
+    let manager = crate::LoginManager::builder("/login")
+        .secret(SECRET)
+        .token_cache(64)
+        .build()
+        .unwrap();
+    // While there is room, a token is cached at once.
+    let early = manager.create_access_token("alice").unwrap();
+    manager.verify_token(&early).unwrap();
+    assert!(cached(&manager, &early));
+    fill(&manager);
+    let len = cache_len(&manager);
+    let token = manager.create_access_token("bob").unwrap();
+    assert_eq!(manager.verify_token(&token).unwrap().sub, "bob");
+    assert!(!cached(&manager, &token), "a token seen once was cached");
+    assert_eq!(cache_len(&manager), len);
+    assert_eq!(manager.verify_token(&token).unwrap().sub, "bob");
+    assert!(
+        cached(&manager, &token),
+        "a token seen twice was not cached"
+    );
+    // Served from the cache from then on.
+    assert_eq!(manager.verify_token(&token).unwrap().sub, "bob");
+}
+
+#[test]
+fn the_budget_is_in_bytes() {
+    // The same budget holds more small tokens than big ones.
+    let count = |extra: usize| {
+        let manager = crate::LoginManager::builder("/login")
+            .secret(SECRET)
+            .token_cache_bytes(64 * 1024)
+            .build()
+            .unwrap();
+        for i in 0..400 {
+            let request = crate::TokenRequest::new(format!("user{i}"))
+                .extra(&serde_json::json!({ "padding": "p".repeat(extra) }));
+            let token = manager.create_access_token(request).unwrap();
+            manager.verify_token(&token).unwrap();
+            manager.verify_token(&token).unwrap();
+        }
+        cache_len(&manager)
+    };
+    let (small, big) = (count(10), count(1000));
+    assert!(small > 2 * big, "{small} small tokens, {big} big ones");
+    assert!(big > 0);
+}
+
+/// Revocation and the session rules run on every hit: a cached token of an ended session, or
+/// a revoked one, is refused at once.
+#[test]
+fn revocations_are_checked_on_hits() {
+    let manager = crate::LoginManager::builder("/login")
+        .secret(SECRET)
+        .sessions()
+        .build()
+        .unwrap();
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .build()
+        .unwrap();
+    let tokens = rt.block_on(manager.start_session("alice", None)).unwrap();
+    let other = rt.block_on(manager.start_session("bob", None)).unwrap();
+    for t in [&tokens.access_token, &other.access_token] {
+        manager.verify_token(t).unwrap();
+        manager.verify_token(t).unwrap();
+        assert!(cached(&manager, t));
+    }
+    rt.block_on(manager.end_session(&tokens.session_id))
+        .unwrap();
+    assert_eq!(
+        manager.verify_token(&tokens.access_token),
+        Err(crate::VerifyError::Revoked)
+    );
+    let claims = manager.verify_token(&other.access_token).unwrap();
+    rt.block_on(manager.revoke_access_token(claims.jti.as_deref().unwrap(), claims.exp))
+        .unwrap();
+    assert_eq!(
+        manager.verify_token(&other.access_token),
+        Err(crate::VerifyError::Revoked)
+    );
+}

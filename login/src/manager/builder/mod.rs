@@ -14,7 +14,7 @@ use super::issue::MAX_LIFETIME;
 use super::keyring::{KeyRing, Keys};
 use super::sessions::SessionSettings;
 use super::{Clock, Inner, LoginManager};
-use crate::cache::{DEFAULT_TOKEN_CACHE_CAPACITY, TokenCache};
+use crate::cache::{DEFAULT_TOKEN_CACHE_BYTES, TOKEN_CACHE_ENTRY_BYTES, TokenCache};
 use crate::cookie::CookieSettings;
 use crate::credentials::Sources;
 use crate::error::{ConfigError, RejectionContext, RejectionHook, is_valid_scope};
@@ -49,6 +49,7 @@ pub struct LoginManagerBuilder {
     hook: Option<RejectionHook>,
     redirect_to_login: bool,
     clock: Option<Clock>,
+    /// The token cache's budget, in bytes.
     token_cache: usize,
     check_route_scopes: bool,
     manager_type: TypeId,
@@ -85,7 +86,7 @@ impl LoginManagerBuilder {
             hook: None,
             redirect_to_login: false,
             clock: None,
-            token_cache: DEFAULT_TOKEN_CACHE_CAPACITY,
+            token_cache: DEFAULT_TOKEN_CACHE_BYTES,
             check_route_scopes: true,
             manager_type: TypeId::of::<LoginManager>(),
             session_store: None,
@@ -233,9 +234,13 @@ impl LoginManagerBuilder {
         self
     }
 
-    /// How many verified tokens to remember (default
-    /// [`DEFAULT_TOKEN_CACHE_CAPACITY`](crate::DEFAULT_TOKEN_CACHE_CAPACITY); `0` turns the
-    /// cache off).
+    /// How many verified tokens to remember, as a memory budget: `capacity` typical tokens of
+    /// [`TOKEN_CACHE_ENTRY_BYTES`](crate::TOKEN_CACHE_ENTRY_BYTES) each (bigger tokens count
+    /// for more); `0` turns the cache off. The same as
+    /// [`token_cache_bytes`](Self::token_cache_bytes)`(capacity * TOKEN_CACHE_ENTRY_BYTES)`,
+    /// which it overrides, or is overridden by, whichever is called last. The default is
+    /// [`DEFAULT_TOKEN_CACHE_BYTES`](crate::DEFAULT_TOKEN_CACHE_BYTES), about
+    /// [`DEFAULT_TOKEN_CACHE_CAPACITY`](crate::DEFAULT_TOKEN_CACHE_CAPACITY) typical tokens.
     ///
     /// A client sends the same token with every request until it expires, and checking a
     /// signature is most of what verifying costs (a few microseconds for HS256, tens to
@@ -248,8 +253,24 @@ impl LoginManagerBuilder {
     /// adding or removing a key empties it, so a removed key's tokens are rejected at once.
     /// Tokens longer than [`MAX_CACHED_TOKEN_BYTES`](crate::MAX_CACHED_TOKEN_BYTES) are never
     /// cached.
-    pub fn token_cache(mut self, capacity: usize) -> Self {
-        self.token_cache = capacity;
+    pub fn token_cache(self, capacity: usize) -> Self {
+        self.token_cache_bytes(capacity.saturating_mul(TOKEN_CACHE_ENTRY_BYTES))
+    }
+
+    /// The token cache's memory budget, in bytes (default
+    /// [`DEFAULT_TOKEN_CACHE_BYTES`](crate::DEFAULT_TOKEN_CACHE_BYTES), 4 MiB); `0` turns the
+    /// cache off. See [`token_cache`](Self::token_cache) for what is cached.
+    ///
+    /// Each entry is charged its bytes: the token, the claims' strings and extra claims, and a
+    /// fixed overhead for the structures that hold them (a typical token, as the `simple`
+    /// example issues, is charged about [`TOKEN_CACHE_ENTRY_BYTES`](crate::TOKEN_CACHE_ENTRY_BYTES));
+    /// the charges of the entries held never exceed the budget. Besides the budget, a small
+    /// filter (about 2 bytes per typical entry) decides what is admitted once the cache is
+    /// full: a token is then cached on its second verification, not its first, so traffic of
+    /// tokens each seen once (many more clients than the cache holds) costs no inserts nor
+    /// evictions.
+    pub fn token_cache_bytes(mut self, bytes: usize) -> Self {
+        self.token_cache = bytes;
         self
     }
 
