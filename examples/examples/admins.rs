@@ -14,7 +14,6 @@
 
 use login::password::Passwords;
 use login_examples::admins::{self, Accounts, AppState};
-use tracing_subscriber::EnvFilter;
 
 fn secret(name: &str) -> String {
     std::env::var(name).unwrap_or_else(|_| {
@@ -26,11 +25,7 @@ fn secret(name: &str) -> String {
 
 #[tokio::main]
 async fn main() -> Result<(), Box<dyn std::error::Error>> {
-    tracing_subscriber::fmt()
-        .with_env_filter(
-            EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info")),
-        )
-        .init();
+    login_examples::init_tracing();
     let passwords = Passwords::default();
     let state = AppState {
         users: admins::users_manager(&secret("LOGIN_SECRET")).build()?,

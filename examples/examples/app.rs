@@ -19,17 +19,12 @@
 //! sessions and revocations in Redis, shared by every instance (in memory without it).
 
 use login_examples::app::{Cookies, builder, connect, router};
-use tracing_subscriber::EnvFilter;
 
 const USAGE: &str = "usage: app [--database <sqlite-url-or-path>] [--insecure-dev-cookie]";
 
 #[tokio::main]
 async fn main() -> Result<(), Box<dyn std::error::Error>> {
-    tracing_subscriber::fmt()
-        .with_env_filter(
-            EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info")),
-        )
-        .init();
+    login_examples::init_tracing();
 
     let mut database = "sqlite:app.db".to_owned();
     let mut cookies = Cookies::HostPrefixed;

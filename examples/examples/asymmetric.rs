@@ -13,15 +13,10 @@
 
 use login_examples::asymmetric::{KeyConfig, app, manager, signing_key};
 use login_examples::simple::Db;
-use tracing_subscriber::EnvFilter;
 
 #[tokio::main]
 async fn main() -> Result<(), Box<dyn std::error::Error>> {
-    tracing_subscriber::fmt()
-        .with_env_filter(
-            EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info")),
-        )
-        .init();
+    login_examples::init_tracing();
 
     let config = KeyConfig::from_env()?;
     let (key, generated) = signing_key(&config)?;

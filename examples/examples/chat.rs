@@ -13,15 +13,10 @@
 use std::time::Duration;
 
 use login_examples::chat;
-use tracing_subscriber::EnvFilter;
 
 #[tokio::main]
 async fn main() -> Result<(), Box<dyn std::error::Error>> {
-    tracing_subscriber::fmt()
-        .with_env_filter(
-            EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info")),
-        )
-        .init();
+    login_examples::init_tracing();
     let secret = std::env::var("LOGIN_SECRET").unwrap_or_else(|_| {
         (0..32)
             .map(|_| format!("{:02x}", rand::random::<u8>()))

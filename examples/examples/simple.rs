@@ -13,14 +13,9 @@
 //! instances behind a load balancer share them (see `login_examples::session_store_from_env`
 //! for the optional settings); without it, in memory.
 
-use tracing_subscriber::EnvFilter;
 
 #[tokio::main]
 async fn main() -> Result<(), Box<dyn std::error::Error>> {
-    tracing_subscriber::fmt()
-        .with_env_filter(
-            EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info")),
-        )
-        .init();
+    login_examples::init_tracing();
     login_examples::simple::serve_from_env().await
 }

@@ -16,6 +16,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use login::SessionStore;
+use tracing_subscriber::EnvFilter;
 use login::session::RedisStore;
 
 /// The session store the examples run on: Redis when `LOGIN_REDIS_URL` is set (several
@@ -54,4 +55,13 @@ pub async fn session_store_from_env() -> Result<Option<Arc<dyn SessionStore>>, S
         .map_err(|e| format!("LOGIN_REDIS_URL: {e}"))?;
     tracing::info!("sessions in Redis (LOGIN_REDIS_URL)");
     Ok(Some(store))
+}
+
+/// Logs to stderr at `info` (or as `RUST_LOG` says): what every example binary starts with.
+pub fn init_tracing() {
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info")),
+        )
+        .init();
 }
