@@ -13,7 +13,6 @@
 //! instances behind a load balancer share them (see `login_examples::session_store_from_env`
 //! for the optional settings); without it, in memory.
 
-
 #[tokio::main]
 async fn main() -> Result<(), Box<dyn std::error::Error>> {
     login_examples::init_tracing();

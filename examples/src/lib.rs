@@ -16,8 +16,8 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use login::SessionStore;
-use tracing_subscriber::EnvFilter;
 use login::session::RedisStore;
+use tracing_subscriber::EnvFilter;
 
 /// The session store the examples run on: Redis when `LOGIN_REDIS_URL` is set (several
 /// instances then share sessions and revocations), `None` otherwise (the manager keeps them in

@@ -3,7 +3,6 @@
 //! example). The same server as `cargo run --example simple`, configured by the same
 //! environment variables.
 
-
 #[tokio::main]
 async fn main() -> Result<(), Box<dyn std::error::Error>> {
     login_examples::init_tracing();
