@@ -8,8 +8,10 @@ use axum::http::{Method, Request, StatusCode, header};
 use hyper_util::client::legacy::Client;
 use hyper_util::client::legacy::connect::HttpConnector;
 use hyper_util::rt::TokioExecutor;
-use login::LoginManager;
+use std::sync::Arc;
+
 use login::password::Passwords;
+use login::{LoginManager, MemoryStore, SessionStore};
 use login_examples::admins::{self, Accounts, Admins, AppState};
 use login_test_support::{Expect, Reply, form_urlencoded};
 use serde_json::{Value, json};
@@ -380,4 +382,40 @@ fn each_manager_checks_the_scopes_of_its_own_routes() {
         .unwrap_err()
         .to_string();
     assert!(!error.contains("delete_user"), "{error}");
+}
+
+#[tokio::test]
+async fn a_shared_session_store_keeps_each_managers_sessions_apart() {
+    let store: Arc<dyn SessionStore> = Arc::new(MemoryStore::new());
+    let users = admins::users_manager(USERS_SECRET)
+        .session_store(store.clone())
+        .build()
+        .unwrap();
+    let admins_manager = admins::admins_manager(ADMINS_SECRET)
+        .session_store(store)
+        .build()
+        .unwrap();
+    let server = serve(users.clone(), admins_manager.clone()).await;
+    // The *user* named root logs in: a session of the users' manager in the shared store.
+    let body = server.login("/login", "root", "wonderland").await;
+    let refresh = body["refresh_token"].as_str().unwrap();
+    // Presented to the admins' refresh route: refused, and nothing minted or rotated.
+    let form = form_urlencoded(&[("grant_type", "refresh_token"), ("refresh_token", refresh)]);
+    let reply = server
+        .send(Method::POST, "/admin/refresh", &[], &form)
+        .await;
+    assert_eq!(reply.status, StatusCode::BAD_REQUEST, "{}", reply.text());
+    assert_eq!(reply.json()["error"], "invalid_grant");
+    // Its own manager still renews it (the refusal did not consume it).
+    let renewed = users.refresh(refresh, None).await.unwrap();
+    assert_eq!(
+        users.verify_token(&renewed.access_token).unwrap().sub,
+        "root"
+    );
+    // The admin root logs in too; each manager lists only its own sessions of `root`.
+    server.admin_token().await;
+    assert_eq!(users.sessions("root").await.unwrap().len(), 1);
+    let admin_sessions = admins_manager.sessions("root").await.unwrap();
+    assert_eq!(admin_sessions.len(), 1);
+    assert_eq!(admin_sessions[0].manager.as_deref(), Some("Admins"));
 }

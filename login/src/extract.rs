@@ -322,6 +322,11 @@ where
 /// // A users' token names no admin.
 /// let token = state.users.create_access_token("root")?;
 /// assert!(login::user_from_token::<Admin, _>(&token, &state).await.is_err());
+/// // The method, called on a manager that is not `Admin`'s, refuses whatever the token.
+/// assert!(matches!(
+///     state.users.user_from_token::<Admin, _>(&token, &state).await,
+///     Err(login::TokenUserError::OtherManager)
+/// ));
 /// # Ok(()) }
 /// ```
 pub async fn user_from_token<U, S>(token: &str, state: &S) -> Result<U, TokenUserError>

@@ -128,15 +128,19 @@ pub enum TokenUserError {
     UnknownUser,
     /// The loader failed (its own response, a 5xx, kept as is).
     Loader(Box<Response>),
+    /// The manager asked is not the user type's own ([`HasUserLoader::Manager`] in the
+    /// state): a programming error, answered like an invalid token. Use
+    /// [`login::user_from_token`](crate::user_from_token), which picks the right one.
+    OtherManager,
 }
 
 impl TokenUserError {
     /// The extractors' rejection for this case (`None` for a failing loader).
     pub fn kind(&self) -> Option<crate::RejectionKind> {
         match self {
-            TokenUserError::InvalidToken(_) | TokenUserError::UnknownUser => {
-                Some(crate::RejectionKind::InvalidToken)
-            }
+            TokenUserError::InvalidToken(_)
+            | TokenUserError::UnknownUser
+            | TokenUserError::OtherManager => Some(crate::RejectionKind::InvalidToken),
             TokenUserError::Loader(_) => None,
         }
     }
@@ -147,6 +151,9 @@ impl std::fmt::Display for TokenUserError {
         match self {
             TokenUserError::InvalidToken(error) => write!(f, "invalid token: {error}"),
             TokenUserError::UnknownUser => f.write_str("the token's subject is no known user"),
+            TokenUserError::OtherManager => {
+                f.write_str("this manager does not verify the tokens of this user type")
+            }
             TokenUserError::Loader(response) => {
                 write!(f, "the user loader failed ({})", response.status())
             }

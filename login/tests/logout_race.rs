@@ -21,6 +21,7 @@ fn session(id: &str, subject: &str, created_at: i64) -> Session {
         expires_at: created_at + 3600,
         ends_at: None,
         user_agent: None,
+        manager: None,
     }
 }
 

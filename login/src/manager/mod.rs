@@ -13,6 +13,7 @@ use std::fmt;
 use std::sync::Arc;
 use std::time::Duration;
 
+use axum::extract::FromRef;
 use axum::http::request::Parts;
 use axum::response::Response;
 use axum_extra::extract::cookie::{Cookie, CookieJar};
@@ -263,7 +264,8 @@ impl LoginManager {
     ///
     /// The loader runs outside any request: extractors it takes that read the request's head
     /// (headers, URI) see an empty `GET /`; `State<_>` works as usual. With several managers,
-    /// [`login::user_from_token`](crate::user_from_token) picks `U`'s own from the state.
+    /// [`login::user_from_token`](crate::user_from_token) picks `U`'s own from the state;
+    /// called on another manager than `U`'s, this answers [`TokenUserError::OtherManager`].
     ///
     /// ```
     /// # use login::{LoginManager, UserLoader, TokenUserError};
@@ -289,7 +291,13 @@ impl LoginManager {
     where
         S: Send + Sync,
         U: UserLoader<S>,
+        U::Manager: AsLoginManager + FromRef<S>,
     {
+        // `U`'s tokens are its own manager's: another manager (through `Deref` on a second
+        // manager's type, say) must not vouch for them.
+        if U::Manager::from_ref(state).login_manager().id() != self.id() {
+            return Err(TokenUserError::OtherManager);
+        }
         let claims = self
             .verify_token_shared(token)
             .map_err(TokenUserError::InvalidToken)?;

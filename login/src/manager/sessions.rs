@@ -68,6 +68,8 @@ pub(super) struct Sessions {
     pub(super) store: Arc<dyn SessionStore>,
     pub(super) view: Arc<RevocationView>,
     pub(super) settings: Settings,
+    /// The manager's type name ([`Session::manager`]): `None` for `LoginManager` itself.
+    pub(super) owner: Option<String>,
 }
 
 impl SessionSettings {
@@ -76,6 +78,7 @@ impl SessionSettings {
         self,
         store: Arc<dyn SessionStore>,
         default_lifetime: Duration,
+        owner: Option<String>,
     ) -> Result<Sessions, ConfigError> {
         let bad = |what| Err(ConfigError::InvalidSessionSetting(what));
         let in_range = |d: Duration| d >= Duration::from_secs(1) && d <= MAX_LIFETIME;
@@ -113,6 +116,7 @@ impl SessionSettings {
         Ok(Sessions {
             store,
             view,
+            owner,
             settings: Settings {
                 refresh_lifetime: self.refresh_lifetime,
                 session_lifetime: self.session_lifetime,
@@ -178,6 +182,7 @@ impl LoginManager {
             expires_at,
             ends_at,
             user_agent: session::clean_user_agent(user_agent),
+            manager: sessions.owner.clone(),
         };
         let lifetime = access_lifetime(prepared.lifetime, ends_at, now);
         let (access_token, lifetime) = self.mint(&prepared, Some(&session.id), lifetime)?;
@@ -236,11 +241,22 @@ impl LoginManager {
         }
         let settings = &sessions.settings;
         let now = self.now();
+        // Another manager's session (a shared store) is refused before anything changes.
+        let presented = TokenHash::of(refresh_token);
+        if let Some(found) = sessions.store.find(presented, now).await?
+            && found.manager != sessions.owner
+        {
+            tracing::debug!(
+                reason = "another manager's session",
+                "login: refresh refused"
+            );
+            return Err(RefreshError::InvalidGrant);
+        }
         let successor = session::new_refresh_token();
         let grace =
             (!settings.grace.is_zero()).then(|| (successor.clone(), now + secs(settings.grace)));
         let rotation = Rotation {
-            presented: TokenHash::of(refresh_token),
+            presented,
             successor: TokenHash::of(&successor),
             grace,
             now,
@@ -355,7 +371,9 @@ impl LoginManager {
     /// refreshed, its user agent ("where you're signed in").
     pub async fn sessions(&self, subject: &str) -> Result<Vec<Session>, SessionError> {
         let sessions = self.session_state().ok_or(SessionError::Disabled)?;
-        Ok(sessions.store.sessions(subject, self.now()).await?)
+        let mut all = sessions.store.sessions(subject, self.now()).await?;
+        all.retain(|s| s.manager == sessions.owner);
+        Ok(all)
     }
 
     /// How many revocations the in-process view holds (0 without sessions). Entries are

@@ -353,6 +353,7 @@ mod tests {
             expires_at: now + 100,
             ends_at: None,
             user_agent: None,
+            manager: None,
         }
     }
 

@@ -140,6 +140,11 @@ pub struct Session {
     /// The user agent of the last login or refresh, if known.
     #[serde(default)]
     pub user_agent: Option<String>,
+    /// The manager that started it, when it is not `LoginManager` itself: the name of its
+    /// type (a second manager's, set by `manager_type`). A manager renews and lists only its
+    /// own sessions, so two managers may share a store.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub manager: Option<String>,
 }
 
 impl Session {

@@ -53,6 +53,8 @@ pub struct LoginManagerBuilder {
     token_cache: usize,
     check_route_scopes: bool,
     manager_type: TypeId,
+    /// The last segment of `manager_type`'s name; `None` for `LoginManager`.
+    manager_name: Option<String>,
     session_store: Option<Arc<dyn SessionStore>>,
     sessions: SessionSettings,
 }
@@ -89,6 +91,7 @@ impl LoginManagerBuilder {
             token_cache: DEFAULT_TOKEN_CACHE_BYTES,
             check_route_scopes: true,
             manager_type: TypeId::of::<LoginManager>(),
+            manager_name: None,
             session_store: None,
             sessions: SessionSettings::default(),
         }
@@ -297,9 +300,13 @@ impl LoginManagerBuilder {
     /// [`LoginManager`] itself: a second manager's newtype (made with
     /// [`define_manager!`](crate::define_manager), whose `builder` calls this for you).
     /// [`build`](Self::build) then checks the scopes of the handlers whose user names `M` as
-    /// its manager, and leaves the other managers' handlers to them.
+    /// its manager, and leaves the other managers' handlers to them. With sessions, the
+    /// sessions it starts carry `M`'s name ([`Session::manager`](crate::Session::manager)):
+    /// it renews and lists only those, so two managers may share one store.
     pub fn manager_type<M: AsLoginManager>(mut self) -> Self {
         self.manager_type = TypeId::of::<M>();
+        let name = std::any::type_name::<M>();
+        self.manager_name = Some(name.rsplit("::").next().unwrap_or(name).to_owned());
         self
     }
 
@@ -346,7 +353,10 @@ impl LoginManagerBuilder {
         let sessions = match self.session_store {
             None => None,
             Some(_) if keys.signer().is_none() => return Err(ConfigError::SessionsNeedSigningKey),
-            Some(store) => Some(self.sessions.build(store, self.lifetime)?),
+            Some(store) => Some(
+                self.sessions
+                    .build(store, self.lifetime, self.manager_name)?,
+            ),
         };
         if self.use_cookie && !cookie.host_prefix {
             warn_unprefixed_cookie(&cookie_name);
