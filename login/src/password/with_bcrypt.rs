@@ -4,10 +4,10 @@
 //! # Equal work across two algorithms
 //!
 //! An unknown user is checked against an Argon2id dummy hash; a user with a bcrypt hash costs a
-//! bcrypt run. The two take very different times — medians measured on the 2-core machine
-//! this was written on, busy with other builds (`measure_costs` in the tests): Argon2id
-//! m=19456, t=2 about 27 ms; bcrypt cost 10 about 100 ms, cost 12 about 445–470 ms — and no
-//! conversion rate between them holds on every CPU. So every verification does **both**: one verification of the inner scheme
+//! bcrypt run. The two take very different times — thread CPU time, medians, on a quiet 2-core
+//! machine (`cargo bench -p login --features bcrypt --bench passwords`): Argon2id m=19456,
+//! t=2 11 ms; bcrypt cost 10 48 ms (4.2×), cost 12 197 ms (17×) — and no conversion rate
+//! between them holds on every CPU. So every verification does **both**: one verification of the inner scheme
 //! (against the stored hash, or the inner dummy for a bcrypt hash) and bcrypt work of
 //! `2^cost` rounds at the configured cost (the check of the stored bcrypt hash, topped up with
 //! runs at lower costs when it is cheaper, or a padding run). The work is then the same
@@ -67,9 +67,9 @@ const COSTS: std::ops::RangeInclusive<u32> = 4..=31;
 /// **Cost of every login.** Every verification does one inner verification *and* bcrypt work
 /// at the configured cost (see the module docs of [`password`](super)), even for users already
 /// on Argon2id and for unknown users: that is what keeps them indistinguishable by timing. With
-/// the defaults and cost 12, a login costs about 16 times the work of a plain Argon2id one
-/// (about 0.45 s of a core instead of 27 ms on a busy 2-core test machine; the unknown user,
-/// the bcrypt user and the Argon2id user within the noise of each other), so the same
+/// the defaults and cost 12, a login costs about 18 times the work of a plain Argon2id one
+/// (205 ms of a core instead of 11 ms in the `passwords` bench; the unknown user, the bcrypt
+/// user and the Argon2id user within 1 % of each other), so the same
 /// [`PasswordLimits`](super::PasswordLimits) let about that many times fewer logins through
 /// per second. Once no
 /// bcrypt hash is left (or the remaining users must reset their passwords), go back to the
