@@ -237,29 +237,7 @@ fn session_manager(rt: &tokio::runtime::Runtime, revocations: usize) -> LoginMan
         .sessions()
         .build()
         .unwrap();
-    rt.block_on(async {
-        for i in 0..revocations {
-            match i % 3 {
-                0 => {
-                    let tokens = manager.start_session(format!("other{i}"), None).await;
-                    manager
-                        .end_session(&tokens.unwrap().session_id)
-                        .await
-                        .unwrap();
-                }
-                1 => {
-                    let exp = manager.now() + 600;
-                    manager
-                        .revoke_access_token(&format!("jti-{i}"), exp)
-                        .await
-                        .unwrap();
-                }
-                _ => {
-                    manager.end_all_sessions(&format!("gone{i}")).await.unwrap();
-                }
-            }
-        }
-    });
+    rt.block_on(common::revoke_others(&manager, revocations));
     assert!(manager.revocations_in_view() >= revocations);
     manager
 }

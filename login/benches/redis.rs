@@ -56,29 +56,6 @@ fn manager_on(store: Arc<dyn SessionStore>) -> LoginManager {
         .unwrap()
 }
 
-/// `revocations` entries in the view (none for the benchmark's token), as in `ratios`.
-async fn revoke_others(manager: &LoginManager, revocations: usize) {
-    for i in 0..revocations {
-        match i % 3 {
-            0 => {
-                let tokens = manager.start_session(format!("other{i}"), None).await;
-                manager
-                    .end_session(&tokens.unwrap().session_id)
-                    .await
-                    .unwrap();
-            }
-            1 => {
-                let exp = manager.now() + 600;
-                let jti = format!("jti-{i}");
-                manager.revoke_access_token(&jti, exp).await.unwrap();
-            }
-            _ => {
-                manager.end_all_sessions(&format!("gone{i}")).await.unwrap();
-            }
-        }
-    }
-}
-
 fn router(manager: LoginManager) -> Router {
     Router::new()
         .route("/protected", get(protected_route))
@@ -182,7 +159,7 @@ fn main() {
         let memory = manager_on(login::MemoryStore::shared());
         let mut apps = Vec::new();
         for manager in [&redis, &memory] {
-            io.block_on(revoke_others(manager, revocations));
+            io.block_on(common::revoke_others(manager, revocations));
             let request = TokenRequest::new(SUBJECT).scopes(["read", "write"]);
             let tokens = io.block_on(manager.start_session(request, None)).unwrap();
             apps.push((router(manager.clone()), bearer(&tokens.access_token)));

@@ -379,3 +379,28 @@ pub fn paired(rounds: usize, a: &mut dyn FnMut(), b: &mut dyn FnMut()) -> (f64, 
     }
     (median(&mut xs), median(&mut ys), median(&mut ratios))
 }
+
+/// Puts `revocations` entries in the manager's revocation view — ended sessions, revoked
+/// tokens and logged-out subjects, none of them the benchmark's own token — so that the
+/// per-request lookups really run.
+pub async fn revoke_others(manager: &LoginManager, revocations: usize) {
+    for i in 0..revocations {
+        match i % 3 {
+            0 => {
+                let tokens = manager.start_session(format!("other{i}"), None).await;
+                manager
+                    .end_session(&tokens.unwrap().session_id)
+                    .await
+                    .unwrap();
+            }
+            1 => {
+                let exp = manager.now() + 600;
+                let jti = format!("jti-{i}");
+                manager.revoke_access_token(&jti, exp).await.unwrap();
+            }
+            _ => {
+                manager.end_all_sessions(&format!("gone{i}")).await.unwrap();
+            }
+        }
+    }
+}
