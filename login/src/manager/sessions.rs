@@ -241,28 +241,19 @@ impl LoginManager {
         }
         let settings = &sessions.settings;
         let now = self.now();
-        // Another manager's session (a shared store) is refused before anything changes.
-        let presented = TokenHash::of(refresh_token);
-        if let Some(found) = sessions.store.find(presented, now).await?
-            && found.manager != sessions.owner
-        {
-            tracing::debug!(
-                reason = "another manager's session",
-                "login: refresh refused"
-            );
-            return Err(RefreshError::InvalidGrant);
-        }
         let successor = session::new_refresh_token();
         let grace =
             (!settings.grace.is_zero()).then(|| (successor.clone(), now + secs(settings.grace)));
         let rotation = Rotation {
-            presented,
+            presented: TokenHash::of(refresh_token),
             successor: TokenHash::of(&successor),
             grace,
             now,
             expires_at: now + secs(settings.refresh_lifetime),
             user_agent: session::clean_user_agent(user_agent),
             revoke_until: self.revocation_until(sessions, now),
+            // Another manager's session (a shared store) is `Invalid`, and nothing changes.
+            manager: sessions.owner.clone(),
         };
         let (session, refresh_token) = match sessions.store.rotate(rotation).await? {
             Rotated::Rotated(session) => (session, successor),

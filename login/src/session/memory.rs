@@ -141,7 +141,7 @@ impl State {
         let Some(entry) = self.sessions.get_mut(&sid) else {
             return (Rotated::Invalid, None);
         };
-        if !entry.session.is_live(r.now) {
+        if !entry.session.is_live(r.now) || entry.session.manager != r.manager {
             return (Rotated::Invalid, None);
         }
         if entry.current == r.presented {
@@ -366,6 +366,7 @@ mod tests {
             expires_at: now + 100,
             user_agent: None,
             revoke_until: now + 900,
+            manager: None,
         }
     }
 

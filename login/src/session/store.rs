@@ -119,6 +119,9 @@ pub struct Rotation {
     /// The `until` of the [`Revocation::SessionEnded`] published if the presented token was
     /// already rotated (reuse).
     pub revoke_until: i64,
+    /// The manager rotating ([`Session::manager`]): a session another manager started is
+    /// [`Rotated::Invalid`], and nothing changes (two managers may share a store).
+    pub manager: Option<String>,
 }
 
 /// What [`SessionStore::rotate`] did.

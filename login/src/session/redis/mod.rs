@@ -240,6 +240,7 @@ impl RedisStore {
             &ua,
             &hex(&refresh),
             &session.created_at.to_string(),
+            session.manager.as_deref().unwrap_or_default(),
         ];
         let s = &self.shared;
         s.run::<redis::Value>("create", &s.scripts.create, &args)
@@ -262,6 +263,7 @@ impl RedisStore {
             r.user_agent.clone().unwrap_or_default(),
             r.revoke_until.to_string(),
             REMEMBERED_ROTATIONS.to_string(),
+            r.manager.clone().unwrap_or_default(),
         ];
         let args: Vec<&str> = args.iter().map(String::as_str).collect();
         let s = &self.shared;

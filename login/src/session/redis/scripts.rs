@@ -6,7 +6,7 @@
 //!
 //! | key | type | holds | TTL |
 //! |---|---|---|---|
-//! | `P s:{sid}` | hash | a session: `sub`, `data` (its JSON), `exp`, `end`, `ref`, `ua`, `cur` (the current refresh-token hash) | until its refresh token expires |
+//! | `P s:{sid}` | hash | a session: `sub`, `data` (its JSON), `exp`, `end`, `ref`, `ua`, `cur` (the current refresh-token hash), `mgr` (the manager that started it; `''` for `LoginManager`) | until its refresh token expires |
 //! | `P s:{sid}:rot` | list | the session's last 64 rotated refresh-token hashes (reuse detection) | the session's |
 //! | `P s:{sid}:grace` | string | `presented-hash successor until`: the last rotation's successor | the grace window |
 //! | `P rt:<sha256 hex>` | string | the session id of a refresh token (current or rotated) | the session's |
@@ -65,7 +65,7 @@ end
 "#;
 
 /// ARGV: prefix, sid, subject, data (JSON), exp, end ('' for none), user agent, current
-/// hash, now.
+/// hash, now, manager ('' for `LoginManager`).
 const CREATE: &str = r#"
 local sid, sub = ARGV[2], ARGV[3]
 local now = num(ARGV[9], 'now')
@@ -76,7 +76,7 @@ local ttl = math.max(num(ARGV[5], 'exp') - now, 1)
 local s = skey(sid)
 redis.call('DEL', s)
 redis.call('HSET', s, 'sub', sub, 'data', ARGV[4], 'exp', ARGV[5], 'end', ARGV[6],
-  'ref', '', 'ua', ARGV[7], 'cur', ARGV[8])
+  'ref', '', 'ua', ARGV[7], 'cur', ARGV[8], 'mgr', ARGV[10])
 redis.call('EXPIRE', s, ttl)
 redis.call('SET', rtkey(ARGV[8]), sid, 'EX', ttl)
 redis.call('SADD', ukey(sub), sid)
@@ -85,7 +85,8 @@ return 1
 "#;
 
 /// ARGV: prefix, presented hash, successor hash, grace token ('' for none), grace until,
-/// now, expires_at, user agent ('' for none), revoke_until, remembered rotations.
+/// now, expires_at, user agent ('' for none), revoke_until, remembered rotations, manager
+/// ('' for `LoginManager`: another manager's session is `invalid`, and nothing changes).
 ///
 /// Returns `{'invalid'}`, `{'rotated', data, ref, exp, ua}`, `{'repeated', data, ref, exp,
 /// ua, token}` or `{'reused', sid, revocation}`.
@@ -95,8 +96,9 @@ local now = num(ARGV[6], 'now')
 local sid = redis.call('GET', rtkey(presented))
 if not sid then return {'invalid'} end
 local s = skey(sid)
-local f = redis.call('HMGET', s, 'cur', 'exp', 'end', 'sub', 'data', 'ref', 'ua')
+local f = redis.call('HMGET', s, 'cur', 'exp', 'end', 'sub', 'data', 'ref', 'ua', 'mgr')
 if not f[1] then return {'invalid'} end
+if (f[8] or '') ~= ARGV[11] then return {'invalid'} end
 local exp, fin = num(f[2], 'exp'), optnum(f[3], 'end')
 if not live(exp, fin, now) then return {'invalid'} end
 if f[1] == presented then
