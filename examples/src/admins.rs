@@ -10,7 +10,7 @@
 //!   user)
 //! - `POST /admin/login`, `POST /admin/login/cookie`: admins log in (token response with a
 //!   refresh token; cookies `admin-token` and `admin-refresh`)
-//! - `POST /admin/refresh`: `login::refresh_route_for::<Admins>`
+//! - `POST /admin/refresh`: `login::refresh::refresh_route_for::<Admins>`
 //! - `GET /admin` (`#[protected]` admin; a browser without credentials is redirected to
 //!   `/admin/login?next=/admin`), `DELETE /admin/users/{name}`
 //!   (`#[protected(scopes = ["users:delete"])]` admin: deletes a user account)
@@ -29,8 +29,8 @@ use axum::routing::{delete, get, post};
 use axum::{Json, Router, middleware};
 use login::password::Passwords;
 use login::{
-    CookieJar, CurrentUser, LoginAccount, LoginError, LoginManager, PasswordGrant, SameOrigin,
-    attach_user, define_manager, protected, user_loader,
+    CookieJar, LoginAccount, LoginError, LoginManager, PasswordGrant, define_manager,
+    extract::SameOrigin, middleware::CurrentUser, middleware::attach_user, protected, user_loader,
 };
 use serde_json::{Value, json};
 
@@ -177,7 +177,10 @@ pub fn app(state: AppState) -> Router {
         .route("/items", post(create_item))
         .route("/admin/login", post(admin_login))
         .route("/admin/login/cookie", post(admin_login_cookie))
-        .route("/admin/refresh", post(login::refresh_route_for::<Admins>))
+        .route(
+            "/admin/refresh",
+            post(login::refresh::refresh_route_for::<Admins>),
+        )
         .route("/admin", get(dashboard))
         .route("/admin/users/{name}", delete(delete_user))
         .layer(middleware::from_fn_with_state(

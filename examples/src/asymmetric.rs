@@ -6,7 +6,7 @@ use std::path::PathBuf;
 
 use axum::routing::get;
 use axum::{Json, Router};
-use login::{Algorithm, ConfigError, LoginManager, SigningKey};
+use login::{Algorithm, ConfigError, LoginManager, keys::SigningKey};
 use pkcs8::EncodePrivateKey;
 
 use crate::simple::{self, Db};
@@ -132,7 +132,7 @@ fn kid_of(key: &SigningKey) -> String {
         .verifying_key()
         .to_jwk()
         .expect("asymmetric keys have a JWK");
-    jwk.thumbprint(login::jwk::ThumbprintHash::SHA256)
+    jwk.thumbprint(login::keys::jwk::ThumbprintHash::SHA256)
         .expect("a public JWK has a thumbprint")
 }
 

@@ -27,8 +27,8 @@ use axum::routing::{get, post};
 use axum::{Json, Router};
 use login::password::{self, Passwords};
 use login::{
-    Claims, CookieJar, LoginAccount, LoginError, LoginManager, PasswordGrant, SameOrigin,
-    VerifyError, protected, user_loader,
+    Claims, CookieJar, LoginAccount, LoginError, LoginManager, PasswordGrant, extract::SameOrigin,
+    protected, rejection::VerifyError, user_loader,
 };
 use serde::Serialize;
 use serde_json::{Value, json};
@@ -60,7 +60,9 @@ impl Users {
     /// `alice` and `bob`, password `wonderland`.
     pub fn demo() -> Self {
         let users = ["alice", "bob"].map(|name| {
-            let hash = password::hash_blocking("wonderland").expect("a password within bounds");
+            let hash = password::Passwords::default()
+                .hash_blocking("wonderland")
+                .expect("a password within bounds");
             let user = User {
                 name: name.to_owned(),
                 password_hash: hash,

@@ -15,8 +15,8 @@ pub mod simple;
 use std::sync::Arc;
 use std::time::Duration;
 
-use login::SessionStore;
 use login::session::RedisStore;
+use login::session::SessionStore;
 use tracing_subscriber::EnvFilter;
 
 /// The session store the examples run on: Redis when `LOGIN_REDIS_URL` is set (several

@@ -32,9 +32,10 @@ use login::openapi::{
 };
 use login::password::{self, Passwords};
 use login::{
-    Claims, CookieJar, GrantError, LoginAccount, LoginError, LoginManager, LoginManagerBuilder,
-    OAuth2PasswordForm, PasswordGrant, RefreshRequest, SameOrigin, SessionError, SessionStore,
-    TokenResponse, UserAgent, protected, user_loader,
+    Claims, CookieJar, LoginAccount, LoginError, LoginManager, LoginManagerBuilder,
+    OAuth2PasswordForm, PasswordGrant, TokenResponse, extract::SameOrigin, protected,
+    refresh::GrantError, refresh::RefreshRequest, refresh::UserAgent, session::SessionError,
+    session::SessionStore, user_loader,
 };
 use serde::{Deserialize, Serialize};
 use serde_json::json;
@@ -92,7 +93,9 @@ impl Db {
                 &["read"][..],
             ),
         ] {
-            let hash = password::hash_blocking(pw).expect("demo passwords are within bounds");
+            let hash = password::Passwords::default()
+                .hash_blocking(pw)
+                .expect("demo passwords are within bounds");
             db.add_user(email, name, hash, scopes);
         }
         db
@@ -340,7 +343,7 @@ async fn login(
 /// The refresh cookie as a `Set-Cookie` header appended after the token cookie's (the jar
 /// orders its cookies arbitrarily; the token cookie stays the first header, as before).
 fn refresh_cookie_header(
-    cookie: Option<login::Cookie<'static>>,
+    cookie: Option<login::cookie::Cookie<'static>>,
 ) -> AppendHeaders<Vec<(header::HeaderName, String)>> {
     AppendHeaders(
         cookie
@@ -402,7 +405,7 @@ fn unavailable() -> Response {
 /// Refresh: new tokens for a refresh token (RFC 6749 §6).
 ///
 /// The refresh token comes in the form or in the refresh cookie; it is rotated (a token used
-/// twice ends its session). `login::refresh_route`, documented.
+/// twice ends its session). `login::refresh::refresh_route`, documented.
 #[utoipa::path(
     post,
     path = "/refresh",
@@ -415,7 +418,7 @@ async fn refresh(
     jar: CookieJar,
     request: RefreshRequest,
 ) -> Result<(CookieJar, TokenResponse), GrantError> {
-    login::refresh_route(manager, agent, jar, request).await
+    login::refresh::refresh_route(manager, agent, jar, request).await
 }
 
 /// `POST /logout`'s optional form.

@@ -11,7 +11,7 @@ use hyper_util::rt::TokioExecutor;
 use std::sync::Arc;
 
 use login::password::Passwords;
-use login::{LoginManager, MemoryStore, SessionStore};
+use login::{LoginManager, session::MemoryStore, session::SessionStore};
 use login_examples::admins::{self, Accounts, Admins, AppState};
 use login_test_support::{Expect, Reply, form_urlencoded};
 use serde_json::{Value, json};
@@ -414,8 +414,8 @@ async fn a_shared_session_store_keeps_each_managers_sessions_apart() {
     );
     // The admin root logs in too; each manager lists only its own sessions of `root`.
     server.admin_token().await;
-    assert_eq!(users.sessions("root").await.unwrap().len(), 1);
-    let admin_sessions = admins_manager.sessions("root").await.unwrap();
+    assert_eq!(users.list_sessions("root").await.unwrap().len(), 1);
+    let admin_sessions = admins_manager.list_sessions("root").await.unwrap();
     assert_eq!(admin_sessions.len(), 1);
     assert_eq!(admin_sessions[0].manager.as_deref(), Some("Admins"));
 }

@@ -6,7 +6,7 @@ use std::time::Instant;
 
 use axum::body::Body;
 use axum::http::{Request, StatusCode};
-use login::{Algorithm, ConfigError, LoginManager, VerifyingKey};
+use login::{Algorithm, ConfigError, LoginManager, keys::VerifyingKey};
 use login_examples::asymmetric::{KeyConfig, KeyError, app, generate, manager, signing_key};
 use login_examples::simple::Db;
 use login_test_support::{forge, form_request, send};

@@ -371,7 +371,7 @@ async fn steps(client: &Client, app_port: u16, evil_port: u16, pool: &SqlitePool
         .ok_or_else(|| format!("no __Host-access-token cookie in {cookies:?}"))?;
     assert_eq!(cookie.http_only(), Some(true));
     assert_eq!(cookie.secure(), Some(true));
-    assert_eq!(cookie.same_site(), Some(login::SameSite::Lax));
+    assert_eq!(cookie.same_site(), Some(login::cookie::SameSite::Lax));
     assert_eq!(cookie.path(), Some("/"));
 
     // 2. Log out: the cookie is gone.

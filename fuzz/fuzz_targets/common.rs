@@ -10,14 +10,14 @@ pub const SECRET: &str = "fuzz-secret-0123456789abcdef-0123456789";
 /// The frozen clock: 2027-01-15T08:00:00Z.
 pub const NOW: i64 = 1_800_000_000;
 
-/// The manager, with a token cache of `cache` entries (0: none).
+/// The manager, with a token cache of `cache` entries of about 1 KiB each (0: none).
 pub fn manager(cache: usize) -> LoginManager {
     LoginManager::builder("/login")
         .secret(SECRET)
         .use_cookie(true)
         .use_header(true)
         .scopes([("read", "Read"), ("write", "Write")])
-        .token_cache(cache)
+        .token_cache_bytes(cache * 1024)
         .clock(|| NOW)
         .build()
         .expect("valid fuzz configuration")

@@ -27,13 +27,13 @@ use axum::response::Response;
 use axum::routing::get;
 use http_body_util::BodyExt;
 use libfuzzer_sys::fuzz_target;
-use login::{AuthUser, LoginManager, MaybeUser, RequiredScopes, Scoped, TokenRequest, UserLoader};
+use login::{AuthUser, LoginManager, MaybeUser, extract::RequiredScopes, Scoped, TokenRequest, loader::UserLoader};
 use tower::ServiceExt;
 
 #[derive(Clone)]
 struct User(String);
 
-impl login::HasUserLoader for User {
+impl login::loader::HasUserLoader for User {
     type Manager = LoginManager;
 }
 

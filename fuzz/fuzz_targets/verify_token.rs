@@ -22,7 +22,10 @@ use std::sync::LazyLock;
 
 use jsonwebtoken::{Algorithm, DecodingKey, EncodingKey, Validation};
 use libfuzzer_sys::fuzz_target;
-use login::{LoginManager, MAX_TOKEN_BYTES};
+use login::LoginManager;
+
+/// The documented size cap on tokens: 8 KiB, checked before any decoding.
+const MAX_TOKEN_BYTES: usize = 8 * 1024;
 
 struct Fixture {
     cached: LoginManager,
@@ -41,6 +44,7 @@ static FIXTURE: LazyLock<Fixture> = LazyLock::new(|| Fixture {
     // (and the frozen clock) are the manager's.
     validation: {
         let mut validation = Validation::new(Algorithm::HS256);
+
         validation.validate_exp = false;
         validation.required_spec_claims.clear();
         validation

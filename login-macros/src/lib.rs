@@ -153,7 +153,7 @@ mod expand_tests;
 /// # async fn load_user(email: String, State(db): State<Db>) -> Option<User> {
 /// #     Some(User)
 /// # }
-/// impl<S> login::UserLoader<S> for User
+/// impl<S> login::loader::UserLoader<S> for User
 /// where
 ///     S: Send + Sync + 'static,
 ///     State<Db>: FromRequestParts<S>,
@@ -170,7 +170,7 @@ mod expand_tests;
 ///     }
 /// }
 ///
-/// impl login::HasUserLoader for User {
+/// impl login::loader::HasUserLoader for User {
 ///     type Manager = login::LoginManager; // or the `manager = …` type
 /// }
 /// ```
@@ -184,7 +184,7 @@ mod expand_tests;
 ///
 /// ```text
 /// error: `Arc<User>` is defined in another crate, so `#[user_loader]` cannot implement
-///        `login::UserLoader` for it (Rust's orphan rule); wrap it in a newtype: ...
+///        `login::loader::UserLoader` for it (Rust's orphan rule); wrap it in a newtype: ...
 /// ```
 ///
 /// The error is the only one: the function is kept as written and, when its return type
@@ -271,8 +271,9 @@ pub fn user_loader(args: TokenStream, item: TokenStream) -> TokenStream {
 ///     user.name
 /// }
 ///
-/// async fn home(login::MaybeUser(user): login::MaybeUser<User>) -> String {
-///     user.map(|user| user.name).unwrap_or_default()
+/// // `optional`: the macro writes a pattern-friendly twin of `Option<AuthUser<User>>`.
+/// async fn home(user: Option<login::AuthUser<User>>) -> String {
+///     user.map(|login::AuthUser(user)| user.name).unwrap_or_default()
 /// }
 ///
 /// // `scopes = ["items:write"]`: a hidden marker type next to the handler.
@@ -280,7 +281,7 @@ pub fn user_loader(args: TokenStream, item: TokenStream) -> TokenStream {
 /// #[allow(non_camel_case_types)]
 /// struct __login_scopes_create;
 ///
-/// impl login::RequiredScopes for __login_scopes_create {
+/// impl login::extract::RequiredScopes for __login_scopes_create {
 ///     const SCOPES: &'static [&'static str] = &["items:write"];
 /// }
 ///

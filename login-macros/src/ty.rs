@@ -120,7 +120,7 @@ pub(crate) fn check_local(ty: &Type) -> syn::Result<()> {
         ty,
         format!(
             "`{shown}` is defined in another crate, so `#[user_loader]` cannot implement \
-             `login::UserLoader` for it (Rust's orphan rule); wrap it in a newtype defined in \
+             `login::loader::UserLoader` for it (Rust's orphan rule); wrap it in a newtype defined in \
              your crate, like `#[derive(Clone)] struct AppUser({shown});`, and return that"
         ),
     ))

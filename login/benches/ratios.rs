@@ -30,6 +30,9 @@ use tower::ServiceExt;
 
 use common::*;
 
+/// About how many typical tokens (~1 KiB each) the default 4 MiB token cache holds.
+const DEFAULT_CACHE_ENTRIES: usize = 4096;
+
 const ROUNDS: usize = 301;
 
 /// Runs `a` and `b` alternately; prints `name`, both medians and the median ratio a / b.
@@ -122,7 +125,7 @@ fn verify(only_hs256: bool) {
         let db = Db::demo();
         let first_seen = AppState::new(manager(alg, 16), alg);
         let no_cache = AppState::new(manager(alg, 0), alg);
-        let repeated = AppState::new(manager(alg, login::DEFAULT_TOKEN_CACHE_CAPACITY), alg);
+        let repeated = AppState::new(manager(alg, DEFAULT_CACHE_ENTRIES), alg);
         pair(
             &format!("{name}: extractor, first seen / raw decode"),
             &mut extractor(&first_seen, &headers, true),
@@ -197,7 +200,7 @@ fn routes() {
     let rt = tokio::runtime::Builder::new_current_thread()
         .build()
         .unwrap();
-    let hs = app(Algorithm::HS256, login::DEFAULT_TOKEN_CACHE_CAPACITY);
+    let hs = app(Algorithm::HS256, DEFAULT_CACHE_ENTRIES);
     let hs_off = app(Algorithm::HS256, 0);
     pair(
         "protected HS256 / unprotected",
@@ -220,7 +223,7 @@ fn routes() {
         &mut route(&rt, &hs, "/hand-written"),
     );
     for alg in [Algorithm::RS256, Algorithm::ES256, Algorithm::EdDSA] {
-        let other = app(alg, login::DEFAULT_TOKEN_CACHE_CAPACITY);
+        let other = app(alg, DEFAULT_CACHE_ENTRIES);
         pair(
             &format!("protected {} / protected HS256", alg_name(alg)),
             &mut route(&rt, &other, "/protected"),
@@ -245,7 +248,10 @@ fn session_manager(rt: &tokio::runtime::Runtime, revocations: usize) -> LoginMan
 fn session_app(manager: LoginManager, token: &str) -> (Router, HeaderValue) {
     let router = Router::new()
         .route("/protected", get(protected_route))
-        .route("/refresh", axum::routing::post(login::refresh_route))
+        .route(
+            "/refresh",
+            axum::routing::post(login::refresh::refresh_route),
+        )
         .route("/login", axum::routing::post(login_route))
         .with_state(AppState::new(manager, Algorithm::HS256));
     (router, bearer(token))
@@ -264,8 +270,11 @@ async fn login_route(
     use axum::response::IntoResponse;
     let user = state.db.find(&form.username).await;
     let hash = user.and(PASSWORD_HASH.get()).map(String::as_str);
-    if !login::password::verify_blocking(&form.password, hash).unwrap_or(false) {
-        return login::InvalidCredentials.into_response();
+    if !login::password::Passwords::default()
+        .verify_blocking(&form.password, hash)
+        .unwrap_or(false)
+    {
+        return login::LoginError::InvalidCredentials.into_response();
     }
     let request = TokenRequest::new(form.username).scopes(["read", "write"]);
     match state.manager.login_response(request, None).await {
@@ -289,7 +298,7 @@ fn sessions() {
     let rt = tokio::runtime::Builder::new_current_thread()
         .build()
         .unwrap();
-    let off = app(Algorithm::HS256, login::DEFAULT_TOKEN_CACHE_CAPACITY);
+    let off = app(Algorithm::HS256, DEFAULT_CACHE_ENTRIES);
     for revocations in [0, 1000] {
         let on = session_manager(&rt, revocations);
         let tokens = rt
@@ -305,7 +314,11 @@ fn sessions() {
 
     // Refresh vs login, each request a real one: every refresh presents the refresh token the
     // previous one returned; every login checks the demo user's Argon2id password.
-    PASSWORD_HASH.get_or_init(|| login::password::hash_blocking(PASSWORD).unwrap());
+    PASSWORD_HASH.get_or_init(|| {
+        login::password::Passwords::default()
+            .hash_blocking(PASSWORD)
+            .unwrap()
+    });
     let manager = session_manager(&rt, 0);
     let first = rt.block_on(manager.start_session(SUBJECT, None)).unwrap();
     let (router, _) = session_app(manager, &first.access_token);
@@ -383,7 +396,7 @@ fn cache() {
     let pool: Vec<String> = (0..400_000).map(|_| mint(&minter)).collect();
     let headers: Vec<HeaderValue> = pool.iter().map(|t| bearer(t)).collect();
     let state = |cache| AppState::new(manager(Algorithm::HS256, cache), Algorithm::HS256);
-    let (on, off) = (state(login::DEFAULT_TOKEN_CACHE_CAPACITY), state(0));
+    let (on, off) = (state(DEFAULT_CACHE_ENTRIES), state(0));
     // Fill the cache-on side first (the steady state of a busy server: the cache full), with
     // tokens the timed part does not use.
     let mut fill = extractor(&on, &headers[300_000..], true);

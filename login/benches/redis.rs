@@ -27,7 +27,7 @@ use axum::{Json, Router};
 use http_body_util::BodyExt;
 use jsonwebtoken::Algorithm;
 use login::session::RedisStore;
-use login::{LoginManager, SessionStore, TokenRequest, protected};
+use login::{LoginManager, TokenRequest, protected, session::SessionStore};
 use login_test_support::redis::RedisServer;
 use serde_json::{Value, json};
 use tower::ServiceExt;
@@ -59,7 +59,10 @@ fn manager_on(store: Arc<dyn SessionStore>) -> LoginManager {
 fn router(manager: LoginManager) -> Router {
     Router::new()
         .route("/protected", get(protected_route))
-        .route("/refresh", axum::routing::post(login::refresh_route))
+        .route(
+            "/refresh",
+            axum::routing::post(login::refresh::refresh_route),
+        )
         .with_state(AppState::new(manager, Algorithm::HS256))
 }
 
@@ -156,7 +159,7 @@ fn main() {
     );
     for revocations in [0, 1000] {
         let redis = manager_on(connect(&format!("route{revocations}:")));
-        let memory = manager_on(login::MemoryStore::shared());
+        let memory = manager_on(login::session::MemoryStore::shared());
         let mut apps = Vec::new();
         for manager in [&redis, &memory] {
             io.block_on(common::revoke_others(manager, revocations));
@@ -199,7 +202,7 @@ fn main() {
     // 3. Refreshes per second.
     println!("\nrefreshes per second (wall clock, 3 interleaved rounds of 2 s; Redis / memory)");
     let redis = manager_on(connect("refresh:"));
-    let memory = manager_on(login::MemoryStore::shared());
+    let memory = manager_on(login::session::MemoryStore::shared());
     let workers = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
         .enable_all()

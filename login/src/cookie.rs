@@ -1,11 +1,19 @@
-//! The token cookie: safe attributes when set, the same attributes when cleared.
+//! Cookies: the types the manager's cookie helpers build (axum-extra's), and the token
+//! cookie's settings — safe attributes when set, the same attributes when cleared.
+//!
+//! The token cookie is named `access-token` by default (fastapi-login's name), the refresh
+//! cookie `refresh-token`; [`CookieJar`](crate::CookieJar) is at the crate root.
 
-use axum_extra::extract::cookie::{Cookie, SameSite};
+/// A cookie (axum-extra's), as [`LoginManager::cookie`](crate::LoginManager::cookie) builds it.
+pub use axum_extra::extract::cookie::Cookie;
+/// The `SameSite` attribute, for
+/// [`LoginManagerBuilder::cookie_same_site`](crate::LoginManagerBuilder::cookie_same_site).
+pub use axum_extra::extract::cookie::SameSite;
 
 use crate::error::ConfigError;
 
 /// The default cookie name, as fastapi-login.
-pub const DEFAULT_COOKIE_NAME: &str = "access-token";
+pub(crate) const DEFAULT_COOKIE_NAME: &str = "access-token";
 
 #[derive(Debug, Clone)]
 pub(crate) struct CookieSettings {

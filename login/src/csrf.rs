@@ -1,5 +1,5 @@
 //! The CSRF policy for cookie-authenticated requests (used by the extractors, and by the
-//! [`SameOrigin`](crate::SameOrigin) guard for login routes).
+//! [`SameOrigin`](crate::extract::SameOrigin) guard for login routes).
 //!
 //! A browser attaches the cookie to every request to your site, including a form another site
 //! submits. So a state-changing request authenticated by the cookie must prove it comes from
@@ -274,7 +274,7 @@ mod tests {
         );
     }
 
-    /// Issue 15 §2: the scheme is part of the origin.
+    /// The scheme is part of the origin: `http://` is not the `https://` site.
     #[test]
     fn scheme_is_compared() {
         let none: Vec<String> = Vec::new();
@@ -354,7 +354,8 @@ mod tests {
         assert!(!check("evil.example", "https://evil.example"));
     }
 
-    /// Issue 15 §5: an upgrade (WebSocket handshake) is checked like a state-changing request.
+    /// An upgrade (a WebSocket handshake, which browsers send cross-site with cookies) is
+    /// checked like a state-changing request.
     #[test]
     fn upgrades_are_checked() {
         let none: Vec<String> = Vec::new();

@@ -43,93 +43,86 @@
 //! # Ok(()) }
 //! ```
 //!
-//! ## Errors (RFC 6750)
+//! ## Where things are
 //!
-//! | situation | status | `WWW-Authenticate` |
-//! |---|---|---|
-//! | no credentials | 401 | `Bearer` |
-//! | bad, expired or unknown-user token | 401 | `Bearer error="invalid_token"` |
-//! | two `Authorization` headers | 400 | `Bearer error="invalid_request"` |
-//! | missing scope | 403 | `Bearer error="insufficient_scope", scope="..."` |
-//! | the loader failed | the loader error's own response (a 5xx) | — |
+//! The crate root holds what the quick start uses: the manager and its builder, the two
+//! macros, the user extractors, the login route's types, the errors of building a manager and
+//! minting a token, and the cookie jar. Everything else is in a module named for its concern:
 //!
-//! The body is `{"detail": "..."}`, as fastapi-login. fastapi-login answers 400 for a missing
-//! scope; RFC 6750 §3.1 says 403, which is what you get here. Replace any of these responses
-//! with [`LoginManagerBuilder::on_rejection`].
+//! | module | what it holds |
+//! |---|---|
+//! | [`extract`] | the claims of a second manager, hand-written scopes, the login route's CSRF guard, [`user_from_token`](extract::user_from_token) |
+//! | [`rejection`] | why a request was refused and the RFC 6750 answer to each reason; [`VerifyError`](rejection::VerifyError) |
+//! | [`loader`] | the traits `#[user_loader]` implements, for loaders written by hand |
+//! | [`keys`] | signing and verification keys, JWKS, key rotation |
+//! | [`middleware`] | the layer that attaches the user to every request, safe redirects |
+//! | [`cookie`] | the cookie types the manager builds and reads |
+//! | [`session`] | sessions (refresh tokens, logout, log out everywhere) and their stores |
+//! | [`refresh`] | the refresh route and its extractor |
+//! | [`password`] | password hashing with bounded work |
+//! | `openapi` | OpenAPI security schemes and responses (feature `openapi`) |
+//! | [`testing`] | requests with a token, for your route tests |
+//!
+//! A refused request gets the RFC 6750 answer for its reason (401 with
+//! `WWW-Authenticate: Bearer`, 403 `insufficient_scope`, …) and a `{"detail": "..."}` body,
+//! as fastapi-login; [`rejection`] lists them.
 #![cfg_attr(docsrs, feature(doc_cfg))]
 #![warn(missing_docs)]
 
 // Layers (each imports only from the layers above it; checked by `tests/layers.rs`):
 //
-//   leaves       error, secret, claims, keys, cache, cookie, credentials, csrf, redirect,
-//                form, loader, password, registry, session/ (store trait, memory store,
-//                revocation view)                (no module here imports the manager)
+//   leaves       error, rejection, secret, claims, keys, jws, cache, cookie, credentials,
+//                csrf, redirect, loader, password, registry, login_route/form (the login
+//                route's wire format), session/ (store trait, stores, revocation view)
+//                                                (no module here imports the manager)
 //      ↓
-//   manager/     LoginManager (mod.rs) and its builder, keyring, issue, verify and sessions
+//   manager/     LoginManager and its builder; the request path (verify/), issuing,
+//                keyring, sessions, several managers
 //      ↓
-//   extractors   extract, endpoint, middleware, refresh, testing, openapi (what handlers and apps use)
+//   extractors   extract/, login_route (the route itself), middleware, refresh, testing,
+//                openapi/ (what handlers and apps use)
 mod cache;
 mod claims;
-mod cookie;
+pub mod cookie;
 mod credentials;
 mod csrf;
-mod endpoint;
 mod error;
-mod extract;
-mod form;
+pub mod extract;
 mod jws;
 pub mod keys;
-mod loader;
+pub mod loader;
+mod login_route;
 mod manager;
-mod middleware;
+pub mod middleware;
 #[cfg(feature = "openapi")]
 #[cfg_attr(docsrs, doc(cfg(feature = "openapi")))]
 pub mod openapi;
 pub mod password;
 mod redirect;
-mod refresh;
+pub mod refresh;
 mod registry;
+pub mod rejection;
 mod secret;
 pub mod session;
 pub mod testing;
 
-pub use cache::{
-    DEFAULT_TOKEN_CACHE_BYTES, DEFAULT_TOKEN_CACHE_CAPACITY, MAX_CACHED_TOKEN_BYTES,
-    TOKEN_CACHE_ENTRY_BYTES,
-};
+#[cfg(all(feature = "rust_crypto", feature = "aws_lc_rs"))]
+compile_error!(
+    "login: the features `rust_crypto` and `aws_lc_rs` are both on; turn one off \
+     (`default-features = false, features = [\"macros\", \"aws_lc_rs\"]` for aws-lc-rs)"
+);
+
 pub use claims::Claims;
-pub use cookie::DEFAULT_COOKIE_NAME;
-pub use credentials::TokenSource;
-pub use endpoint::{Authenticated, LoginAccount, LoginError, PasswordGrant};
-pub use error::{
-    AuthRejection, ConfigError, RejectionContext, RejectionKind, SameOriginError, TokenError,
-    UNAVAILABLE_RETRY_AFTER_SECS, VerifyError, default_response,
-};
-pub use extract::{
-    AuthUser, ClaimsOf, MaybeScoped, MaybeUser, RequiredScopes, SameOrigin, Scoped, user_from_token,
-};
-pub use form::{InvalidCredentials, OAuth2PasswordForm, TokenResponse};
-pub use keys::{KeyKind, SigningKey, VerifyingKey};
-pub use loader::{HasUserLoader, LoaderOutput, TokenUserError, UserLoader};
-pub use manager::{
-    AsLoginManager, DEFAULT_LIFETIME, DEFAULT_REFRESH_COOKIE_NAME, DEFAULT_REFRESH_PATH,
-    LoginManager, LoginManagerBuilder, MAX_LEEWAY_SECS, MAX_REFRESH_GRACE, MAX_TOKEN_BYTES,
-    TokenRequest,
-};
-pub use middleware::{CurrentUser, attach_user};
-pub use redirect::safe_next;
-pub use refresh::{
-    GrantError, RefreshRequest, RefreshSource, UserAgent, refresh_route, refresh_route_for,
-};
-pub use secret::Secret;
-pub use session::{MemoryStore, RefreshError, Session, SessionError, SessionStore, SessionTokens};
+pub use error::{ConfigError, TokenError};
+pub use extract::user::{AuthUser, Scoped};
+pub use login_route::form::{OAuth2PasswordForm, TokenResponse};
+pub use login_route::{Authenticated, LoginAccount, LoginError, PasswordGrant};
+pub use manager::{LoginManager, LoginManagerBuilder, TokenRequest};
 
 /// axum-extra's cookie jar, which the cookie helpers take and return.
-pub use axum_extra::extract::cookie::{Cookie, CookieJar, SameSite};
+pub use axum_extra::extract::cookie::CookieJar;
 /// The JWT algorithm type (re-exported from `jsonwebtoken`).
 pub use jsonwebtoken::Algorithm;
-/// JWK types (re-exported from `jsonwebtoken`), for [`LoginManager::jwks`].
-pub use jsonwebtoken::jwk;
 
 #[cfg(feature = "macros")]
 #[doc(inline)]
@@ -138,13 +131,12 @@ pub use login_macros::{protected, user_loader};
 /// Paths used by the code the macros generate. Not public API.
 #[doc(hidden)]
 pub mod __private {
-    pub use crate::LoginManager;
-    pub use crate::loader::{LoaderOutput, assert_user_loader, manager_type_id};
+    pub use crate::extract::RequiredScopes;
+    pub use crate::extract::user::{MaybeScoped, MaybeUser};
+    pub use crate::loader::{HasUserLoader, LoaderOutput, UserLoader};
     pub use crate::manager::assert_manager;
-    pub use crate::registry::RouteScopes;
-    pub use crate::{
-        AuthUser, HasUserLoader, MaybeScoped, MaybeUser, RequiredScopes, Scoped, UserLoader,
-    };
+    pub use crate::registry::{RouteScopes, assert_user_loader, manager_type_id};
+    pub use crate::{AuthUser, LoginManager, Scoped};
     pub use axum;
     pub use axum::extract::FromRequestParts;
     pub use axum::http::request::Parts;

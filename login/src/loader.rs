@@ -12,7 +12,7 @@ use axum::response::{IntoResponse, Response};
 ///
 /// ```
 /// use axum::{extract::{FromRef, State}, http::request::Parts, response::Response};
-/// use login::{LoginManager, UserLoader};
+/// use login::{LoginManager, loader::UserLoader};
 ///
 /// #[derive(Clone)]
 /// struct User { email: String }
@@ -25,7 +25,7 @@ use axum::response::{IntoResponse, Response};
 /// struct AppState { db: Db, manager: LoginManager }
 ///
 /// // Which manager verifies the tokens that name a `User`: `LoginManager` when there is one.
-/// impl login::HasUserLoader for User { type Manager = LoginManager; }
+/// impl login::loader::HasUserLoader for User { type Manager = LoginManager; }
 ///
 /// impl UserLoader<AppState> for User {
 ///     async fn load_user(subject: String, _parts: &mut Parts, state: &AppState)
@@ -41,7 +41,7 @@ use axum::response::{IntoResponse, Response};
 #[diagnostic::on_unimplemented(
     message = "no `#[user_loader]` for `{Self}` with state `{S}`",
     label = "`{Self}` has no user loader for this state",
-    note = "add `#[login::user_loader]` to an `async fn(subject: String, ...) -> Option<{Self}>`, or implement `login::UserLoader<{S}>` for `{Self}`",
+    note = "add `#[login::user_loader]` to an `async fn(subject: String, ...) -> Option<{Self}>`, or implement `login::loader::UserLoader<{S}>` for `{Self}`",
     note = "every further loader argument must be an axum extractor for the router's state (`FromRequestParts<{S}>`)"
 )]
 pub trait UserLoader<S: Send + Sync>:
@@ -69,26 +69,14 @@ pub trait UserLoader<S: Send + Sync>:
     message = "no `#[user_loader]` for `{Self}`",
     label = "this user type has no `#[user_loader]`",
     note = "add `#[login::user_loader]` to an `async fn(subject: String, ...) -> Option<{Self}>` (or `-> Result<Option<{Self}>, E>`)",
-    note = "next to a hand-written `impl UserLoader<S> for {Self}`, write `impl login::HasUserLoader for {Self} {{ type Manager = login::LoginManager; }}`"
+    note = "next to a hand-written `impl UserLoader<S> for {Self}`, write `impl login::loader::HasUserLoader for {Self} {{ type Manager = login::LoginManager; }}`"
 )]
 pub trait HasUserLoader {
     /// The manager whose tokens name this user: [`LoginManager`](crate::LoginManager), or a
     /// type made with [`define_manager!`](crate::define_manager) that holds a second one.
     /// The extractors take it from the state with `FromRef` (so it must implement
-    /// [`AsLoginManager`](crate::AsLoginManager) and `FromRef<S>` for the router's state).
+    /// [`AsLoginManager`](crate::extract::AsLoginManager) and `FromRef<S>` for the router's state).
     type Manager: Send + Sync + 'static;
-}
-
-/// Compile-time check used by `#[protected]`: `T` has a `#[user_loader]`.
-#[doc(hidden)]
-pub const fn assert_user_loader<T: HasUserLoader + ?Sized>() {}
-
-/// The type of `U`'s manager, recorded by `#[protected]` with the route's scopes: each
-/// manager checks at start-up the scopes of its own routes only. Naming it also checks, at
-/// compile time, that `U` has a `#[user_loader]` (as [`assert_user_loader`] does).
-#[doc(hidden)]
-pub fn manager_type_id<U: HasUserLoader + ?Sized>() -> std::any::TypeId {
-    std::any::TypeId::of::<U::Manager>()
 }
 
 /// What a loader function may return, and what
@@ -119,56 +107,47 @@ impl<U, E: IntoResponse> LoaderOutput for Result<Option<U>, E> {
 
 /// Why [`LoginManager::user_from_token`](crate::LoginManager::user_from_token) found no user:
 /// the same cases, and the same answers, as the extractors.
-#[derive(Debug)]
+#[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
 pub enum TokenUserError {
     /// The token failed verification (malformed, expired, revoked, wrong key…).
-    InvalidToken(crate::VerifyError),
+    #[error("invalid token: {0}")]
+    InvalidToken(#[source] crate::rejection::VerifyError),
     /// The token is valid but the loader knows no such user.
+    #[error("the token's subject is no known user")]
     UnknownUser,
     /// The loader failed (its own response, a 5xx, kept as is).
+    #[error("the user loader failed ({})", .0.status())]
     Loader(Box<Response>),
     /// The manager asked is not the user type's own ([`HasUserLoader::Manager`] in the
     /// state): a programming error, answered like an invalid token. Use
-    /// [`login::user_from_token`](crate::user_from_token), which picks the right one.
+    /// [`login::extract::user_from_token`](crate::extract::user_from_token), which picks the
+    /// right one.
+    #[error("this manager does not verify the tokens of this user type")]
     OtherManager,
 }
 
 impl TokenUserError {
     /// The extractors' rejection for this case (`None` for a failing loader).
-    pub fn kind(&self) -> Option<crate::RejectionKind> {
+    pub fn kind(&self) -> Option<crate::rejection::RejectionKind> {
         match self {
             TokenUserError::InvalidToken(_)
             | TokenUserError::UnknownUser
-            | TokenUserError::OtherManager => Some(crate::RejectionKind::InvalidToken),
+            | TokenUserError::OtherManager => Some(crate::rejection::RejectionKind::InvalidToken),
             TokenUserError::Loader(_) => None,
         }
     }
 }
-
-impl std::fmt::Display for TokenUserError {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        match self {
-            TokenUserError::InvalidToken(error) => write!(f, "invalid token: {error}"),
-            TokenUserError::UnknownUser => f.write_str("the token's subject is no known user"),
-            TokenUserError::OtherManager => {
-                f.write_str("this manager does not verify the tokens of this user type")
-            }
-            TokenUserError::Loader(response) => {
-                write!(f, "the user loader failed ({})", response.status())
-            }
-        }
-    }
-}
-
-impl std::error::Error for TokenUserError {}
 
 impl IntoResponse for TokenUserError {
     /// The extractors' answer: 401 `invalid_token`, or the loader's own response.
     fn into_response(self) -> Response {
         match self {
             TokenUserError::Loader(response) => *response,
-            _ => crate::default_response(crate::RejectionKind::InvalidToken, &[]),
+            _ => crate::rejection::default_response(
+                crate::rejection::RejectionKind::InvalidToken,
+                &[],
+            ),
         }
     }
 }

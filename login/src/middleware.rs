@@ -3,10 +3,10 @@
 //!
 //! ```
 //! use axum::{Extension, Router, middleware, routing::get};
-//! use login::{CurrentUser, LoginManager, attach_user};
+//! use login::{middleware::CurrentUser, LoginManager, middleware::attach_user};
 //! # #[derive(Clone)] struct User;
-//! # impl login::HasUserLoader for User { type Manager = LoginManager; }
-//! # impl login::UserLoader<LoginManager> for User {
+//! # impl login::loader::HasUserLoader for User { type Manager = LoginManager; }
+//! # impl login::loader::UserLoader<LoginManager> for User {
 //! #     async fn load_user(_: String, _: &mut axum::http::request::Parts, _: &LoginManager)
 //! #         -> Result<Option<Self>, axum::response::Response> { Ok(Some(User)) }
 //! # }
@@ -27,16 +27,18 @@
 //! Behind the layer, the extractors (`AuthUser`, `#[protected]` handlers…) reuse the user the
 //! layer loaded: the token is verified once and the loader called once per request.
 
+pub use crate::redirect::safe_next;
+
 use axum::extract::{FromRef, FromRequestParts, Request, State};
 use axum::http::StatusCode;
 use axum::http::request::Parts;
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 
-use crate::error::RejectionKind;
-use crate::extract::optional_user;
+use crate::extract::user::optional_user;
 use crate::loader::UserLoader;
 use crate::manager::AsLoginManager;
+use crate::rejection::RejectionKind;
 
 /// The user the [`attach_user`] layer resolved: `Some` when the request carried valid
 /// credentials for a known user, `None` otherwise. Read it as an extractor, or from the
@@ -91,7 +93,7 @@ where
     async fn from_request_parts(parts: &mut Parts, _state: &S) -> Result<Self, Self::Rejection> {
         parts.extensions.get::<CurrentUser<U>>().cloned().ok_or((
             StatusCode::INTERNAL_SERVER_ERROR,
-            "CurrentUser needs the login::attach_user layer in front of this route",
+            "CurrentUser needs the login::middleware::attach_user layer in front of this route",
         ))
     }
 }

@@ -6,7 +6,7 @@ use axum::response::{IntoResponse, Response};
 
 use std::sync::Arc;
 
-use crate::error::{RejectionContext, RejectionHook, RejectionKind};
+use crate::rejection::{RejectionContext, RejectionHook, RejectionKind};
 
 /// Returns `next` when it is a same-origin relative path (`/posts?page=2`), `None` otherwise.
 ///
@@ -16,7 +16,7 @@ use crate::error::{RejectionContext, RejectionHook, RejectionKind};
 /// redirecting, so that `/login?next=` cannot become an open redirect.
 ///
 /// ```
-/// use login::safe_next;
+/// use login::middleware::safe_next;
 /// assert_eq!(safe_next("/posts?page=2"), Some("/posts?page=2"));
 /// assert_eq!(safe_next("//evil.example"), None);
 /// assert_eq!(safe_next("https://evil.example"), None);

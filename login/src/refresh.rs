@@ -11,7 +11,7 @@
 //!     .sessions()
 //!     .build()?;
 //! let app: Router = Router::new()
-//!     .route("/refresh", post(login::refresh_route))
+//!     .route("/refresh", post(login::refresh::refresh_route))
 //!     .with_state(manager);
 //! # Ok(()) }
 //! ```
@@ -27,9 +27,9 @@ use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum_extra::extract::cookie::CookieJar;
 
-use crate::error::{RejectionKind, default_response};
-use crate::form::TokenResponse;
+use crate::login_route::form::TokenResponse;
 use crate::manager::{AsLoginManager, LoginManager};
+use crate::rejection::{RejectionKind, default_response};
 use crate::session::RefreshError;
 
 /// The largest refresh request body read (a refresh form is under 100 bytes; a larger body,
@@ -82,21 +82,27 @@ impl<M> fmt::Debug for RefreshRequest<M> {
 /// "unsupported_grant_type" | "invalid_grant"}`, 403 for a cross-site request, 503
 /// `temporarily_unavailable` when the store failed, 500 `server_error` when the manager has
 /// no sessions. Always `Cache-Control: no-store`; never any detail.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
 #[non_exhaustive]
 pub enum GrantError {
     /// A missing, repeated or malformed parameter, or no refresh token at all.
+    #[error("invalid_request")]
     InvalidRequest,
     /// `grant_type` is not `refresh_token`.
+    #[error("unsupported_grant_type")]
     UnsupportedGrantType,
     /// The refresh token is unknown, malformed, oversized, expired, already used, or of an
     /// ended session.
+    #[error("invalid_grant")]
     InvalidGrant,
     /// The refresh cookie came with a request from another origin.
+    #[error("invalid_request")]
     CrossSite,
     /// The session store failed.
+    #[error("temporarily_unavailable")]
     Unavailable,
     /// The manager has no sessions (a configuration error).
+    #[error("server_error")]
     NotEnabled,
 }
 
@@ -122,14 +128,6 @@ impl GrantError {
         }
     }
 }
-
-impl fmt::Display for GrantError {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.code())
-    }
-}
-
-impl std::error::Error for GrantError {}
 
 impl IntoResponse for GrantError {
     fn into_response(self) -> Response {
@@ -298,7 +296,7 @@ impl<S: Send + Sync> FromRequestParts<S> for UserAgent {
     }
 }
 
-/// A complete refresh route: `.route("/refresh", post(login::refresh_route))`.
+/// A complete refresh route: `.route("/refresh", post(login::refresh::refresh_route))`.
 ///
 /// With the token in the form, it answers the token response with the new `refresh_token`
 /// in it; with the refresh cookie, it sets the new refresh cookie (and the token cookie when
@@ -316,7 +314,7 @@ pub async fn refresh_route(
 
 /// [`refresh_route`] for a second manager's type (made with
 /// [`define_manager!`](crate::define_manager)):
-/// `.route("/admin/refresh", post(login::refresh_route_for::<Admins>))`.
+/// `.route("/admin/refresh", post(login::refresh::refresh_route_for::<Admins>))`.
 pub async fn refresh_route_for<M: AsLoginManager>(
     State(handle): State<M>,
     agent: UserAgent,

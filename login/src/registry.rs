@@ -26,3 +26,15 @@ inventory::collect!(RouteScopes);
 pub(crate) fn routes() -> impl Iterator<Item = &'static RouteScopes> {
     inventory::iter::<RouteScopes>.into_iter()
 }
+
+/// Compile-time check used by `#[protected]`: `T` has a `#[user_loader]`.
+#[doc(hidden)]
+pub const fn assert_user_loader<T: crate::loader::HasUserLoader + ?Sized>() {}
+
+/// The type of `U`'s manager, recorded by `#[protected]` with the route's scopes: each
+/// manager checks at start-up the scopes of its own routes only. Naming it also checks, at
+/// compile time, that `U` has a `#[user_loader]` (as [`assert_user_loader`] does).
+#[doc(hidden)]
+pub fn manager_type_id<U: crate::loader::HasUserLoader + ?Sized>() -> std::any::TypeId {
+    std::any::TypeId::of::<U::Manager>()
+}

@@ -6,12 +6,12 @@
 //! ```
 //! # #[tokio::main(flavor = "current_thread")] async fn main() -> Result<(), Box<dyn std::error::Error>> {
 //! use axum::{Router, body::Body, extract::State, http::{Request, StatusCode}, routing::get};
-//! use login::{AuthUser, LoginManager, UserLoader, testing};
+//! use login::{AuthUser, LoginManager, loader::UserLoader, testing};
 //! use tower::ServiceExt;
 //!
 //! #[derive(Clone)]
 //! struct User(String);
-//! impl login::HasUserLoader for User { type Manager = LoginManager; }
+//! impl login::loader::HasUserLoader for User { type Manager = LoginManager; }
 //! impl UserLoader<LoginManager> for User {
 //!     async fn load_user(sub: String, _: &mut axum::http::request::Parts, _: &LoginManager)
 //!         -> Result<Option<Self>, axum::response::Response> { Ok(Some(User(sub))) }

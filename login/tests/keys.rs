@@ -8,7 +8,8 @@ use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD as B64;
 use jsonwebtoken::{DecodingKey, EncodingKey, Header};
 use login::{
-    Algorithm, ConfigError, LoginManager, SigningKey, TokenError, VerifyError, VerifyingKey,
+    Algorithm, ConfigError, LoginManager, TokenError, keys::SigningKey, keys::VerifyingKey,
+    rejection::VerifyError,
 };
 use serde_json::json;
 

@@ -7,7 +7,7 @@
 use std::sync::Arc;
 
 use login::session::TokenHash;
-use login::{MemoryStore, Session, SessionStore};
+use login::{session::MemoryStore, session::Session, session::SessionStore};
 use login_test_support::NOW;
 
 fn session(id: &str, subject: &str, created_at: i64) -> Session {

@@ -5,11 +5,15 @@ use axum::Router;
 use axum::body::Body;
 use axum::http::{Request, StatusCode};
 use axum::routing::{get, post};
-use login::openapi::{COOKIE_SCHEME, LoginResponses, LoginSecurity, OAUTH2_SCHEME};
+use login::openapi::{LoginResponses, LoginSecurity};
 use login::{LoginManager, LoginManagerBuilder, OAuth2PasswordForm, protected, user_loader};
 use serde_json::{Value, json};
 use tower::ServiceExt;
 use utoipa::{Modify, OpenApi};
+
+/// The documented names of the security schemes (fastapi's).
+const OAUTH2_SCHEME: &str = "OAuth2PasswordBearer";
+const COOKIE_SCHEME: &str = "APIKeyCookie";
 
 const SECRET: &str = "openapi-test-secret-that-is-32-bytes-long";
 

@@ -10,7 +10,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use login::session::{RedisStore, TokenHash};
-use login::{LoginManager, RefreshError, SessionError, VerifyError};
+use login::{LoginManager, rejection::VerifyError, session::RefreshError, session::SessionError};
 use login_test_support::SECRET;
 use login_test_support::redis::RedisServer;
 
@@ -72,7 +72,7 @@ async fn rotation_grace_and_reuse_hold_across_instances() {
     assert_eq!(again.session_id, t0.session_id);
     let t2 = b.refresh(&t1.refresh_token, Some("firefox")).await.unwrap();
     assert_ne!(t2.refresh_token, t1.refresh_token);
-    let listed = a.sessions("alice").await.unwrap();
+    let listed = a.list_sessions("alice").await.unwrap();
     assert_eq!(listed.len(), 1);
     assert_eq!(listed[0].user_agent.as_deref(), Some("firefox"));
     assert!(listed[0].refreshed_at.is_some());
@@ -95,7 +95,7 @@ async fn rotation_grace_and_reuse_hold_across_instances() {
         b.refresh(&t2.refresh_token, None).await,
         Err(RefreshError::InvalidGrant)
     ));
-    assert!(a.sessions("alice").await.unwrap().is_empty());
+    assert!(a.list_sessions("alice").await.unwrap().is_empty());
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -129,7 +129,7 @@ async fn concurrent_refreshes_across_instances_produce_one_successor() {
         if grace.is_zero() {
             // Without a grace window every other refresh is a reuse: the session ended.
             assert_eq!(refused, 15);
-            assert!(a.sessions("carol").await.unwrap().is_empty());
+            assert!(a.list_sessions("carol").await.unwrap().is_empty());
         } else {
             // Within it, every refresh got the same successor, and it still works.
             assert_eq!(refused, 0);
@@ -353,7 +353,7 @@ async fn data_the_store_did_not_write_is_an_error_never_a_panic_or_a_token() {
     let e = store_error(a.refresh(&t.refresh_token, None).await.unwrap_err());
     assert!(e.contains("not what this store wrote"), "{e}");
     assert!(matches!(
-        a.sessions("hana").await,
+        a.list_sessions("hana").await,
         Err(SessionError::Store(_))
     ));
 
@@ -423,6 +423,6 @@ async fn two_managers_sharing_the_store_renew_only_their_own_sessions() {
         .refresh(&admin_session.refresh_token, None)
         .await
         .unwrap();
-    assert_eq!(users.sessions("root").await.unwrap().len(), 1);
-    assert_eq!(admins.sessions("root").await.unwrap().len(), 1);
+    assert_eq!(users.list_sessions("root").await.unwrap().len(), 1);
+    assert_eq!(admins.list_sessions("root").await.unwrap().len(), 1);
 }

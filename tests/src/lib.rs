@@ -19,8 +19,8 @@ use axum::routing::{get, post};
 use axum::{Extension, Form, Json, Router};
 use login::password::PasswordError;
 use login::{
-    AuthUser, Claims, CookieJar, InvalidCredentials, LoginManager, LoginManagerBuilder,
-    MaybeScoped, MaybeUser, OAuth2PasswordForm, RequiredScopes, Scoped, TokenRequest, UserLoader,
+    AuthUser, Claims, CookieJar, LoginError, LoginManager, LoginManagerBuilder, OAuth2PasswordForm,
+    Scoped, TokenRequest, extract::RequiredScopes, loader::UserLoader,
 };
 use login_test_support::{Expect, NOW, Reply, SECRET, request, send};
 use serde_json::{Value, json};
@@ -92,7 +92,7 @@ impl FromRef<AppState> for LoginManager {
 /// The body of the loader's failure response.
 pub const STORE_DOWN_BODY: &str = r#"{"detail":"user store unavailable"}"#;
 
-impl login::HasUserLoader for User {
+impl login::loader::HasUserLoader for User {
     type Manager = LoginManager;
 }
 
@@ -134,7 +134,7 @@ pub struct TenantUser {
 #[derive(Clone, Debug)]
 pub struct Tenant(pub String);
 
-impl login::HasUserLoader for TenantUser {
+impl login::loader::HasUserLoader for TenantUser {
     type Manager = LoginManager;
 }
 
@@ -177,9 +177,9 @@ async fn maybe(State(st): State<AppState>, user: Option<AuthUser<User>>) -> Json
     Json(json!({ "user": user.map(|AuthUser(u)| u.name) }))
 }
 
-async fn maybe_user(State(st): State<AppState>, MaybeUser(user): MaybeUser<User>) -> Json<Value> {
+async fn maybe_user(State(st): State<AppState>, user: Option<AuthUser<User>>) -> Json<Value> {
     st.probe.ran();
-    Json(json!({ "user": user.map(|u| u.name) }))
+    Json(json!({ "user": user.map(|AuthUser(u)| u.name) }))
 }
 
 async fn claims(State(st): State<AppState>, claims: Claims) -> Json<Claims> {
@@ -205,12 +205,9 @@ async fn read_write(
     Json(json!({ "user": user.name }))
 }
 
-async fn maybe_write(
-    State(st): State<AppState>,
-    MaybeScoped(user, _): MaybeScoped<User, Write>,
-) -> Json<Value> {
+async fn maybe_write(State(st): State<AppState>, user: Option<Scoped<User, Write>>) -> Json<Value> {
     st.probe.ran();
-    Json(json!({ "user": user.map(|u| u.name) }))
+    Json(json!({ "user": user.map(|Scoped(u, _)| u.name) }))
 }
 
 async fn opt_write(State(st): State<AppState>, user: Option<Scoped<User, Write>>) -> Json<Value> {
@@ -222,14 +219,14 @@ async fn opt_write(State(st): State<AppState>, user: Option<Scoped<User, Write>>
 async fn twice(
     State(st): State<AppState>,
     AuthUser(a): AuthUser<User>,
-    MaybeUser(b): MaybeUser<User>,
+    b: Option<AuthUser<User>>,
     c: Option<AuthUser<User>>,
     claims: Claims,
 ) -> Json<Value> {
     st.probe.ran();
     Json(json!({
         "a": a.name,
-        "b": b.map(|u| u.name),
+        "b": b.map(|AuthUser(u)| u.name),
         "c": c.map(|AuthUser(u)| u.name),
         "sub": claims.sub,
     }))
@@ -258,8 +255,12 @@ pub const PASSPHRASE: &str = "a passphrase of exactly sixty-four characters, spa
 pub fn users() -> &'static HashMap<&'static str, (String, Vec<&'static str>)> {
     static USERS: LazyLock<HashMap<&'static str, (String, Vec<&'static str>)>> =
         LazyLock::new(|| {
-            let hash = login::password::hash_blocking(PASSWORD).expect("hash");
-            let long = login::password::hash_blocking(PASSPHRASE).expect("hash");
+            let hash = login::password::Passwords::default()
+                .hash_blocking(PASSWORD)
+                .expect("hash");
+            let long = login::password::Passwords::default()
+                .hash_blocking(PASSPHRASE)
+                .expect("hash");
             HashMap::from([
                 ("alice", (hash.clone(), vec!["read", "write"])),
                 ("bob", (hash, vec!["read"])),
@@ -283,15 +284,18 @@ pub fn legacy_hash(password: &str) -> String {
 }
 
 /// The login route, as an application writes it: the password is always verified (against a
-/// dummy hash for unknown users), failures all answer `InvalidCredentials`, and only the
+/// dummy hash for unknown users), failures all answer `LoginError::InvalidCredentials`, and only the
 /// scopes the user may have are granted (others are silently dropped, RFC 6749 §3.3).
 async fn login_route(State(st): State<AppState>, Form(form): Form<OAuth2PasswordForm>) -> Response {
     st.probe.ran();
     let user = users().get(form.username.as_str());
     st.probe.verifies.fetch_add(1, Ordering::SeqCst);
-    match login::password::verify(&form.password, user.map(|(hash, _)| hash.as_str())).await {
+    match login::password::Passwords::default()
+        .verify(&form.password, user.map(|(hash, _)| hash.as_str()))
+        .await
+    {
         Ok(true) => {}
-        Ok(false) => return InvalidCredentials.into_response(),
+        Ok(false) => return LoginError::InvalidCredentials.into_response(),
         Err(PasswordError::Empty | PasswordError::TooLong) => {
             return (
                 StatusCode::BAD_REQUEST,
@@ -341,14 +345,14 @@ async fn logout(State(st): State<AppState>, jar: CookieJar) -> (CookieJar, Statu
 /// |---|---|
 /// | `GET/POST /me` | `AuthUser<User>` |
 /// | `GET /maybe` | `Option<AuthUser<User>>` |
-/// | `GET /maybe-user` | `MaybeUser<User>` |
+/// | `GET /maybe-user` | `Option<AuthUser<User>>` |
 /// | `GET /claims` | `Claims` |
 /// | `GET /maybe-claims` | `Option<Claims>` |
 /// | `GET /write` | `Scoped<User, Write>` |
 /// | `GET /read-write` | `Scoped<User, ReadWrite>` |
-/// | `GET /maybe-write` | `MaybeScoped<User, Write>` |
+/// | `GET /maybe-write` | `Option<Scoped<User, Write>>` (as `/opt-write`, written apart) |
 /// | `GET /opt-write` | `Option<Scoped<User, Write>>` |
-/// | `GET /twice` | `AuthUser` + `MaybeUser` + `Option<AuthUser>` + `Claims` |
+/// | `GET /twice` | `AuthUser` + `Option<AuthUser>` twice + `Claims` |
 /// | `GET /tenant` | `AuthUser<TenantUser>` (loader uses `Extension<Tenant>`) |
 /// | `GET /public` | none |
 /// | `POST /login` | `Form<OAuth2PasswordForm>` → `TokenResponse` |

@@ -18,7 +18,7 @@ use axum::http::request::Parts;
 use axum::http::{Request, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
-use login::{AuthUser, LoginManager, UserLoader, protected, testing, user_loader};
+use login::{AuthUser, LoginManager, loader::UserLoader, protected, testing, user_loader};
 use login_test_support::{SECRET, send};
 
 /// A stand-in for a blocking database driver (a synchronous client, a C library…).
@@ -99,7 +99,7 @@ async fn me(user: User) -> String {
 #[derive(Clone)]
 struct BlockingUser;
 
-impl login::HasUserLoader for BlockingUser {
+impl login::loader::HasUserLoader for BlockingUser {
     type Manager = LoginManager;
 }
 

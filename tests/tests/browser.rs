@@ -7,7 +7,10 @@ use axum::http::{Method, Request, StatusCode, header};
 use axum::response::IntoResponse;
 use axum::routing::{get, post};
 use axum::{Json, Router, middleware};
-use login::{AuthUser, ConfigError, CurrentUser, LoginManager, SameOrigin, attach_user};
+use login::{
+    AuthUser, ConfigError, LoginManager, extract::SameOrigin, middleware::CurrentUser,
+    middleware::attach_user,
+};
 use login_test_support::{Reply, SECRET, cookie_parts, request, send};
 use login_tests::{AppState, Probe, TestApp, User};
 use serde_json::json;
@@ -398,8 +401,8 @@ fn custom_cookie_attributes_are_mirrored_when_clearing() {
     assert!(clear.contains(&"Max-Age=0".to_owned()));
 }
 
-fn axum_extra_same_site_strict() -> login::SameSite {
-    login::SameSite::Strict
+fn axum_extra_same_site_strict() -> login::cookie::SameSite {
+    login::cookie::SameSite::Strict
 }
 
 #[test]
@@ -424,7 +427,7 @@ fn cookie_configuration_errors() {
         Err(ConfigError::HostPrefix(_))
     ));
     assert!(matches!(
-        b().cookie_same_site(login::SameSite::None)
+        b().cookie_same_site(login::cookie::SameSite::None)
             .cookie_secure(false)
             .build(),
         Err(ConfigError::InsecureSameSiteNone)
@@ -444,7 +447,7 @@ async fn redirect_to_login_composes_with_an_own_hook() {
     let app = TestApp::with(|b| {
         b.use_cookie(true)
             .on_rejection(|r| {
-                (r.kind() == login::RejectionKind::CrossSiteRequest)
+                (r.kind() == login::rejection::RejectionKind::CrossSiteRequest)
                     .then(|| (StatusCode::FORBIDDEN, "<h1>Refused</h1>").into_response())
             })
             .redirect_to_login()

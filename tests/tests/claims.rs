@@ -3,7 +3,7 @@
 //! Every token here is validly MACed with the fixture key, so only the claims are at fault.
 
 use jsonwebtoken::{Algorithm, DecodingKey, Validation};
-use login::{Secret, TokenRequest, VerifyError};
+use login::{TokenRequest, keys::Secret, rejection::VerifyError};
 use login_test_support::forge::{self, unb64};
 use login_test_support::{Expect, NOW};
 use login_tests::TestApp;

@@ -5,10 +5,13 @@
 use std::time::Duration;
 
 use jsonwebtoken::Algorithm;
-use login::{ConfigError, LoginManager, MAX_LEEWAY_SECS, Secret, TokenError, TokenRequest};
+use login::{ConfigError, LoginManager, TokenError, TokenRequest, keys::Secret};
 use login_test_support::SECRET;
 use login_tests::builder;
 use serde_json::json;
+
+/// The documented largest leeway: 5 minutes.
+const MAX_LEEWAY_SECS: u64 = 300;
 
 fn err(b: login::LoginManagerBuilder) -> ConfigError {
     b.build().expect_err("the configuration must be refused")
@@ -316,7 +319,7 @@ fn minting_errors() {
 
 #[test]
 fn a_secret_and_a_signing_key_together_are_refused() {
-    let key = login::SigningKey::hmac(Algorithm::HS256, SECRET).unwrap();
+    let key = login::keys::SigningKey::hmac(Algorithm::HS256, SECRET).unwrap();
     let e = err(builder().signing_key(key));
     assert_eq!(e, ConfigError::SecretAndSigningKey);
     assert!(e.to_string().contains("not both"), "{e}");

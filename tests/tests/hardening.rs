@@ -8,7 +8,7 @@ use axum::http::{Method, Request, StatusCode};
 use axum::response::IntoResponse;
 use axum::routing::{get, post};
 use axum::{Json, Router, middleware};
-use login::{AuthUser, CookieJar, CurrentUser, LoginManager, attach_user};
+use login::{AuthUser, CookieJar, LoginManager, middleware::CurrentUser, middleware::attach_user};
 use login_test_support::{Expect, Reply};
 use login_tests::{AppState, TestApp, User};
 use serde_json::json;

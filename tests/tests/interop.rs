@@ -9,7 +9,7 @@ use std::sync::Arc;
 use std::sync::atomic::AtomicI64;
 
 use jsonwebtoken::Algorithm;
-use login::{LoginManager, TokenRequest, VerifyError};
+use login::{LoginManager, TokenRequest, rejection::VerifyError};
 use login_test_support::{Expect, SECRET, forge};
 use login_tests::{TestApp, builder, python};
 use serde_json::{Value, json};

@@ -10,7 +10,7 @@ use axum::extract::{Request, State};
 use axum::http::StatusCode;
 use axum::middleware::{Next, from_fn_with_state};
 use axum::response::{IntoResponse, Redirect, Response};
-use login::{AuthUser, Claims, RejectionKind, TokenRequest};
+use login::{AuthUser, Claims, TokenRequest, rejection::RejectionKind};
 use login_test_support::{Expect, NOW, Reply, forge};
 use login_tests::{AppState, DB_DOWN, GHOST, STORE_DOWN_BODY, Tenant, TestApp, User};
 use serde_json::json;

@@ -8,10 +8,13 @@ use std::time::{Duration, Instant};
 use axum::http::StatusCode;
 use jsonwebtoken::Algorithm;
 use login::password::{self, MAX_PASSWORD_BYTES, PasswordError};
-use login::{DEFAULT_LIFETIME, OAuth2PasswordForm, TokenRequest, TokenResponse};
+use login::{OAuth2PasswordForm, TokenRequest, TokenResponse};
 use login_test_support::{Expect, NOW, Reply, SECRET, forge, form_request, form_urlencoded};
 use login_tests::{PASSPHRASE, PASSWORD, TestApp, users};
 use serde_json::{Value, json};
+
+/// The documented default token lifetime: 15 minutes, as fastapi-login.
+const DEFAULT_LIFETIME: std::time::Duration = std::time::Duration::from_secs(15 * 60);
 
 async fn login(app: &TestApp, pairs: &[(&str, &str)]) -> Reply {
     app.send(form_request("/login", form_urlencoded(pairs)))
@@ -227,12 +230,22 @@ async fn unknown_user_and_wrong_password_answer_the_same() {
 
     // At the API: the same answer, `Ok(false)`, for `None` (unknown user) and a wrong password.
     let stored = &users()["alice"].0;
-    assert_eq!(password::verify(PASSWORD, None).await, Ok(false));
     assert_eq!(
-        password::verify("wrong password", Some(stored)).await,
+        password::Passwords::default().verify(PASSWORD, None).await,
         Ok(false)
     );
-    assert_eq!(password::verify(PASSWORD, Some(stored)).await, Ok(true));
+    assert_eq!(
+        password::Passwords::default()
+            .verify("wrong password", Some(stored))
+            .await,
+        Ok(false)
+    );
+    assert_eq!(
+        password::Passwords::default()
+            .verify(PASSWORD, Some(stored))
+            .await,
+        Ok(true)
+    );
 }
 
 /// A.54 (work): the unknown-user path does a full Argon2id verification too (against a dummy
@@ -240,10 +253,18 @@ async fn unknown_user_and_wrong_password_answer_the_same() {
 /// flaky: an m=19456 KiB Argon2 pass takes milliseconds anywhere, a quick exit microseconds.
 #[tokio::test]
 async fn unknown_user_costs_a_real_verification() {
-    password::verify("warm-up", None).await.unwrap(); // the dummy hash is made once
+    password::Passwords::default()
+        .verify("warm-up", None)
+        .await
+        .unwrap(); // the dummy hash is made once
     let started = Instant::now();
     for _ in 0..3 {
-        assert_eq!(password::verify("wrong password", None).await, Ok(false));
+        assert_eq!(
+            password::Passwords::default()
+                .verify("wrong password", None)
+                .await,
+            Ok(false)
+        );
     }
     let per_call = started.elapsed() / 3;
     assert!(
@@ -291,20 +312,31 @@ async fn password_bounds() {
     // At the API, out-of-bounds input is an error (checked before any hashing).
     let huge = "p".repeat(1024 * 1024);
     assert_eq!(
-        password::verify(&huge, None).await,
+        password::Passwords::default().verify(&huge, None).await,
         Err(PasswordError::TooLong)
     );
     assert_eq!(
-        password::verify(&huge, Some(&users()["alice"].0)).await,
+        password::Passwords::default()
+            .verify(&huge, Some(&users()["alice"].0))
+            .await,
         Err(PasswordError::TooLong)
     );
-    assert_eq!(password::hash(&huge).await, Err(PasswordError::TooLong));
     assert_eq!(
-        password::verify_blocking(&"p".repeat(MAX_PASSWORD_BYTES + 1), None),
+        password::Passwords::default().hash(&huge).await,
         Err(PasswordError::TooLong)
     );
-    assert_eq!(password::verify("", None).await, Err(PasswordError::Empty));
-    assert_eq!(password::hash("").await, Err(PasswordError::Empty));
+    assert_eq!(
+        password::Passwords::default().verify_blocking(&"p".repeat(MAX_PASSWORD_BYTES + 1), None),
+        Err(PasswordError::TooLong)
+    );
+    assert_eq!(
+        password::Passwords::default().verify("", None).await,
+        Err(PasswordError::Empty)
+    );
+    assert_eq!(
+        password::Passwords::default().hash("").await,
+        Err(PasswordError::Empty)
+    );
 }
 
 /// A.55: no silent truncation — the whole password counts, up to the maximum.
@@ -313,15 +345,27 @@ async fn no_silent_truncation() {
     let long: String = (0..MAX_PASSWORD_BYTES)
         .map(|i| (b'a' + (i % 26) as u8) as char)
         .collect();
-    let stored = password::hash(&long).await.unwrap();
-    assert_eq!(password::verify(&long, Some(&stored)).await, Ok(true));
+    let stored = password::Passwords::default().hash(&long).await.unwrap();
     assert_eq!(
-        password::verify(&long[..MAX_PASSWORD_BYTES - 1], Some(&stored)).await,
+        password::Passwords::default()
+            .verify(&long, Some(&stored))
+            .await,
+        Ok(true)
+    );
+    assert_eq!(
+        password::Passwords::default()
+            .verify(&long[..MAX_PASSWORD_BYTES - 1], Some(&stored))
+            .await,
         Ok(false)
     );
     let mut changed = long.clone();
     changed.replace_range(MAX_PASSWORD_BYTES - 1.., "!");
-    assert_eq!(password::verify(&changed, Some(&stored)).await, Ok(false));
+    assert_eq!(
+        password::Passwords::default()
+            .verify(&changed, Some(&stored))
+            .await,
+        Ok(false)
+    );
 }
 
 /// A.56: a malformed stored hash is a generic login failure (no panic, same answer as a wrong
@@ -337,12 +381,21 @@ async fn malformed_and_legacy_hashes() {
         (wrong.headers, wrong.body)
     );
     assert_eq!(
-        password::verify(PASSWORD, Some("not-a-phc-string")).await,
+        password::Passwords::default()
+            .verify(PASSWORD, Some("not-a-phc-string"))
+            .await,
         Ok(false)
     );
-    assert_eq!(password::verify(PASSWORD, Some("")).await, Ok(false));
     assert_eq!(
-        password::verify(PASSWORD, Some("$argon2id$v=19$m=19456,t=2,p=1$")).await,
+        password::Passwords::default()
+            .verify(PASSWORD, Some(""))
+            .await,
+        Ok(false)
+    );
+    assert_eq!(
+        password::Passwords::default()
+            .verify(PASSWORD, Some("$argon2id$v=19$m=19456,t=2,p=1$"))
+            .await,
         Ok(false)
     );
 
@@ -353,22 +406,34 @@ async fn malformed_and_legacy_hashes() {
     );
     let reply = login(&app, &[("username", "legacy"), ("password", PASSWORD)]).await;
     assert_eq!(reply.status, StatusCode::OK, "{}", reply.text());
-    assert_eq!(password::verify("nope", Some(legacy)).await, Ok(false));
+    assert_eq!(
+        password::Passwords::default()
+            .verify("nope", Some(legacy))
+            .await,
+        Ok(false)
+    );
 }
 
 /// A.57 (format): new hashes are Argon2id v19, m=19456, t=2, p=1, with a fresh salt each time.
 #[tokio::test]
 async fn new_hashes_are_argon2id_defaults() {
-    let a = password::hash(PASSWORD).await.unwrap();
-    let b = password::hash(PASSWORD).await.unwrap();
+    let a = password::Passwords::default().hash(PASSWORD).await.unwrap();
+    let b = password::Passwords::default().hash(PASSWORD).await.unwrap();
     for h in [&a, &b] {
         assert!(h.starts_with("$argon2id$v=19$m=19456,t=2,p=1$"), "{h}");
         assert_eq!(h.split('$').count(), 6, "{h}");
     }
     assert_ne!(a, b, "random salt");
-    assert_eq!(password::verify(PASSWORD, Some(&a)).await, Ok(true));
     assert_eq!(
-        password::hash_blocking(PASSWORD).map(|h| h[..31].to_owned()),
+        password::Passwords::default()
+            .verify(PASSWORD, Some(&a))
+            .await,
+        Ok(true)
+    );
+    assert_eq!(
+        password::Passwords::default()
+            .hash_blocking(PASSWORD)
+            .map(|h| h[..31].to_owned()),
         Ok(a[..31].to_owned())
     );
 }
@@ -387,8 +452,11 @@ async fn hashing_does_not_block_the_executor() {
     }
     let done = AtomicBool::new(false);
     let work = async {
-        let h = password::hash(PASSWORD).await.unwrap();
-        let ok = password::verify(PASSWORD, Some(&h)).await.unwrap();
+        let h = password::Passwords::default().hash(PASSWORD).await.unwrap();
+        let ok = password::Passwords::default()
+            .verify(PASSWORD, Some(&h))
+            .await
+            .unwrap();
         done.store(true, Ordering::SeqCst);
         ok
     };

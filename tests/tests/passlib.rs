@@ -208,7 +208,7 @@ fn a_passlib_hash_at_the_default_cost_verifies() {
         Ok(false)
     );
     assert_eq!(
-        login::password::verify_blocking(&password, Some(stored)),
+        login::password::Passwords::default().verify_blocking(&password, Some(stored)),
         Ok(false)
     );
 }
@@ -380,14 +380,15 @@ print(CryptContext(schemes=["argon2"]).hash(bytes.fromhex(sys.argv[1]).decode())
     let stored = stored.trim();
     assert!(stored.starts_with("$argon2id$v=19$"), "{stored}");
     assert_eq!(
-        login::password::verify_blocking(&password, Some(stored)),
+        login::password::Passwords::default().verify_blocking(&password, Some(stored)),
         Ok(true)
     );
     assert_eq!(
-        login::password::verify_blocking(&first_changed(&password), Some(stored)),
+        login::password::Passwords::default()
+            .verify_blocking(&first_changed(&password), Some(stored)),
         Ok(false)
     );
-    assert!(login::password::needs_rehash(stored));
+    assert!(login::password::Passwords::default().needs_rehash(stored));
 }
 
 /// Made by passlib 1.7.4: `CryptContext(schemes=["bcrypt"], bcrypt__rounds=4).hash("hunter2")`.

@@ -5,7 +5,7 @@
 
 use std::sync::Arc;
 
-use login::{LoginManager, MemoryStore, RefreshError};
+use login::{LoginManager, session::MemoryStore, session::RefreshError};
 use login_test_support::NOW;
 use login_tests::builder;
 use proptest::prelude::*;

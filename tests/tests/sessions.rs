@@ -9,7 +9,7 @@
 //! |---|---|
 //! | `POST /session/login` | body = subject → `manager.login_response` (both tokens) |
 //! | `POST /session/cookie-login` | body = subject → both cookies |
-//! | `POST /refresh` | `login::refresh_route` |
+//! | `POST /refresh` | `login::refresh::refresh_route` |
 //! | `POST /session/logout` | ends the session of the access token, else of the form's `refresh_token`; clears the cookies |
 //! | `POST /session/logout-all` | `end_all_sessions` for the access token's subject |
 //! | `POST /session/revoke` | revokes the access token itself (`jti`) |
@@ -24,7 +24,7 @@ use axum::http::{Request, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::{Form, Json, Router};
-use login::{Claims, CookieJar, LoginManagerBuilder, MemoryStore, UserAgent};
+use login::{Claims, CookieJar, LoginManagerBuilder, refresh::UserAgent, session::MemoryStore};
 use login_test_support::{Expect, NOW, Reply, forge};
 use login_tests::{AppState, TestApp};
 use serde_json::{Value, json};
@@ -94,7 +94,7 @@ async fn session_revoke(State(st): State<AppState>, claims: Claims) -> StatusCod
 }
 
 async fn session_list(State(st): State<AppState>, claims: Claims) -> Json<Value> {
-    let sessions = st.manager.sessions(&claims.sub).await.unwrap();
+    let sessions = st.manager.list_sessions(&claims.sub).await.unwrap();
     Json(json!({ "sessions": sessions, "current": claims.sid }))
 }
 
@@ -110,7 +110,7 @@ impl App {
         let routes = Router::new()
             .route("/session/login", post(session_login))
             .route("/session/cookie-login", post(session_cookie_login))
-            .route("/refresh", post(login::refresh_route))
+            .route("/refresh", post(login::refresh::refresh_route))
             .route("/session/logout", post(session_logout))
             .route("/session/logout-all", post(session_logout_all))
             .route("/session/revoke", post(session_revoke))
@@ -523,7 +523,7 @@ async fn the_absolute_session_lifetime_ends_refreshes_and_caps_access_tokens() {
 async fn a_manager_without_sessions_refuses_refreshes_loudly() {
     let app = TestApp::new();
     let router = Router::new()
-        .route("/refresh", post(login::refresh_route))
+        .route("/refresh", post(login::refresh::refresh_route))
         .with_state(app.manager.clone());
     let reply = Reply::collect(
         tower::ServiceExt::oneshot(
@@ -543,12 +543,12 @@ async fn a_manager_without_sessions_refuses_refreshes_loudly() {
     assert_grant_error(&reply, StatusCode::INTERNAL_SERVER_ERROR, "server_error");
     assert!(matches!(
         app.manager.end_all_sessions("alice").await,
-        Err(login::SessionError::Disabled)
+        Err(login::session::SessionError::Disabled)
     ));
     // Sessions need a signing key.
     let verify_only = login::LoginManager::builder("/login")
         .verification_key(
-            login::SigningKey::hmac(login::Algorithm::HS256, login_test_support::SECRET)
+            login::keys::SigningKey::hmac(login::Algorithm::HS256, login_test_support::SECRET)
                 .unwrap()
                 .verifying_key()
                 .clone(),

@@ -7,11 +7,14 @@ use std::io::ErrorKind;
 use std::net::TcpListener;
 
 use jsonwebtoken::Algorithm;
-use login::{MAX_TOKEN_BYTES, TokenRequest, VerifyError};
+use login::{TokenRequest, rejection::VerifyError};
 use login_test_support::forge::{self, HS256_HEADER, b64, mac, raw, unb64};
 use login_test_support::{Expect, NOW, SECRET};
 use login_tests::TestApp;
 use serde_json::json;
+
+/// The documented size cap on tokens: 8 KiB, checked before any decoding.
+const MAX_TOKEN_BYTES: usize = 8 * 1024;
 
 const K: &[u8] = SECRET.as_bytes();
 

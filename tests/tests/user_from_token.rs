@@ -3,7 +3,9 @@
 
 use axum::http::StatusCode;
 use axum::response::IntoResponse;
-use login::{LoginManager, RejectionKind, TokenUserError, VerifyError};
+use login::{
+    LoginManager, loader::TokenUserError, rejection::RejectionKind, rejection::VerifyError,
+};
 use login_test_support::{NOW, forge};
 use login_tests::{AppState, DB_DOWN, GHOST, Probe, STORE_DOWN_BODY, TestApp, User};
 use serde_json::json;

@@ -27,7 +27,7 @@ use axum::http::{StatusCode, header};
 use axum::routing::get;
 use axum::{Json, Router};
 use jsonwebtoken::{Algorithm, DecodingKey, Validation};
-use login::{LoginManager, SigningKey, TokenRequest, protected, user_loader};
+use login::{LoginManager, TokenRequest, keys::SigningKey, protected, user_loader};
 use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 
@@ -167,7 +167,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     let secret = std::env::var("BENCH_SECRET").unwrap_or_else(|_| SECRET.to_owned());
     let mut builder = LoginManager::builder("/login").signing_key(signing_key(alg, &secret));
     if args.iter().any(|a| a == "--no-cache") {
-        builder = builder.token_cache(0);
+        builder = builder.token_cache_bytes(0);
     }
     let manager = builder.build()?;
     let token =

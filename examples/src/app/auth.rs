@@ -6,8 +6,10 @@ use axum::extract::{Query, State};
 use axum::http::{StatusCode, header};
 use axum::response::{Html, IntoResponse, Redirect, Response};
 use login::password::{self, MAX_PASSWORD_BYTES, PasswordError, Passwords};
-use login::{Claims, CookieJar, CurrentUser, LoginAccount, LoginError, LoginManager};
-use login::{PasswordGrant, SameOrigin, UserAgent, protected, safe_next};
+use login::{Claims, CookieJar, LoginAccount, LoginError, LoginManager, middleware::CurrentUser};
+use login::{
+    PasswordGrant, extract::SameOrigin, middleware::safe_next, protected, refresh::UserAgent,
+};
 use serde::Deserialize;
 use serde_json::json;
 
@@ -27,7 +29,7 @@ pub struct NextQuery {
 }
 
 impl NextQuery {
-    /// `next`, only when `login::safe_next` accepts it (a same-origin relative path).
+    /// `next`, only when `login::middleware::safe_next` accepts it (a same-origin relative path).
     pub fn safe(&self) -> Option<&str> {
         self.next.as_deref().and_then(safe_next)
     }
@@ -172,7 +174,8 @@ pub async fn register(
         Ok(valid) => valid,
         Err(message) => return Ok(refuse(StatusCode::BAD_REQUEST, message)),
     };
-    let hash = password::hash(&input.password)
+    let hash = password::Passwords::default()
+        .hash(&input.password)
         .await
         .map_err(|e| bad_password(format, e))?;
     let user = match db::create_user(&state.db, &email, &name, &hash).await {

@@ -79,7 +79,7 @@ fn error_line(error: Option<&str>) -> String {
         .unwrap_or_default()
 }
 
-/// The login form. `next` (already checked by `login::safe_next`) rides along in the form's
+/// The login form. `next` (already checked by `login::middleware::safe_next`) rides along in the form's
 /// action, so the login route can send the user back.
 pub fn login_page(
     user: Option<&User>,
@@ -137,7 +137,11 @@ pub fn utc(seconds: i64) -> String {
 
 /// "Where you're signed in": one entry per session (this one marked), each with a "sign
 /// out" button, and "sign out everywhere".
-pub fn sessions_page(user: &User, sessions: &[login::Session], current: Option<&str>) -> String {
+pub fn sessions_page(
+    user: &User,
+    sessions: &[login::session::Session],
+    current: Option<&str>,
+) -> String {
     let mut items = String::new();
     for session in sessions {
         let this = current == Some(session.id.as_str());

@@ -8,7 +8,7 @@
 //! | `POST /login` | same origin | cookie, 303 to a safe `next` or `/posts` | `{"access_token", "token_type", "expires_in"}` |
 //! | `POST /logout` | same origin | ends this session, clears the cookies, 303 to `/login` | the same, `{"detail"}` |
 //! | `GET /refresh` | the refresh cookie | silent refresh: new cookies, 303 to a safe `next` (else to `/login?next=`) | — |
-//! | `POST /refresh` | refresh token or cookie | — | RFC 6749 §6 token response (`login::refresh_route`) |
+//! | `POST /refresh` | refresh token or cookie | — | RFC 6749 §6 token response (`login::refresh::refresh_route`) |
 //! | `GET /sessions` | signed in | "where you're signed in", with "sign out" per session | `{"sessions": [...]}` |
 //! | `POST /sessions/{id}/end` | signed in | ends one of the user's sessions, 303 to `/sessions` | 204 |
 //! | `POST /logout/all` | signed in | ends every session of the user, 303 to `/login` | `{"detail"}` |
@@ -31,7 +31,7 @@
 //!   state-changing requests, the library's CSRF check (403 for another site's form);
 //! - `SameOrigin` on login, registration and logout (login CSRF);
 //! - `redirect_to_login()`: a browser that is not signed in is sent to `/login?next=...`, and
-//!   after logging in returns there only if `login::safe_next` accepts it (no open redirect);
+//!   after logging in returns there only if `login::middleware::safe_next` accepts it (no open redirect);
 //! - Argon2id password hashes through `login::password`;
 //! - sessions: a login sets the access cookie and a refresh cookie (`SameSite=Strict`,
 //!   `Path=/refresh`). A page requested without a valid access token (it expired) is sent to
@@ -52,7 +52,10 @@ use axum::http::{HeaderValue, Method, header};
 use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
-use login::{LoginManager, LoginManagerBuilder, RejectionKind, attach_user, user_loader};
+use login::{
+    LoginManager, LoginManagerBuilder, middleware::attach_user, rejection::RejectionKind,
+    user_loader,
+};
 use sqlx::SqlitePool;
 
 pub use auth::{HOME, MIN_PASSWORD_CHARS};
@@ -162,7 +165,7 @@ pub fn router(manager: LoginManager, db: SqlitePool) -> Router {
         .route("/logout", post(auth::logout))
         .route(
             "/refresh",
-            get(sessions::refresh_page).post(login::refresh_route),
+            get(sessions::refresh_page).post(login::refresh::refresh_route),
         )
         .route("/sessions", get(sessions::sessions_page))
         .route("/sessions/{id}/end", post(sessions::end_session))

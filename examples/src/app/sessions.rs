@@ -5,7 +5,10 @@ use axum::Json;
 use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
 use axum::response::{Html, IntoResponse, Redirect, Response};
-use login::{Claims, CookieJar, GrantError, RefreshError, RefreshRequest, UserAgent, protected};
+use login::{
+    Claims, CookieJar, protected, refresh::GrantError, refresh::RefreshRequest, refresh::UserAgent,
+    session::RefreshError,
+};
 use serde_json::json;
 
 use super::auth::{HOME, NextQuery};
@@ -68,10 +71,14 @@ pub async fn sessions_page(
     claims: Claims,
     format: Format,
 ) -> Result<Response, AppError> {
-    let sessions = state.manager.sessions(&user.email).await.map_err(|e| {
-        tracing::error!(error = %e, "session store failed");
-        format.error(StatusCode::SERVICE_UNAVAILABLE, "Try again in a moment")
-    })?;
+    let sessions = state
+        .manager
+        .list_sessions(&user.email)
+        .await
+        .map_err(|e| {
+            tracing::error!(error = %e, "session store failed");
+            format.error(StatusCode::SERVICE_UNAVAILABLE, "Try again in a moment")
+        })?;
     Ok(match format {
         Format::Json => {
             Json(json!({ "sessions": sessions, "current": claims.sid })).into_response()
@@ -92,12 +99,15 @@ pub async fn end_session(
     jar: CookieJar,
     Path(id): Path<String>,
 ) -> Result<Response, AppError> {
-    let unavailable = |e: login::SessionError| {
+    let unavailable = |e: login::session::SessionError| {
         tracing::error!(error = %e, "session store failed");
         format.error(StatusCode::SERVICE_UNAVAILABLE, "Try again in a moment")
     };
     let manager = &state.manager;
-    let sessions = manager.sessions(&user.email).await.map_err(unavailable)?;
+    let sessions = manager
+        .list_sessions(&user.email)
+        .await
+        .map_err(unavailable)?;
     if !sessions.iter().any(|s| s.id == id) {
         return Err(format.error(StatusCode::NOT_FOUND, "No such session"));
     }

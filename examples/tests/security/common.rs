@@ -42,8 +42,12 @@ const HANDLERS: [&str; 3] = ["protected_route", "optional_route", "scoped_route"
 fn demo_hashes() -> &'static (String, String) {
     static HASHES: LazyLock<(String, String)> = LazyLock::new(|| {
         (
-            login::password::hash_blocking(JOHN_PW).unwrap(),
-            login::password::hash_blocking(JANE_PW).unwrap(),
+            login::password::Passwords::default()
+                .hash_blocking(JOHN_PW)
+                .unwrap(),
+            login::password::Passwords::default()
+                .hash_blocking(JANE_PW)
+                .unwrap(),
         )
     });
     &HASHES

@@ -129,7 +129,9 @@ async fn run(router: Router, plans: Vec<Plan>, task: usize) -> Vec<(usize, Statu
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn many_users_at_once_nothing_lost_nothing_crossed() {
     let h = Harness::uncaptured();
-    let hash = login::password::hash_blocking("unused-password").unwrap();
+    let hash = login::password::Passwords::default()
+        .hash_blocking("unused-password")
+        .unwrap();
     let mut users: Vec<String> = (0..EXTRA_USERS)
         .map(|i| format!("user{i}@mail.com"))
         .collect();

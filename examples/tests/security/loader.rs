@@ -85,7 +85,9 @@ async fn one_lookup_per_request_and_no_stale_answers() {
         .run_on(&h)
         .await;
     }
-    let hash = login::password::hash_blocking("new-password").unwrap();
+    let hash = login::password::Passwords::default()
+        .hash_blocking("new-password")
+        .unwrap();
     h.db.add_user("new@mail.com", "New", hash, &["read"]);
     let reply = h.bearer("/protected", &token).await;
     assert_eq!(reply.status, 200);
@@ -105,7 +107,9 @@ async fn one_lookup_per_request_and_no_stale_answers() {
 async fn the_handler_gets_the_subjects_user() {
     let h = Harness::new();
     let odd = "o'brien+\"tag\"@mail.com";
-    let hash = login::password::hash_blocking("pw-of-obrien").unwrap();
+    let hash = login::password::Passwords::default()
+        .hash_blocking("pw-of-obrien")
+        .unwrap();
     h.db.add_user(odd, "O'Brien", hash, &[]);
     let token = claims(&valid_claims(odd, json!({})));
     let reply = h.bearer("/protected", &token).await;

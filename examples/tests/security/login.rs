@@ -274,8 +274,8 @@ async fn legacy_hash_verifies_and_is_upgraded() {
         "{against:?}"
     );
     // The API the example uses.
-    assert!(login::password::needs_rehash(&legacy_hash("x")));
-    assert!(!login::password::needs_rehash(&against[2]));
+    assert!(login::password::Passwords::default().needs_rehash(&legacy_hash("x")));
+    assert!(!login::password::Passwords::default().needs_rehash(&against[2]));
     count("login", 4);
 }
 
@@ -343,7 +343,7 @@ async fn successful_login_and_log_hygiene() {
 
 /// Login CSRF (checklist B, OWASP "login CSRF"): another site must not be able to log a
 /// visitor in to an account of its choosing through `POST /login/cookie`. The runtime provides
-/// the guard (`login::SameOrigin`); the example's cookie login route does not use it yet.
+/// the guard (`login::extract::SameOrigin`); the example's cookie login route does not use it yet.
 #[tokio::test]
 async fn cross_site_cookie_login_is_refused() {
     let h = Harness::new();

@@ -55,7 +55,7 @@ impl ::login::__private::HasUserLoader for User {
     type Manager = ::login::__private::LoginManager;
 }
 ::core::compile_error! {
-    "`Arc<User>` is defined in another crate, so `#[user_loader]` cannot implement `login::UserLoader` for it (Rust's orphan rule); wrap it in a newtype defined in your crate, like `#[derive(Clone)] struct AppUser(Arc<User>);`, and return that"
+    "`Arc<User>` is defined in another crate, so `#[user_loader]` cannot implement `login::loader::UserLoader` for it (Rust's orphan rule); wrap it in a newtype defined in your crate, like `#[derive(Clone)] struct AppUser(Arc<User>);`, and return that"
 }
 async fn orphan(subject: String) -> Option<Arc<User>> {
     None

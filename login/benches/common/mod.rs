@@ -12,7 +12,7 @@ use axum::extract::{FromRef, FromRequestParts, State};
 use axum::http::request::Parts;
 use axum::http::{HeaderValue, Request, StatusCode, header};
 use jsonwebtoken::{Algorithm, DecodingKey, EncodingKey, Validation};
-use login::{LoginManager, SigningKey, TokenRequest, user_loader};
+use login::{LoginManager, TokenRequest, keys::SigningKey, user_loader};
 use serde::{Deserialize, Serialize};
 
 pub const SECRET: &str = "bench-secret-0123456789abcdef-0123456789";
@@ -51,11 +51,11 @@ pub fn signing_key(alg: Algorithm) -> SigningKey {
     }
 }
 
-/// A manager for `alg` with a token cache of `cache` entries (0: off).
+/// A manager for `alg` with a token cache of `cache` entries of about 1 KiB each (0: off).
 pub fn manager(alg: Algorithm, cache: usize) -> LoginManager {
     LoginManager::builder("/login")
         .signing_key(signing_key(alg))
-        .token_cache(cache)
+        .token_cache_bytes(cache * 1024)
         .build()
         .unwrap()
 }

@@ -45,22 +45,16 @@ use hash::{BuildSuffixHasher, Seeds, hashed_part};
 
 /// The token cache's default memory budget: 4 MiB (see
 /// [`LoginManagerBuilder::token_cache_bytes`](crate::LoginManagerBuilder::token_cache_bytes)).
-pub const DEFAULT_TOKEN_CACHE_BYTES: usize = 4 << 20;
+pub(crate) const DEFAULT_TOKEN_CACHE_BYTES: usize = 4 << 20;
 
 /// The bytes of a typical cached token, rounded up: one the `simple` example's `/login`
 /// issues (`sub`, `exp`, `iat`, `jti`, `sid`, two scopes; 279 bytes of token) really takes
 /// 898–912 bytes in the cache (measured with a counting allocator that includes the
 /// allocator's rounding: `login/tests/cache_memory.rs`) and is charged about 930.
-/// [`LoginManagerBuilder::token_cache`](crate::LoginManagerBuilder::token_cache)`(n)` sets a
-/// budget of `n` times this.
-pub const TOKEN_CACHE_ENTRY_BYTES: usize = 1024;
-
-/// About how many typical tokens ([`TOKEN_CACHE_ENTRY_BYTES`]) the default budget
-/// ([`DEFAULT_TOKEN_CACHE_BYTES`]) holds.
-pub const DEFAULT_TOKEN_CACHE_CAPACITY: usize = DEFAULT_TOKEN_CACHE_BYTES / TOKEN_CACHE_ENTRY_BYTES;
+pub(crate) const TOKEN_CACHE_ENTRY_BYTES: usize = 1024;
 
 /// Tokens longer than this many bytes are verified on every request and never cached.
-pub const MAX_CACHED_TOKEN_BYTES: usize = 2048;
+pub(crate) const MAX_CACHED_TOKEN_BYTES: usize = 2048;
 
 /// What an entry costs besides the token's bytes and the claims' heap: the `Claims` struct
 /// and its `Arc` counts, the key's box, the map's slot and index, and the allocator's rounding

@@ -1,4 +1,4 @@
-//! The typed claims parser against the one it replaced (every claim read as a
+//! The typed claims parser against a reference parser (every claim read as a
 //! `serde_json::Value` first, then typed), over generated claim sets: the same claims, or an
 //! error from both.
 

@@ -8,7 +8,7 @@
 //!
 //! It is used only while jsonwebtoken's process-wide provider is its own rust_crypto one (the
 //! default with this crate's `rust_crypto` feature); with another provider (aws-lc-rs, or one
-//! installed by the application) jsonwebtoken verifies, as before.
+//! installed by the application) jsonwebtoken verifies.
 
 use jsonwebtoken::Algorithm;
 

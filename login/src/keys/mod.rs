@@ -24,6 +24,11 @@ pub(crate) use mac::MacKey;
 pub use signing::SigningKey;
 pub use verifying::VerifyingKey;
 
+pub use crate::secret::Secret;
+/// JWK types (re-exported from `jsonwebtoken`), for [`LoginManager::jwks`](crate::LoginManager::jwks)
+/// and [`VerifyingKey::from_jwks`].
+pub use jsonwebtoken::jwk;
+
 use jsonwebtoken::Algorithm;
 use jsonwebtoken::jwk::{JwkSet, KeyAlgorithm};
 
@@ -36,7 +41,7 @@ pub(crate) const OID_ED25519: &str = "1.3.101.112";
 pub(crate) const OID_P256: &str = "1.2.840.10045.3.1.7";
 pub(crate) const OID_P384: &str = "1.3.132.0.34";
 /// The smallest RSA modulus accepted, in bits (RFC 7518 §3.3).
-pub const MIN_RSA_BITS: usize = 2048;
+pub(crate) const MIN_RSA_BITS: usize = 2048;
 
 /// The family of a key.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

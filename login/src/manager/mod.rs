@@ -1,13 +1,15 @@
-//! The [`LoginManager`]: every public method is here; the machinery lives in the child
-//! modules, which see the manager's private fields.
+//! The [`LoginManager`]: its state, construction, keys, minting and cookie helpers; the
+//! request path and the sessions are methods too, in their own child modules, which see the
+//! manager's private fields.
 //!
 //! | module | what it does |
 //! |---|---|
 //! | [`builder`] | [`LoginManagerBuilder`] and `build()`: every setting checked once |
 //! | [`keyring`] | the signer, the verification keys by `kid`, rotation, JWKS |
 //! | [`issue`] | [`TokenRequest`], reserved claims, minting |
-//! | [`verify`] | every step that decides whether a token is accepted |
-//! | [`sessions`] | sessions: start, refresh, end, revoke, list, the refresh cookie (public methods too, for the line limit) |
+//! | [`verify`] | the request path: [`LoginManager::authenticate`] (the entry point), then every step that decides whether a token is accepted, the session check last |
+//! | [`sessions`] | sessions: start, refresh, end, revoke, list, the refresh cookie |
+//! | [`several`] | several managers in one app: [`AsLoginManager`] and `define_manager!` |
 
 use std::fmt;
 use std::sync::Arc;
@@ -23,13 +25,11 @@ use jsonwebtoken::jwk::JwkSet;
 use crate::cache::TokenCache;
 use crate::claims::Claims;
 use crate::cookie::CookieSettings;
-use crate::credentials::{Credentials, Sources, TokenSource};
-use crate::error::{
-    AuthRejection, ConfigError, RejectionHook, RejectionKind, SameOriginError, TokenError,
-    VerifyError,
-};
+use crate::credentials::Sources;
+use crate::error::{ConfigError, SameOriginError, TokenError, VerifyError};
 use crate::keys::{SigningKey, VerifyingKey};
 use crate::loader::{TokenUserError, UserLoader};
+use crate::rejection::{AuthRejection, RejectionHook, RejectionKind};
 use crate::secret::Secret;
 
 mod builder;
@@ -38,17 +38,15 @@ mod keyring;
 mod sessions;
 mod verify;
 
+mod several;
 #[cfg(test)]
-mod cache_tests;
-mod handle;
+mod tests;
 
-pub use builder::{DEFAULT_LIFETIME, LoginManagerBuilder, MAX_LEEWAY_SECS};
-pub use handle::AsLoginManager;
-#[doc(hidden)]
-pub use handle::assert_manager;
+pub use builder::LoginManagerBuilder;
 pub use issue::TokenRequest;
-pub use sessions::{DEFAULT_REFRESH_COOKIE_NAME, DEFAULT_REFRESH_PATH, MAX_REFRESH_GRACE};
-pub use verify::MAX_TOKEN_BYTES;
+pub use several::AsLoginManager;
+#[doc(hidden)]
+pub use several::assert_manager;
 
 use keyring::Keys;
 
@@ -113,14 +111,6 @@ impl fmt::Debug for LoginManager {
             .field("key", &"***")
             .finish_non_exhaustive()
     }
-}
-
-/// The outcome of [`LoginManager::authenticate`], cached in the request's extensions and
-/// tagged with the manager that produced it.
-#[derive(Clone)]
-struct Verified {
-    manager: usize,
-    outcome: Result<(Arc<Claims>, TokenSource), RejectionKind>,
 }
 
 impl LoginManager {
@@ -235,9 +225,11 @@ impl LoginManager {
     pub fn token_response(
         &self,
         request: impl Into<TokenRequest>,
-    ) -> Result<crate::TokenResponse, TokenError> {
+    ) -> Result<crate::login_route::form::TokenResponse, TokenError> {
         let (token, lifetime) = self.issue(request.into())?;
-        Ok(crate::TokenResponse::new(token, lifetime))
+        Ok(crate::login_route::form::TokenResponse::new(
+            token, lifetime,
+        ))
     }
 
     // ----- verification (machinery in `verify`) --------------------------------------------
@@ -264,13 +256,13 @@ impl LoginManager {
     ///
     /// The loader runs outside any request: extractors it takes that read the request's head
     /// (headers, URI) see an empty `GET /`; `State<_>` works as usual. With several managers,
-    /// [`login::user_from_token`](crate::user_from_token) picks `U`'s own from the state;
+    /// [`login::extract::user_from_token`](crate::extract::user_from_token) picks `U`'s own from the state;
     /// called on another manager than `U`'s, this answers [`TokenUserError::OtherManager`].
     ///
     /// ```
-    /// # use login::{LoginManager, UserLoader, TokenUserError};
+    /// # use login::{LoginManager, loader::UserLoader, loader::TokenUserError};
     /// # #[derive(Clone, Debug, PartialEq)] struct User(String);
-    /// # impl login::HasUserLoader for User { type Manager = LoginManager; }
+    /// # impl login::loader::HasUserLoader for User { type Manager = LoginManager; }
     /// # impl UserLoader<LoginManager> for User {
     /// #     async fn load_user(sub: String, _: &mut axum::http::request::Parts, _: &LoginManager)
     /// #         -> Result<Option<Self>, axum::response::Response> { Ok((sub == "ann").then(|| User(sub))) }
@@ -307,73 +299,6 @@ impl LoginManager {
             Ok(None) => Err(TokenUserError::UnknownUser),
             Err(response) => Err(TokenUserError::Loader(Box::new(response))),
         }
-    }
-
-    /// Verifies the request's token (once per request; the outcome is cached in the request's
-    /// extensions) and returns its claims and where it was found.
-    ///
-    /// The order: credentials (a bearer token in the `Authorization` header, else the
-    /// cookie; two `Authorization` headers, or two different values of the cookie, are
-    /// `InvalidRequest`), then the CSRF policy for a cookie on a state-changing request, then
-    /// [`verify_token`](Self::verify_token).
-    pub fn authenticate(
-        &self,
-        parts: &mut Parts,
-    ) -> Result<(Arc<Claims>, TokenSource), RejectionKind> {
-        let id = self.id();
-        if let Some(cached) = parts.extensions.get::<Verified>()
-            && cached.manager == id
-        {
-            return cached.outcome.clone();
-        }
-        let outcome = match self.inner.sources.read(&parts.headers) {
-            Credentials::None => {
-                tracing::debug!(
-                    reason = "no credentials",
-                    "login: request not authenticated"
-                );
-                Err(RejectionKind::MissingCredentials)
-            }
-            Credentials::Malformed(reason, source) => {
-                tracing::debug!(reason, ?source, "login: malformed authorization request");
-                Err(RejectionKind::InvalidRequest)
-            }
-            Credentials::Token(_, TokenSource::Cookie)
-                if self.inner.cookie.csrf
-                    && let Err(reason) = self.check_same_origin(parts) =>
-            {
-                tracing::debug!(%reason, "login: cross-site request with the cookie refused");
-                Err(RejectionKind::CrossSiteRequest)
-            }
-            Credentials::Token(token, source) => match self.verify_token_shared(token) {
-                Ok(claims) => Ok((claims, source)),
-                Err(VerifyError::RevocationsStale) => {
-                    tracing::warn!(
-                        "login: request refused with 503: the revocations may be stale (session store's change stream down)"
-                    );
-                    Err(RejectionKind::Unavailable)
-                }
-                Err(error) => {
-                    tracing::debug!(reason = %error, ?source, "login: token rejected");
-                    Err(RejectionKind::InvalidToken)
-                }
-            },
-        };
-        parts.extensions.insert(Verified {
-            manager: id,
-            outcome: outcome.clone(),
-        });
-        outcome
-    }
-
-    /// Whether the request is malformed because of its cookie (two different values under
-    /// the token cookie's name, or one that is not ASCII): something a third party can plant,
-    /// which the [`attach_user`](crate::attach_user) layer lets through as anonymous.
-    pub(crate) fn cookie_is_malformed(&self, parts: &Parts) -> bool {
-        matches!(
-            self.inner.sources.read(&parts.headers),
-            Credentials::Malformed(_, TokenSource::Cookie)
-        )
     }
 
     /// Checks a request against the manager's CSRF policy as if it were authenticated by the

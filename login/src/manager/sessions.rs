@@ -4,8 +4,8 @@
 //! The state lives in the [`SessionStore`]; the manager holds the store, the settings and the
 //! [`RevocationView`] that `check_claims` consults on every request (see `verify`).
 //!
-//! These are public methods of [`LoginManager`]; they live here rather than in `mod.rs` to
-//! keep each file under the project's 500 lines.
+//! The check of sessions on every request (the lifetime bound and the revocations in force)
+//! is the last step of the request path, in `verify`.
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -14,20 +14,21 @@ use axum_extra::extract::cookie::{Cookie, CookieJar, SameSite};
 
 use super::LoginManager;
 use super::issue::{MAX_LIFETIME, Prepared};
+use crate::TokenRequest;
 use crate::claims::Claims;
 use crate::error::ConfigError;
+use crate::login_route::form::TokenResponse;
 use crate::session::{
     self, RefreshError, RevocationView, Rotated, Rotation, Session, SessionError, SessionStore,
     SessionTokens, TokenHash,
 };
-use crate::{TokenRequest, TokenResponse};
 
 /// The default path of the refresh route (and of the refresh cookie).
-pub const DEFAULT_REFRESH_PATH: &str = "/refresh";
+pub(crate) const DEFAULT_REFRESH_PATH: &str = "/refresh";
 /// The default name of the refresh cookie.
-pub const DEFAULT_REFRESH_COOKIE_NAME: &str = "refresh-token";
+pub(crate) const DEFAULT_REFRESH_COOKIE_NAME: &str = "refresh-token";
 /// The longest grace window the builder accepts.
-pub const MAX_REFRESH_GRACE: Duration = Duration::from_secs(60);
+pub(crate) const MAX_REFRESH_GRACE: Duration = Duration::from_secs(60);
 
 /// The session settings of the builder.
 pub(super) struct SessionSettings {
@@ -129,7 +130,7 @@ impl SessionSettings {
     }
 }
 
-fn secs(d: Duration) -> i64 {
+pub(super) fn secs(d: Duration) -> i64 {
     d.as_secs().min(i64::MAX as u64 / 4) as i64
 }
 
@@ -139,7 +140,7 @@ fn seconds_until(at: i64, now: i64) -> u64 {
 }
 
 impl LoginManager {
-    fn session_state(&self) -> Option<&Sessions> {
+    pub(super) fn session_state(&self) -> Option<&Sessions> {
         self.inner.sessions.as_ref()
     }
 
@@ -156,7 +157,7 @@ impl LoginManager {
 
     /// Starts a session for `request` (a subject or a [`TokenRequest`]): a new refresh token
     /// and an access token carrying the session's id (`sid`). `user_agent` is recorded for
-    /// [`sessions`](Self::sessions) ("where you're signed in"); give the request's
+    /// [`list_sessions`](Self::list_sessions) ("where you're signed in"); give the request's
     /// `User-Agent` header, or `None`.
     pub async fn start_session(
         &self,
@@ -360,7 +361,7 @@ impl LoginManager {
 
     /// The live sessions of `subject`, oldest first: when each started, when it was last
     /// refreshed, its user agent ("where you're signed in").
-    pub async fn sessions(&self, subject: &str) -> Result<Vec<Session>, SessionError> {
+    pub async fn list_sessions(&self, subject: &str) -> Result<Vec<Session>, SessionError> {
         let sessions = self.session_state().ok_or(SessionError::Disabled)?;
         let mut all = sessions.store.sessions(subject, self.now()).await?;
         all.retain(|s| s.manager == sessions.owner);
@@ -450,34 +451,6 @@ impl LoginManager {
     pub fn refresh_cookie_value<'a>(&self, jar: &'a CookieJar) -> Option<&'a str> {
         let name = self.refresh_cookie_name()?;
         jar.get(name).map(|c| c.value()).filter(|v| !v.is_empty())
-    }
-
-    /// The checks of sessions on a verified token (run on every request, cached token or
-    /// not): its lifetime within the longest one (so that revocations can be forgotten), and
-    /// the revocations in force.
-    pub(super) fn check_sessions(
-        &self,
-        claims: &Claims,
-        now: i64,
-    ) -> Result<(), crate::VerifyError> {
-        let Some(sessions) = self.session_state() else {
-            return Ok(());
-        };
-        let longest = secs(sessions.settings.max_access_lifetime) + self.inner.leeway;
-        let lifetime = match claims.iat {
-            Some(iat) => claims.exp - iat,
-            None => claims.exp - now,
-        };
-        if lifetime > longest {
-            return Err(crate::VerifyError::LifetimeTooLong);
-        }
-        sessions.view.check(claims, now).map_err(|why| match why {
-            session::view::Refused::Stale => crate::VerifyError::RevocationsStale,
-            why => {
-                tracing::debug!(?why, "login: revoked token");
-                crate::VerifyError::Revoked
-            }
-        })
     }
 }
 

@@ -2,9 +2,9 @@
 //! fastapi-login's `OAuth2PasswordBearer` gives a FastAPI app, for an axum app.
 //!
 //! - [`LoginSecurity`], a [`utoipa::Modify`] built from the manager, declares its security
-//!   schemes: [`OAUTH2_SCHEME`] (the OAuth2 password flow: `tokenUrl` = the manager's token URL,
+//!   schemes: `OAuth2PasswordBearer` (the OAuth2 password flow: `tokenUrl` = the manager's token URL,
 //!   the scopes and their descriptions) when the manager reads the `Authorization` header, and
-//!   [`COOKIE_SCHEME`] (an API key in the manager's cookie) when it reads the cookie.
+//!   `APIKeyCookie` (an API key in the manager's cookie) when it reads the cookie.
 //! - `#[protected]` documents the route: above a `#[utoipa::path(...)]`, it adds the route's
 //!   security requirement (the scopes of `scopes = [...]`; for `optional`, the empty
 //!   requirement too) and the [`Unauthorized`] and [`Forbidden`] responses, unless the
@@ -74,21 +74,21 @@ pub use responses::{
 /// The name of the OAuth2 password-flow security scheme (FastAPI's default name for an
 /// `OAuth2PasswordBearer`), present when the manager reads the `Authorization` header.
 /// `#[protected]` names it in the security requirements it writes.
-pub const OAUTH2_SCHEME: &str = "OAuth2PasswordBearer";
+pub(crate) const OAUTH2_SCHEME: &str = "OAuth2PasswordBearer";
 
 /// The name of the API-key security scheme for the token cookie (FastAPI's default name for an
 /// `APIKeyCookie`), present when the manager reads the cookie. `#[protected]` names it in the
 /// security requirements it writes.
-pub const COOKIE_SCHEME: &str = "APIKeyCookie";
+pub(crate) const COOKIE_SCHEME: &str = "APIKeyCookie";
 
 /// Declares a [`LoginManager`]'s security schemes in an OpenAPI document (a [`utoipa::Modify`]).
 ///
-/// - [`OAUTH2_SCHEME`], when the manager reads the `Authorization: Bearer` header: the OAuth2
+/// - `OAuth2PasswordBearer`, when the manager reads the `Authorization: Bearer` header: the OAuth2
 ///   password flow with `tokenUrl` = [`LoginManager::token_url`], the manager's scopes with
 ///   their descriptions, and `refreshUrl` = [`LoginManager::refresh_path`] when the manager
 ///   has sessions (or the [`refresh_url`](Self::refresh_url) set here). Swagger UI's
 ///   "Authorize" button logs in through it.
-/// - [`COOKIE_SCHEME`], when the manager reads the cookie: an API key in the cookie named
+/// - `APIKeyCookie`, when the manager reads the cookie: an API key in the cookie named
 ///   [`LoginManager::cookie_name`].
 ///
 /// It also drops, from every operation, the security requirements that name one of these two

@@ -12,7 +12,7 @@ use utoipa::openapi::{
 };
 use utoipa::{IntoResponses, PartialSchema, ToResponse, ToSchema};
 
-use crate::form::{OAuth2PasswordForm, TokenResponse};
+use crate::login_route::form::{OAuth2PasswordForm, TokenResponse};
 
 fn string(description: &str) -> ObjectBuilder {
     ObjectBuilder::new()
@@ -143,7 +143,7 @@ impl<'r> ToResponse<'r> for Forbidden {
     }
 }
 
-/// The 403 of a route that takes [`SameOrigin`](crate::SameOrigin), or of a state-changing
+/// The 403 of a route that takes [`SameOrigin`](crate::extract::SameOrigin), or of a state-changing
 /// request authenticated by the cookie, from another site (CSRF): `{"detail": "Cross-site
 /// request refused"}`, no `WWW-Authenticate`. In your attribute:
 /// `responses((status = 403, response = inline(login::openapi::CrossSiteRefused)))`.
@@ -358,7 +358,7 @@ impl ToSchema for RefreshForm {
     }
 }
 
-/// The answers of [`refresh_route`](crate::refresh_route) ([`GrantError`](crate::GrantError)):
+/// The answers of [`refresh_route`](crate::refresh::refresh_route) ([`GrantError`](crate::refresh::GrantError)):
 /// 200 with a [`TokenResponse`], 400 (`invalid_request`, `unsupported_grant_type`,
 /// `invalid_grant`), 403 for a cross-site request with the cookie, 503 when the session store
 /// failed. Write `responses(login::openapi::RefreshResponses)`.

@@ -61,7 +61,7 @@ impl BlockPool {
 
 /// Argon2id (RFC 9106) with OWASP's parameters by default: m=19456 KiB, t=2, p=1, 16-byte salt,
 /// 32-byte output. Verifies any Argon2 variant (`argon2id`, `argon2i`, `argon2d`, versions 0x10
-/// and 0x13) within the stored-parameter limits ([`MAX_STORED_M_COST`] …), and flags every
+/// and 0x13) within the stored-parameter limits (at most 256 MiB of memory, 16 passes and 16 lanes), and flags every
 /// hash not made with its own parameters for rehashing.
 ///
 /// Its working memory is reused: a clone shares its buffers, and it keeps one buffer per job

@@ -3,21 +3,22 @@
 //!
 //! ```
 //! # #[tokio::main(flavor = "current_thread")] async fn main() -> Result<(), login::password::PasswordError> {
-//! use login::password;
+//! use login::password::Passwords;
 //!
-//! let stored = password::hash("hunter2").await?;          // at registration
-//! assert!(password::verify("hunter2", Some(&stored)).await?);   // at login
-//! assert!(!password::verify("wrong", Some(&stored)).await?);
+//! let passwords = Passwords::default();                         // keep one in your app state
+//! let stored = passwords.hash("hunter2").await?;                 // at registration
+//! assert!(passwords.verify("hunter2", Some(&stored)).await?);    // at login
+//! assert!(!passwords.verify("wrong", Some(&stored)).await?);
 //! // Unknown user: same work (a verify against a dummy hash), same answer.
-//! assert!(!password::verify("hunter2", None).await?);
+//! assert!(!passwords.verify("hunter2", None).await?);
 //! // Hashes made with older parameters still verify; rehash them after a successful login.
-//! assert!(!password::needs_rehash(&stored));
+//! assert!(!passwords.needs_rehash(&stored));
 //! # Ok(()) }
 //! ```
 //!
 //! # The seam: [`Passwords`] and [`PasswordScheme`]
 //!
-//! The free functions use a shared [`Passwords`] with the default [`Argon2id`] scheme. An app
+//! [`Passwords::default()`] uses the default [`Argon2id`] scheme. An app
 //! that wants other parameters, metrics, or a test that wants to *count* the expensive
 //! verifications (to show that an unknown user and a wrong password cost the same work, or
 //! that an oversized password is refused before any hashing) holds its own [`Passwords`]
@@ -89,7 +90,7 @@
 use std::fmt;
 use std::sync::{Arc, LazyLock};
 
-use axum::http::{HeaderValue, StatusCode, header};
+use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 
 mod argon2id;
@@ -98,14 +99,12 @@ mod gate;
 mod tests;
 #[cfg(feature = "bcrypt")]
 mod with_bcrypt;
-#[cfg(all(test, feature = "bcrypt"))]
-mod with_bcrypt_tests;
 
 pub use argon2id::Argon2id;
 pub use gate::PasswordLimits;
 #[cfg(feature = "bcrypt")]
 #[cfg_attr(docsrs, doc(cfg(feature = "bcrypt")))]
-pub use with_bcrypt::{MAX_STORED_BCRYPT_COST, WithBcrypt};
+pub use with_bcrypt::WithBcrypt;
 
 use gate::Gate;
 
@@ -121,11 +120,11 @@ pub const MAX_PASSWORD_BYTES: usize = 1024;
 /// because Argon2 takes its parameters from the stored hash: a corrupted or planted hash with
 /// `m=4294967295` or `t=4294967295` would otherwise allocate terabytes or spin for hours on a
 /// login request. The limits grow to fit the parameters an [`Argon2id`] scheme is built with.
-pub const MAX_STORED_M_COST: u32 = 256 * 1024;
+pub(crate) const MAX_STORED_M_COST: u32 = 256 * 1024;
 /// The largest Argon2 time cost (passes) a stored hash may ask for. See [`MAX_STORED_M_COST`].
-pub const MAX_STORED_T_COST: u32 = 16;
+pub(crate) const MAX_STORED_T_COST: u32 = 16;
 /// The largest Argon2 parallelism (lanes) a stored hash may ask for. See [`MAX_STORED_M_COST`].
-pub const MAX_STORED_P_COST: u32 = 16;
+pub(crate) const MAX_STORED_P_COST: u32 = 16;
 
 /// Why a password could not be hashed or checked.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -172,17 +171,8 @@ impl IntoResponse for PasswordError {
             ),
             _ => (StatusCode::INTERNAL_SERVER_ERROR, "Internal server error"),
         };
-        let mut response =
-            (status, axum::Json(serde_json::json!({ "detail": detail }))).into_response();
-        let headers = response.headers_mut();
-        headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
-        if self == PasswordError::Busy {
-            headers.insert(
-                header::RETRY_AFTER,
-                HeaderValue::from(BUSY_RETRY_AFTER_SECS),
-            );
-        }
-        response
+        let retry_after = (self == PasswordError::Busy).then_some(BUSY_RETRY_AFTER_SECS);
+        crate::rejection::detail_response(status, detail, retry_after)
     }
 }
 
@@ -240,8 +230,8 @@ pub trait PasswordScheme: Send + Sync + 'static {
 /// length bounds, the unknown-user defence and the bound on concurrent work
 /// ([`PasswordLimits`]) built in. Cheap to clone (an `Arc` inside); keep one in your app state.
 ///
-/// [`Passwords::default()`] is the shared Argon2id instance the free functions of this module
-/// use, with the default limits. [`Passwords::new`] hashes a random dummy password once, up
+/// [`Passwords::default()`] is one Argon2id instance shared by the whole process, with the
+/// default limits. [`Passwords::new`] hashes a random dummy password once, up
 /// front, so that the first unknown-user login costs the same as every other one.
 #[derive(Clone)]
 pub struct Passwords {
@@ -393,42 +383,4 @@ impl Passwords {
     pub fn needs_rehash(&self, stored: &str) -> bool {
         self.inner.scheme.needs_rehash(stored)
     }
-}
-
-/// Hashes `password` with Argon2id (m=19456 KiB, t=2, p=1, a random salt) into a PHC string,
-/// on a blocking thread, within the default [`PasswordLimits`] (`Busy` beyond them).
-pub async fn hash(password: &str) -> Result<String, PasswordError> {
-    check_bounds(password)?;
-    Passwords::default().hash(password).await
-}
-
-/// The blocking version of [`hash`], for start-up code and threads of your own.
-pub fn hash_blocking(password: &str) -> Result<String, PasswordError> {
-    check_bounds(password)?;
-    Passwords::default().hash_blocking(password)
-}
-
-/// Checks `password` against a stored PHC hash, on a blocking thread.
-///
-/// Pass `None` when the user does not exist: the password is then checked against a dummy
-/// hash, so an unknown user and a wrong password cost the same work and both answer
-/// `Ok(false)`. A malformed stored hash (or one asking for more than [`MAX_STORED_M_COST`] …)
-/// also answers `Ok(false)` after the same work (fail closed, logged at warn level). Only
-/// out-of-bounds input is an error, and it is checked before any hashing — and `Busy`, when the
-/// default [`PasswordLimits`] are reached (answer it with its response: 503, `Retry-After`).
-pub async fn verify(password: &str, stored_hash: Option<&str>) -> Result<bool, PasswordError> {
-    check_bounds(password)?;
-    Passwords::default().verify(password, stored_hash).await
-}
-
-/// The blocking version of [`verify`].
-pub fn verify_blocking(password: &str, stored_hash: Option<&str>) -> Result<bool, PasswordError> {
-    check_bounds(password)?;
-    Passwords::default().verify_blocking(password, stored_hash)
-}
-
-/// Whether a stored hash should be replaced after the next successful login: it was not made
-/// with Argon2id v19 and the default parameters (m=19456, t=2, p=1), or it is malformed.
-pub fn needs_rehash(stored_hash: &str) -> bool {
-    Passwords::default().needs_rehash(stored_hash)
 }

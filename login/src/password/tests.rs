@@ -4,8 +4,21 @@ use super::*;
 use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::time::Duration;
 
+use axum::http::header;
+
 use argon2::password_hash::{PasswordHasher as _, PasswordVerifier as _};
 use argon2::{Argon2, Params, Version};
+
+/// The default instance's blocking calls, as the tests below use them.
+fn hash_blocking(password: &str) -> Result<String, PasswordError> {
+    Passwords::default().hash_blocking(password)
+}
+fn verify_blocking(password: &str, stored: Option<&str>) -> Result<bool, PasswordError> {
+    Passwords::default().verify_blocking(password, stored)
+}
+fn needs_rehash(stored: &str) -> bool {
+    Passwords::default().needs_rehash(stored)
+}
 
 /// Argon2 with explicit parameters, algorithm and version, and a fixed salt.
 fn hash_with(alg: argon2::Algorithm, version: Version, m: u32, t: u32, pw: &str) -> String {
@@ -190,7 +203,7 @@ impl PasswordScheme for Metered {
     }
 }
 
-/// Issue 15 §7: a hash made with cheaper parameters is topped up to the current work; a
+/// Equal work for old hashes: a hash made with cheaper parameters is topped up to the current work; a
 /// current one, an unknown user and a broken hash are not; a costlier one cannot be lowered.
 #[test]
 fn equal_work_for_cheaper_hashes() {
@@ -284,7 +297,7 @@ async fn until(what: &str, condition: impl Fn() -> bool) {
     panic!("never happened: {what}");
 }
 
-/// Issue 15 §1: at most `max_concurrent` jobs run, at most `max_waiting` requests wait, the
+/// Bounded password work: at most `max_concurrent` jobs run, at most `max_waiting` requests wait, the
 /// rest are `Busy` at once; a waiting request is served when a slot frees up.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn bounded_jobs_and_waiting_room() {

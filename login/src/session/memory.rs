@@ -9,7 +9,7 @@ use super::{Session, TokenHash};
 
 /// How many rotated refresh tokens of a session are remembered for reuse detection (the most
 /// recent ones). An older one presented again is refused without ending the session.
-pub const REMEMBERED_ROTATIONS: usize = 64;
+pub(crate) const REMEMBERED_ROTATIONS: usize = 64;
 
 /// Sessions, refresh-token hashes and revocations in this process's memory.
 ///

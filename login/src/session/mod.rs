@@ -4,12 +4,12 @@
 //! minted from it (they carry the session's id in their `sid` claim). This module holds the
 //! pieces that do not need the manager:
 //!
-//! | module | what it does |
+//! | file | what it holds |
 //! |---|---|
-//! | [`store`] | the [`SessionStore`] trait (async, shared backends implement it) and its types |
-//! | [`memory`] | [`MemoryStore`], the default store: one process, no server |
-//! | `redis` | `RedisStore` (feature `redis`): many instances sharing one Redis |
-//! | [`view`] | the revocations as a set, and [`RevocationView`], the in-process copy the verify path consults |
+//! | `store.rs` | the [`SessionStore`] trait (async, shared backends implement it) and its types |
+//! | `memory.rs` | [`MemoryStore`], the default store: one process, no server |
+//! | `redis/` | `RedisStore` (feature `redis`): many instances sharing one Redis |
+//! | `view.rs` | the revocations as a set, and [`RevocationView`], the in-process copy the verify path consults |
 //!
 //! Refresh tokens are opaque: `lrt_` followed by 256 random bits in base64url (47 characters).
 //! They contain no dot, so they never parse as a JWS (never accepted as an access token), and
@@ -26,14 +26,17 @@ use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 use sha2::{Digest, Sha256};
 
-use crate::error::TokenError;
-use crate::form::TokenResponse;
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
 
-pub mod memory;
+use crate::error::TokenError;
+use crate::login_route::form::TokenResponse;
+
+pub(crate) mod memory;
 #[cfg(feature = "redis")]
-pub mod redis;
-pub mod store;
-pub mod view;
+pub(crate) mod redis;
+pub(crate) mod store;
+pub(crate) mod view;
 
 #[cfg(feature = "redis")]
 pub use self::redis::{RedisStore, RedisStoreBuilder};
@@ -44,17 +47,17 @@ pub use store::{
 pub use view::RevocationView;
 
 /// The prefix of every refresh token (so that scanners and people recognise one).
-pub const REFRESH_TOKEN_PREFIX: &str = "lrt_";
+pub(crate) const REFRESH_TOKEN_PREFIX: &str = "lrt_";
 /// The length of a refresh token: the prefix and 43 base64url characters (256 bits).
-pub const REFRESH_TOKEN_LEN: usize = REFRESH_TOKEN_PREFIX.len() + 43;
+pub(crate) const REFRESH_TOKEN_LEN: usize = REFRESH_TOKEN_PREFIX.len() + 43;
 /// The default lifetime of a refresh token: 14 days, renewed by every refresh.
-pub const DEFAULT_REFRESH_LIFETIME: Duration = Duration::from_secs(14 * 24 * 3600);
+pub(crate) const DEFAULT_REFRESH_LIFETIME: Duration = Duration::from_secs(14 * 24 * 3600);
 /// The default grace window: a refresh token rotated less than 10 seconds ago, presented
 /// again while its successor is unused, gets the same successor back instead of ending the
 /// session (two browser tabs refreshing at once).
-pub const DEFAULT_REFRESH_GRACE: Duration = Duration::from_secs(10);
+pub(crate) const DEFAULT_REFRESH_GRACE: Duration = Duration::from_secs(10);
 /// The longest user agent a session records; longer ones are cut.
-pub const MAX_USER_AGENT_CHARS: usize = 256;
+pub(crate) const MAX_USER_AGENT_CHARS: usize = 256;
 
 /// The SHA-256 of a refresh token: all the store ever keeps of one.
 #[derive(Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
@@ -113,7 +116,7 @@ pub(crate) fn clean_user_agent(user_agent: Option<&str>) -> Option<String> {
     (!ua.is_empty()).then(|| ua.to_owned())
 }
 
-/// One session, as the store keeps it and [`LoginManager::sessions`](crate::LoginManager::sessions)
+/// One session, as the store keeps it and [`LoginManager::list_sessions`](crate::LoginManager::list_sessions)
 /// lists it ("where you're signed in").
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Session {
@@ -207,6 +210,27 @@ pub enum SessionError {
     /// The store failed.
     #[error(transparent)]
     Store(#[from] StoreError),
+}
+
+/// The `Retry-After` (seconds) of the answer to a failed session store.
+const STORE_RETRY_AFTER_SECS: u64 = 5;
+
+impl IntoResponse for SessionError {
+    /// The store failed: `503 Service Unavailable`, `Retry-After: 5`,
+    /// `{"detail": "Session store unavailable"}`. Sessions not enabled or an invalid token
+    /// request (configuration errors): 500 `{"detail": "Internal server error"}`. Always
+    /// `Cache-Control: no-store`; the error itself is not sent (log it).
+    fn into_response(self) -> Response {
+        let (status, detail) = match self {
+            SessionError::Store(_) => {
+                (StatusCode::SERVICE_UNAVAILABLE, "Session store unavailable")
+            }
+            _ => (StatusCode::INTERNAL_SERVER_ERROR, "Internal server error"),
+        };
+        let retry_after =
+            (status == StatusCode::SERVICE_UNAVAILABLE).then_some(STORE_RETRY_AFTER_SECS);
+        crate::rejection::detail_response(status, detail, retry_after)
+    }
 }
 
 /// Why a refresh failed.

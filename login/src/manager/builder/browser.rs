@@ -24,7 +24,7 @@ impl LoginManagerBuilder {
     /// overwrite it ("cookie tossing"). Without it, a planted cookie can sign a visitor in to
     /// the attacker's account, or sit next to the user's own cookie, making every
     /// cookie-authenticated request ambiguous (refused with 400 by the extractors; the
-    /// [`attach_user`](crate::attach_user) layer lets such requests through as anonymous).
+    /// [`attach_user`](crate::middleware::attach_user) layer lets such requests through as anonymous).
     /// Needs `Secure`, `Path=/` and no `Domain` (checked by `build`); browsers keep such
     /// cookies on `http://localhost` and `http://127.0.0.1` for development.
     ///

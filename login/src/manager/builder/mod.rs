@@ -9,16 +9,17 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 use axum::response::Response;
 use jsonwebtoken::Algorithm;
 
-use super::handle::AsLoginManager;
 use super::issue::MAX_LIFETIME;
 use super::keyring::{KeyRing, Keys};
 use super::sessions::SessionSettings;
+use super::several::AsLoginManager;
 use super::{Clock, Inner, LoginManager};
-use crate::cache::{DEFAULT_TOKEN_CACHE_BYTES, TOKEN_CACHE_ENTRY_BYTES, TokenCache};
+use crate::cache::{DEFAULT_TOKEN_CACHE_BYTES, TokenCache};
 use crate::cookie::CookieSettings;
 use crate::credentials::Sources;
-use crate::error::{ConfigError, RejectionContext, RejectionHook, is_valid_scope};
+use crate::error::{ConfigError, is_valid_scope};
 use crate::keys::{SigningKey, VerifyingKey};
+use crate::rejection::{RejectionContext, RejectionHook};
 use crate::secret::Secret;
 use crate::session::SessionStore;
 
@@ -26,9 +27,9 @@ mod browser;
 mod sessions;
 
 /// The largest leeway the builder accepts, in seconds.
-pub const MAX_LEEWAY_SECS: u64 = 300;
+pub(crate) const MAX_LEEWAY_SECS: u64 = 300;
 /// The default token lifetime: 15 minutes, as fastapi-login.
-pub const DEFAULT_LIFETIME: Duration = Duration::from_secs(15 * 60);
+pub(crate) const DEFAULT_LIFETIME: Duration = Duration::from_secs(15 * 60);
 
 /// Builds a [`LoginManager`]; every invalid setting is reported by [`build`](Self::build).
 #[must_use = "call `.build()` to get a LoginManager"]
@@ -116,7 +117,7 @@ impl LoginManagerBuilder {
     /// The signing key, of any algorithm (instead of [`secret`](Self::secret)):
     ///
     /// ```
-    /// use login::{Algorithm, LoginManager, SigningKey};
+    /// use login::{Algorithm, LoginManager, keys::SigningKey};
     /// # let pem = include_str!("../../../tests/keys/ed25519.pem");
     /// let key = SigningKey::from_pem(Algorithm::EdDSA, pem)?;
     /// let manager = LoginManager::builder("/login").signing_key(key).build()?;
@@ -167,7 +168,7 @@ impl LoginManagerBuilder {
     }
 
     /// Clock-skew leeway for `exp`, `nbf` and `iat`, in seconds (default 0, as PyJWT; at most
-    /// [`MAX_LEEWAY_SECS`]).
+    /// 300, five minutes).
     pub fn leeway(mut self, seconds: u64) -> Self {
         self.leeway = seconds;
         self
@@ -207,7 +208,7 @@ impl LoginManagerBuilder {
     ///
     /// ```
     /// use axum::response::{IntoResponse, Redirect};
-    /// use login::{LoginManager, RejectionKind};
+    /// use login::{LoginManager, rejection::RejectionKind};
     ///
     /// let manager = LoginManager::builder("/login")
     ///     .secret("a-32-byte-or-longer-secret-from-env!")
@@ -237,41 +238,26 @@ impl LoginManagerBuilder {
         self
     }
 
-    /// How many verified tokens to remember, as a memory budget: `capacity` typical tokens of
-    /// [`TOKEN_CACHE_ENTRY_BYTES`](crate::TOKEN_CACHE_ENTRY_BYTES) each (bigger tokens count
-    /// for more); `0` turns the cache off. The same as
-    /// [`token_cache_bytes`](Self::token_cache_bytes)`(capacity * TOKEN_CACHE_ENTRY_BYTES)`,
-    /// which it overrides, or is overridden by, whichever is called last. The default is
-    /// [`DEFAULT_TOKEN_CACHE_BYTES`](crate::DEFAULT_TOKEN_CACHE_BYTES), about
-    /// [`DEFAULT_TOKEN_CACHE_CAPACITY`](crate::DEFAULT_TOKEN_CACHE_CAPACITY) typical tokens.
+    /// The token cache's memory budget, in bytes (default 4 MiB, about 4,000 typical tokens);
+    /// `0` turns the cache off.
     ///
     /// A client sends the same token with every request until it expires, and checking a
-    /// signature is most of what verifying costs (a few microseconds for HS256, tens to
-    /// hundreds for RS256, ES256 and EdDSA). The cache is keyed by the exact token string (an
+    /// signature is most of what verifying costs (microseconds for HS256, tens to hundreds of
+    /// them for RS256, ES256 and EdDSA). The cache is keyed by the exact token string (an
     /// ES256/ES384 signature normalised to its low-S form first, so that the malleated twin of
-    /// a token is the same entry),
-    /// bounded, and holds only tokens that passed every check. On every request, cached or
-    /// not, `exp`, `nbf` and `iat` are checked against the manager's clock (a cached token
-    /// expires at the same second), and the scopes and the user loader run as usual. Rotating,
-    /// adding or removing a key empties it, so a removed key's tokens are rejected at once.
-    /// Tokens longer than [`MAX_CACHED_TOKEN_BYTES`](crate::MAX_CACHED_TOKEN_BYTES) are never
-    /// cached.
-    pub fn token_cache(self, capacity: usize) -> Self {
-        self.token_cache_bytes(capacity.saturating_mul(TOKEN_CACHE_ENTRY_BYTES))
-    }
-
-    /// The token cache's memory budget, in bytes (default
-    /// [`DEFAULT_TOKEN_CACHE_BYTES`](crate::DEFAULT_TOKEN_CACHE_BYTES), 4 MiB); `0` turns the
-    /// cache off. See [`token_cache`](Self::token_cache) for what is cached.
+    /// a token is the same entry), bounded, and holds only tokens that passed every check. On
+    /// every request, cached or not, `exp`, `nbf` and `iat` are checked against the manager's
+    /// clock (a cached token expires at the same second), and the scopes and the user loader
+    /// run as usual. Rotating, adding or removing a key empties it, so a removed key's tokens
+    /// are rejected at once. Tokens longer than 2 KiB are never cached.
     ///
     /// Each entry is charged its bytes: the token, the claims' strings and extra claims, and a
     /// fixed overhead for the structures that hold them (a typical token, as the `simple`
-    /// example issues, is charged about [`TOKEN_CACHE_ENTRY_BYTES`](crate::TOKEN_CACHE_ENTRY_BYTES));
-    /// the charges of the entries held never exceed the budget. Besides the budget, a small
-    /// filter (about 2 bytes per typical entry) decides what is admitted once the cache is
-    /// full: a token is then cached on its second verification, not its first, so traffic of
-    /// tokens each seen once (many more clients than the cache holds) costs no inserts nor
-    /// evictions.
+    /// example issues, is charged about 1 KiB); the charges of the entries held never exceed
+    /// the budget. Besides the budget, a small filter (about 2 bytes per typical entry) decides
+    /// what is admitted once the cache is full: a token is then cached on its second
+    /// verification, not its first, so traffic of tokens each seen once (many more clients
+    /// than the cache holds) costs no inserts nor evictions.
     pub fn token_cache_bytes(mut self, bytes: usize) -> Self {
         self.token_cache = bytes;
         self
@@ -301,7 +287,7 @@ impl LoginManagerBuilder {
     /// [`define_manager!`](crate::define_manager), whose `builder` calls this for you).
     /// [`build`](Self::build) then checks the scopes of the handlers whose user names `M` as
     /// its manager, and leaves the other managers' handlers to them. With sessions, the
-    /// sessions it starts carry `M`'s name ([`Session::manager`](crate::Session::manager)):
+    /// sessions it starts carry `M`'s name ([`Session::manager`](crate::session::Session::manager)):
     /// it renews and lists only those, so two managers may share one store.
     pub fn manager_type<M: AsLoginManager>(mut self) -> Self {
         self.manager_type = TypeId::of::<M>();
@@ -420,7 +406,7 @@ fn warn_unprefixed_cookie(name: &str) {
             cookie = name,
             "login: the token cookie is read without the `__Host-` prefix, so a sibling \
              subdomain or a plain-HTTP man in the middle can plant one (cookie tossing); \
-             prefer `.cookie_host_prefix(true)` (see the README's cookie section)"
+             prefer `.cookie_host_prefix(true)` (see docs/cookies-and-csrf.md)"
         );
     }
 }

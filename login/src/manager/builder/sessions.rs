@@ -9,7 +9,7 @@ use crate::session::{MemoryStore, SessionStore};
 impl LoginManagerBuilder {
     /// Turns sessions on, kept in this process's memory ([`MemoryStore`]): logins can
     /// return a refresh token, and access tokens can be revoked, alone, by session or by
-    /// subject. See the README's "Sessions" section.
+    /// subject. See the sessions guide (`docs/sessions.md`).
     pub fn sessions(self) -> Self {
         self.session_store(MemoryStore::shared())
     }

@@ -11,7 +11,7 @@ use serde_json::json;
 
 use super::*;
 use crate::jws::tests::{alter, b64, header_json, usual_header};
-use crate::{SigningKey, VerifyingKey};
+use crate::keys::{SigningKey, VerifyingKey};
 
 const SECRET: &str = "a-32-byte-or-longer-secret-for-tests!";
 const OTHER: &str = "another-32-byte-or-longer-secret!!";
@@ -59,7 +59,7 @@ fn single() -> &'static LoginManager {
     M.get_or_init(|| {
         LoginManager::builder("/login")
             .secret(SECRET)
-            .token_cache(0)
+            .token_cache_bytes(0)
             .clock(|| CLOCK.load(Ordering::SeqCst))
             .build()
             .unwrap()
@@ -83,7 +83,7 @@ fn named() -> &'static LoginManager {
                     .with_kid("new"),
             )
             .verification_key(old)
-            .token_cache(0)
+            .token_cache_bytes(0)
             .clock(|| CLOCK.load(Ordering::SeqCst))
             .build()
             .unwrap()

@@ -8,18 +8,18 @@ use redis::aio::ConnectionManager;
 use super::hub::Hub;
 use super::scripts::Scripts;
 use super::{RedisStore, Shared, stream};
-use crate::session::store::StoreError;
+use crate::session::StoreError;
 
 /// The default key prefix.
-pub const DEFAULT_PREFIX: &str = "login:";
+pub(crate) const DEFAULT_PREFIX: &str = "login:";
 /// The default heartbeat of the revocation stream.
-pub const DEFAULT_HEARTBEAT: Duration = Duration::from_secs(1);
+pub(crate) const DEFAULT_HEARTBEAT: Duration = Duration::from_secs(1);
 /// The default staleness bound: protected requests answer 503 once the revocation stream has
 /// not been known complete for this long.
-pub const DEFAULT_STALENESS_BOUND: Duration = Duration::from_secs(5);
+pub(crate) const DEFAULT_STALENESS_BOUND: Duration = Duration::from_secs(5);
 /// The default time a command may take before the store gives up on it (the request that
 /// needed it answers 503).
-pub const DEFAULT_COMMAND_TIMEOUT: Duration = Duration::from_secs(2);
+pub(crate) const DEFAULT_COMMAND_TIMEOUT: Duration = Duration::from_secs(2);
 
 /// The settings of a [`RedisStore`] (see [`RedisStore::builder`]).
 #[derive(Debug, Clone)]

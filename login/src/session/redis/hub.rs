@@ -4,8 +4,8 @@
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 use std::time::Instant;
 
-use crate::session::store::{Revocation, RevocationSink};
 use crate::session::view::RevocationSet;
+use crate::session::{Revocation, RevocationSink};
 
 /// The revocations in force and the sinks, under one lock, so that every sink sees the
 /// changes in the same order.

@@ -1,8 +1,8 @@
 //! [`RedisStore`]: the [`SessionStore`] for many instances of an app, on Redis (feature
 //! `redis`).
 //!
-//! - Every write is one Lua script (the README's "Running many instances" lists the keys and
-//!   their TTLs), so a rotation is atomic on the server: two instances racing on one refresh
+//! - Every write is one Lua script (the many-instances guide, `docs/many-instances.md`, lists
+//!   the keys and their TTLs), so a rotation is atomic on the server: two instances racing on one refresh
 //!   token produce one successor, and the grace and reuse rules hold across instances.
 //! - Every revocation is recorded in a sorted set and published on a channel by the script
 //!   that makes it. Each instance follows the channel with one pub/sub connection, loads the
@@ -26,9 +26,9 @@ use redis::aio::ConnectionManager;
 use tokio::task::JoinHandle;
 
 use self::builder::Config;
-pub use self::builder::{
+pub use self::builder::RedisStoreBuilder;
+use self::builder::{
     DEFAULT_COMMAND_TIMEOUT, DEFAULT_HEARTBEAT, DEFAULT_PREFIX, DEFAULT_STALENESS_BOUND,
-    RedisStoreBuilder,
 };
 use self::hub::Hub;
 use self::scripts::Scripts;
@@ -39,8 +39,8 @@ use super::store::{
 use super::{Session, TokenHash};
 
 /// Sessions, refresh tokens and revocations in Redis, shared by every instance that connects
-/// to it with the same prefix. See the module documentation and the README's "Running many
-/// instances".
+/// to it with the same prefix. See the module documentation and the many-instances guide
+/// (`docs/many-instances.md`).
 pub struct RedisStore {
     shared: Arc<Shared>,
     task: JoinHandle<()>,

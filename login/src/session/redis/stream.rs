@@ -17,7 +17,7 @@ use futures_util::{FutureExt as _, StreamExt as _};
 use tokio::sync::oneshot;
 
 use super::Shared;
-use crate::session::store::Revocation;
+use crate::session::Revocation;
 
 /// Why the stream broke (logged, then the stream is reopened).
 type Broken = String;

@@ -16,7 +16,7 @@
 
 use axum::Router;
 use axum::extract::{FromRef, State};
-use login::{AuthUser, LoginManager, MaybeUser, RequiredScopes, Scoped, protected, user_loader};
+use login::{AuthUser, LoginManager, Scoped, extract::RequiredScopes, protected, user_loader};
 
 /// The user.
 #[derive(Clone, Debug)]
@@ -68,7 +68,7 @@ mod api {
 }
 
 /// Written by hand next to the generated ones.
-async fn by_hand(AuthUser(user): AuthUser<User>, MaybeUser(_again): MaybeUser<User>) -> String {
+async fn by_hand(AuthUser(user): AuthUser<User>, _again: Option<AuthUser<User>>) -> String {
     user.name
 }
 

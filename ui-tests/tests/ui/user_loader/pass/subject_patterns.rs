@@ -25,7 +25,7 @@ async fn load_named(mut subject: String) -> Option<Named> {
 }
 
 fn main() {
-    fn has_loader<U: login::UserLoader<AppState>>() {}
+    fn has_loader<U: login::loader::UserLoader<AppState>>() {}
     has_loader::<Anonymous>();
     has_loader::<Named>();
 }

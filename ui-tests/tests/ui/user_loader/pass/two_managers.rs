@@ -3,9 +3,7 @@
 use axum::Router;
 use axum::extract::{FromRef, State};
 use axum::routing::{get, post};
-use login::{
-    ClaimsOf, LoginManager, RefreshRequest, SameOrigin, define_manager, protected, user_loader,
-};
+use login::{extract::ClaimsOf, LoginManager, refresh::RefreshRequest, extract::SameOrigin, define_manager, protected, user_loader};
 
 define_manager!(pub Admins);
 
@@ -69,5 +67,5 @@ fn main() {
         .route("/claims", get(claims))
         .route("/admin/login", post(admin_login))
         .route("/admin/refresh", post(admin_refresh))
-        .route("/admin/refresh2", post(login::refresh_route_for::<Admins>));
+        .route("/admin/refresh2", post(login::refresh::refresh_route_for::<Admins>));
 }

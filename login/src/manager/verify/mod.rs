@@ -27,14 +27,93 @@ use std::sync::Arc;
 use base64::Engine as _;
 use jsonwebtoken::Header;
 
+use axum::http::request::Parts;
+
 use super::LoginManager;
 use crate::claims::Claims;
+use crate::credentials::{Credentials, TokenSource};
 use crate::error::VerifyError;
+use crate::rejection::RejectionKind;
 
 /// Tokens longer than this many bytes are rejected before any decoding or crypto.
-pub const MAX_TOKEN_BYTES: usize = 8 * 1024;
+pub(crate) const MAX_TOKEN_BYTES: usize = 8 * 1024;
+
+/// The outcome of [`LoginManager::authenticate`], cached in the request's extensions and
+/// tagged with the manager that produced it.
+#[derive(Clone)]
+struct Verified {
+    manager: usize,
+    outcome: Result<(Arc<Claims>, TokenSource), RejectionKind>,
+}
 
 impl LoginManager {
+    /// Verifies the request's token (once per request; the outcome is cached in the request's
+    /// extensions) and returns its claims and where it was found.
+    ///
+    /// The order: credentials (a bearer token in the `Authorization` header, else the
+    /// cookie; two `Authorization` headers, or two different values of the cookie, are
+    /// `InvalidRequest`), then the CSRF policy for a cookie on a state-changing request, then
+    /// [`verify_token`](Self::verify_token).
+    pub fn authenticate(
+        &self,
+        parts: &mut Parts,
+    ) -> Result<(Arc<Claims>, TokenSource), RejectionKind> {
+        let id = self.id();
+        if let Some(cached) = parts.extensions.get::<Verified>()
+            && cached.manager == id
+        {
+            return cached.outcome.clone();
+        }
+        let outcome = match self.inner.sources.read(&parts.headers) {
+            Credentials::None => {
+                tracing::debug!(
+                    reason = "no credentials",
+                    "login: request not authenticated"
+                );
+                Err(RejectionKind::MissingCredentials)
+            }
+            Credentials::Malformed(reason, source) => {
+                tracing::debug!(reason, ?source, "login: malformed authorization request");
+                Err(RejectionKind::InvalidRequest)
+            }
+            Credentials::Token(_, TokenSource::Cookie)
+                if self.inner.cookie.csrf
+                    && let Err(reason) = self.check_same_origin(parts) =>
+            {
+                tracing::debug!(%reason, "login: cross-site request with the cookie refused");
+                Err(RejectionKind::CrossSiteRequest)
+            }
+            Credentials::Token(token, source) => match self.verify_token_shared(token) {
+                Ok(claims) => Ok((claims, source)),
+                Err(VerifyError::RevocationsStale) => {
+                    tracing::warn!(
+                        "login: request refused with 503: the revocations may be stale (session store's change stream down)"
+                    );
+                    Err(RejectionKind::Unavailable)
+                }
+                Err(error) => {
+                    tracing::debug!(reason = %error, ?source, "login: token rejected");
+                    Err(RejectionKind::InvalidToken)
+                }
+            },
+        };
+        parts.extensions.insert(Verified {
+            manager: id,
+            outcome: outcome.clone(),
+        });
+        outcome
+    }
+
+    /// Whether the request is malformed because of its cookie (two different values under
+    /// the token cookie's name, or one that is not ASCII): something a third party can plant,
+    /// which the [`attach_user`](crate::middleware::attach_user) layer lets through as anonymous.
+    pub(crate) fn cookie_is_malformed(&self, parts: &Parts) -> bool {
+        matches!(
+            self.inner.sources.read(&parts.headers),
+            Credentials::Malformed(_, TokenSource::Cookie)
+        )
+    }
+
     /// The one string of a token that anything keyed by the token (the cache) uses: an
     /// ES256/ES384 signature in its low-S form (its high-S twin `(r, n − s)` verifies too, so
     /// a token holder could otherwise make a second string for it; see `keys::ecdsa`). Any
@@ -133,7 +212,7 @@ impl LoginManager {
         let (message, signature) = token.rsplit_once('.').ok_or_else(malformed)?;
         let (header, payload) = message.rsplit_once('.').ok_or_else(malformed)?;
         // The lean reader answers for the usual headers (and only when it is sure of
-        // jsonwebtoken's answer); any other header is read by jsonwebtoken, as before.
+        // jsonwebtoken's answer); any other header is read by jsonwebtoken.
         let mut buf = [0; _];
         let (verifier, alg) = match crate::jws::lean_header(header, &mut buf) {
             Some(header) => (ring.verifier_for(header.kid)?, header.alg),
@@ -204,6 +283,31 @@ impl LoginManager {
         }
         self.check_sessions(claims, now)
     }
+
+    /// The checks of sessions on a verified token (run on every request, cached token or
+    /// not): its lifetime within the longest one (so that revocations can be forgotten), and
+    /// the revocations in force.
+    pub(super) fn check_sessions(&self, claims: &Claims, now: i64) -> Result<(), VerifyError> {
+        let Some(sessions) = self.session_state() else {
+            return Ok(());
+        };
+        let longest =
+            super::sessions::secs(sessions.settings.max_access_lifetime) + self.inner.leeway;
+        let lifetime = match claims.iat {
+            Some(iat) => claims.exp - iat,
+            None => claims.exp - now,
+        };
+        if lifetime > longest {
+            return Err(VerifyError::LifetimeTooLong);
+        }
+        sessions.view.check(claims, now).map_err(|why| match why {
+            crate::session::view::Refused::Stale => VerifyError::RevocationsStale,
+            why => {
+                tracing::debug!(?why, "login: revoked token");
+                VerifyError::Revoked
+            }
+        })
+    }
 }
 
 /// jsonwebtoken's rules for `crit` and `b64` (its `Header::from_encoded`, which `decode`
@@ -249,7 +353,7 @@ mod tests {
     use serde_json::json;
 
     use super::*;
-    use crate::{SigningKey, VerifyingKey};
+    use crate::keys::{SigningKey, VerifyingKey};
 
     const SECRET: &str = "a-32-byte-or-longer-secret-for-tests!";
     const OTHER: &str = "another-32-byte-or-longer-secret!!";
@@ -275,7 +379,7 @@ mod tests {
     fn manager(clock: &'static AtomicI64) -> LoginManager {
         LoginManager::builder("/login")
             .secret(SECRET)
-            .token_cache(0)
+            .token_cache_bytes(0)
             .clock(move || clock.load(Ordering::SeqCst))
             .build()
             .unwrap()
@@ -385,7 +489,7 @@ mod tests {
         let m = LoginManager::builder("/login")
             .signing_key(signer)
             .verification_key(old)
-            .token_cache(0)
+            .token_cache_bytes(0)
             .clock(|| CLOCK.load(Ordering::SeqCst))
             .build()
             .unwrap();

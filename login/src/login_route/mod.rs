@@ -41,8 +41,8 @@
 //! 4. **Rehashes** a password hash made with older parameters
 //!    ([`Authenticated::new_password_hash`]: store it).
 //! 5. **Mints**: [`Authenticated::token_response`] for API clients,
-//!    [`Authenticated::set_cookies`] for browsers. With sessions on (see the README's
-//!    "Sessions"), both start a session: the response carries a `refresh_token` too, and the
+//!    [`Authenticated::set_cookies`] for browsers. With sessions on (see the sessions
+//!    guide, `docs/sessions.md`), both start a session: the response carries a `refresh_token` too, and the
 //!    cookies include the refresh cookie. The request's `User-Agent` is recorded with the
 //!    session.
 //!
@@ -55,11 +55,15 @@ use axum_extra::extract::cookie::CookieJar;
 use serde_json::json;
 
 use crate::error::TokenError;
-use crate::form::{InvalidCredentials, OAuth2PasswordForm};
 use crate::loader::LoaderOutput;
 use crate::manager::{LoginManager, TokenRequest};
 use crate::password::{PasswordError, Passwords};
+use crate::rejection::{RejectionKind, default_response};
 use crate::session::{SessionError, SessionTokens};
+
+pub(crate) mod form;
+
+use form::OAuth2PasswordForm;
 
 /// What the token endpoint needs to know about a user account.
 pub trait LoginAccount {
@@ -319,13 +323,15 @@ impl<A: LoginAccount> Authenticated<A> {
 /// | hashing failed, or a token could not be minted | 500 | `{"detail":"Internal server error"}` |
 ///
 /// Every answer has `Cache-Control: no-store`, and none repeats the password.
-#[derive(Debug)]
+#[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
 pub enum LoginError {
     /// Unknown user or wrong password (the same answer for both).
+    #[error("invalid credentials")]
     InvalidCredentials,
     /// The request is not a well-formed login form (RFC 6749 §5.2 `invalid_request`), with
     /// its status and a description that never contains a submitted value.
+    #[error("invalid login request: {description}")]
     InvalidRequest {
         /// 400, 413 or 415.
         status: StatusCode,
@@ -333,22 +339,32 @@ pub enum LoginError {
         description: &'static str,
     },
     /// `grant_type` is not `password`.
+    #[error("unsupported grant_type")]
     UnsupportedGrantType,
     /// The password is out of bounds, or hashing failed.
-    Password(PasswordError),
+    #[error("password: {0}")]
+    Password(#[source] PasswordError),
     /// The user store failed: its response is sent as is (boxed, to keep the error small).
+    #[error("user store failed ({})", .0.status())]
     Store(Box<Response>),
     /// The token could not be minted (a configuration error, logged at error level).
-    Mint(TokenError),
-    /// The session could not be started (the session store failed: 503; otherwise a
-    /// configuration error: 500).
-    Session(SessionError),
+    #[error("minting failed: {0}")]
+    Mint(#[source] TokenError),
+    /// The session could not be started: [`SessionError`]'s answer (503 with `Retry-After`
+    /// when the session store failed, 500 for a configuration error).
+    #[error("session: {0}")]
+    Session(#[source] SessionError),
 }
 
 impl IntoResponse for LoginError {
     fn into_response(self) -> Response {
         let mut response = match self {
-            LoginError::InvalidCredentials => return InvalidCredentials.into_response(),
+            LoginError::InvalidCredentials => {
+                let mut response = default_response(RejectionKind::MissingCredentials, &[]);
+                *response.body_mut() =
+                    axum::body::Body::from(r#"{"detail":"Invalid credentials"}"#);
+                return response;
+            }
             LoginError::InvalidRequest {
                 status,
                 description,
@@ -385,17 +401,9 @@ impl IntoResponse for LoginError {
                 tracing::error!(%error, "login: could not mint a token");
                 internal_error()
             }
-            LoginError::Session(SessionError::Store(error)) => {
-                tracing::error!(%error, "login: the session store failed");
-                (
-                    StatusCode::SERVICE_UNAVAILABLE,
-                    axum::Json(json!({ "detail": "Session store unavailable" })),
-                )
-                    .into_response()
-            }
             LoginError::Session(error) => {
                 tracing::error!(%error, "login: could not start a session");
-                internal_error()
+                error.into_response()
             }
         };
         let headers = response.headers_mut();
@@ -416,26 +424,6 @@ fn internal_error() -> Response {
     )
         .into_response()
 }
-
-impl std::fmt::Display for LoginError {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        match self {
-            LoginError::InvalidCredentials => f.write_str("invalid credentials"),
-            LoginError::InvalidRequest { description, .. } => {
-                write!(f, "invalid login request: {description}")
-            }
-            LoginError::UnsupportedGrantType => f.write_str("unsupported grant_type"),
-            LoginError::Password(error) => write!(f, "password: {error}"),
-            LoginError::Store(response) => {
-                write!(f, "user store failed ({})", response.status())
-            }
-            LoginError::Mint(error) => write!(f, "minting failed: {error}"),
-            LoginError::Session(error) => write!(f, "session: {error}"),
-        }
-    }
-}
-
-impl std::error::Error for LoginError {}
 
 /// Extract the form directly (`form: OAuth2PasswordForm`, not `Form<OAuth2PasswordForm>`) to
 /// answer a malformed login request with RFC 6749 §5.2 JSON ([`LoginError::InvalidRequest`])

@@ -1,4 +1,6 @@
-//! The login route's request and response types (OAuth2 password form, token response).
+//! The login route's wire format: the OAuth2 password form it reads and the token response
+//! it answers with (RFC 6749 §4.3 and §5.1). Used by the manager, sessions and the refresh
+//! route too, so it depends on nothing above it.
 
 use std::time::Duration;
 
@@ -115,26 +117,3 @@ impl IntoResponse for TokenResponse {
         response
     }
 }
-
-/// The login route's failure: 401, `WWW-Authenticate: Bearer`, `{"detail": "Invalid
-/// credentials"}` — the same answer for an unknown user and a wrong password
-/// (fastapi-login's `InvalidCredentialsException`).
-#[derive(Debug, Clone, Copy, Default)]
-pub struct InvalidCredentials;
-
-impl IntoResponse for InvalidCredentials {
-    fn into_response(self) -> Response {
-        let mut response =
-            crate::error::default_response(crate::RejectionKind::MissingCredentials, &[]);
-        *response.body_mut() = axum::body::Body::from(r#"{"detail":"Invalid credentials"}"#);
-        response
-    }
-}
-
-impl std::fmt::Display for InvalidCredentials {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str("Invalid credentials")
-    }
-}
-
-impl std::error::Error for InvalidCredentials {}

@@ -8,13 +8,13 @@ use super::LoginManager;
 /// admins, with different secrets, token URLs and cookies).
 ///
 /// A user type names its manager type (`#[user_loader(manager = Admins)]`,
-/// [`HasUserLoader::Manager`](crate::HasUserLoader::Manager)); its extractors take that type
+/// [`HasUserLoader::Manager`](crate::loader::HasUserLoader::Manager)); its extractors take that type
 /// from the router's state with `FromRef` and verify with the manager inside. Two managers in
 /// one state must therefore be two types, which is what the newtype is for.
 #[diagnostic::on_unimplemented(
     message = "`{Self}` is not a login manager",
     label = "not a `LoginManager`, nor a type made with `login::define_manager!`",
-    note = "declare the second manager's type with `login::define_manager!(pub {Self});` (a newtype around `LoginManager`), or implement `login::AsLoginManager` for it"
+    note = "declare the second manager's type with `login::define_manager!(pub {Self});` (a newtype around `LoginManager`), or implement `login::extract::AsLoginManager` for it"
 )]
 pub trait AsLoginManager: Clone + Send + Sync + 'static {
     /// The manager inside.
@@ -85,7 +85,7 @@ macro_rules! define_manager {
             }
         }
 
-        impl $crate::AsLoginManager for $name {
+        impl $crate::extract::AsLoginManager for $name {
             fn login_manager(&self) -> &$crate::LoginManager {
                 &self.0
             }

@@ -1,8 +1,15 @@
 //! Unit tests of [`WithBcrypt`]: passlib's hashes, the refused variants, and equal work.
 
-use super::with_bcrypt::{bcrypt_cost_of, count};
-use super::*;
+use super::{MAX_STORED_BCRYPT_COST, bcrypt_cost_of, count};
+use crate::password::*;
 use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
+
+fn verify_blocking(password: &str, stored: Option<&str>) -> Result<bool, PasswordError> {
+    Passwords::default().verify_blocking(password, stored)
+}
+fn needs_rehash(stored: &str) -> bool {
+    Passwords::default().needs_rehash(stored)
+}
 
 /// Made by passlib 1.7.4 (bcrypt 4.0.1 backend): `bcrypt.using(rounds=4, ident=…).hash("hunter2")`.
 const PASSLIB_2B: &str = "$2b$04$U8Sy4aiE/7KLTBeyvzLSkuqTuh6JiH5gjGFrf.qF25Ur2.mTOvpYS";

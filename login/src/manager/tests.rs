@@ -1,4 +1,5 @@
-//! Tests of the token cache through the manager: what is cached, and when it is emptied.
+//! Unit tests of the manager: the token cache seen through it (what is cached, and when it is
+//! emptied).
 
 use std::sync::Arc;
 use std::sync::atomic::Ordering;
@@ -36,12 +37,12 @@ fn a_cached_token_expires_at_the_same_second() {
     clock.store(1_000_060, Ordering::SeqCst);
     assert_eq!(
         manager.verify_token(&token),
-        Err(crate::VerifyError::Expired)
+        Err(crate::rejection::VerifyError::Expired)
     );
     assert_eq!(cache_len(&manager), 0);
     assert_eq!(
         manager.verify_token(&token),
-        Err(crate::VerifyError::Expired)
+        Err(crate::rejection::VerifyError::Expired)
     );
     assert_eq!(cache_len(&manager), 0);
 }
@@ -56,7 +57,7 @@ fn time_rules_run_on_every_hit() {
     clock.store(999_000, Ordering::SeqCst);
     assert_eq!(
         manager.verify_token(&token),
-        Err(crate::VerifyError::IssuedInFuture)
+        Err(crate::rejection::VerifyError::IssuedInFuture)
     );
     clock.store(1_000_000, Ordering::SeqCst);
     assert_eq!(manager.verify_token(&token).unwrap().sub, "alice");
@@ -82,7 +83,8 @@ fn only_valid_tokens_are_cached() {
 
 #[test]
 fn removing_a_key_rejects_its_cached_tokens_at_once() {
-    use crate::{Algorithm, SigningKey};
+    use crate::Algorithm;
+    use crate::keys::SigningKey;
     let old_key = SigningKey::hmac(Algorithm::HS256, SECRET)
         .unwrap()
         .with_kid("old");
@@ -103,7 +105,7 @@ fn removing_a_key_rejects_its_cached_tokens_at_once() {
     manager.remove_verification_key("old").unwrap();
     assert_eq!(
         manager.verify_token(&old),
-        Err(crate::VerifyError::UnknownKid)
+        Err(crate::rejection::VerifyError::UnknownKid)
     );
 }
 
@@ -111,7 +113,7 @@ fn removing_a_key_rejects_its_cached_tokens_at_once() {
 fn the_cache_can_be_turned_off() {
     let manager = crate::LoginManager::builder("/login")
         .secret(SECRET)
-        .token_cache(0)
+        .token_cache_bytes(0)
         .build()
         .unwrap();
     assert!(manager.inner.cache.is_none());
@@ -119,7 +121,7 @@ fn the_cache_can_be_turned_off() {
     assert_eq!(manager.verify_token(&token).unwrap().sub, "alice");
 }
 
-/// Issue 15 §6: an ECDSA signature `(r, s)` has a twin `(r, n − s)` that verifies too, so a
+/// ECDSA malleability: a signature `(r, s)` has a twin `(r, n − s)` that verifies too, so a
 /// holder of a token can make a second string for it. Minted signatures are low-S; a flipped
 /// (high-S) one still verifies — other issuers make either form — but is the same token to
 /// the cache: one entry for both strings, keyed by the low-S form.
@@ -131,7 +133,7 @@ fn ecdsa_twins_are_one_token() {
         (Algorithm::ES384, include_str!("../../tests/keys/p384.pem")),
     ] {
         let manager = crate::LoginManager::builder("/login")
-            .signing_key(crate::SigningKey::from_pem(alg, pem).unwrap())
+            .signing_key(crate::keys::SigningKey::from_pem(alg, pem).unwrap())
             .build()
             .unwrap();
         let mut tokens = Vec::new();
@@ -202,7 +204,7 @@ fn cached(manager: &crate::LoginManager, token: &str) -> bool {
 fn once_full_a_token_is_cached_on_its_second_verification() {
     let manager = crate::LoginManager::builder("/login")
         .secret(SECRET)
-        .token_cache(64)
+        .token_cache_bytes(64 * crate::cache::TOKEN_CACHE_ENTRY_BYTES)
         .build()
         .unwrap();
     // While there is room, a token is cached at once.
@@ -270,13 +272,13 @@ fn revocations_are_checked_on_hits() {
         .unwrap();
     assert_eq!(
         manager.verify_token(&tokens.access_token),
-        Err(crate::VerifyError::Revoked)
+        Err(crate::rejection::VerifyError::Revoked)
     );
     let claims = manager.verify_token(&other.access_token).unwrap();
     rt.block_on(manager.revoke_access_token(claims.jti.as_deref().unwrap(), claims.exp))
         .unwrap();
     assert_eq!(
         manager.verify_token(&other.access_token),
-        Err(crate::VerifyError::Revoked)
+        Err(crate::rejection::VerifyError::Revoked)
     );
 }

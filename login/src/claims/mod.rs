@@ -324,7 +324,7 @@ impl<'de> Visitor<'de> for ClaimName {
     }
 }
 
-/// The typed parser against the one it replaced, over generated claim sets.
+/// The typed parser against a reference parser, over generated claim sets.
 #[cfg(test)]
 mod differential;
 

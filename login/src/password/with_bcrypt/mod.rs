@@ -23,7 +23,7 @@ use super::{PasswordError, PasswordScheme};
 /// doubles with every step of its cost, and the cost comes from the stored hash: a planted
 /// `$2b$31$…` would otherwise spin for days on one login request. The limit grows to the cost
 /// a [`WithBcrypt`] is built with.
-pub const MAX_STORED_BCRYPT_COST: u32 = 14;
+pub(crate) const MAX_STORED_BCRYPT_COST: u32 = 14;
 
 /// The smallest and largest costs bcrypt allows.
 const COSTS: std::ops::RangeInclusive<u32> = 4..=31;
@@ -49,7 +49,7 @@ const COSTS: std::ops::RangeInclusive<u32> = 4..=31;
 ///
 /// **What verifies.** `$2b$` (what passlib and pyca `bcrypt` write), `$2a$` and `$2y$`
 /// (crypt_blowfish's name for the same, correct algorithm), with a cost from 4 to
-/// [`MAX_STORED_BCRYPT_COST`] (or the configured cost, if higher). **Refused** (failing
+/// 14 (or the configured cost, if higher). **Refused** (failing
 /// closed like a malformed hash): `$2x$`, crypt_blowfish's mark for hashes made by its
 /// pre-2011 sign-extension bug, which the correct algorithm would check wrongly for any
 /// non-ASCII password (passlib refuses them too); `$2$`, bcrypt's first format, which no
@@ -269,3 +269,6 @@ pub(super) mod count {
         ROUNDS.with(|r| r.replace(0))
     }
 }
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,235 @@
+//! Extractors beyond the user: the claims of a second manager ([`ClaimsOf`]), the scopes
+//! marker of hand-written scoped routes ([`RequiredScopes`]), the login route's CSRF guard
+//! ([`SameOrigin`]), and [`user_from_token`] for tokens that do not come with a request
+//! (a WebSocket's first message, say).
+//!
+//! The user extractors themselves, [`AuthUser`](crate::AuthUser) and
+//! [`Scoped`](crate::Scoped), are at the crate root. All of them share one per-request cache
+//! (in the request's extensions): the token is verified once and the user loaded once,
+//! however many extractors or layers ask.
+
+use std::marker::PhantomData;
+
+use axum::extract::{FromRef, FromRequestParts, OptionalFromRequestParts};
+use axum::http::request::Parts;
+
+use crate::claims::Claims;
+use crate::loader::{TokenUserError, UserLoader};
+use crate::manager::LoginManager;
+use crate::rejection::{AuthRejection, RejectionKind};
+
+pub use crate::credentials::TokenSource;
+pub use crate::manager::AsLoginManager;
+
+pub(crate) mod user;
+
+/// The scopes a route requires, carried by a type so that `#[protected(scopes = [...])]` can
+/// name them. Write your own marker type to use [`Scoped`](crate::Scoped) by hand:
+///
+/// ```
+/// struct WriteItems;
+/// impl login::extract::RequiredScopes for WriteItems {
+///     const SCOPES: &'static [&'static str] = &["items:write"];
+/// }
+/// ```
+pub trait RequiredScopes: Send + Sync + 'static {
+    /// Every scope the token must grant (all of them, compared exactly).
+    const SCOPES: &'static [&'static str];
+}
+
+impl<S> FromRequestParts<S> for Claims
+where
+    S: Send + Sync,
+    LoginManager: FromRef<S>,
+{
+    type Rejection = AuthRejection;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
+        required_claims(parts, &LoginManager::from_ref(state))
+    }
+}
+
+impl<S> OptionalFromRequestParts<S> for Claims
+where
+    S: Send + Sync,
+    LoginManager: FromRef<S>,
+{
+    type Rejection = AuthRejection;
+
+    async fn from_request_parts(
+        parts: &mut Parts,
+        state: &S,
+    ) -> Result<Option<Self>, Self::Rejection> {
+        optional_claims(parts, &LoginManager::from_ref(state))
+    }
+}
+
+/// [`LoginManager::user_from_token`] with the manager of `U` taken from `state` (as the
+/// extractors take it): with several managers, the token is verified by the user type's own.
+///
+/// ```
+/// # use axum::extract::FromRef;
+/// # use login::{LoginManager, define_manager, user_loader};
+/// define_manager!(pub Admins);
+/// #[derive(Clone, FromRef)]
+/// struct AppState { users: LoginManager, admins: Admins }
+/// #[derive(Clone, Debug)]
+/// struct Admin(String);
+/// #[user_loader(manager = Admins)]
+/// async fn load_admin(name: String) -> Option<Admin> { Some(Admin(name)) }
+/// # #[tokio::main(flavor = "current_thread")] async fn main() -> Result<(), Box<dyn std::error::Error>> {
+/// let state = AppState {
+///     users: LoginManager::new("a-32-byte-or-longer-secret-from-env!", "/login")?,
+///     admins: Admins(LoginManager::new("another-32-byte-or-longer-secret-here", "/admin/login")?),
+/// };
+/// let token = state.admins.create_access_token("root")?;
+/// let admin: Admin = login::extract::user_from_token(&token, &state).await?;
+/// assert_eq!(admin.0, "root");
+/// // A users' token names no admin.
+/// let token = state.users.create_access_token("root")?;
+/// assert!(login::extract::user_from_token::<Admin, _>(&token, &state).await.is_err());
+/// // The method, called on a manager that is not `Admin`'s, refuses whatever the token.
+/// assert!(matches!(
+///     state.users.user_from_token::<Admin, _>(&token, &state).await,
+///     Err(login::loader::TokenUserError::OtherManager)
+/// ));
+/// # Ok(()) }
+/// ```
+pub async fn user_from_token<U, S>(token: &str, state: &S) -> Result<U, TokenUserError>
+where
+    S: Send + Sync,
+    U: UserLoader<S>,
+    U::Manager: AsLoginManager + FromRef<S>,
+{
+    let handle = U::Manager::from_ref(state);
+    handle.login_manager().user_from_token(token, state).await
+}
+
+/// The verified claims of a request, as [`Claims`] extracts them, from the manager held by
+/// `M` (a second manager's type, made with [`define_manager!`](crate::define_manager)):
+/// `ClaimsOf<Admins>` verifies with the admins' manager. As `Option<ClaimsOf<M>>`, `None`
+/// without valid credentials.
+pub struct ClaimsOf<M>(pub Claims, pub PhantomData<fn() -> M>);
+
+impl<M> std::fmt::Debug for ClaimsOf<M> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_tuple("ClaimsOf").field(&self.0).finish()
+    }
+}
+
+impl<M, S> FromRequestParts<S> for ClaimsOf<M>
+where
+    S: Send + Sync,
+    M: AsLoginManager + FromRef<S>,
+{
+    type Rejection = AuthRejection;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
+        let claims = required_claims(parts, M::from_ref(state).login_manager())?;
+        Ok(ClaimsOf(claims, PhantomData))
+    }
+}
+
+impl<M, S> OptionalFromRequestParts<S> for ClaimsOf<M>
+where
+    S: Send + Sync,
+    M: AsLoginManager + FromRef<S>,
+{
+    type Rejection = AuthRejection;
+
+    async fn from_request_parts(
+        parts: &mut Parts,
+        state: &S,
+    ) -> Result<Option<Self>, Self::Rejection> {
+        let claims = optional_claims(parts, M::from_ref(state).login_manager())?;
+        Ok(claims.map(|claims| ClaimsOf(claims, PhantomData)))
+    }
+}
+
+// The extractors' own rejection, returned as they return it.
+#[allow(clippy::result_large_err)]
+fn required_claims(parts: &mut Parts, manager: &LoginManager) -> Result<Claims, AuthRejection> {
+    match manager.authenticate(parts) {
+        Ok((claims, _)) => Ok(Claims::clone(&claims)),
+        Err(kind) => Err(manager.reject(kind, &[], parts)),
+    }
+}
+
+#[allow(clippy::result_large_err)]
+fn optional_claims(
+    parts: &mut Parts,
+    manager: &LoginManager,
+) -> Result<Option<Claims>, AuthRejection> {
+    match manager.authenticate(parts) {
+        Ok((claims, _)) => Ok(Some(Claims::clone(&claims))),
+        Err(
+            kind @ (RejectionKind::InvalidRequest
+            | RejectionKind::CrossSiteRequest
+            | RejectionKind::Unavailable),
+        ) => Err(manager.reject(kind, &[], parts)),
+        Err(_) => Ok(None),
+    }
+}
+
+/// A guard for routes that must only be reached from your own pages even without a cookie:
+/// the login route itself (login CSRF: another site must not log your users in to an account
+/// of its choosing). Refuses a cross-site state-changing request with 403 before the handler
+/// runs; lets same-origin requests and non-browser clients through.
+///
+/// ```
+/// use axum::Form;
+/// use login::{OAuth2PasswordForm, extract::SameOrigin};
+///
+/// async fn login(_: SameOrigin, Form(form): Form<OAuth2PasswordForm>) { /* … */ }
+/// ```
+///
+/// It checks with the origins of the state's [`LoginManager`]; `SameOrigin<Admins>` checks with
+/// those of a second manager's type (made with [`define_manager!`](crate::define_manager)).
+pub struct SameOrigin<M = LoginManager>(PhantomData<fn() -> M>);
+
+impl<M> SameOrigin<M> {
+    /// The guard's value (what the extractor returns once the request passed).
+    pub fn new() -> Self {
+        SameOrigin(PhantomData)
+    }
+}
+
+impl<M> Default for SameOrigin<M> {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl<M> Clone for SameOrigin<M> {
+    fn clone(&self) -> Self {
+        *self
+    }
+}
+
+impl<M> Copy for SameOrigin<M> {}
+
+impl<M> std::fmt::Debug for SameOrigin<M> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("SameOrigin")
+    }
+}
+
+impl<M, S> FromRequestParts<S> for SameOrigin<M>
+where
+    S: Send + Sync,
+    M: AsLoginManager + FromRef<S>,
+{
+    type Rejection = AuthRejection;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
+        let handle = M::from_ref(state);
+        let manager = handle.login_manager();
+        match manager.check_same_origin(parts) {
+            Ok(()) => Ok(SameOrigin::new()),
+            Err(reason) => {
+                tracing::debug!(%reason, "login: cross-site request refused");
+                Err(manager.reject(RejectionKind::CrossSiteRequest, &[], parts))
+            }
+        }
+    }
+}
