@@ -7,9 +7,11 @@
 //! writes a post, visits two attacker pages that auto-submit a form to the app (both refused,
 //! nothing created), logs out, and is sent to the login page again.
 //!
-//! A second test covers sessions, with a 2-second access-token lifetime: the browser stays
-//! signed in across the token's expiry without noticing (silent refresh), and a session ended
-//! from the sessions page of one browser context is signed out in another.
+//! A second test covers sessions: the browser stays signed in across the token's expiry without
+//! noticing (silent refresh), and a session ended from the sessions page of one browser context
+//! is signed out in another. The token expires when the test moves the app's clock past it
+//! (or drops its cookie, as the browser does at its `Max-Age`), not by waiting: no step
+//! depends on how fast the others ran.
 //!
 //! A third drives the `simple` example's Swagger UI (issue 13): at `/docs`, the "Authorize"
 //! dialog logs John in through the OAuth2 password flow (`POST /login`), "Try it out" on
@@ -25,6 +27,8 @@ use std::net::{SocketAddr, TcpListener as StdListener, TcpStream};
 use std::os::unix::process::CommandExt;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicI64, Ordering};
 use std::time::{Duration, Instant};
 
 use axum::Router;
@@ -34,6 +38,7 @@ use fantoccini::elements::Element;
 use fantoccini::wd::TimeoutConfiguration;
 use fantoccini::{Client, ClientBuilder, Locator};
 use hyper_util::client::legacy::connect::HttpConnector;
+use login::{LoginManager, VerifyError};
 use login_examples::app::{self, Cookies, db};
 use serde_json::json;
 use sqlx::SqlitePool;
@@ -464,8 +469,27 @@ fn binaries() -> Option<(PathBuf, PathBuf)> {
     Some((chromedriver, chromium))
 }
 
-/// The access token's lifetime in the sessions test: short, so that it expires during it.
-const SHORT_LIFETIME: Duration = Duration::from_secs(2);
+/// The access token's lifetime in the sessions test: longer than the whole test, so that a
+/// token expires only when the test moves the app's clock past it.
+const LIFETIME: Duration = Duration::from_secs(600);
+
+/// The app's clock in the sessions test: the real time, plus an offset that the test moves on.
+#[derive(Clone, Default)]
+struct Clock(Arc<AtomicI64>);
+
+impl Clock {
+    fn now(&self) -> i64 {
+        let real = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .unwrap()
+            .as_secs() as i64;
+        real + self.0.load(Ordering::SeqCst)
+    }
+
+    fn advance(&self, by: Duration) {
+        self.0.fetch_add(by.as_secs() as i64, Ordering::SeqCst);
+    }
+}
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn silent_refresh_and_sign_out_across_browser_contexts_in_headless_chromium() {
@@ -473,15 +497,25 @@ async fn silent_refresh_and_sign_out_across_browser_contexts_in_headless_chromiu
         return;
     };
     let _turn = ONE_BROWSER.lock().await;
+    let clock = Clock::default();
     let manager = app::builder(SECRET, Cookies::HostPrefixed)
-        .default_lifetime(SHORT_LIFETIME)
+        .default_lifetime(LIFETIME)
+        .clock({
+            let clock = clock.clone();
+            move || clock.now()
+        })
         .build()
         .unwrap();
     let pool = app::connect("sqlite::memory:").await.unwrap();
-    let app_port = serve(app::router(manager, pool)).await;
+    let app_port = serve(app::router(manager.clone(), pool)).await;
     let browser = Browser::start(&chromedriver);
+    let app = App {
+        port: app_port,
+        manager,
+        clock,
+    };
     let outcome =
-        tokio::time::timeout(WHOLE_TEST, sessions_scenario(&browser, &chromium, app_port)).await;
+        tokio::time::timeout(WHOLE_TEST, sessions_scenario(&browser, &chromium, &app)).await;
     match outcome {
         Ok(Ok(())) => {}
         Ok(Err(e)) => panic!("browser sessions test failed: {e}"),
@@ -489,7 +523,14 @@ async fn silent_refresh_and_sign_out_across_browser_contexts_in_headless_chromiu
     }
 }
 
-async fn sessions_scenario(browser: &Browser, chromium: &Path, app_port: u16) -> Result<()> {
+/// The app under test in the sessions test, with its manager and its clock.
+struct App {
+    port: u16,
+    manager: LoginManager,
+    clock: Clock,
+}
+
+async fn sessions_scenario(browser: &Browser, chromium: &Path, app: &App) -> Result<()> {
     let a = connect_profile(browser, chromium, &browser.dir.join("profile-a")).await?;
     let b = match connect_profile(browser, chromium, &browser.dir.join("profile-b")).await {
         Ok(b) => b,
@@ -498,7 +539,7 @@ async fn sessions_scenario(browser: &Browser, chromium: &Path, app_port: u16) ->
             return Err(e);
         }
     };
-    let result = session_steps(&a, &b, app_port).await;
+    let result = session_steps(&a, &b, app).await;
     let _ = tokio::time::timeout(STEP, a.close()).await;
     let _ = tokio::time::timeout(STEP, b.close()).await;
     result
@@ -512,12 +553,12 @@ async fn access_cookie(client: &Client) -> Result<Option<String>> {
         .map(|c| c.value().to_owned()))
 }
 
-async fn session_steps(a: &Client, b: &Client, app_port: u16) -> Result<()> {
-    let app = format!("http://127.0.0.1:{app_port}");
+async fn session_steps(a: &Client, b: &Client, under_test: &App) -> Result<()> {
+    let app = format!("http://127.0.0.1:{}", under_test.port);
     let email = "sam@example.com";
     let password = "correct horse battery";
 
-    // 1. Context A registers: signed in, with a token that lives 2 seconds.
+    // 1. Context A registers: signed in.
     a.goto(&format!("{app}/register")).await?;
     fill(a, "#register-form input[name=email]", email).await?;
     fill(a, "#register-form input[name=name]", "Sam").await?;
@@ -531,13 +572,13 @@ async fn session_steps(a: &Client, b: &Client, app_port: u16) -> Result<()> {
         .await?
         .ok_or("no access cookie after registering")?;
 
-    // 2. Silent refresh: once the access token has expired (the browser drops its cookie at
-    // its Max-Age), a protected page still opens, signed in, with a new access token.
-    tokio::time::sleep(SHORT_LIFETIME + Duration::from_secs(1)).await;
+    // 2. Silent refresh: once the access token has expired, a protected page still opens,
+    // signed in, with a new access token. First the app's clock passes the token's expiry
+    // (the browser still sends it, the app refuses it)...
+    under_test.clock.advance(LIFETIME + Duration::from_secs(1));
     assert_eq!(
-        access_cookie(a).await?,
-        None,
-        "the access cookie has expired"
+        under_test.manager.verify_token(&first),
+        Err(VerifyError::Expired)
     );
     a.goto(&format!("{app}/posts/new")).await?;
     wait_for_url(a, &format!("{app}/posts/new")).await?;
@@ -547,6 +588,16 @@ async fn session_steps(a: &Client, b: &Client, app_port: u16) -> Result<()> {
         .await?
         .ok_or("no access cookie after the refresh")?;
     assert_ne!(first, second);
+    // ...then the cookie is gone, as when the browser drops it at its `Max-Age`.
+    a.delete_cookie("__Host-access-token").await?;
+    assert_eq!(access_cookie(a).await?, None, "the access cookie is gone");
+    a.goto(&format!("{app}/posts")).await?;
+    wait_for_url(a, &format!("{app}/posts")).await?;
+    assert_eq!(find(a, "#whoami").await?.text().await?, "Signed in as Sam");
+    let third = access_cookie(a)
+        .await?
+        .ok_or("no access cookie after the second refresh")?;
+    assert_ne!(second, third);
 
     // 3. Context B (another browser) logs in as the same user.
     b.goto(&format!("{app}/login")).await?;

@@ -176,6 +176,11 @@ pub(crate) struct TokenCache {
 impl TokenCache {
     /// A cache of at most `budget` bytes of entries; `None` for 0 (no cache).
     pub(crate) fn new(budget: usize) -> Option<Self> {
+        Self::with_seeds(budget, Seeds::random(), Seeds::random())
+    }
+
+    /// The same, the map hashing under `map_seeds` and the doorkeeper under `door_seeds`.
+    fn with_seeds(budget: usize, map_seeds: Seeds, door_seeds: Seeds) -> Option<Self> {
         (budget > 0).then(|| {
             // The typical entry sizes the map's index and the doorkeeper's window.
             let entries = (budget / TOKEN_CACHE_ENTRY_BYTES).max(1);
@@ -185,12 +190,12 @@ impl TokenCache {
                     entries,
                     budget as u64,
                     Bytes,
-                    BuildSuffixHasher(Seeds::random()),
+                    BuildSuffixHasher(map_seeds),
                     NoteFull(Arc::clone(&full)),
                 ),
                 epoch: AtomicU64::new(0),
                 full,
-                doorkeeper: Doorkeeper::new(entries),
+                doorkeeper: Doorkeeper::new(entries, door_seeds),
             }
         })
     }
@@ -260,6 +265,14 @@ impl TokenCache {
     pub(crate) fn len(&self) -> usize {
         self.map.len()
     }
+
+    /// Forgets which tokens were seen once, keeping the entries: the next new token is
+    /// recorded, and neither admitted (no false positive in an empty filter) nor the one
+    /// that ends the window.
+    #[cfg(test)]
+    pub(crate) fn forget_seen(&self) {
+        self.doorkeeper.clear();
+    }
 }
 
 #[cfg(test)]
@@ -270,6 +283,17 @@ mod tests {
         Arc::new(serde_json::from_str(&format!(r#"{{"sub":"{sub}","exp":100}}"#)).unwrap())
     }
 
+    /// A cache of `budget` bytes under fixed seeds: which tokens collide, in the map and in
+    /// the doorkeeper, is the same on every run.
+    fn seeded(budget: usize) -> TokenCache {
+        TokenCache::with_seeds(
+            budget,
+            Seeds::fixed(0x243f_6a88_85a3_08d3, 0x1319_8a2e_0370_7344),
+            Seeds::fixed(0xa409_3822_299f_31d0, 0x082e_fa98_ec4e_6c89),
+        )
+        .unwrap()
+    }
+
     #[test]
     fn zero_capacity_is_no_cache() {
         assert!(TokenCache::new(0).is_none());
@@ -277,7 +301,7 @@ mod tests {
 
     #[test]
     fn hit_miss_and_epoch() {
-        let cache = TokenCache::new(16 * TOKEN_CACHE_ENTRY_BYTES).unwrap();
+        let cache = seeded(16 * TOKEN_CACHE_ENTRY_BYTES);
         let e = cache.epoch();
         cache.insert("a.b.c", e, claims("alice"));
         assert_eq!(cache.get("a.b.c").unwrap().sub, "alice");
@@ -293,7 +317,7 @@ mod tests {
 
     #[test]
     fn tokens_with_the_same_suffix_are_told_apart() {
-        let cache = TokenCache::new(16 * TOKEN_CACHE_ENTRY_BYTES).unwrap();
+        let cache = seeded(16 * TOKEN_CACHE_ENTRY_BYTES);
         let suffix = "s".repeat(hash::HASHED_BYTES);
         let (a, b) = (format!("a.{suffix}"), format!("b.{suffix}"));
         cache.insert(&a, cache.epoch(), claims("alice"));
@@ -306,7 +330,7 @@ mod tests {
 
     #[test]
     fn long_tokens_are_not_cached() {
-        let cache = TokenCache::new(16 * TOKEN_CACHE_ENTRY_BYTES).unwrap();
+        let cache = seeded(16 * TOKEN_CACHE_ENTRY_BYTES);
         let long = "x".repeat(MAX_CACHED_TOKEN_BYTES + 1);
         cache.insert(&long, cache.epoch(), claims("alice"));
         assert!(cache.get(&long).is_none());
@@ -332,7 +356,7 @@ mod tests {
 
     #[test]
     fn bounded_by_bytes() {
-        let cache = TokenCache::new(64 * TOKEN_CACHE_ENTRY_BYTES).unwrap();
+        let cache = seeded(64 * TOKEN_CACHE_ENTRY_BYTES);
         for i in 0..10_000 {
             // Each token twice: admitted, then the cache must evict.
             for _ in 0..2 {
@@ -364,15 +388,18 @@ mod tests {
 
     #[test]
     fn while_there_is_room_every_token_is_cached() {
-        let cache = TokenCache::new(16 * TOKEN_CACHE_ENTRY_BYTES).unwrap();
+        let cache = seeded(16 * TOKEN_CACHE_ENTRY_BYTES);
         cache.insert(&token(1), cache.epoch(), claims("alice"));
         assert_eq!(cache.get(&token(1)).unwrap().sub, "alice");
     }
 
     #[test]
     fn once_full_a_token_seen_once_is_not_cached_and_seen_twice_is() {
-        let cache = TokenCache::new(1024 * TOKEN_CACHE_ENTRY_BYTES).unwrap();
+        let cache = seeded(1024 * TOKEN_CACHE_ENTRY_BYTES);
         let filled = fill(&cache);
+        // The tokens `fill` recorded are forgotten: `once` cannot be taken for seen, nor be
+        // the token that ends the window (and forgets its own first sight).
+        cache.forget_seen();
         let (len, bytes) = (cache.len(), cache.bytes());
         let once = token(filled);
         cache.insert(&once, cache.epoch(), claims("carol"));
@@ -397,7 +424,7 @@ mod tests {
 
     #[test]
     fn emptying_the_cache_makes_room_again() {
-        let cache = TokenCache::new(16 * TOKEN_CACHE_ENTRY_BYTES).unwrap();
+        let cache = seeded(16 * TOKEN_CACHE_ENTRY_BYTES);
         let filled = fill(&cache);
         cache.invalidate();
         cache.insert(&token(filled), cache.epoch(), claims("dave"));
@@ -406,7 +433,7 @@ mod tests {
 
     #[test]
     fn remove_forgets() {
-        let cache = TokenCache::new(16 * TOKEN_CACHE_ENTRY_BYTES).unwrap();
+        let cache = seeded(16 * TOKEN_CACHE_ENTRY_BYTES);
         cache.insert("t", cache.epoch(), claims("carol"));
         cache.remove("t");
         assert!(cache.get("t").is_none());

@@ -212,6 +212,9 @@ fn once_full_a_token_is_cached_on_its_second_verification() {
     manager.verify_token(&early).unwrap();
     assert!(cached(&manager, &early));
     fill(&manager);
+    // Random tokens (their `jti`): which of them the doorkeeper takes for seen, and where
+    // its window ends, is left to chance. Forgotten, neither can concern the next token.
+    manager.inner.cache.as_ref().unwrap().forget_seen();
     let len = cache_len(&manager);
     let token = manager.create_access_token("bob").unwrap();
     assert_eq!(manager.verify_token(&token).unwrap().sub, "bob");
