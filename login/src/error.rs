@@ -95,6 +95,12 @@ pub enum ConfigError {
     /// The private key is encrypted and no password was given.
     #[error("the private key is encrypted: give its password")]
     KeyPasswordRequired,
+    /// The private key is encrypted and the `encrypted-keys` feature, which decrypts it, is
+    /// off.
+    #[error(
+        "the private key is encrypted (`ENCRYPTED PRIVATE KEY`): enable the `login` feature `encrypted-keys` to decrypt it, or give the key unencrypted"
+    )]
+    EncryptedKeysDisabled,
     /// The password does not decrypt the private key.
     #[error("wrong password for the encrypted private key")]
     WrongKeyPassword,
