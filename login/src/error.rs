@@ -72,10 +72,10 @@ pub enum ConfigError {
     /// An issuer or audience is empty.
     #[error("the {0} must not be empty")]
     EmptyClaim(&'static str),
-    /// No jsonwebtoken crypto backend is available (neither or both of the `rust_crypto` and
-    /// `aws_lc_rs` features are on, and none was installed).
+    /// No jsonwebtoken crypto backend is available: neither the `rust_crypto` nor the
+    /// `aws_lc_rs` feature is on, and no `jsonwebtoken::crypto::CryptoProvider` was installed.
     #[error(
-        "no JWT crypto backend: enable exactly one of the `login` features `rust_crypto` (default) or `aws_lc_rs`, or install a `jsonwebtoken::crypto::CryptoProvider` before building the manager"
+        "no JWT crypto backend: enable one of the `login` features `rust_crypto` (default) or `aws_lc_rs`, or install a `jsonwebtoken::crypto::CryptoProvider` before building the manager"
     )]
     NoCryptoBackend,
     /// The crypto backend refused the key, or the key failed its sign-and-verify probe.

@@ -59,6 +59,11 @@
 #![cfg_attr(docsrs, feature(doc_cfg))]
 #![warn(missing_docs)]
 
+#[cfg(all(feature = "rust_crypto", feature = "aws_lc_rs"))]
+compile_error!(
+    "the `login` features `rust_crypto` and `aws_lc_rs` are two JWT crypto backends: enable one of them (`default-features = false, features = [\"macros\", \"aws_lc_rs\"]` for AWS-LC)"
+);
+
 // Layers (each imports only from the layers above it; checked by `tests/layers.rs`):
 //
 //   leaves       error, secret, claims, keys, cache, cookie, credentials, csrf, redirect,
