@@ -38,7 +38,7 @@ use fantoccini::elements::Element;
 use fantoccini::wd::TimeoutConfiguration;
 use fantoccini::{Client, ClientBuilder, Locator};
 use hyper_util::client::legacy::connect::HttpConnector;
-use login::{LoginManager, VerifyError};
+use login::{LoginManager, rejection::VerifyError};
 use login_examples::app::{self, Cookies, db};
 use serde_json::json;
 use sqlx::SqlitePool;

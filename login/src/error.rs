@@ -66,10 +66,10 @@ pub enum ConfigError {
     /// An issuer or audience is empty.
     #[error("the {0} must not be empty")]
     EmptyClaim(&'static str),
-    /// No jsonwebtoken crypto backend is available (neither or both of the `rust_crypto` and
-    /// `aws_lc_rs` features are on, and none was installed).
+    /// No jsonwebtoken crypto backend is available: neither the `rust_crypto` nor the
+    /// `aws_lc_rs` feature is on, and no `jsonwebtoken::crypto::CryptoProvider` was installed.
     #[error(
-        "no JWT crypto backend: enable exactly one of the `login` features `rust_crypto` (default) or `aws_lc_rs`, or install a `jsonwebtoken::crypto::CryptoProvider` before building the manager"
+        "no JWT crypto backend: enable one of the `login` features `rust_crypto` (default) or `aws_lc_rs`, or install a `jsonwebtoken::crypto::CryptoProvider` before building the manager"
     )]
     NoCryptoBackend,
     /// The crypto backend refused the key, or the key failed its sign-and-verify probe.
@@ -89,6 +89,12 @@ pub enum ConfigError {
     /// The private key is encrypted and no password was given.
     #[error("the private key is encrypted: give its password")]
     KeyPasswordRequired,
+    /// The private key is encrypted and the `encrypted-keys` feature, which decrypts it, is
+    /// off.
+    #[error(
+        "the private key is encrypted (`ENCRYPTED PRIVATE KEY`): enable the `login` feature `encrypted-keys` to decrypt it, or give the key unencrypted"
+    )]
+    EncryptedKeysDisabled,
     /// The password does not decrypt the private key.
     #[error("wrong password for the encrypted private key")]
     WrongKeyPassword,

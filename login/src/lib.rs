@@ -69,6 +69,11 @@
 #![cfg_attr(docsrs, feature(doc_cfg))]
 #![warn(missing_docs)]
 
+#[cfg(all(feature = "rust_crypto", feature = "aws_lc_rs"))]
+compile_error!(
+    "the `login` features `rust_crypto` and `aws_lc_rs` are two JWT crypto backends: enable one of them (`default-features = false, features = [\"macros\", \"aws_lc_rs\"]` for AWS-LC)"
+);
+
 // Layers (each imports only from the layers above it; checked by `tests/layers.rs`):
 //
 //   leaves       error, rejection, secret, claims, keys, jws, cache, cookie, credentials,
@@ -105,12 +110,6 @@ pub mod rejection;
 mod secret;
 pub mod session;
 pub mod testing;
-
-#[cfg(all(feature = "rust_crypto", feature = "aws_lc_rs"))]
-compile_error!(
-    "login: the features `rust_crypto` and `aws_lc_rs` are both on; turn one off \
-     (`default-features = false, features = [\"macros\", \"aws_lc_rs\"]` for aws-lc-rs)"
-);
 
 pub use claims::Claims;
 pub use error::{ConfigError, TokenError};

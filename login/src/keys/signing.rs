@@ -77,7 +77,8 @@ impl SigningKey {
 
     /// A password-protected private key (`ENCRYPTED PRIVATE KEY`, PKCS#8 with PBES2), as
     /// fastapi-login's `{"private_key": ..., "password": ...}`. An unencrypted key is accepted
-    /// too (the password is then unused).
+    /// too (the password is then unused). Decrypting needs the `encrypted-keys` feature:
+    /// without it, an encrypted key is refused with [`ConfigError::EncryptedKeysDisabled`].
     pub fn from_pem_with_password(
         algorithm: Algorithm,
         pem: impl AsRef<[u8]>,
@@ -91,8 +92,13 @@ impl SigningKey {
         if let Ok(info) = pkcs8::PrivateKeyInfoRef::from_der(der) {
             return Self::from_pkcs8(algorithm, &info, der);
         }
+        #[cfg(feature = "encrypted-keys")]
         if pkcs8::EncryptedPrivateKeyInfoRef::from_der(der).is_ok() {
             return Err(ConfigError::KeyPasswordRequired);
+        }
+        #[cfg(not(feature = "encrypted-keys"))]
+        if is_encrypted_pkcs8(der) {
+            return Err(ConfigError::EncryptedKeysDisabled);
         }
         match algorithm_kind(algorithm) {
             Some(KeyKind::Rsa) => {
@@ -135,6 +141,12 @@ impl SigningKey {
                     .map_err(|e| ConfigError::UnsupportedKeyFormat(format!("bad PKCS#8 ({e})")))?;
                 Self::from_pkcs8(algorithm, &info, parsed.contents())
             }
+            #[cfg(not(feature = "encrypted-keys"))]
+            "ENCRYPTED PRIVATE KEY" => {
+                let _ = password;
+                Err(ConfigError::EncryptedKeysDisabled)
+            }
+            #[cfg(feature = "encrypted-keys")]
             "ENCRYPTED PRIVATE KEY" => {
                 let password = password.ok_or(ConfigError::KeyPasswordRequired)?;
                 let encrypted = pkcs8::EncryptedPrivateKeyInfoRef::from_der(parsed.contents())
@@ -274,6 +286,24 @@ impl SigningKey {
 }
 
 /// Wraps a SEC1 `ECPrivateKey` in PKCS#8, the form the JWT backends read.
+/// Whether `der` has the shape of an `EncryptedPrivateKeyInfo` (PKCS#8): a `SEQUENCE` of an
+/// algorithm identifier and an `OCTET STRING`.
+#[cfg(not(feature = "encrypted-keys"))]
+fn is_encrypted_pkcs8(der: &[u8]) -> bool {
+    use pkcs8::der::asn1::OctetStringRef;
+    use pkcs8::der::{Reader as _, SliceReader};
+    let parse = || -> pkcs8::der::Result<()> {
+        let mut reader = SliceReader::new(der)?;
+        reader.sequence(|fields| {
+            fields.decode::<pkcs8::AlgorithmIdentifierRef<'_>>()?;
+            fields.decode::<&OctetStringRef>()?;
+            Ok::<_, pkcs8::der::Error>(())
+        })?;
+        reader.finish()
+    };
+    parse().is_ok()
+}
+
 fn sec1_to_pkcs8(sec1_der: &[u8]) -> Result<Vec<u8>, ConfigError> {
     let bad = |e: String| ConfigError::UnsupportedKeyFormat(format!("bad SEC1 EC key ({e})"));
     let key = sec1::EcPrivateKey::from_der(sec1_der).map_err(|e| bad(e.to_string()))?;

@@ -37,14 +37,16 @@ impl VerifyingKey {
         let input = pem_text.as_ref();
         let parsed = pem::parse(input)
             .map_err(|e| ConfigError::UnsupportedKeyFormat(format!("not a PEM document ({e})")))?;
-        let kind = match parsed.tag() {
-            "RSA PUBLIC KEY" => KeyKind::Rsa,
+        // The key jsonwebtoken takes: PKCS#1 for RSA, the encoded point for EC, the 32 bytes
+        // for Ed25519 (an SPKI's `subjectPublicKey`).
+        let (kind, key) = match parsed.tag() {
+            "RSA PUBLIC KEY" => (KeyKind::Rsa, parsed.contents()),
             "PUBLIC KEY" => {
                 let spki =
                     pkcs8::SubjectPublicKeyInfoRef::from_der(parsed.contents()).map_err(|e| {
                         ConfigError::UnsupportedKeyFormat(format!("bad public key ({e})"))
                     })?;
-                match spki.algorithm.oid.to_string().as_str() {
+                let kind = match spki.algorithm.oid.to_string().as_str() {
                     OID_RSA | OID_RSA_PSS => KeyKind::Rsa,
                     OID_EC => KeyKind::Ec,
                     OID_ED25519 => KeyKind::Ed25519,
@@ -53,17 +55,20 @@ impl VerifyingKey {
                             "public key algorithm {other}"
                         )));
                     }
-                }
+                };
+                let key = spki.subject_public_key.as_bytes().ok_or_else(|| {
+                    ConfigError::UnsupportedKeyFormat("bad public key (unused bits)".into())
+                })?;
+                (kind, key)
             }
             _ => return SigningKey::from_pem(algorithm, input).map(|k| k.verifying),
         };
         check_fit(kind, algorithm)?;
         let decoding = match kind {
-            KeyKind::Rsa => DecodingKey::from_rsa_pem(input),
-            KeyKind::Ec => DecodingKey::from_ec_pem(input),
-            _ => DecodingKey::from_ed_pem(input),
-        }
-        .map_err(key_error)?;
+            KeyKind::Rsa => DecodingKey::from_rsa_der(key),
+            KeyKind::Ec => DecodingKey::from_ec_der(key),
+            _ => DecodingKey::from_ed_der(key),
+        };
         let mut jwk = Jwk::from_decoding_key(&decoding, Some(algorithm)).map_err(key_error)?;
         let mut key = Self::from_public_jwk(algorithm, kind, &mut jwk)?;
         key.decoding = decoding;

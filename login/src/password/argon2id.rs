@@ -157,7 +157,8 @@ impl PasswordScheme for Argon2id {
             Version::V0x13,
             self.params.clone(),
         );
-        let salt: [u8; 16] = rand::random();
+        let mut salt = [0u8; 16];
+        getrandom::fill(&mut salt).expect("the operating system's random number generator failed");
         let mut out = vec![
             0u8;
             self.params
@@ -235,7 +236,9 @@ impl PasswordScheme for Argon2id {
     fn spend(&self, password: &[u8], work: u64) {
         if let Some(params) = self.padding_params(work) {
             let argon = Argon2::new(argon2::Algorithm::Argon2id, Version::V0x13, params.clone());
-            let salt: [u8; 16] = rand::random();
+            let mut salt = [0u8; 16];
+            getrandom::fill(&mut salt)
+                .expect("the operating system's random number generator failed");
             let mut out = [0u8; Params::DEFAULT_OUTPUT_LEN];
             let _ = self.compute(&argon, params.block_count(), password, &salt, &mut out);
         }

@@ -280,7 +280,9 @@ impl Passwords {
         limits: PasswordLimits,
     ) -> Result<Self, PasswordError> {
         let limits = limits.check()?;
-        let random: [u8; 32] = rand::random();
+        let mut random = [0u8; 32];
+        getrandom::fill(&mut random)
+            .expect("the operating system's random number generator failed");
         let dummy = scheme.hash(&random)?;
         if !scheme.can_verify(&dummy) {
             return Err(PasswordError::Hash);

@@ -82,7 +82,8 @@ impl fmt::Debug for TokenHash {
 
 /// A new refresh token: `lrt_` and 32 random bytes in base64url.
 pub(crate) fn new_refresh_token() -> String {
-    let bytes: [u8; 32] = rand::random();
+    let mut bytes = [0u8; 32];
+    getrandom::fill(&mut bytes).expect("the operating system's random number generator failed");
     let mut token = String::with_capacity(REFRESH_TOKEN_LEN);
     token.push_str(REFRESH_TOKEN_PREFIX);
     base64::engine::general_purpose::URL_SAFE_NO_PAD.encode_string(bytes, &mut token);
@@ -91,7 +92,8 @@ pub(crate) fn new_refresh_token() -> String {
 
 /// A new session id: 128 random bits in base64url.
 pub(crate) fn new_session_id() -> String {
-    let bytes: [u8; 16] = rand::random();
+    let mut bytes = [0u8; 16];
+    getrandom::fill(&mut bytes).expect("the operating system's random number generator failed");
     base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(bytes)
 }
 

@@ -10,9 +10,11 @@
 //! after the bound every protected request answers 503 until a resync succeeds.
 
 use std::convert::Infallible;
+use std::pin::pin;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
+use futures_util::future::{self, Either};
 use futures_util::{FutureExt as _, StreamExt as _};
 use tokio::sync::oneshot;
 
@@ -100,12 +102,15 @@ async fn stream_once(shared: &Shared, ready: &mut Ready) -> Result<Infallible, B
     heartbeat.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     heartbeat.tick().await;
     loop {
-        tokio::select! {
-            message = stream.next() => match message {
-                Some(message) => apply(shared, &message)?,
-                None => return Err("the connection closed".to_owned()),
-            },
-            _ = heartbeat.tick() => {
+        // The heartbeat first when both are ready: its drain applies the waiting messages too.
+        let message = match future::select(pin!(heartbeat.tick()), stream.next()).await {
+            Either::Left(_) => None,
+            Either::Right((message, _)) => Some(message),
+        };
+        match message {
+            Some(Some(message)) => apply(shared, &message)?,
+            Some(None) => return Err("the connection closed".to_owned()),
+            None => {
                 let sent = Instant::now();
                 tokio::time::timeout(timeout, sink.ping::<redis::Value>())
                     .await
@@ -118,7 +123,9 @@ async fn stream_once(shared: &Shared, ready: &mut Ready) -> Result<Infallible, B
                         None => return Err("the connection closed".to_owned()),
                     }
                 }
-                shared.hub.fresh(sent + config.staleness_bound, super::unix_now());
+                shared
+                    .hub
+                    .fresh(sent + config.staleness_bound, super::unix_now());
             }
         }
     }
