@@ -25,10 +25,7 @@ use login::{
 use login_test_support::{Expect, NOW, Reply, SECRET, request, send};
 use serde_json::{Value, json};
 
-mod counting;
 pub mod python;
-
-pub use counting::Counting;
 
 /// Subject the loader does not know (`Ok(None)`).
 pub const GHOST: &str = "ghost";
