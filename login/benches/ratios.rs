@@ -17,15 +17,15 @@ mod common;
 use std::cell::Cell;
 use std::hint::black_box;
 
+use axum::Router;
 use axum::body::Body;
 use axum::extract::{FromRequestParts, State};
 use axum::http::{Extensions, HeaderValue, Request, StatusCode, header};
 use axum::routing::get;
-use axum::{Json, Router};
 use http_body_util::BodyExt;
 use jsonwebtoken::Algorithm;
-use login::{AuthUser, LoginManager, TokenRequest, protected};
-use serde_json::{Value, json};
+use login::{AuthUser, LoginManager, TokenRequest};
+use serde_json::Value;
 use tower::ServiceExt;
 
 use common::*;
@@ -157,20 +157,6 @@ fn verify(only_hs256: bool) {
             }
         }
     }
-}
-
-#[protected]
-async fn protected_route(user: User) -> Json<Value> {
-    Json(json!({ "user": user }))
-}
-
-async fn unprotected_route(State(db): State<Db>) -> Json<Value> {
-    let user = db.find(SUBJECT).await;
-    Json(json!({ "user": user }))
-}
-
-async fn hand_written_route(HandWritten(user): HandWritten) -> Json<Value> {
-    Json(json!({ "user": user }))
 }
 
 fn app(alg: Algorithm, cache: usize) -> (Router, HeaderValue) {

@@ -20,16 +20,16 @@ mod common;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
+use axum::Router;
 use axum::body::Body;
 use axum::http::{HeaderValue, Request, StatusCode, header};
 use axum::routing::get;
-use axum::{Json, Router};
 use http_body_util::BodyExt;
 use jsonwebtoken::Algorithm;
 use login::session::RedisStore;
-use login::{LoginManager, TokenRequest, protected, session::SessionStore};
+use login::{LoginManager, TokenRequest, session::SessionStore};
 use login_test_support::redis::RedisServer;
-use serde_json::{Value, json};
+use serde_json::Value;
 use tower::ServiceExt;
 
 use common::*;
@@ -41,11 +41,6 @@ fn pair(name: &str, a: &mut dyn FnMut(), b: &mut dyn FnMut()) -> f64 {
     let (x, y, r) = paired(ROUNDS, a, b);
     println!("{name:<64} {x:>9.0} ns {y:>9.0} ns {r:>6.3}x");
     r
-}
-
-#[protected]
-async fn protected_route(user: User) -> Json<Value> {
-    Json(json!({ "user": user }))
 }
 
 fn manager_on(store: Arc<dyn SessionStore>) -> LoginManager {

@@ -14,36 +14,19 @@ mod common;
 
 use std::hint::black_box;
 
+use axum::Router;
 use axum::body::Body;
-use axum::extract::State;
 use axum::http::{Request, StatusCode, header};
 use axum::routing::get;
-use axum::{Json, Router};
 use criterion::{Criterion, criterion_group, criterion_main};
 use http_body_util::BodyExt;
 use jsonwebtoken::Algorithm;
-use login::protected;
-use serde_json::{Value, json};
 use tower::ServiceExt;
 
 use common::*;
 
 /// About how many typical tokens (~1 KiB each) the default 4 MiB token cache holds.
 const DEFAULT_CACHE_ENTRIES: usize = 4096;
-
-#[protected]
-async fn protected_route(user: User) -> Json<Value> {
-    Json(json!({ "user": user }))
-}
-
-async fn unprotected_route(State(db): State<Db>) -> Json<Value> {
-    let user = db.find(SUBJECT).await;
-    Json(json!({ "user": user }))
-}
-
-async fn hand_written_route(HandWritten(user): HandWritten) -> Json<Value> {
-    Json(json!({ "user": user }))
-}
 
 fn app(alg: Algorithm, cache: usize) -> (Router, String) {
     let manager = manager(alg, cache);

@@ -1,6 +1,7 @@
 //! Helpers shared by the test suites of `login`: the runtime's HTTP-level tests (`tests/`,
-//! package `login-tests`) and the examples' security suite and contract tests
-//! (`examples/tests/`, package `login-examples`). Each helper exists once, here; the suites
+//! package `login-tests`), the examples' security suite and contract tests
+//! (`examples/tests/`, package `login-examples`), `login`'s integration tests and benches, and
+//! the load benchmark's server (`bench/`). Each helper exists once, here; the suites
 //! keep only their own fixtures (the `login-tests` router, the `simple` example's harness).
 //!
 //! * [`Reply`]: a collected response, with exact assertions for each RFC 6750 answer
@@ -12,17 +13,29 @@
 //! * [`form_urlencoded`], [`split_cookie`], [`cookie_parts`]: form bodies and `Set-Cookie`
 //!   values.
 //! * [`redis`]: a `redis-server` of the test's own on a free loopback port.
+//! * [`bench_app`]: the benches' app and its hand-written jsonwebtoken baseline, shared by
+//!   `login`'s benches and the load benchmark's server (`bench/`).
+//! * [`CountingScheme`]: a password scheme that counts the verifications, hashes and Argon2
+//!   work `Passwords` asks of the scheme it wraps (`login`'s unit tests include its source).
 
 #![warn(missing_docs)]
 
+pub mod bench_app;
+/// [`CountingScheme`]: a password scheme test double that counts work (`login`'s unit tests
+/// include the same source file).
+pub mod counting_scheme;
 pub mod forge;
 pub mod logs;
 pub mod redis;
 mod reply;
 mod request;
 
+pub use counting_scheme::{CountingScheme, m_times_t};
 pub use reply::{Expect, Reply, needles};
 pub use request::{cookie_parts, form_request, form_urlencoded, request, send, split_cookie};
+
+// What `counting_scheme` takes from the module around it (see the file).
+use login::password::{PasswordError, PasswordScheme};
 
 /// The fixture key `K` of the security checklist (32 bytes, the HS256 minimum): the secret of
 /// every test manager and of [`forge`]'s tokens.

@@ -25,13 +25,10 @@ use login::{
 use login_test_support::{Expect, NOW, Reply, SECRET, request, send};
 use serde_json::{Value, json};
 
-mod counting;
 /// The guides in `docs/` as doctests.
 #[cfg(doctest)]
 pub mod guides;
 pub mod python;
-
-pub use counting::Counting;
 
 /// Subject the loader does not know (`Ok(None)`).
 pub const GHOST: &str = "ghost";

@@ -12,8 +12,8 @@ use axum::routing::post;
 use axum::{Json, Router};
 use login::password::{Argon2id, Passwords};
 use login::{CookieJar, LoginAccount, LoginError, LoginManager, PasswordGrant};
+use login_test_support::CountingScheme;
 use login_test_support::{Reply, SECRET, send};
-use login_tests::Counting;
 use serde_json::{Value, json};
 
 const PASSWORD: &str = "correct horse battery staple";
@@ -84,13 +84,13 @@ struct App {
     router: Router,
     state: AppState,
     /// Argon2id with test-sized parameters, counting every verification and hash.
-    scheme: Counting<Argon2id>,
+    scheme: CountingScheme<Argon2id>,
 }
 
 impl App {
     /// Accounts: `alice` (read, write, admin allowed), `bob` (read), `nopw` (no password).
     fn new(manager_scopes: &[&str]) -> Self {
-        let scheme = Counting::new(Argon2id::new(64, 1, 1).unwrap());
+        let scheme = CountingScheme::new(Argon2id::new(64, 1, 1).unwrap());
         let passwords = Passwords::new(scheme.clone()).unwrap();
         let hash = passwords.hash_blocking(PASSWORD).unwrap();
         let mut accounts = HashMap::new();

@@ -18,8 +18,9 @@ use axum::response::Response;
 use axum::routing::post;
 use login::password::{Argon2id, Passwords, WithBcrypt};
 use login::{LoginAccount, LoginError, LoginManager, PasswordGrant};
+use login_test_support::CountingScheme;
 use login_test_support::{Reply, SECRET, form_request, form_urlencoded, logs, send};
-use login_tests::{Counting, python};
+use login_tests::python;
 use rand::Rng;
 use rand::seq::IndexedRandom;
 use serde_json::{Value, json};
@@ -275,7 +276,7 @@ async fn the_login_route_moves_a_passlib_user_to_argon2id() {
         candidates: vec![],
     }]);
     let bcrypt_hash = hashed[0].hash.clone();
-    let scheme = Counting::new(WithBcrypt::new(Argon2id::default(), 5).unwrap());
+    let scheme = CountingScheme::new(WithBcrypt::new(Argon2id::default(), 5).unwrap());
     let state = AppState {
         manager: LoginManager::new(SECRET, "/login").unwrap(),
         passwords: Passwords::new(scheme.clone()).unwrap(),

@@ -13,17 +13,17 @@
 //! [`Expect`], token forging, the log capture, [`SECRET`] and [`NOW`]) are in
 //! `login-test-support`.
 
-use std::sync::atomic::{AtomicI64, AtomicU64, AtomicUsize, Ordering};
-use std::sync::{Arc, LazyLock, Mutex};
+use std::sync::atomic::{AtomicI64, Ordering};
+use std::sync::{Arc, LazyLock};
 
 use axum::Router;
 use axum::body::Body;
 use axum::http::{Method, Request};
-use login::password::{Argon2id, PasswordError, PasswordScheme, Passwords};
+use login::password::{Argon2id, Passwords};
 use login::{LoginManager, TokenRequest};
 use login_examples::simple::{Db, app_with_passwords, settings};
 use login_test_support::logs::{self, Logs};
-use login_test_support::{Expect, NOW, Reply, SECRET, needles, request, send};
+use login_test_support::{CountingScheme, Expect, NOW, Reply, SECRET, needles, request, send};
 use serde_json::{Value, json};
 
 /// The demo users (as `Db::demo()` makes them).
@@ -79,91 +79,9 @@ pub fn user_json(email: &str) -> Value {
     }
 }
 
-/// Argon2id counting its work: full verifications (with the stored hash each was against)
-/// and hashes.
-#[derive(Clone, Default)]
-pub struct Counter {
-    verifies: Arc<AtomicUsize>,
-    hashes: Arc<AtomicUsize>,
-    against: Arc<Mutex<Vec<String>>>,
-    work: Arc<AtomicU64>,
-}
-
-impl Counter {
-    pub fn verifies(&self) -> usize {
-        self.verifies.load(Ordering::SeqCst)
-    }
-    pub fn hashes(&self) -> usize {
-        self.hashes.load(Ordering::SeqCst)
-    }
-    /// The Argon2 work done so far, in KiB of memory × passes (`m × t`, read from each hash the
-    /// verifications ran against, plus any extra work the scheme was asked for).
-    pub fn work(&self) -> u64 {
-        self.work.load(Ordering::SeqCst)
-    }
-    /// The stored hashes the verifications ran against (the dummy one included).
-    pub fn against(&self) -> Vec<String> {
-        self.against.lock().unwrap().clone()
-    }
-    /// A [`Passwords`] over Argon2id that counts into this counter (the dummy hash made at
-    /// construction is not counted).
-    pub fn passwords(&self) -> Passwords {
-        let passwords = Passwords::new(Counting {
-            inner: Argon2id::default(),
-            counter: self.clone(),
-        })
-        .unwrap();
-        self.hashes.store(0, Ordering::SeqCst);
-        passwords
-    }
-}
-
-struct Counting {
-    inner: Argon2id,
-    counter: Counter,
-}
-
-impl PasswordScheme for Counting {
-    fn hash(&self, password: &[u8]) -> Result<String, PasswordError> {
-        self.counter.hashes.fetch_add(1, Ordering::SeqCst);
-        self.inner.hash(password)
-    }
-    fn can_verify(&self, stored: &str) -> bool {
-        self.inner.can_verify(stored)
-    }
-    fn verify(&self, password: &[u8], stored: &str) -> bool {
-        self.counter.verifies.fetch_add(1, Ordering::SeqCst);
-        self.counter.against.lock().unwrap().push(stored.to_owned());
-        self.counter
-            .work
-            .fetch_add(m_times_t(stored), Ordering::SeqCst);
-        self.inner.verify(password, stored)
-    }
-    fn needs_rehash(&self, stored: &str) -> bool {
-        self.inner.needs_rehash(stored)
-    }
-    fn cost(&self, stored: &str) -> u64 {
-        self.inner.cost(stored)
-    }
-    fn spend(&self, password: &[u8], work: u64) {
-        self.counter.work.fetch_add(work, Ordering::SeqCst);
-        self.inner.spend(password, work)
-    }
-}
-
-/// `m × t` of an Argon2 PHC string (`$argon2id$v=19$m=19456,t=2,p=1$…`), read independently
-/// of the library.
-pub fn m_times_t(phc: &str) -> u64 {
-    let params = phc.split('$').nth(3).unwrap_or("");
-    let get = |name: &str| {
-        params
-            .split(',')
-            .find_map(|kv| kv.strip_prefix(name))
-            .and_then(|v| v.parse::<u64>().ok())
-            .unwrap_or(0)
-    };
-    get("m=") * get("t=")
-}
+/// Argon2id counting its work: full verifications (with the stored hash each was against),
+/// hashes, and `m × t` of the hashes it ran against.
+pub type Counter = CountingScheme<Argon2id>;
 
 /// One instance of the example app under test.
 pub struct Harness {
@@ -200,8 +118,11 @@ impl Harness {
             .clock(move || c.load(Ordering::SeqCst))
             .build()
             .expect("the example's settings build");
-        let counter = Counter::default();
-        let router = app_with_passwords(manager.clone(), db.clone(), counter.passwords());
+        let counter = Counter::new(Argon2id::default());
+        let passwords = Passwords::new(counter.clone()).unwrap();
+        // The dummy hash made at construction is not counted.
+        counter.reset();
+        let router = app_with_passwords(manager.clone(), db.clone(), passwords);
         let (guard, logs) = if capture {
             let (guard, logs) = logs::capture();
             (Some(guard), logs)

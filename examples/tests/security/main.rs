@@ -14,25 +14,25 @@
 //! | `transport` | where credentials come from: schemes, headers, query, duplicates |
 //! | `encoding` | token shape: segments, whitespace, base64url, JSON |
 //! | `algorithm` | `alg`, signatures, allow-list, `crit`, `kid`/`jku`/`jwk`, public vectors |
-//! | `claims` | `exp`/`nbf`/`iat`, `sub`, `aud`, duplicated claims |
-//! | `scopes` | insufficient and malformed scopes, login scope escalation |
+//! | `hostile_claims` | `exp`/`nbf`/`iat`, `sub`, `aud`, duplicated claims |
+//! | `scope_escalation` | insufficient and malformed scopes, login scope escalation |
 //! | `size` | oversized tokens, cookies, payloads and login bodies |
-//! | `loader` | unknown subjects, and what reaches the store |
+//! | `unknown_subjects` | unknown subjects, and what reaches the store |
 //! | `login` | equal work and answers, password bounds, stored hashes, rehash, login CSRF |
-//! | `cookies` | precedence, duplicates, names, quoting, encodings |
-//! | `properties` | proptest: random bytes and mutations in the header and the cookie |
+//! | `cookie_smuggling` | precedence, duplicates, names, quoting, encodings |
+//! | `credential_properties` | proptest: random bytes and mutations in the header and the cookie |
 //! | `concurrency` | many users' tokens at once, nothing lost or crossed |
 
 mod common;
 
 mod algorithm;
-mod claims;
 mod concurrency;
-mod cookies;
+mod cookie_smuggling;
+mod credential_properties;
 mod encoding;
-mod loader;
+mod hostile_claims;
 mod login;
-mod properties;
-mod scopes;
+mod scope_escalation;
 mod size;
 mod transport;
+mod unknown_subjects;

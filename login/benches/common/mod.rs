@@ -1,55 +1,21 @@
-//! Fixtures shared by the benches: the keys of `login/tests/keys/`, an in-memory user store,
-//! the app state, a `#[user_loader]`, and a hand-written jsonwebtoken extractor.
+//! Fixtures shared by the benches: the app (`login_test_support::bench_app`, also the load
+//! benchmark's server: the keys of `login/tests/keys/`, an in-memory user store, the app state,
+//! a `#[user_loader]`, and the hand-written jsonwebtoken extractor every ratio divides by), and
+//! the benches' own harness (tokens, requests, criterion's thread-CPU-time measurement, paired
+//! ratios).
 #![allow(dead_code)]
 
-use std::collections::HashMap;
+pub use login_test_support::bench_app::*;
+
 use std::future::Future;
 use std::pin::pin;
-use std::sync::Arc;
 use std::task::{Context, Poll, Waker};
 
-use axum::extract::{FromRef, FromRequestParts, State};
 use axum::http::request::Parts;
 use axum::http::{HeaderValue, Request, StatusCode, header};
-use jsonwebtoken::{Algorithm, DecodingKey, EncodingKey, Validation};
-use login::{LoginManager, TokenRequest, keys::SigningKey, user_loader};
-use serde::{Deserialize, Serialize};
-
-pub const SECRET: &str = "bench-secret-0123456789abcdef-0123456789";
-pub const SUBJECT: &str = "johndoe@mail.com";
-pub const ALGORITHMS: [Algorithm; 4] = [
-    Algorithm::HS256,
-    Algorithm::RS256,
-    Algorithm::ES256,
-    Algorithm::EdDSA,
-];
-
-/// The private and public PEM of each algorithm's test key.
-fn pems(alg: Algorithm) -> (&'static str, &'static str) {
-    match alg {
-        Algorithm::RS256 => (
-            include_str!("../../tests/keys/rsa2048.pem"),
-            include_str!("../../tests/keys/rsa2048.pub.pem"),
-        ),
-        Algorithm::ES256 => (
-            include_str!("../../tests/keys/p256.pem"),
-            include_str!("../../tests/keys/p256.pub.pem"),
-        ),
-        Algorithm::EdDSA => (
-            include_str!("../../tests/keys/ed25519.pem"),
-            include_str!("../../tests/keys/ed25519.pub.pem"),
-        ),
-        _ => unreachable!("HS256 has no PEM"),
-    }
-}
-
-/// The library's signing key for `alg`.
-pub fn signing_key(alg: Algorithm) -> SigningKey {
-    match alg {
-        Algorithm::HS256 => SigningKey::hmac(alg, SECRET).unwrap(),
-        _ => SigningKey::from_pem(alg, pems(alg).0).unwrap(),
-    }
-}
+use jsonwebtoken::Algorithm;
+use login::{LoginManager, TokenRequest};
+use serde::Serialize;
 
 /// A manager for `alg` with a token cache of `cache` entries of about 1 KiB each (0: off).
 pub fn manager(alg: Algorithm, cache: usize) -> LoginManager {
@@ -67,50 +33,6 @@ pub fn mint(manager: &LoginManager) -> String {
         .unwrap()
 }
 
-/// jsonwebtoken's keys for `alg`, built once, as a hand-written extractor keeps them.
-pub struct RawKeys {
-    pub encoding: EncodingKey,
-    pub decoding: DecodingKey,
-    pub validation: Validation,
-    pub header: jsonwebtoken::Header,
-}
-
-pub fn raw_keys(alg: Algorithm) -> RawKeys {
-    let (encoding, decoding) = match alg {
-        Algorithm::HS256 => (
-            EncodingKey::from_secret(SECRET.as_bytes()).unwrap(),
-            DecodingKey::from_secret(SECRET.as_bytes()).unwrap(),
-        ),
-        Algorithm::RS256 => (
-            EncodingKey::from_rsa_pem(pems(alg).0.as_bytes()).unwrap(),
-            DecodingKey::from_rsa_pem(pems(alg).1.as_bytes()).unwrap(),
-        ),
-        Algorithm::ES256 => (
-            EncodingKey::from_ec_pem(pems(alg).0.as_bytes()).unwrap(),
-            DecodingKey::from_ec_pem(pems(alg).1.as_bytes()).unwrap(),
-        ),
-        Algorithm::EdDSA => (
-            EncodingKey::from_ed_pem(pems(alg).0.as_bytes()).unwrap(),
-            DecodingKey::from_ed_pem(pems(alg).1.as_bytes()).unwrap(),
-        ),
-        _ => unreachable!(),
-    };
-    RawKeys {
-        encoding,
-        decoding,
-        validation: Validation::new(alg),
-        header: jsonwebtoken::Header::new(alg),
-    }
-}
-
-/// The claims a hand-written extractor typically declares (axum's `jwt` example: the subject
-/// and the expiry; jsonwebtoken skips the others).
-#[derive(Debug, Serialize, Deserialize)]
-pub struct RawClaims {
-    pub sub: String,
-    pub exp: u64,
-}
-
 /// The same claims as the library's tokens, for `jsonwebtoken::encode`.
 #[derive(Serialize)]
 pub struct FullClaims<'a> {
@@ -126,94 +48,6 @@ pub fn now() -> u64 {
         .duration_since(std::time::UNIX_EPOCH)
         .unwrap()
         .as_secs()
-}
-
-#[derive(Clone, Serialize)]
-pub struct User {
-    pub email: String,
-    pub name: String,
-}
-
-#[derive(Clone)]
-pub struct Db {
-    users: Arc<HashMap<String, User>>,
-}
-
-impl Db {
-    pub fn demo() -> Self {
-        let users = [
-            ("johndoe@mail.com", "John Doe"),
-            ("janedoe@mail.com", "Jane Doe"),
-        ]
-        .into_iter()
-        .map(|(email, name)| {
-            let user = User {
-                email: email.into(),
-                name: name.into(),
-            };
-            (email.to_owned(), user)
-        })
-        .collect();
-        Db {
-            users: Arc::new(users),
-        }
-    }
-
-    pub async fn find(&self, email: &str) -> Option<User> {
-        self.users.get(email).cloned()
-    }
-
-    pub fn find_now(&self, email: &str) -> Option<User> {
-        self.users.get(email).cloned()
-    }
-}
-
-#[derive(Clone, FromRef)]
-pub struct AppState {
-    pub manager: LoginManager,
-    pub db: Db,
-    pub raw: Arc<RawKeys>,
-}
-
-impl AppState {
-    pub fn new(manager: LoginManager, alg: Algorithm) -> Self {
-        AppState {
-            manager,
-            db: Db::demo(),
-            raw: Arc::new(raw_keys(alg)),
-        }
-    }
-}
-
-#[user_loader]
-pub async fn load_user(email: String, State(db): State<Db>) -> Option<User> {
-    db.find(&email).await
-}
-
-/// What a Rust user writes by hand with jsonwebtoken (after axum's `jwt` example): the bearer
-/// token from the header, `decode` with keys built once, then the user from the store.
-pub struct HandWritten(pub User);
-
-impl FromRequestParts<AppState> for HandWritten {
-    type Rejection = StatusCode;
-
-    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, StatusCode> {
-        let token = parts
-            .headers
-            .get(header::AUTHORIZATION)
-            .and_then(|v| v.to_str().ok())
-            .and_then(|v| v.strip_prefix("Bearer "))
-            .ok_or(StatusCode::UNAUTHORIZED)?;
-        let data =
-            jsonwebtoken::decode::<RawClaims>(token, &state.raw.decoding, &state.raw.validation)
-                .map_err(|_| StatusCode::UNAUTHORIZED)?;
-        let user = state
-            .db
-            .find(&data.claims.sub)
-            .await
-            .ok_or(StatusCode::UNAUTHORIZED)?;
-        Ok(HandWritten(user))
-    }
 }
 
 /// The request head of `GET /protected` with `Authorization: Bearer <token>`.

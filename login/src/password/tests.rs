@@ -1,7 +1,7 @@
 //! Unit tests of the password module.
 
 use super::*;
-use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Duration;
 
 use axum::http::header;
@@ -29,22 +29,17 @@ fn hash_with(alg: argon2::Algorithm, version: Version, m: u32, t: u32, pw: &str)
         .to_string()
 }
 
-struct Counting(Argon2id, Arc<AtomicUsize>);
-impl PasswordScheme for Counting {
-    fn hash(&self, password: &[u8]) -> Result<String, PasswordError> {
-        self.0.hash(password)
-    }
-    fn can_verify(&self, stored: &str) -> bool {
-        self.0.can_verify(stored)
-    }
-    fn verify(&self, password: &[u8], stored: &str) -> bool {
-        self.1.fetch_add(1, Ordering::SeqCst);
-        self.0.verify(password, stored)
-    }
-    fn needs_rehash(&self, stored: &str) -> bool {
-        self.0.needs_rehash(stored)
-    }
+/// `login-test-support`'s counting scheme, its source included (the crate itself would link
+/// a second copy of `login`, with another `PasswordScheme`).
+pub(super) mod counting_scheme {
+    // Not every test here reads every counter.
+    #![allow(dead_code)]
+    include!(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../test-support/src/counting_scheme.rs"
+    ));
 }
+use counting_scheme::CountingScheme;
 
 #[test]
 fn bounds_checked_before_hashing() {
@@ -106,14 +101,14 @@ fn custom_parameters() {
 /// stored hashes (malformed, another algorithm, absurd parameters) fail closed.
 #[test]
 fn one_verification_on_every_path() {
-    let count = Arc::new(AtomicUsize::new(0));
-    let passwords = Passwords::new(Counting(Argon2id::default(), count.clone())).unwrap();
+    let count = CountingScheme::new(Argon2id::default());
+    let passwords = Passwords::new(count.clone()).unwrap();
     let good = passwords.hash_blocking("pw").unwrap();
     let check = |pw: &str, stored: Option<&str>, expect: Result<bool, PasswordError>| {
-        let before = count.load(Ordering::SeqCst);
+        let before = count.verifies();
         assert_eq!(passwords.verify_blocking(pw, stored), expect, "{stored:?}");
         let work = usize::from(expect.is_ok());
-        assert_eq!(count.load(Ordering::SeqCst) - before, work, "{stored:?}");
+        assert_eq!(count.verifies() - before, work, "{stored:?}");
     };
     check("pw", Some(&good), Ok(true));
     check("wrong", Some(&good), Ok(false));
@@ -177,48 +172,24 @@ fn memory_blocks_are_reused() {
     assert_eq!(scheme.pooled_buffers(), 1);
 }
 
-/// Argon2id with work counted: `m × t` of every hash verified against, plus what it is asked
-/// to spend.
-struct Metered(Argon2id, Arc<AtomicU64>);
-impl PasswordScheme for Metered {
-    fn hash(&self, password: &[u8]) -> Result<String, PasswordError> {
-        self.0.hash(password)
-    }
-    fn can_verify(&self, stored: &str) -> bool {
-        self.0.can_verify(stored)
-    }
-    fn verify(&self, password: &[u8], stored: &str) -> bool {
-        self.1.fetch_add(self.0.cost(stored), Ordering::SeqCst);
-        self.0.verify(password, stored)
-    }
-    fn needs_rehash(&self, stored: &str) -> bool {
-        self.0.needs_rehash(stored)
-    }
-    fn cost(&self, stored: &str) -> u64 {
-        self.0.cost(stored)
-    }
-    fn spend(&self, password: &[u8], work: u64) {
-        self.1.fetch_add(work, Ordering::SeqCst);
-        self.0.spend(password, work)
-    }
-}
-
 /// Equal work for old hashes: a hash made with cheaper parameters is topped up to the current work; a
 /// current one, an unknown user and a broken hash are not; a costlier one cannot be lowered.
 #[test]
 fn equal_work_for_cheaper_hashes() {
-    let work = Arc::new(AtomicU64::new(0));
-    let passwords = Passwords::new(Metered(Argon2id::default(), work.clone())).unwrap();
+    // Argon2id with work counted: `m × t` of every hash verified against, plus what it is
+    // asked to spend.
+    let work = CountingScheme::new(Argon2id::default());
+    let passwords = Passwords::new(work.clone()).unwrap();
     let current = 19456 * 2;
     let current_hash = passwords.hash_blocking("pw").unwrap();
     let check = |stored: Option<&str>, expect: bool, spent: u64| {
-        let before = work.load(Ordering::SeqCst);
+        let before = work.work();
         assert_eq!(
             passwords.verify_blocking("pw", stored),
             Ok(expect),
             "{stored:?}"
         );
-        assert_eq!(work.load(Ordering::SeqCst) - before, spent, "{stored:?}");
+        assert_eq!(work.work() - before, spent, "{stored:?}");
     };
     check(None, false, current);
     check(Some(&current_hash), true, current);

@@ -1,8 +1,8 @@
 //! Unit tests of [`WithBcrypt`]: passlib's hashes, the refused variants, and equal work.
 
 use super::{MAX_STORED_BCRYPT_COST, bcrypt_cost_of, count};
+use crate::password::tests::counting_scheme::CountingScheme;
 use crate::password::*;
-use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 
 fn verify_blocking(password: &str, stored: Option<&str>) -> Result<bool, PasswordError> {
     Passwords::default().verify_blocking(password, stored)
@@ -191,51 +191,15 @@ fn the_cost_is_checked_and_the_limit_grows_to_it() {
     assert!(format!("{high:?}").contains("bcrypt_cost: 15"));
 }
 
-/// Argon2id with small parameters, counting verifications and work (KiB × passes).
-struct CountingArgon {
-    inner: Argon2id,
-    verifications: Arc<AtomicUsize>,
-    work: Arc<AtomicU64>,
-}
-
-impl PasswordScheme for CountingArgon {
-    fn hash(&self, password: &[u8]) -> Result<String, PasswordError> {
-        self.inner.hash(password)
-    }
-    fn can_verify(&self, stored: &str) -> bool {
-        self.inner.can_verify(stored)
-    }
-    fn verify(&self, password: &[u8], stored: &str) -> bool {
-        self.verifications.fetch_add(1, Ordering::SeqCst);
-        self.work
-            .fetch_add(self.inner.cost(stored), Ordering::SeqCst);
-        self.inner.verify(password, stored)
-    }
-    fn needs_rehash(&self, stored: &str) -> bool {
-        self.inner.needs_rehash(stored)
-    }
-    fn cost(&self, stored: &str) -> u64 {
-        self.inner.cost(stored)
-    }
-    fn spend(&self, password: &[u8], work: u64) {
-        self.work.fetch_add(work, Ordering::SeqCst);
-        self.inner.spend(password, work);
-    }
-}
-
 /// An unknown user, Argon2id users (current or older parameters) and bcrypt users (at the
 /// configured cost or below, right or wrong password), and every refused hash: one Argon2id
 /// verification, the same Argon2id work and the same bcrypt rounds, on the same thread.
 #[test]
 fn equal_work_on_every_path() {
     const COST: u32 = 6;
-    let verifications = Arc::new(AtomicUsize::new(0));
-    let work = Arc::new(AtomicU64::new(0));
-    let inner = CountingArgon {
-        inner: Argon2id::new(1024, 2, 1).unwrap(),
-        verifications: verifications.clone(),
-        work: work.clone(),
-    };
+    // Argon2id with small parameters, counting verifications and work (KiB × passes).
+    let inner = CountingScheme::new(Argon2id::new(1024, 2, 1).unwrap());
+    let counted = inner.clone();
     let passwords = Passwords::new(WithBcrypt::new(inner, COST).unwrap()).unwrap();
     let argon = passwords.hash_blocking("pw").unwrap();
     let dummy_work = passwords.inner.scheme.cost(&argon);
@@ -268,23 +232,14 @@ fn equal_work_on_every_path() {
     ];
     count::take();
     for (case, stored, expected) in cases {
-        verifications.store(0, Ordering::SeqCst);
-        work.store(0, Ordering::SeqCst);
+        counted.reset();
         assert_eq!(
             passwords.verify_blocking("pw", stored.as_deref()),
             Ok(expected),
             "{case}"
         );
-        assert_eq!(
-            verifications.load(Ordering::SeqCst),
-            1,
-            "{case}: Argon2id verifications"
-        );
-        assert_eq!(
-            work.load(Ordering::SeqCst),
-            dummy_work,
-            "{case}: Argon2id work"
-        );
+        assert_eq!(counted.verifies(), 1, "{case}: Argon2id verifications");
+        assert_eq!(counted.work(), dummy_work, "{case}: Argon2id work");
         assert_eq!(count::take(), 1 << COST, "{case}: bcrypt rounds");
     }
     // A stored cost above the configured one (within the limit) runs at its own cost.

@@ -4,7 +4,7 @@
 //! normalisation); nothing about unknown users is cached between requests.
 //!
 //! A.48 (a failing store → 5xx) does not apply: the example's loader returns `Option<User>`,
-//! so it cannot fail; the runtime's suite covers it (`tests/tests/loader.rs`).
+//! so it cannot fail; the runtime's suite covers it (`tests/tests/user_loader.rs`).
 
 use login_test_support::Expect;
 use login_test_support::forge::{claims, valid_claims};

@@ -3,7 +3,7 @@
 //!
 //! - The document is pinned by a snapshot, `tests/simple.openapi.json`, reviewed in the diff
 //!   like the UI tests' `.stderr` files: `LOGIN_OPENAPI_OVERWRITE=1 cargo test -p
-//!   login-examples --test openapi` rewrites it.
+//!   login-examples --test simple_openapi` rewrites it.
 //! - It validates against the OpenAPI 3.1 schema with Python's `openapi-spec-validator`
 //!   (installed by `.ci/run`); without it the test prints a note and passes, unless `CI` is
 //!   set: then it fails.
