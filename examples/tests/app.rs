@@ -1,4 +1,4 @@
-//! The `app` example's HTTP contract (issue #5), driven against its router with an in-memory
+//! The `app` example's HTTP contract, driven against its router with an in-memory
 //! database: registration, login with the cookie, redirects with `next`, the JSON API with
 //! bearer tokens, owners-only edits, CSRF, logout, and a failing database.
 
@@ -845,7 +845,7 @@ async fn migrations_run_once_on_a_file_database() {
     let _ = std::fs::remove_dir_all(&dir);
 }
 
-// ----- sessions (issue 11) ------------------------------------------------------------------
+// ----- sessions -----------------------------------------------------------------------------
 
 /// The value of cookie `name` among the `Set-Cookie` headers.
 fn cookie_value(reply: &Reply, name: &str) -> String {
@@ -1062,7 +1062,7 @@ async fn logout_ends_this_session_and_logout_all_every_one() {
     assert_eq!(reply.location(), "/login?next=%2Fposts");
 }
 
-/// Issue 15 §4: the user's `Debug` (what `tracing::debug!(?user)` prints) never holds the
+/// The user's `Debug` (what `tracing::debug!(?user)` prints) never holds the
 /// password hash.
 #[test]
 fn user_debug_hides_the_password_hash() {

@@ -1,4 +1,4 @@
-//! The `asymmetric` example (issue #4): key loading and generation, the simple app's routes
+//! The `asymmetric` example: key loading and generation, the simple app's routes
 //! with an asymmetric key, and the JWKS route that lets another service verify its tokens.
 
 use std::path::PathBuf;
@@ -152,7 +152,7 @@ fn the_kid_is_stable_for_the_same_key() {
     assert_ne!(a.kid(), c.kid());
 }
 
-/// Issue 15 §4: the key configuration's `Debug` never holds the key's password.
+/// The key configuration's `Debug` never holds the key's password.
 #[test]
 fn key_config_debug_hides_the_password() {
     let config = KeyConfig {

@@ -1,4 +1,4 @@
-//! Issue 15 §1: a login flood cannot exhaust the server. Thousands of concurrent logins for
+//! A login flood cannot exhaust the server. Thousands of concurrent logins for
 //! unknown users (each one full Argon2id verification, 19 MiB) against the `simple` example's
 //! router on a real loopback socket, in this process, with the password work bounded to two
 //! jobs at a time: the process's resident memory stays under [`RSS_BOUND_MIB`], every answer

@@ -13,7 +13,7 @@
 //! (or drops its cookie, as the browser does at its `Max-Age`), not by waiting: no step
 //! depends on how fast the others ran.
 //!
-//! A third drives the `simple` example's Swagger UI (issue 13): at `/docs`, the "Authorize"
+//! A third drives the `simple` example's Swagger UI: at `/docs`, the "Authorize"
 //! dialog logs John in through the OAuth2 password flow (`POST /login`), "Try it out" on
 //! `/protected` shows 200 with the user; as Jane (no `write` scope), `/scoped` shows 403. With
 //! `LOGIN_SCREENSHOTS=DIR` it saves the dialog and the call as PNG files in `DIR`

@@ -1,4 +1,4 @@
-//! The `simple` example's HTTP contract (issue #3), driven against its router.
+//! The `simple` example's HTTP contract, driven against its router.
 
 use std::sync::OnceLock;
 
@@ -47,7 +47,7 @@ async fn login_returns_a_bearer_token_response() {
     assert_eq!(reply.headers[header::CACHE_CONTROL], "no-store");
     assert_eq!(reply.json()["token_type"], "bearer");
     assert_eq!(reply.json()["expires_in"], 900);
-    // Issue 11 adds the refresh token (and nothing else) to the token response.
+    // Sessions add the refresh token (and nothing else) to the token response.
     assert_eq!(reply.json().as_object().unwrap().len(), 4);
     assert!(
         reply.json()["refresh_token"]
@@ -301,7 +301,7 @@ async fn scheme_is_case_insensitive_and_clients_without_origin_headers_are_serve
     }
 }
 
-// ----- sessions (issue 11) ------------------------------------------------------------------
+// ----- sessions -----------------------------------------------------------------------------
 
 fn post(path: &str, headers: &[(&str, &str)], body: &str) -> Request<Body> {
     let mut builder = Request::post(path);
@@ -521,7 +521,7 @@ async fn logout_all_signs_the_user_out_everywhere() {
     assert_eq!(protected_status(&app, &jane).await, StatusCode::OK);
 }
 
-/// Issue 15 §4: the user's `Debug` (what `tracing::debug!(?user)` prints) never holds the
+/// The user's `Debug` (what `tracing::debug!(?user)` prints) never holds the
 /// password hash.
 #[tokio::test]
 async fn user_debug_hides_the_password_hash() {

@@ -1,4 +1,4 @@
-//! The `simple` example's documentation (issue 13): `GET /openapi.json` and Swagger UI at
+//! The `simple` example's documentation: `GET /openapi.json` and Swagger UI at
 //! `/docs`.
 //!
 //! - The document is pinned by a snapshot, `tests/simple.openapi.json`, reviewed in the diff
@@ -168,7 +168,7 @@ async fn the_document_lists_exactly_the_routes() {
     }
 }
 
-/// The documented schemes and requirements, as the issue asks for them.
+/// The documented security schemes and requirements.
 #[tokio::test]
 async fn the_protected_routes_carry_their_security() {
     let doc = document(&router()).await;

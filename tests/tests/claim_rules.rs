@@ -1,6 +1,8 @@
-//! Claim rules (security checklist A.29–A.39): `exp` required and strictly after now, leeway,
+//! Claim rules (A.29–A.39): `exp` required and strictly after now, leeway,
 //! NumericDate types, `nbf`, `iat`, typed `sub`, `aud`/`iss`, and the RFC 7515 A.1 vector.
 //! Every token here is validly MACed with the fixture key, so only the claims are at fault.
+//!
+//! Item numbers (A.n) are those of `docs/security-checklist.md`.
 
 use jsonwebtoken::{Algorithm, DecodingKey, Validation};
 use login::{TokenRequest, keys::Secret, rejection::VerifyError};

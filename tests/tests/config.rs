@@ -1,6 +1,8 @@
-//! Configuration and minting errors (security checklist A.52, DESIGN.md "Secrets"): every bad
+//! Configuration and minting errors (A.52, DESIGN.md "Secrets"): every bad
 //! setting is an error from `build()`, with a message a person understands; reserved claims are
 //! refused at minting; secrets are never printed.
+//!
+//! Item numbers (A.n) are those of `docs/security-checklist.md`.
 
 use std::time::Duration;
 

@@ -1,4 +1,4 @@
-//! Issue 15 §3: a manager that reads the token cookie without the `__Host-` prefix warns at
+//! A manager that reads the token cookie without the `__Host-` prefix warns at
 //! start-up, once per process — the prefix is what stops a sibling subdomain or a plain-HTTP
 //! man in the middle from planting the cookie. (Its own test binary: the warning is emitted at
 //! most once per process, so no other test may build a manager first.)

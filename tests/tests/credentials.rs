@@ -1,5 +1,7 @@
 //! Where the token comes from: the `Authorization` header, its scheme, and what is never read
-//! (security checklist A.1–A.7).
+//! (A.1–A.7).
+//!
+//! Item numbers (A.n) are those of `docs/security-checklist.md`.
 
 use axum::body::Body;
 use axum::http::{Request, StatusCode};
@@ -204,8 +206,9 @@ async fn query_and_body_tokens_are_never_read() {
 }
 
 /// A.7, second half — a pinned divergence: with a header token *and* a query token, the query
-/// is not looked at (the library never reads the query string), so the header decides. The
-/// checklist suggests 400 `invalid_request` here; detecting it would mean reading the query.
+/// is not looked at (the library never reads the query string), so the header decides.
+/// RFC 6750 §3.1 would allow 400 `invalid_request` here; detecting it would mean reading the
+/// query.
 #[tokio::test]
 async fn header_plus_query_token_uses_the_header_only() {
     let app = TestApp::new();

@@ -1,4 +1,4 @@
-//! Browser apps (issue #5) at the runtime level: CSRF for cookie-authenticated requests, login
+//! Browser apps at the runtime level: CSRF for cookie-authenticated requests, login
 //! CSRF, the middleware layer, redirects to the login page, and cookie attributes.
 
 use axum::body::Body;

@@ -1,4 +1,4 @@
-//! Issue 15 (hardening, round two) at the runtime level: the CSRF check compares whole origins
+//! Hardening at the runtime level: the CSRF check compares whole origins
 //! (scheme included) and covers WebSocket handshakes; cookie tossing can neither lock a user
 //! out nor override the `Authorization` header.
 

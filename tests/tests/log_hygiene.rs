@@ -1,5 +1,7 @@
-//! Log hygiene (security checklist A.49, issue 2 §7): every rejection leaves a `tracing` event
+//! Log hygiene (A.49): every rejection leaves a `tracing` event
 //! at debug level giving its reason, and no event (at any level) contains the token.
+//!
+//! Item numbers (A.n) are those of `docs/security-checklist.md`.
 
 use login_test_support::logs::{self, Logs};
 use login_test_support::{Expect, NOW, forge};
@@ -112,7 +114,7 @@ async fn other_outcomes_log_without_the_token() {
     logs.assert_clean(&good);
 }
 
-/// Issue 15 §4: a rejection hook that logs its context (`tracing::warn!(?rejection)`) must not
+/// A rejection hook that logs its context (`tracing::warn!(?rejection)`) must not
 /// print the credentials, not even the valid token of a scope or cross-site rejection, nor a
 /// token sent in the query string, nor the other cookies of the request.
 #[tokio::test]

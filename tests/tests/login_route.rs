@@ -1,6 +1,8 @@
-//! The login route and its helpers (security checklist A.44, A.50–A.51, A.54–A.57): the token
+//! The login route and its helpers (A.44, A.50–A.51, A.54–A.57): the token
 //! response, the issued token, identical failures for unknown users and wrong passwords,
 //! password bounds, malformed and legacy hashes, Argon2id off the executor.
+//!
+//! Item numbers (A.n) are those of `docs/security-checklist.md`.
 
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};

@@ -1,5 +1,7 @@
-//! Scopes (security checklist A.40–A.43): 403 `insufficient_scope` with the required scopes in
+//! Scopes (A.40–A.43): 403 `insufficient_scope` with the required scopes in
 //! the challenge, exact case-sensitive matching, typed claims, checked before the loader.
+//!
+//! Item numbers (A.n) are those of `docs/security-checklist.md`.
 
 use login::{TokenError, TokenRequest};
 use login_test_support::{Expect, NOW, forge};

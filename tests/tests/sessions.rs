@@ -1,4 +1,4 @@
-//! Sessions over HTTP (issue 11): refresh tokens with rotation, the grace window and reuse
+//! Sessions over HTTP: refresh tokens with rotation, the grace window and reuse
 //! detection; ending one session, every session of a subject, one access token; listing; the
 //! refresh cookie; what every request checks (cached token or not) and the memory bound.
 //!

@@ -1,6 +1,8 @@
-//! The token cookie (security checklist A.8 and section B): exact `Set-Cookie` for setting and
-//! clearing, empty cookies, header-first precedence without fallback (issue 15: a planted
+//! The token cookie (A.8 and section B): exact `Set-Cookie` for setting and
+//! clearing, empty cookies, header-first precedence without fallback (a planted
 //! cookie must not override the `Authorization` header), conflicting duplicates.
+//!
+//! Item numbers (A.n, B) are those of `docs/security-checklist.md`.
 
 use std::time::Duration;
 
@@ -208,7 +210,7 @@ async fn cookie_among_others() {
     }
 }
 
-/// A.8 (issue 15 §3): a bearer token in the header decides, and the cookie is not read: an
+/// A.8: a bearer token in the header decides, and the cookie is not read: an
 /// invalid cookie does not spoil a valid header (a cookie can be planted by a third party).
 #[tokio::test]
 async fn an_invalid_cookie_does_not_spoil_the_header() {

@@ -1,7 +1,9 @@
-//! Token shape, encoding, algorithm, signature, header parameters and size (security checklist
-//! A.9–A.27, A.45). Every case is sent as `Authorization: Bearer <token>` to `/me` and must
+//! Token shape, encoding, algorithm, signature, header parameters and size
+//! (A.9–A.27, A.45). Every case is sent as `Authorization: Bearer <token>` to `/me` and must
 //! answer exactly 401 `invalid_token`, never echo the token, and never run the loader or the
 //! handler.
+//!
+//! Item numbers (A.n) are those of `docs/security-checklist.md`.
 
 use std::io::ErrorKind;
 use std::net::TcpListener;

@@ -1,6 +1,8 @@
 //! The user loader and the extractors around it: unknown users, failing stores, optional
 //! users, the claims extractor, per-request caching, loader arguments, and the rejection hook
-//! (security checklist A.47–A.48).
+//! (A.47–A.48).
+//!
+//! Item numbers (A.n) are those of `docs/security-checklist.md`.
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};

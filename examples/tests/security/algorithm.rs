@@ -1,6 +1,8 @@
-//! Algorithm and signature (checklist A.17–A.27, C.1, C.3, C.5): `alg: none` and its
+//! Algorithm and signature (A.17–A.27, C.1, C.3, C.5): `alg: none` and its
 //! spellings, forged and truncated signatures, the algorithm allow-list, key confusion, `crit`,
 //! and key material named by the token. Everything is 401 `invalid_token` before the loader.
+//!
+//! Item numbers (A.n, C.n) are those of `docs/security-checklist.md`.
 
 use std::io::Read as _;
 use std::net::TcpListener;

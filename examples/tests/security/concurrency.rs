@@ -79,7 +79,7 @@ fn plans(h: &Harness, users: &[String]) -> Vec<Plan> {
         StatusCode::BAD_REQUEST,
         0,
     ));
-    // The header decides; the cookie is not read (issue 15).
+    // The header decides; the cookie is not read.
     plans.push(refused(
         "/protected",
         vec![

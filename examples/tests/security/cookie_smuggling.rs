@@ -1,5 +1,5 @@
-//! Cookies (checklist A.8 and B): a bearer token in the header decides, the `access-token`
-//! cookie only when there is none (issue 15: a planted cookie must not override the header),
+//! Cookies (A.8 and B): a bearer token in the header decides, the `access-token`
+//! cookie only when there is none (a planted cookie must not override the header),
 //! with no silent fallback; two different values under the token's name are refused, never
 //! "first one wins"; look-alike names are not the token cookie; the value is taken verbatim
 //! (optionally quoted, RFC 6265), never decoded or stripped of a scheme.
@@ -7,6 +7,8 @@
 //! The CSRF gate for cookie-authenticated state-changing requests does not apply to the
 //! example (its protected routes are all GET; the runtime's suite covers the gate); login CSRF
 //! is in the `login` group.
+//!
+//! Item numbers (A.n, B) are those of `docs/security-checklist.md`.
 use login_test_support::Expect;
 
 use crate::common::{Case, Harness, JANE, JOHN, run_all};

@@ -311,7 +311,7 @@ fn cred() -> impl Strategy<Value = Cred> {
 }
 
 /// The rules, as a model: the header's bearer token decides when it is present and not empty
-/// (no fallback to the cookie, which a third party could have planted: issue 15); then the
+/// (no fallback to the cookie, which a third party could have planted); then the
 /// cookie; an empty credential is no credential; scopes before the loader; the optional route
 /// turns every 401 into an anonymous 200.
 fn model(route: &str, cookie: Option<Cred>, header: Option<Cred>) -> (Expect, usize) {

@@ -1,6 +1,8 @@
-//! Encoding: the token's shape (checklist A.9–A.16). Each token goes through both carriers
+//! Encoding: the token's shape (A.9–A.16). Each token goes through both carriers
 //! (`Authorization: Bearer` and the `access-token` cookie) to `/protected`, and must be 401
 //! `invalid_token` with the loader and the handler never run.
+//!
+//! Item numbers (A.n) are those of `docs/security-checklist.md`.
 
 use base64::Engine as _;
 use base64::engine::general_purpose::{STANDARD, STANDARD_NO_PAD, URL_SAFE_NO_PAD};

@@ -1,8 +1,10 @@
-//! Claims (checklist A.29–A.39): `exp` required, typed and strictly in the future (no
+//! Claims (A.29–A.39): `exp` required, typed and strictly in the future (no
 //! leeway), `nbf` and `iat` checked, `sub` a non-empty string, `aud` refused when none is
 //! configured, and no claim twice — including the attempt to smuggle a second `sub` naming
 //! another user. Every token is validly MACed with the example's key (the clock is frozen at
 //! `NOW`), so only the claims are at fault; all are refused before the loader.
+//!
+//! Item numbers (A.n) are those of `docs/security-checklist.md`.
 
 use login_test_support::forge::{claims, hs256, valid_claims};
 use login_test_support::{Expect, NOW};

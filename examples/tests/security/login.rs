@@ -1,8 +1,10 @@
-//! The login route (checklist A.50, A.54–A.57, B "login CSRF"), observed through a counting
+//! The login route (A.50, A.54–A.57, B "login CSRF"), observed through a counting
 //! Argon2id scheme given to the example (`app_with_passwords`): an unknown user, a wrong
 //! password and a broken stored hash get the identical answer after exactly one password
 //! verification each; out-of-bounds passwords are refused before any hashing; a legacy hash
 //! verifies and is upgraded; nothing about the password reaches a log line.
+//!
+//! Item numbers (A.n, B) are those of `docs/security-checklist.md`.
 
 use std::time::{Duration, Instant};
 
@@ -279,7 +281,7 @@ async fn legacy_hash_verifies_and_is_upgraded() {
     count("login", 4);
 }
 
-/// Issue 15 §7: equal work holds for a user whose hash was made with older, cheaper
+/// Equal work holds for a user whose hash was made with older, cheaper
 /// parameters (m=4096, t=3: a third of the current m=19456, t=2). Counted in Argon2 work
 /// (KiB × passes) by the counting scheme: an unknown user, a current hash and the legacy hash
 /// (wrong password, and right password before its upgrade) each cost exactly the current
@@ -341,7 +343,7 @@ async fn successful_login_and_log_hygiene() {
     count("login", 3);
 }
 
-/// Login CSRF (checklist B, OWASP "login CSRF"): another site must not be able to log a
+/// Login CSRF (B, OWASP "login CSRF"): another site must not be able to log a
 /// visitor in to an account of its choosing through `POST /login/cookie`. The runtime provides
 /// the guard (`login::extract::SameOrigin`); the example's cookie login route does not use it yet.
 #[tokio::test]

@@ -1,9 +1,10 @@
-//! The security suite of the `simple` example (issue #6), at the HTTP level against its own
+//! The security suite of the `simple` example, at the HTTP level against its own
 //! router, grouped by threat. Every case asserts the exact status, the exact
 //! `WWW-Authenticate`, how many times the user loader and the handler ran, and that neither
 //! the response nor the captured logs (TRACE level) contain the token.
 //!
-//! The runtime's own tests (`tests/tests/*.rs`, package `login-tests`) cover the same checklist
+//! The runtime's own tests (`tests/tests/*.rs`, package `login-tests`) cover the same items of
+//! `docs/security-checklist.md`
 //! at the token and extractor level with a counting loader; this suite checks that the example
 //! — its `#[user_loader]`, its `#[protected]` handlers, its login route and its store — keeps
 //! every one of those promises, and adds what only an app shows (the login route's work, the

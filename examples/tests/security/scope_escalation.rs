@@ -1,7 +1,9 @@
-//! Scopes (checklist A.40–A.44): `/scoped` needs `write`. A token without it is 403
+//! Scopes (A.40–A.44): `/scoped` needs `write`. A token without it is 403
 //! `insufficient_scope` with `scope="write"`, decided before the loader; matching is exact;
 //! malformed scope claims are an invalid token; the login route never grants more than the
 //! user may hold.
+//!
+//! Item numbers (A.n) are those of `docs/security-checklist.md`.
 
 use login_test_support::Expect;
 use login_test_support::forge::{claims, valid_claims};

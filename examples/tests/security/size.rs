@@ -1,7 +1,9 @@
-//! Size and parser DoS (checklist A.45): oversized tokens in either carrier are refused before
+//! Size and parser DoS (A.45): oversized tokens in either carrier are refused before
 //! any decoding or crypto (the runtime logs `token larger than 8192 bytes`), deep JSON inside
 //! the size cap cannot overflow the stack, and many cookies or a huge subject cost one lookup
 //! at most.
+//!
+//! Item numbers (A.n) are those of `docs/security-checklist.md`.
 
 use std::time::{Duration, Instant};
 

@@ -1,6 +1,8 @@
-//! Transport: where the credentials come from (checklist A.1–A.8). The token is only ever read
+//! Transport: where the credentials come from (A.1–A.8). The token is only ever read
 //! from `Authorization: Bearer` and the `access-token` cookie — never from another scheme,
 //! another header, the query string or the body — and an ambiguous request is refused.
+//!
+//! Item numbers (A.n) are those of `docs/security-checklist.md`.
 
 use axum::http::Method;
 use login_test_support::Expect;

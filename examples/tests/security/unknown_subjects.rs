@@ -1,10 +1,12 @@
-//! The loader (checklist A.47–A.48): what reaches the example's store. A validly signed token
+//! The loader (A.47–A.48): what reaches the example's store. A validly signed token
 //! whose subject the store does not know is 401 `invalid_token` after exactly one lookup, and
 //! the handler never runs; subjects are matched exactly (no case folding, trimming or
 //! normalisation); nothing about unknown users is cached between requests.
 //!
 //! A.48 (a failing store → 5xx) does not apply: the example's loader returns `Option<User>`,
 //! so it cannot fail; the runtime's suite covers it (`tests/tests/user_loader.rs`).
+//!
+//! Item numbers (A.n) are those of `docs/security-checklist.md`.
 
 use login_test_support::Expect;
 use login_test_support::forge::{claims, valid_claims};
