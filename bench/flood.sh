@@ -8,7 +8,7 @@
 #   SIMPLE_BIN=/path/to/an/older/simple bench/flood.sh   # measure another build
 #
 # Phases: `seq:N` N logins one after another; `flood:C:S` C connections for S seconds.
-# Careful: without a bound on password work (before issue 15), `flood:64:8` took the server
+# Careful: without a bound on password work (before the password gate), `flood:64:8` took the server
 # to ~5 GiB.
 set -euo pipefail
 

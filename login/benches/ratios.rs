@@ -365,7 +365,7 @@ fn route_cycling<'a>(
     }
 }
 
-/// The cache's cost and gain with many tokens (issue 17): the default cache against none,
+/// The cache's cost and gain with many tokens: the default cache against none,
 /// each request with a new token (tokens seen once: the admission rule must make the cache
 /// cost nothing), and with N tokens cycled.
 fn cache() {

@@ -1,4 +1,4 @@
-//! Keys and algorithms (issue #4): every algorithm's round trip, key formats and their errors,
+//! Keys and algorithms: every algorithm's round trip, key formats and their errors,
 //! RFC 7515 vectors, algorithm confusion, `kid` handling, rotation and JWKS.
 
 use std::sync::Arc;

@@ -37,8 +37,8 @@ pub use request::{cookie_parts, form_request, form_urlencoded, request, send, sp
 // What `counting_scheme` takes from the module around it (see the file).
 use login::password::{PasswordError, PasswordScheme};
 
-/// The fixture key `K` of the security checklist (32 bytes, the HS256 minimum): the secret of
-/// every test manager and of [`forge`]'s tokens.
+/// The fixture key `K` of the security checklist (`docs/security-checklist.md`; 32 bytes, the
+/// HS256 minimum): the secret of every test manager and of [`forge`]'s tokens.
 pub const SECRET: &str = "0123456789abcdef0123456789abcdef";
 
 /// The frozen "now" of every test manager (2027-01-15T08:00:00Z), seconds since the epoch.

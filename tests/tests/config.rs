@@ -1,4 +1,4 @@
-//! Configuration and minting errors (A.52, DESIGN.md "Secrets"): every bad
+//! Configuration and minting errors (A.52, and the secret rules): every bad
 //! setting is an error from `build()`, with a message a person understands; reserved claims are
 //! refused at minting; secrets are never printed.
 //!

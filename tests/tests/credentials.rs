@@ -62,8 +62,7 @@ async fn bearer_scheme_is_case_insensitive() {
     assert_eq!(app.probe.subjects(), vec!["alice"; 4]);
 }
 
-/// A.4: an empty token counts as no credentials (DESIGN.md: "an empty token … counts as no
-/// credentials"), never 200.
+/// A.4: an empty token counts as no credentials, never 200.
 #[tokio::test]
 async fn empty_bearer_token_is_no_credentials() {
     let app = TestApp::new();

@@ -1,4 +1,4 @@
-//! fastapi-login / PyJWT interoperability, both directions live (DESIGN.md "Tokens"): tokens
+//! fastapi-login / PyJWT interoperability, both directions live: tokens
 //! minted by PyJWT during the test, the way fastapi-login's `create_access_token` mints them,
 //! are accepted by a manager with the same secret, over HTTP, in the header and in the shared
 //! `access-token` cookie; and ours decode with PyJWT under fastapi-login's settings.

@@ -363,8 +363,8 @@ async fn testing_helpers() {
 }
 
 /// B (CSRF): a cookie-authenticated cross-site POST must be refused before the handler runs,
-/// while a bearer-authenticated one is not subject to the gate. DESIGN.md requires it
-/// ("Cookie-authenticated unsafe requests are protected against CSRF"); `login::csrf` does.
+/// while a bearer-authenticated one is not subject to the gate: cookie-authenticated unsafe
+/// requests are protected against CSRF (the CSRF policy, `login/src/csrf.rs`).
 #[tokio::test]
 async fn cross_site_cookie_post_is_refused() {
     let app = TestApp::with_cookie();

@@ -258,7 +258,7 @@ impl LoginAccount for User {
 mod tests {
     use super::*;
 
-    /// Issue 15 §1: too many logins in progress is a 503 with `Retry-After`, never a 500.
+    /// Bounded password work: too many logins in progress is a 503 with `Retry-After`, never a 500.
     #[test]
     fn busy_password_work_is_a_503_with_retry_after() {
         for format in [Format::Json, Format::Html] {
