@@ -131,9 +131,19 @@ pub(crate) type RejectionHook =
 ///
 /// The response is built when the extractor fails (so the manager's hook has seen the request);
 /// [`kind`](Self::kind) tells what happened.
+#[derive(thiserror::Error)]
+#[error("{}", describe(.kind, .response))]
 pub struct AuthRejection {
     kind: Option<RejectionKind>,
     response: Response,
+}
+
+/// The rejection's message: the reason's fixed detail, or the failing loader's status.
+fn describe(kind: &Option<RejectionKind>, response: &Response) -> String {
+    match kind {
+        Some(kind) => kind.detail().to_owned(),
+        None => format!("user loader failed ({})", response.status()),
+    }
 }
 
 impl AuthRejection {
@@ -181,15 +191,6 @@ impl fmt::Debug for AuthRejection {
             .field("kind", &self.kind)
             .field("status", &self.response.status())
             .finish()
-    }
-}
-
-impl fmt::Display for AuthRejection {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self.kind {
-            Some(kind) => f.write_str(kind.detail()),
-            None => write!(f, "user loader failed ({})", self.response.status()),
-        }
     }
 }
 

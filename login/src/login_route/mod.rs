@@ -473,3 +473,32 @@ impl<S: Send + Sync> FromRequest<S> for OAuth2PasswordForm {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use std::error::Error as _;
+
+    use super::*;
+
+    /// The cause of a failed login is the error's `source()`, for logs that walk the chain.
+    #[test]
+    fn the_cause_is_the_source() {
+        let busy = LoginError::Password(PasswordError::Busy);
+        let source = busy.source().expect("a source");
+        assert_eq!(source.downcast_ref(), Some(&PasswordError::Busy));
+        let disabled = LoginError::Session(SessionError::Disabled);
+        let source = disabled.source().expect("a source");
+        assert!(matches!(
+            source.downcast_ref(),
+            Some(SessionError::Disabled)
+        ));
+        let mint = LoginError::Mint(TokenError::EmptySubject);
+        assert!(
+            mint.source()
+                .unwrap()
+                .downcast_ref::<TokenError>()
+                .is_some()
+        );
+        assert!(LoginError::InvalidCredentials.source().is_none());
+    }
+}

@@ -258,6 +258,39 @@ pub enum RefreshError {
 mod tests {
     use super::*;
 
+    use axum::http::header;
+    use http_body_util::BodyExt as _;
+
+    async fn body(response: Response) -> serde_json::Value {
+        let bytes = response.into_body().collect().await.unwrap().to_bytes();
+        serde_json::from_slice(&bytes).unwrap()
+    }
+
+    /// A handler can `?` a `SessionError`: a failed store is a 503 to retry, never a 500 or a
+    /// detail of the store's failure.
+    #[tokio::test]
+    async fn a_failed_store_answers_503_with_retry_after() {
+        let response = SessionError::Store(StoreError::new("connection refused")).into_response();
+        assert_eq!(response.status(), StatusCode::SERVICE_UNAVAILABLE);
+        assert_eq!(response.headers()[header::RETRY_AFTER], "5");
+        assert_eq!(response.headers()[header::CACHE_CONTROL], "no-store");
+        assert_eq!(
+            body(response).await,
+            serde_json::json!({ "detail": "Session store unavailable" })
+        );
+    }
+
+    #[tokio::test]
+    async fn sessions_not_enabled_is_a_500_without_retry_after() {
+        let response = SessionError::Disabled.into_response();
+        assert_eq!(response.status(), StatusCode::INTERNAL_SERVER_ERROR);
+        assert!(response.headers().get(header::RETRY_AFTER).is_none());
+        assert_eq!(
+            body(response).await,
+            serde_json::json!({ "detail": "Internal server error" })
+        );
+    }
+
     #[test]
     fn refresh_tokens_have_their_shape_and_no_dot() {
         let a = new_refresh_token();
