@@ -25,7 +25,6 @@ guides! {
     Openapi = "openapi.md",
     Passwords = "passwords.md",
     PerformanceInDebugBuilds = "performance-in-debug-builds.md",
-    RepositoryLayout = "repository-layout.md",
     Security = "security.md",
     Sessions = "sessions.md",
     SeveralManagers = "several-managers.md",
