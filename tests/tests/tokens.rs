@@ -441,26 +441,60 @@ async fn jku_x5u_and_embedded_jwk_are_not_trusted() {
 }
 
 /// A.45: huge tokens are refused before any decoding or crypto (`VerifyError::TooLarge`).
+/// Each oversized token is one that a later step would refuse with another error: not split
+/// into three parts, not base64url, not JSON, or with a wrong signature (`Malformed` or
+/// `BadSignature`), or validly MACed (accepted). `TooLarge` for all of them means the size is
+/// checked first; over HTTP each is a 401 `invalid_token` with the loader never called.
 #[tokio::test]
 async fn oversized_tokens_are_refused_before_crypto() {
     let app = TestApp::new();
     let good = forge::hs256(&payload());
     let (h, rest) = good.split_once('.').unwrap();
+    let signature = rest.rsplit('.').next().unwrap();
+    let padded = |n: usize| {
+        app.manager
+            .create_access_token(TokenRequest::new("alice").extra(&json!({ "pad": "x".repeat(n) })))
+            .unwrap()
+    };
     let mut tokens = Vec::new();
-    for size in [64 * 1024, 300 * 1024] {
+    for size in [MAX_TOKEN_BYTES + 1, 64 * 1024, 300 * 1024] {
         let filler = "A".repeat(size);
-        tokens.push(format!("{h}.{filler}.{}", rest.rsplit('.').next().unwrap()));
+        let garbage = "~".repeat(size);
+        tokens.push(format!("{h}.{filler}.{signature}"));
         tokens.push(format!("{good}{filler}"));
+        // No dots at all: not a compact JWS.
+        tokens.push(garbage.clone());
+        // Header and payload neither base64url nor JSON, signature wrong.
+        tokens.push(format!("{garbage}.{garbage}.{signature}"));
+        // A JSON header that is not JWS, a payload of base64url that is not JSON.
+        tokens.push(format!("{}.{filler}.{signature}", b64(b"[1,2,3]")));
+        // A well-formed header and base64url JSON payload, signature wrong.
+        tokens.push(format!(
+            "{h}.{}.{signature}",
+            b64(json!({ "sub": "alice", "exp": NOW + 900, "pad": garbage })
+                .to_string()
+                .as_bytes())
+        ));
     }
+    // Validly MACed by the manager itself, one step past the cap.
+    let signed = (5000..6500)
+        .map(padded)
+        .find(|t| t.len() > MAX_TOKEN_BYTES)
+        .expect("a signed token above the cap");
+    assert!(signed.len() <= MAX_TOKEN_BYTES + 4, "{}", signed.len());
+    tokens.push(signed);
+    tokens.push(padded(300 * 1024));
     for token in &tokens {
-        let started = std::time::Instant::now();
+        assert!(token.len() > MAX_TOKEN_BYTES);
         assert_eq!(
             app.manager.verify_token(token),
             Err(VerifyError::TooLarge {
                 max: MAX_TOKEN_BYTES
-            })
+            }),
+            "a {}-byte token starting {:?}",
+            token.len(),
+            &token[..40]
         );
-        assert!(started.elapsed() < std::time::Duration::from_millis(100));
     }
     all_invalid(&app, &tokens).await;
 }
