@@ -5,13 +5,15 @@
 //! Item numbers (A.n) are those of `docs/security-checklist.md`.
 
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use axum::http::StatusCode;
 use jsonwebtoken::Algorithm;
-use login::password::{self, MAX_PASSWORD_BYTES, PasswordError};
+use login::password::{self, Argon2id, MAX_PASSWORD_BYTES, PasswordError};
 use login::{OAuth2PasswordForm, TokenRequest, TokenResponse};
-use login_test_support::{Expect, NOW, Reply, SECRET, forge, form_request, form_urlencoded};
+use login_test_support::{
+    CountingScheme, Expect, NOW, Reply, SECRET, forge, form_request, form_urlencoded, m_times_t,
+};
 use login_tests::{PASSPHRASE, PASSWORD, TestApp, users};
 use serde_json::{Value, json};
 
@@ -251,28 +253,43 @@ async fn unknown_user_and_wrong_password_answer_the_same() {
 }
 
 /// A.54 (work): the unknown-user path does a full Argon2id verification too (against a dummy
-/// hash), not a quick exit. Checked with a floor, not a ratio, so machine load cannot make it
-/// flaky: an m=19456 KiB Argon2 pass takes milliseconds anywhere, a quick exit microseconds.
+/// hash), not a quick exit: counted by a scheme wrapping Argon2id, `verify(_, None)` runs
+/// exactly one verification, against an Argon2id hash with the current parameters, the same
+/// work (m × t) as a wrong password for a real user, and no top-up or hash besides.
 #[tokio::test]
 async fn unknown_user_costs_a_real_verification() {
-    password::Passwords::default()
-        .verify("warm-up", None)
-        .await
-        .unwrap(); // the dummy hash is made once
-    let started = Instant::now();
-    for _ in 0..3 {
+    let counter = CountingScheme::new(Argon2id::default());
+    let passwords = password::Passwords::new(counter.clone()).unwrap();
+    let stored = passwords.hash(PASSWORD).await.unwrap();
+    let real_work = m_times_t(&stored);
+    assert!(real_work > 0, "{stored}");
+    counter.reset(); // the dummy hash and `stored` are not counted
+
+    for round in 1..=3 {
+        assert_eq!(passwords.verify("wrong password", None).await, Ok(false));
         assert_eq!(
-            password::Passwords::default()
-                .verify("wrong password", None)
-                .await,
-            Ok(false)
+            counter.take(),
+            (1, 0),
+            "round {round}: (verifications, hashes)"
         );
+        let against = counter.against();
+        assert_eq!(against.len(), 1, "round {round}");
+        let dummy = &against[0];
+        assert_ne!(dummy, &stored, "round {round}");
+        let params = |phc: &str| phc.split('$').take(4).collect::<Vec<_>>().join("$");
+        assert_eq!(params(dummy), params(&stored), "round {round}");
+        assert_eq!(counter.work(), real_work, "round {round}: work");
+        counter.reset();
     }
-    let per_call = started.elapsed() / 3;
-    assert!(
-        per_call > Duration::from_millis(2),
-        "verify(None) took only {per_call:?}"
+
+    // A known user with a wrong password: the same count and the same work.
+    assert_eq!(
+        passwords.verify("wrong password", Some(&stored)).await,
+        Ok(false)
     );
+    assert_eq!(counter.take(), (1, 0));
+    assert_eq!(counter.against(), std::slice::from_ref(&stored));
+    assert_eq!(counter.work(), real_work);
 }
 
 /// A.55: password bounds — empty and too long (1025 B, 4 KiB, 1 MiB) are refused before any
