@@ -21,8 +21,9 @@ use login::{LoginAccount, LoginError, LoginManager, PasswordGrant};
 use login_test_support::CountingScheme;
 use login_test_support::{Reply, SECRET, form_request, form_urlencoded, logs, send};
 use login_tests::python;
-use rand::Rng;
+use rand::rngs::StdRng;
 use rand::seq::IndexedRandom;
+use rand::{Rng, SeedableRng};
 use serde_json::{Value, json};
 
 fn passlib_or_skip(test: &str) -> bool {
@@ -92,12 +93,54 @@ print(json.dumps(out))
         .collect()
 }
 
-/// A random password of `chars` characters drawn from `alphabet`.
-fn random(alphabet: &[char], chars: usize) -> String {
-    let mut rng = rand::rng();
-    (0..chars)
-        .map(|_| *alphabet.choose(&mut rng).unwrap())
-        .collect()
+/// The seed when `LOGIN_TEST_SEED` is not set.
+const DEFAULT_SEED: u64 = 0x006c_6f67_696e;
+
+/// The random passwords of one test, drawn from a generator seeded with `LOGIN_TEST_SEED`
+/// (a `u64`) when set, else with [`DEFAULT_SEED`]: every run draws the same passwords, and a
+/// failing test prints its seed, so `LOGIN_TEST_SEED=<seed>` reproduces it.
+struct Random {
+    rng: StdRng,
+    seed: u64,
+}
+
+impl Random {
+    fn new() -> Self {
+        let seed = match std::env::var("LOGIN_TEST_SEED") {
+            Ok(seed) => seed
+                .trim()
+                .parse()
+                .unwrap_or_else(|_| panic!("LOGIN_TEST_SEED={seed:?} is not a u64")),
+            Err(_) => DEFAULT_SEED,
+        };
+        Random {
+            rng: StdRng::seed_from_u64(seed),
+            seed,
+        }
+    }
+
+    /// A password of `chars` characters drawn from `alphabet`.
+    fn password(&mut self, alphabet: &[char], chars: usize) -> String {
+        (0..chars)
+            .map(|_| *alphabet.choose(&mut self.rng).unwrap())
+            .collect()
+    }
+
+    /// A number of characters in `range`.
+    fn len(&mut self, range: std::ops::RangeInclusive<usize>) -> usize {
+        self.rng.random_range(range)
+    }
+}
+
+impl Drop for Random {
+    fn drop(&mut self) {
+        if std::thread::panicking() {
+            eprintln!(
+                "random passwords drawn with LOGIN_TEST_SEED={} (set it to run them again)",
+                self.seed
+            );
+        }
+    }
 }
 
 const ASCII: &[char] = &[
@@ -134,16 +177,20 @@ fn passlib_bcrypt_hashes_verify_as_passlib_does() {
     if !passlib_or_skip("passlib_bcrypt_hashes_verify_as_passlib_does") {
         return;
     }
-    let mut rng = rand::rng();
-    let mut passwords = vec![
-        random(ASCII, rng.random_range(1..=30)),
-        random(ASCII, 72),
-        random(ASCII, rng.random_range(73..=200)),
-        random(NON_ASCII, rng.random_range(1..=15)),
-        random(NON_ASCII, rng.random_range(30..=80)),
-        format!("a{}", "ü".repeat(40)), // byte 72 is inside an `ü`
-    ];
-    passwords.push(random(NON_ASCII, 200));
+    let mut random = Random::new();
+    let mut passwords = vec![];
+    for (alphabet, chars) in [
+        (ASCII, 1..=30),
+        (ASCII, 72..=72),
+        (ASCII, 73..=200),
+        (NON_ASCII, 1..=15),
+        (NON_ASCII, 30..=80),
+    ] {
+        let chars = random.len(chars);
+        passwords.push(random.password(alphabet, chars));
+    }
+    passwords.push(format!("a{}", "ü".repeat(40))); // byte 72 is inside an `ü`
+    passwords.push(random.password(NON_ASCII, 200));
     let cases: Vec<Case> = passwords
         .iter()
         .enumerate()
@@ -174,8 +221,8 @@ fn passlib_bcrypt_hashes_verify_as_passlib_does() {
                 .unwrap();
             assert_eq!(
                 login_says, *passlib_says,
-                "password {password:?}, candidate {candidate:?}, hash {}",
-                hashed.hash
+                "password {password:?}, candidate {candidate:?}, hash {} (LOGIN_TEST_SEED={})",
+                hashed.hash, random.seed
             );
         }
         // Whatever follows 72 bytes is ignored (a 72-byte password has no NUL terminator).
@@ -194,7 +241,8 @@ fn a_passlib_hash_at_the_default_cost_verifies() {
     if !passlib_or_skip("a_passlib_hash_at_the_default_cost_verifies") {
         return;
     }
-    let password = random(NON_ASCII, 20);
+    let mut random = Random::new();
+    let password = random.password(NON_ASCII, 20);
     let hashed = passlib(&[Case {
         password: password.clone(),
         rounds: None,
@@ -268,7 +316,12 @@ async fn the_login_route_moves_a_passlib_user_to_argon2id() {
     if !passlib_or_skip("the_login_route_moves_a_passlib_user_to_argon2id") {
         return;
     }
-    let password = format!("{}{}", random(NON_ASCII, 30), random(ASCII, 20));
+    let mut random = Random::new();
+    let password = format!(
+        "{}{}",
+        random.password(NON_ASCII, 30),
+        random.password(ASCII, 20)
+    );
     assert!(password.len() > 72);
     let hashed = passlib(&[Case {
         password: password.clone(),
@@ -375,7 +428,8 @@ warnings.simplefilter("ignore")
 from passlib.context import CryptContext
 print(CryptContext(schemes=["argon2"]).hash(bytes.fromhex(sys.argv[1]).decode()))
 "#;
-    let password = random(NON_ASCII, 12);
+    let mut random = Random::new();
+    let password = random.password(NON_ASCII, 12);
     let hex: String = password.bytes().map(|b| format!("{b:02x}")).collect();
     let stored = python::run(SCRIPT, &[&hex]).expect("passlib hashes");
     let stored = stored.trim();
