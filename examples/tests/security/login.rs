@@ -14,6 +14,10 @@ use serde_json::json;
 
 use crate::common::{Harness, JANE_PW, JOHN, JOHN_PW, count, demo_db};
 
+/// The Argon2 work (KiB × passes) of one verification at the current parameters
+/// (m=19456, t=2).
+const CURRENT_WORK: u64 = 19456 * 2;
+
 const JOHN_FORM: &str = "username=johndoe%40mail.com&password=hunter2";
 
 fn form(user: &str, password: &str) -> String {
@@ -109,16 +113,15 @@ async fn identical_answers_and_equal_work() {
             let case = format!("A.54 {case} {route}");
             let verifies = h.counter.verifies();
             let lookups = h.loads();
-            let started = Instant::now();
+            let work = h.counter.work();
             let reply = h.form(route, &form(user, password), &[]).await;
             assert_invalid_credentials(&case, &reply);
             assert_eq!(h.counter.verifies() - verifies, 1, "{case}: verifications");
             assert_eq!(h.loads() - lookups, 1, "{case}: store lookups");
-            // An absurd stored hash must not turn a login into a long job.
-            assert!(
-                started.elapsed() < Duration::from_secs(20),
-                "{case}: too slow"
-            );
+            // An absurd stored hash must not turn a login into a long job: the Argon2 work
+            // (m × t of the hash verified against, plus any top-up) is that of one
+            // verification at the current parameters, whatever the stored hash asks for.
+            assert_eq!(h.counter.work() - work, CURRENT_WORK, "{case}: Argon2 work");
             answers.push((case, reply));
         }
     }
@@ -404,8 +407,16 @@ async fn huge_scope_list_is_cheap_to_read() {
     let reply = h.form("/login", &body, &[]).await;
     let elapsed = started.elapsed();
     eprintln!("huge scope list: {} in {elapsed:?}", reply.status);
+    // The form was read whole and the login went on: one verification, none of the
+    // 250,000 names granted.
+    assert_eq!(reply.status, StatusCode::OK, "{}", reply.text());
+    assert_eq!(reply.json()["scope"], "", "{}", reply.text());
+    assert_eq!(h.counter.take(), (1, 0), "(verifications, hashes)");
+    // Cost has no count here (the de-duplication is inside the form parser): a bound ~100×
+    // above the measured 0.4–0.6 s (debug build, loaded 2-core machine), ~9× under the
+    // 523 s the quadratic de-duplication took.
     assert!(
-        elapsed < Duration::from_secs(5),
+        elapsed < Duration::from_secs(60),
         "reading the form took {elapsed:?}"
     );
     count("login", 1);
