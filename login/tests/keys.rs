@@ -519,6 +519,18 @@ fn several_keys_need_distinct_kids() {
 
 // ---- rotation ----
 
+/// Waits until more than `count` requests were served: polled every millisecond, at most
+/// 10,000 times (no timing is asserted).
+async fn served_beyond(served: &AtomicUsize, count: usize) {
+    for _ in 0..10_000 {
+        if served.load(Ordering::Relaxed) > count {
+            return;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(1)).await;
+    }
+    panic!("never served more than {count} requests");
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn rotating_the_signing_key_keeps_old_tokens_valid_and_drops_no_request() {
     let manager = signer(
@@ -548,7 +560,8 @@ async fn rotating_the_signing_key_keeps_old_tokens_valid_and_drops_no_request() 
             failures
         }));
     }
-    tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    // Requests are being served before the rotation and keep being served after it.
+    served_beyond(&served, 100).await;
     manager
         .rotate_signing_key(
             SigningKey::from_pem(Algorithm::EdDSA, key!("ed25519.pem"))
@@ -557,7 +570,7 @@ async fn rotating_the_signing_key_keeps_old_tokens_valid_and_drops_no_request() 
         )
         .unwrap();
     let new = manager.create_access_token("bob").unwrap();
-    tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    served_beyond(&served, served.load(Ordering::Relaxed) + 100).await;
     stop.store(true, Ordering::Relaxed);
     for w in workers {
         assert_eq!(w.await.unwrap(), 0, "a request failed during rotation");
