@@ -275,27 +275,43 @@ fn redis_killed_and_restarted_under_load_never_accepts_a_revoked_token() {
     // Load on both instances while Redis is killed and restarted: the revoked token is never
     // accepted (401, or 503 while the view is stale), the other one is 200 or 503, and every
     // request answers (10 s read timeout).
-    let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+    // The load's progress, shared so that the test waits for events rather than for time:
+    // requests answered, and the valid token's 503s (the load saw the outage).
+    use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+    let stop = std::sync::Arc::new(AtomicBool::new(false));
+    let answered = std::sync::Arc::new(AtomicUsize::new(0));
+    let outage_seen = std::sync::Arc::new(AtomicUsize::new(0));
     let load: Vec<_> = [a.port, b.port]
         .into_iter()
         .map(|port| {
             let (kept, revoked, stop) = (kept.clone(), revoked.clone(), stop.clone());
+            let (answered, outage_seen) = (answered.clone(), outage_seen.clone());
             std::thread::spawn(move || {
                 let mut seen = std::collections::BTreeMap::<(bool, u16), usize>::new();
                 for _ in 0..200_000 {
-                    if stop.load(std::sync::atomic::Ordering::Relaxed) {
+                    if stop.load(Ordering::Relaxed) {
                         break;
                     }
                     for (is_revoked, token) in [(false, &kept), (true, &revoked)] {
                         let status = request(port, "GET", "/protected", Some(token), "").status;
                         *seen.entry((is_revoked, status)).or_default() += 1;
+                        answered.fetch_add(1, Ordering::Relaxed);
+                        if !is_revoked && status == 503 {
+                            outage_seen.fetch_add(1, Ordering::Relaxed);
+                        }
                     }
                 }
                 seen
             })
         })
         .collect();
-    std::thread::sleep(Duration::from_millis(300));
+    let served_beyond = |n: usize| {
+        let start = answered.load(Ordering::Relaxed);
+        eventually("the load keeps being answered", || {
+            answered.load(Ordering::Relaxed) >= start + n
+        });
+    };
+    served_beyond(100);
     redis.kill();
     eventually("A answers 503", || a.protected(&kept) == 503);
     let stale = a.request("GET", "/protected", Some(&kept), "");
@@ -323,11 +339,14 @@ fn redis_killed_and_restarted_under_load_never_accepts_a_revoked_token() {
         b.request("POST", "/logout/all", Some(&kept), "").status,
         503
     );
+    eventually("the load saw the outage", || {
+        outage_seen.load(Ordering::Relaxed) > 0
+    });
     redis.restart();
     eventually("A serves again", || a.protected(&kept) == 200);
     eventually("B serves again", || b.protected(&kept) == 200);
-    std::thread::sleep(Duration::from_millis(300));
-    stop.store(true, std::sync::atomic::Ordering::Relaxed);
+    served_beyond(100);
+    stop.store(true, Ordering::Relaxed);
     let mut total = std::collections::BTreeMap::<(bool, u16), usize>::new();
     for thread in load {
         for (k, n) in thread.join().unwrap() {
