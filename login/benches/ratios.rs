@@ -30,9 +30,6 @@ use tower::ServiceExt;
 
 use common::*;
 
-/// About how many typical tokens (~1 KiB each) the default 4 MiB token cache holds.
-const DEFAULT_CACHE_ENTRIES: usize = 4096;
-
 const ROUNDS: usize = 301;
 
 /// Runs `a` and `b` alternately; prints `name`, both medians and the median ratio a / b.

@@ -25,9 +25,6 @@ use tower::ServiceExt;
 
 use common::*;
 
-/// About how many typical tokens (~1 KiB each) the default 4 MiB token cache holds.
-const DEFAULT_CACHE_ENTRIES: usize = 4096;
-
 fn app(alg: Algorithm, cache: usize) -> (Router, String) {
     let manager = manager(alg, cache);
     let token = mint(&manager);

@@ -32,9 +32,6 @@ use login::AuthUser;
 
 use common::*;
 
-/// About how many typical tokens (~1 KiB each) the default 4 MiB token cache holds.
-const DEFAULT_CACHE_ENTRIES: usize = 4096;
-
 const POOL: usize = 2048;
 /// The cache of the `first seen` variant: so much smaller than the pool that a token is long
 /// evicted when it comes back (S3-FIFO keeps at most this many of a loop: hits <= 16/2048).

@@ -77,14 +77,14 @@ compile_error!(
 // Layers (each imports only from the layers above it; checked by `tests/layers.rs`):
 //
 //   leaves       error, rejection, secret, claims, keys, jws, cache, cookie, credentials,
-//                csrf, redirect, loader, password, registry, login_route/form (the login
-//                route's wire format), session/ (store trait, stores, revocation view)
+//                csrf, redirect, loader, oauth2 (the password form, the token response),
+//                password, registry, session/ (store trait, stores, revocation view)
 //                                                (no module here imports the manager)
 //      ↓
 //   manager/     LoginManager and its builder; the request path (verify/), issuing,
 //                keyring, sessions, several managers
 //      ↓
-//   extractors   extract/, login_route (the route itself), middleware, refresh, testing,
+//   extractors   extract/, login_route, middleware, refresh, testing,
 //                openapi/ (what handlers and apps use)
 mod cache;
 mod claims;
@@ -99,6 +99,7 @@ pub mod loader;
 mod login_route;
 mod manager;
 pub mod middleware;
+mod oauth2;
 #[cfg(feature = "openapi")]
 #[cfg_attr(docsrs, doc(cfg(feature = "openapi")))]
 pub mod openapi;
@@ -114,9 +115,9 @@ pub mod testing;
 pub use claims::Claims;
 pub use error::{ConfigError, TokenError};
 pub use extract::user::{AuthUser, Scoped};
-pub use login_route::form::{OAuth2PasswordForm, TokenResponse};
 pub use login_route::{Authenticated, LoginAccount, LoginError, PasswordGrant};
 pub use manager::{LoginManager, LoginManagerBuilder, TokenRequest};
+pub use oauth2::{OAuth2PasswordForm, TokenResponse};
 
 /// axum-extra's cookie jar, which the cookie helpers take and return.
 pub use axum_extra::extract::cookie::CookieJar;
@@ -130,8 +131,8 @@ pub use login_macros::{protected, user_loader};
 /// Paths used by the code the macros generate. Not public API.
 #[doc(hidden)]
 pub mod __private {
-    pub use crate::extract::RequiredScopes;
     pub use crate::extract::user::{MaybeScoped, MaybeUser};
+    pub use crate::extract::{AsLoginManager, RequiredScopes};
     pub use crate::loader::{HasUserLoader, LoaderOutput, UserLoader};
     pub use crate::manager::assert_manager;
     pub use crate::registry::{RouteScopes, assert_user_loader, manager_type_id};

@@ -27,8 +27,8 @@ use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum_extra::extract::cookie::CookieJar;
 
-use crate::login_route::form::TokenResponse;
 use crate::manager::{AsLoginManager, LoginManager};
+use crate::oauth2::TokenResponse;
 use crate::rejection::{RejectionKind, default_response};
 use crate::session::RefreshError;
 

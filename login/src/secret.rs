@@ -69,3 +69,11 @@ pub(crate) fn looks_like_key(bytes: &[u8]) -> bool {
             .any(|p| t.starts_with(p))
         || (t.starts_with('{') && t.contains("\"kty\""))
 }
+
+/// `N` bytes from the operating system's random number generator (salts, token ids, refresh
+/// tokens). Panics if the generator fails: nothing secure can be made without it.
+pub(crate) fn random_bytes<const N: usize>() -> [u8; N] {
+    let mut bytes = [0u8; N];
+    getrandom::fill(&mut bytes).expect("the operating system's random number generator failed");
+    bytes
+}

@@ -4,9 +4,6 @@
 //!
 //! A module depends on another when its code (comments and doc comments excluded) names
 //! `crate::other` or an item the crate root re-exports from `other` (`crate::LoginManager`).
-//! A unit is a top-level module, or one of the child modules listed in [`CHILD_UNITS`]
-//! (`login_route/form`: the login route's wire format, a leaf that the manager uses, inside
-//! the login route's folder).
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
@@ -21,7 +18,7 @@ const LEAVES: &[&str] = &[
     "jws",
     "keys",
     "loader",
-    "login_route/form",
+    "oauth2",
     "password",
     "redirect",
     "registry",
@@ -38,39 +35,20 @@ const TOP: &[&str] = &[
     "refresh",
     "testing",
 ];
-/// Child modules that are layering units of their own (`folder/child`).
-const CHILD_UNITS: &[&str] = &["login_route/form"];
-
-fn in_a_layer(unit: &str) -> bool {
-    LEAVES.contains(&unit) || unit == MANAGER || TOP.contains(&unit)
-}
-
-/// The unit a module path names: `login_route::form` → `login_route/form`, `manager::x` →
-/// `manager`.
-fn unit_of_path(path: &str) -> String {
-    let mut segments = path.split("::");
-    let first = segments.next().unwrap_or_default().to_owned();
-    match segments.next() {
-        Some(second) if CHILD_UNITS.contains(&format!("{first}/{second}").as_str()) => {
-            format!("{first}/{second}")
-        }
-        _ => first,
-    }
+fn in_a_layer(module: &str) -> bool {
+    LEAVES.contains(&module) || module == MANAGER || TOP.contains(&module)
 }
 
 fn src() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("src")
 }
 
-/// The unit a file belongs to (`manager/verify/mod.rs` → `manager`, `login_route/form.rs` →
-/// `login_route/form`).
+/// The top-level module a file belongs to (`manager/verify/mod.rs` → `manager`).
 fn module_of(path: &Path) -> Option<String> {
-    let rel = path.strip_prefix(src()).ok()?.with_extension("");
-    let rel = rel.to_str()?.replace('\\', "/");
-    if rel == "lib" {
-        return None;
-    }
-    Some(unit_of_path(&rel.replace('/', "::")))
+    let rel = path.strip_prefix(src()).ok()?;
+    let first = rel.components().next()?.as_os_str().to_str()?;
+    let name = first.trim_end_matches(".rs");
+    (name != "lib").then(|| name.to_owned())
 }
 
 fn rust_files(dir: &Path, out: &mut Vec<PathBuf>) {
@@ -105,16 +83,16 @@ fn root_exports() -> BTreeMap<String, String> {
         let Some(rest) = stmt.strip_prefix("pub use ") else {
             continue;
         };
-        // `module::path::{A, B}` or `module::path::A`: the unit is read from the path.
+        // `module::path::{A, B}` or `module::path::A`: the module is the path's first segment.
         let (path, items) = match rest.find('{') {
-            Some(brace) => (rest[..brace].trim_end_matches("::"), &rest[brace..]),
+            Some(brace) => (&rest[..brace], &rest[brace..]),
             None => match rest.rsplit_once("::") {
                 Some((path, item)) => (path, item),
                 None => continue,
             },
         };
-        let module = unit_of_path(path);
-        if !in_a_layer(&module) {
+        let module = path.split("::").next().unwrap_or_default();
+        if !in_a_layer(module) {
             continue;
         }
         for item in items.trim_matches(|c| c == '{' || c == '}').split(',') {
@@ -140,19 +118,11 @@ fn dependencies() -> BTreeMap<String, BTreeSet<String>> {
         let text = code(&std::fs::read_to_string(&file).unwrap());
         let entry = deps.entry(module.clone()).or_default();
         for (i, _) in text.match_indices("crate::") {
-            // `$crate::` is a macro's path in the user's crate, through the public API.
-            if text[..i].ends_with('$') {
-                continue;
-            }
-            let path: String = text[i + "crate::".len()..]
+            let name: String = text[i + "crate::".len()..]
                 .chars()
-                .take_while(|c| c.is_alphanumeric() || *c == '_' || *c == ':')
+                .take_while(|c| c.is_alphanumeric() || *c == '_')
                 .collect();
-            let name = path.split("::").next().unwrap_or_default().to_owned();
-            let target = exports
-                .get(&name)
-                .cloned()
-                .unwrap_or_else(|| unit_of_path(&path));
+            let target = exports.get(&name).cloned().unwrap_or(name);
             if target != module && in_a_layer(&target) {
                 entry.insert(target);
             }

@@ -396,7 +396,7 @@ async fn cross_site_cookie_login_is_refused() {
 /// A login form is read before anything is checked, so reading it must be cheap: a `scope`
 /// field of ~250,000 distinct names (a 2 MB body, under axum's default limit) must not cost
 /// seconds of CPU before the password check. (Measured: 523 s in a debug build with the
-/// quadratic de-duplication in `login/src/form.rs`, 0.66 s with a `HashSet`.)
+/// quadratic de-duplication in `login/src/oauth2.rs`, 0.66 s with a `HashSet`.)
 #[tokio::test]
 async fn huge_scope_list_is_cheap_to_read() {
     let h = Harness::new();

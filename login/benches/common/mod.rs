@@ -17,6 +17,9 @@ use jsonwebtoken::Algorithm;
 use login::{LoginManager, TokenRequest};
 use serde::Serialize;
 
+/// About how many typical tokens (~1 KiB each) the default 4 MiB token cache holds.
+pub const DEFAULT_CACHE_ENTRIES: usize = 4096;
+
 /// A manager for `alg` with a token cache of `cache` entries of about 1 KiB each (0: off).
 pub fn manager(alg: Algorithm, cache: usize) -> LoginManager {
     LoginManager::builder("/login")

@@ -285,7 +285,6 @@ impl SigningKey {
     }
 }
 
-/// Wraps a SEC1 `ECPrivateKey` in PKCS#8, the form the JWT backends read.
 /// Whether `der` has the shape of an `EncryptedPrivateKeyInfo` (PKCS#8): a `SEQUENCE` of an
 /// algorithm identifier and an `OCTET STRING`.
 #[cfg(not(feature = "encrypted-keys"))]
@@ -304,6 +303,7 @@ fn is_encrypted_pkcs8(der: &[u8]) -> bool {
     parse().is_ok()
 }
 
+/// Wraps a SEC1 `ECPrivateKey` in PKCS#8, the form the JWT backends read.
 fn sec1_to_pkcs8(sec1_der: &[u8]) -> Result<Vec<u8>, ConfigError> {
     let bad = |e: String| ConfigError::UnsupportedKeyFormat(format!("bad SEC1 EC key ({e})"));
     let key = sec1::EcPrivateKey::from_der(sec1_der).map_err(|e| bad(e.to_string()))?;

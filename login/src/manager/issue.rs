@@ -87,8 +87,7 @@ impl LoginManager {
         let inner = &*self.inner;
         let mut claims = prepared.extra.clone();
         let now = self.now();
-        let mut jti = [0u8; 16];
-        getrandom::fill(&mut jti).expect("the operating system's random number generator failed");
+        let jti: [u8; 16] = crate::secret::random_bytes();
         claims.insert("sub".into(), Value::String(prepared.subject.clone()));
         claims.insert("exp".into(), Value::from(now + lifetime.as_secs() as i64));
         claims.insert("iat".into(), Value::from(now));

@@ -225,11 +225,9 @@ impl LoginManager {
     pub fn token_response(
         &self,
         request: impl Into<TokenRequest>,
-    ) -> Result<crate::login_route::form::TokenResponse, TokenError> {
+    ) -> Result<crate::oauth2::TokenResponse, TokenError> {
         let (token, lifetime) = self.issue(request.into())?;
-        Ok(crate::login_route::form::TokenResponse::new(
-            token, lifetime,
-        ))
+        Ok(crate::oauth2::TokenResponse::new(token, lifetime))
     }
 
     // ----- verification (machinery in `verify`) --------------------------------------------

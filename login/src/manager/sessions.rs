@@ -17,7 +17,7 @@ use super::issue::{MAX_LIFETIME, Prepared};
 use crate::TokenRequest;
 use crate::claims::Claims;
 use crate::error::ConfigError;
-use crate::login_route::form::TokenResponse;
+use crate::oauth2::TokenResponse;
 use crate::session::{
     self, RefreshError, RevocationView, Rotated, Rotation, Session, SessionError, SessionStore,
     SessionTokens, TokenHash,

@@ -85,7 +85,7 @@ macro_rules! define_manager {
             }
         }
 
-        impl $crate::extract::AsLoginManager for $name {
+        impl $crate::__private::AsLoginManager for $name {
             fn login_manager(&self) -> &$crate::LoginManager {
                 &self.0
             }

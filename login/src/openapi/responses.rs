@@ -12,7 +12,7 @@ use utoipa::openapi::{
 };
 use utoipa::{IntoResponses, PartialSchema, ToResponse, ToSchema};
 
-use crate::login_route::form::{OAuth2PasswordForm, TokenResponse};
+use crate::oauth2::{OAuth2PasswordForm, TokenResponse};
 
 fn string(description: &str) -> ObjectBuilder {
     ObjectBuilder::new()

@@ -61,8 +61,8 @@ impl BlockPool {
 
 /// Argon2id (RFC 9106) with OWASP's parameters by default: m=19456 KiB, t=2, p=1, 16-byte salt,
 /// 32-byte output. Verifies any Argon2 variant (`argon2id`, `argon2i`, `argon2d`, versions 0x10
-/// and 0x13) within the stored-parameter limits (at most 256 MiB of memory, 16 passes and 16 lanes), and flags every
-/// hash not made with its own parameters for rehashing.
+/// and 0x13) within the stored-parameter limits (at most 256 MiB of memory, 16 passes and 16
+/// lanes), and flags every hash not made with its own parameters for rehashing.
 ///
 /// Its working memory is reused: a clone shares its buffers, and it keeps one buffer per job
 /// that ran at the same time (see [`Passwords`](super::Passwords), which bounds them).
@@ -157,8 +157,7 @@ impl PasswordScheme for Argon2id {
             Version::V0x13,
             self.params.clone(),
         );
-        let mut salt = [0u8; 16];
-        getrandom::fill(&mut salt).expect("the operating system's random number generator failed");
+        let salt: [u8; 16] = crate::secret::random_bytes();
         let mut out = vec![
             0u8;
             self.params
@@ -236,9 +235,7 @@ impl PasswordScheme for Argon2id {
     fn spend(&self, password: &[u8], work: u64) {
         if let Some(params) = self.padding_params(work) {
             let argon = Argon2::new(argon2::Algorithm::Argon2id, Version::V0x13, params.clone());
-            let mut salt = [0u8; 16];
-            getrandom::fill(&mut salt)
-                .expect("the operating system's random number generator failed");
+            let salt: [u8; 16] = crate::secret::random_bytes();
             let mut out = [0u8; Params::DEFAULT_OUTPUT_LEN];
             let _ = self.compute(&argon, params.block_count(), password, &salt, &mut out);
         }

@@ -280,9 +280,7 @@ impl Passwords {
         limits: PasswordLimits,
     ) -> Result<Self, PasswordError> {
         let limits = limits.check()?;
-        let mut random = [0u8; 32];
-        getrandom::fill(&mut random)
-            .expect("the operating system's random number generator failed");
+        let random: [u8; 32] = crate::secret::random_bytes();
         let dummy = scheme.hash(&random)?;
         if !scheme.can_verify(&dummy) {
             return Err(PasswordError::Hash);

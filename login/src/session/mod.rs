@@ -30,7 +30,7 @@ use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 
 use crate::error::TokenError;
-use crate::login_route::form::TokenResponse;
+use crate::oauth2::TokenResponse;
 
 pub(crate) mod memory;
 #[cfg(feature = "redis")]
@@ -82,8 +82,7 @@ impl fmt::Debug for TokenHash {
 
 /// A new refresh token: `lrt_` and 32 random bytes in base64url.
 pub(crate) fn new_refresh_token() -> String {
-    let mut bytes = [0u8; 32];
-    getrandom::fill(&mut bytes).expect("the operating system's random number generator failed");
+    let bytes: [u8; 32] = crate::secret::random_bytes();
     let mut token = String::with_capacity(REFRESH_TOKEN_LEN);
     token.push_str(REFRESH_TOKEN_PREFIX);
     base64::engine::general_purpose::URL_SAFE_NO_PAD.encode_string(bytes, &mut token);
@@ -92,8 +91,7 @@ pub(crate) fn new_refresh_token() -> String {
 
 /// A new session id: 128 random bits in base64url.
 pub(crate) fn new_session_id() -> String {
-    let mut bytes = [0u8; 16];
-    getrandom::fill(&mut bytes).expect("the operating system's random number generator failed");
+    let bytes: [u8; 16] = crate::secret::random_bytes();
     base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(bytes)
 }
 

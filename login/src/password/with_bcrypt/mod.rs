@@ -104,9 +104,7 @@ impl<S: PasswordScheme> WithBcrypt<S> {
         if !COSTS.contains(&bcrypt_cost) {
             return Err(PasswordError::Params);
         }
-        let mut random = [0u8; 32];
-        getrandom::fill(&mut random)
-            .expect("the operating system's random number generator failed");
+        let random: [u8; 32] = crate::secret::random_bytes();
         let inner_dummy = inner.hash(&random)?;
         if !inner.can_verify(&inner_dummy) {
             return Err(PasswordError::Hash);
@@ -155,8 +153,7 @@ impl<S: PasswordScheme> WithBcrypt<S> {
 
 /// One bcrypt run at `cost` with a random salt, the result thrown away.
 fn bcrypt_run(password: &[u8], cost: u32) {
-    let mut salt = [0u8; 16];
-    getrandom::fill(&mut salt).expect("the operating system's random number generator failed");
+    let salt: [u8; 16] = crate::secret::random_bytes();
     let _ = std::hint::black_box(bcrypt::hash_with_salt(password, cost, salt));
     #[cfg(test)]
     count::add(cost);

@@ -61,9 +61,7 @@ use crate::password::{PasswordError, Passwords};
 use crate::rejection::{RejectionKind, default_response};
 use crate::session::{SessionError, SessionTokens};
 
-pub(crate) mod form;
-
-use form::OAuth2PasswordForm;
+use crate::oauth2::OAuth2PasswordForm;
 
 /// What the token endpoint needs to know about a user account.
 pub trait LoginAccount {

@@ -1,6 +1,6 @@
-//! The login route's wire format: the OAuth2 password form it reads and the token response
-//! it answers with (RFC 6749 §4.3 and §5.1). Used by the manager, sessions and the refresh
-//! route too, so it depends on nothing above it.
+//! OAuth2's wire format (RFC 6749 §4.3 and §5.1): the password form the login route reads and
+//! the token response that the manager, sessions, the login route and the refresh route
+//! answer with.
 
 use std::time::Duration;
 
