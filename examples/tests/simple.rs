@@ -70,8 +70,25 @@ async fn login_grants_requested_scopes_the_user_may_hold_never_more() {
     assert_eq!(manager.verify_token(&t).unwrap().scopes, vec!["read"]);
     let t = token(&app, &format!("{JANE}&scope=read%20write")).await;
     assert_eq!(manager.verify_token(&t).unwrap().scopes, vec!["read"]);
-    let t = token(&app, &format!("{JANE}&scope=write%20admin")).await;
-    assert!(manager.verify_token(&t).unwrap().scopes.is_empty());
+    // Nothing grantable: `invalid_scope` (RFC 6749 §5.2), never a token with `"scope": ""`,
+    // on both login routes.
+    for route in ["/login", "/login/cookie"] {
+        let reply = send(
+            &app,
+            form_request(route, format!("{JANE}&scope=write%20admin")),
+        )
+        .await;
+        assert_eq!(reply.status, StatusCode::BAD_REQUEST, "{route}");
+        assert_eq!(reply.headers[header::CACHE_CONTROL], "no-store");
+        assert_eq!(
+            reply.json(),
+            json!({
+                "error": "invalid_scope",
+                "error_description": "none of the requested scopes can be granted"
+            })
+        );
+        assert!(reply.set_cookies().is_empty(), "{route}");
+    }
     let t = token(&app, JANE).await;
     assert_eq!(manager.verify_token(&t).unwrap().scopes, vec!["read"]);
 }
