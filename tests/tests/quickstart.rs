@@ -84,6 +84,9 @@ fn the_readme_quick_starts_build_in_fresh_crates() {
         "## Quick start with sessions",
         "quickstart-sessions",
         "login = { version = \"0.1\", features = [\"swagger-ui\"] }",
-        &format!("login = {{ {}, features = [\"swagger-ui\"] }}", login_path()),
+        &format!(
+            "login = {{ {}, features = [\"swagger-ui\"] }}",
+            login_path()
+        ),
     );
 }
