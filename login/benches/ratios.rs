@@ -163,6 +163,7 @@ fn app(alg: Algorithm, cache: usize) -> (Router, HeaderValue) {
         .route("/unprotected", get(unprotected_route))
         .route("/hand-written", get(hand_written_route))
         .route("/protected", get(protected_route))
+        .route("/claims", get(claims_route))
         .with_state(AppState::new(manager, alg));
     (router, bearer(&token))
 }
@@ -189,6 +190,16 @@ fn routes() {
         "protected HS256 / unprotected",
         &mut route(&rt, &hs, "/protected"),
         &mut route(&rt, &hs, "/unprotected"),
+    );
+    pair(
+        "protected claims-only HS256 / unprotected",
+        &mut route(&rt, &hs, "/claims"),
+        &mut route(&rt, &hs, "/unprotected"),
+    );
+    pair(
+        "protected claims-only HS256 / protected HS256",
+        &mut route(&rt, &hs, "/claims"),
+        &mut route(&rt, &hs, "/protected"),
     );
     pair(
         "protected HS256 / hand-written HS256",
@@ -414,10 +425,12 @@ fn cache() {
 
 fn main() {
     // `cargo bench` passes `--bench`. `RATIOS=sessions` runs only the sessions section,
+    // `RATIOS=routes` only the routes through a `Router`,
     // `RATIOS=hs256` only the in-process HS256 lines (the first-seen target), `RATIOS=cache`
     // only the token cache's section.
     match std::env::var("RATIOS").as_deref() {
         Ok("sessions") => sessions(),
+        Ok("routes") => routes(),
         Ok("hs256") => verify(true),
         Ok("cache") => cache(),
         _ => {

@@ -233,6 +233,12 @@ pub async fn protected_route(user: User) -> Json<Value> {
     Json(json!({ "user": user }))
 }
 
+/// `GET /claims` with `#[protected]` on the claims alone: the token verified, no user loaded.
+#[protected]
+pub async fn claims_route(claims: login::Claims) -> Json<Value> {
+    Json(json!({ "sub": claims.sub }))
+}
+
 /// `GET /protected` unprotected: the user looked up, the header ignored.
 pub async fn unprotected_route(State(db): State<Db>) -> Json<Value> {
     let user = db.find(SUBJECT).await;
