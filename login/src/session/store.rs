@@ -100,8 +100,9 @@ pub trait RevocationSink: Send + Sync {
     }
 }
 
-/// One rotation: consume `presented`, install `successor`.
-#[derive(Debug, Clone)]
+/// One rotation: consume `presented`, install `successor`. Its `Debug` never prints the
+/// successor token of the grace window (`"***"`).
+#[derive(Clone)]
 pub struct Rotation {
     /// The hash of the refresh token presented.
     pub presented: TokenHash,
@@ -124,8 +125,27 @@ pub struct Rotation {
     pub manager: Option<String>,
 }
 
-/// What [`SessionStore::rotate`] did.
-#[derive(Debug, Clone, PartialEq)]
+impl std::fmt::Debug for Rotation {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Rotation")
+            .field("presented", &self.presented)
+            .field("successor", &self.successor)
+            .field(
+                "grace",
+                &self.grace.as_ref().map(|(_, until)| ("***", until)),
+            )
+            .field("now", &self.now)
+            .field("expires_at", &self.expires_at)
+            .field("user_agent", &self.user_agent)
+            .field("revoke_until", &self.revoke_until)
+            .field("manager", &self.manager)
+            .finish()
+    }
+}
+
+/// What [`SessionStore::rotate`] did. Its `Debug` never prints the successor token of
+/// [`Rotated::Repeated`] (`"***"`).
+#[derive(Clone, PartialEq)]
 pub enum Rotated {
     /// The presented token was the session's current one: it is consumed and the successor
     /// installed.
@@ -146,6 +166,21 @@ pub enum Rotated {
     },
     /// Unknown, expired, or of an ended session. Nothing changed.
     Invalid,
+}
+
+impl std::fmt::Debug for Rotated {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Rotated::Rotated(session) => f.debug_tuple("Rotated").field(session).finish(),
+            Rotated::Repeated { session, .. } => f
+                .debug_struct("Repeated")
+                .field("session", session)
+                .field("refresh_token", &"***")
+                .finish(),
+            Rotated::Reused { sid } => f.debug_struct("Reused").field("sid", sid).finish(),
+            Rotated::Invalid => f.write_str("Invalid"),
+        }
+    }
 }
 
 /// Where sessions, refresh tokens and revocations live.
@@ -194,4 +229,52 @@ pub trait SessionStore: Send + Sync + 'static {
     /// before the method that made it returns, so "log out this device" holds from the next
     /// request on.
     fn subscribe(&self, sink: Arc<dyn RevocationSink>);
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn session() -> Session {
+        Session {
+            id: "s1".into(),
+            subject: "alice".into(),
+            scopes: vec![],
+            extra: Default::default(),
+            created_at: 0,
+            refreshed_at: None,
+            expires_at: 100,
+            ends_at: None,
+            user_agent: None,
+            manager: None,
+        }
+    }
+
+    /// The successor refresh token a rotation carries for its grace window, and the one a
+    /// repeated refresh hands out again, are secrets: `Debug` (what `tracing::debug!(?x)`
+    /// prints) shows neither.
+    #[test]
+    fn debug_of_a_rotation_and_of_a_repeated_refresh_hides_the_successor_token() {
+        let secret = "lrt_the-plaintext-successor-refresh-token-000000";
+        let rotation = Rotation {
+            presented: TokenHash::of("lrt_a"),
+            successor: TokenHash::of(secret),
+            grace: Some((secret.to_owned(), 10)),
+            now: 0,
+            expires_at: 100,
+            user_agent: None,
+            revoke_until: 900,
+            manager: None,
+        };
+        let printed = format!("{rotation:?} {rotation:#?}");
+        assert!(!printed.contains(secret), "{printed}");
+        assert!(printed.contains("grace"), "{printed}");
+        let repeated = Rotated::Repeated {
+            session: session(),
+            refresh_token: secret.to_owned(),
+        };
+        let printed = format!("{repeated:?} {repeated:#?}");
+        assert!(!printed.contains(secret), "{printed}");
+        assert!(printed.contains("alice"), "{printed}");
+    }
 }
