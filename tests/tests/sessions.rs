@@ -704,10 +704,8 @@ async fn logging_out_everywhere_refuses_every_token_of_the_subject_issued_before
     let (a1, r1) = app.login("alice").await;
     let (a2, r2) = app.login("alice").await;
     let plain = app.app.token("alice");
-    // A fastapi-login token: no iat, no jti.
-    let legacy = forge::claims(&json!({ "sub": "alice", "exp": NOW + 600 }));
     let (bob, bob_refresh) = app.login("bob").await;
-    for token in [&a1, &a2, &plain, &legacy] {
+    for token in [&a1, &a2, &plain] {
         app.me(token).await.assert_ok(json!({ "user": "alice" }));
     }
     let reply = app
@@ -718,7 +716,7 @@ async fn logging_out_everywhere_refuses_every_token_of_the_subject_issued_before
         )
         .await;
     assert_eq!(reply.json(), json!({ "ended": 2 }));
-    for token in [&a1, &a2, &plain, &legacy] {
+    for token in [&a1, &a2, &plain] {
         app.me(token).await.assert(Expect::InvalidToken);
     }
     assert_invalid_grant(&app.refresh(&r1).await, &r1);
@@ -740,9 +738,6 @@ async fn logging_out_everywhere_refuses_every_token_of_the_subject_issued_before
     app.me(&app.app.token("alice"))
         .await
         .assert_ok(json!({ "user": "alice" }));
-    // A token without iat stays refused while the logout is remembered.
-    let legacy_later = forge::claims(&json!({ "sub": "alice", "exp": NOW + 800 }));
-    app.me(&legacy_later).await.assert(Expect::InvalidToken);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -910,9 +905,10 @@ async fn with_sessions_no_access_token_may_outlive_the_longest_lifetime() {
         let token = forge::claims(&refused);
         app.me(&token).await.assert(Expect::InvalidToken);
     }
-    // fastapi-login's own tokens (no iat, 15 minutes) are accepted.
+    // fastapi-login's own tokens (no iat) are refused with sessions: nothing bounds when
+    // they were issued (see the test of the missing `iat` below).
     let legacy = forge::claims(&json!({ "sub": "alice", "exp": NOW + 900 }));
-    app.me(&legacy).await.assert_ok(json!({ "user": "alice" }));
+    app.me(&legacy).await.assert(Expect::InvalidToken);
     // A longest lifetime under the default one is a configuration error.
     let err = login_tests::builder()
         .sessions()
@@ -1134,4 +1130,57 @@ async fn a_revoked_token_stays_refused_through_the_leeway() {
         .await
         .unwrap();
     assert!(app.app.manager.verify_token(&other).is_err());
+}
+
+/// Review fix: with sessions, a token without `iat` (fastapi-login's shape) is refused. It
+/// cannot show when it was issued, so no revocation could be kept long enough for it: "log
+/// out everywhere" refused it, and it came back once that revocation was dropped
+/// (`max_access_lifetime` after the logout) while its `exp` was still ahead.
+#[tokio::test]
+async fn with_sessions_a_token_without_iat_stays_refused_after_log_out_everywhere_is_dropped() {
+    let app = App::new();
+    // Expires 100 s after the revocation of a logout at NOW is dropped (15 min after it).
+    let legacy = forge::claims(&json!({ "sub": "alice", "exp": NOW + 1000 }));
+    app.app.manager.end_all_sessions("alice").await.unwrap();
+    for at in [NOW + 200, NOW + 899, NOW + 900, NOW + 901, NOW + 999] {
+        app.app.set_now(at);
+        app.me(&legacy).await.assert(Expect::InvalidToken);
+        assert_eq!(
+            app.app.manager.verify_token(&legacy).err(),
+            Some(login::rejection::VerifyError::MissingIssuedAt),
+            "at NOW+{}",
+            at - NOW
+        );
+    }
+    // Whatever the subject: no `iat`, no entry with sessions on.
+    let other = forge::claims(&json!({ "sub": "carol", "exp": NOW + 999 + 60 }));
+    app.me(&other).await.assert(Expect::InvalidToken);
+    // The same token shape is still accepted by a manager without sessions (fastapi-login
+    // interop).
+    let plain = TestApp::new();
+    let token = forge::claims(&json!({ "sub": "alice", "exp": NOW + 600 }));
+    plain
+        .bearer("/me", &token)
+        .await
+        .assert_ok(json!({ "user": "alice" }));
+}
+
+/// Review fix: a token's lifetime (`exp - iat`) is bounded by `max_access_lifetime` itself,
+/// not by it plus the leeway. A token minted elsewhere with a lifetime up to the leeway longer
+/// outlived the revocation of a logout (kept `max_access_lifetime` plus the leeway after it)
+/// by up to the leeway, since it is accepted until `exp` plus the leeway.
+#[tokio::test]
+async fn with_a_leeway_no_token_outlives_the_revocation_that_refused_it() {
+    let app = App::with(|b| b.leeway(5));
+    // Issued a second before the logout, for 905 s: the longest lifetime plus the leeway.
+    let long = forge::claims(&json!({ "sub": "alice", "iat": NOW - 1, "exp": NOW + 904 }));
+    app.app.manager.end_all_sessions("alice").await.unwrap();
+    for at in [NOW, NOW + 904, NOW + 906, NOW + 908] {
+        app.app.set_now(at);
+        app.me(&long).await.assert(Expect::InvalidToken);
+    }
+    // Our own tokens (lifetime at most `max_access_lifetime`) are unaffected.
+    app.app.set_now(NOW + 1);
+    let own = app.app.token("alice");
+    app.me(&own).await.assert_ok(json!({ "user": "alice" }));
 }

@@ -44,8 +44,10 @@ impl LoginManagerBuilder {
     }
 
     /// With sessions, the longest lifetime an access token may have (default: the default
-    /// lifetime). Longer tokens are refused when minted and when verified, which is what lets
-    /// every revocation be forgotten after this long.
+    /// lifetime). Longer tokens (`exp - iat`, the leeway not added) are refused when minted
+    /// and when verified, which is what lets every revocation be forgotten after this long
+    /// (plus the leeway). With sessions, a token without `iat` (fastapi-login's) is refused:
+    /// nothing bounds when it was issued.
     pub fn max_access_lifetime(mut self, lifetime: Duration) -> Self {
         self.sessions.max_access_lifetime = Some(lifetime);
         self
