@@ -1184,3 +1184,96 @@ async fn with_a_leeway_no_token_outlives_the_revocation_that_refused_it() {
     let own = app.app.token("alice");
     app.me(&own).await.assert_ok(json!({ "user": "alice" }));
 }
+
+/// Review fix: with `cookie_host_prefix(true)`, the refresh cookie is a `__Host-` cookie too
+/// (`Path=/`, since RFC 6265bis refuses a `__Host-` cookie with any other path, and no
+/// `Domain`), and only that name is read: the cookies a sibling subdomain can set (no
+/// prefix, or `__Secure-` with `Domain=` the parent) are ignored, so none can be planted to
+/// sign the victim into another session on the next silent refresh.
+#[tokio::test]
+async fn with_the_host_prefix_the_refresh_cookie_is_a_host_cookie_no_sibling_can_plant() {
+    let app = App::with(|b| b.cookie_host_prefix(true));
+    assert_eq!(
+        app.app.manager.refresh_cookie_name(),
+        Some("__Host-refresh-token")
+    );
+    let reply = app.post("/session/cookie-login", &[], "alice").await;
+    assert_eq!(reply.status, StatusCode::NO_CONTENT);
+    let cookies = set_cookies(&reply);
+    let refresh_cookie = cookies
+        .iter()
+        .find(|c| c.starts_with("__Host-refresh-token="))
+        .unwrap_or_else(|| panic!("no __Host- refresh cookie in {cookies:?}"));
+    let mut attrs: Vec<&str> = refresh_cookie.split("; ").skip(1).collect();
+    attrs.sort();
+    assert_eq!(
+        attrs,
+        [
+            "HttpOnly",
+            "Max-Age=1209600",
+            "Path=/",
+            "SameSite=Strict",
+            "Secure"
+        ]
+    );
+    let refresh = cookie_value(&cookies, "__Host-refresh-token");
+    // What a sibling subdomain can set is not read (a valid token, so only the name matters).
+    for planted in [
+        format!("refresh-token={refresh}"),
+        format!("__Secure-refresh-token={refresh}"),
+    ] {
+        let reply = app
+            .post(
+                "/refresh",
+                &[("cookie", &planted), ("sec-fetch-site", "same-origin")],
+                "",
+            )
+            .await;
+        assert_grant_error(&reply, StatusCode::BAD_REQUEST, "invalid_request");
+    }
+    // The host's own cookie refreshes, and the answer sets it again.
+    let cookie = format!("__Host-refresh-token={refresh}");
+    let reply = app
+        .post(
+            "/refresh",
+            &[("cookie", &cookie), ("sec-fetch-site", "same-origin")],
+            "",
+        )
+        .await;
+    assert_eq!(reply.status, StatusCode::OK, "{}", reply.text());
+    assert_ne!(
+        cookie_value(&set_cookies(&reply), "__Host-refresh-token"),
+        refresh
+    );
+    // Logout clears it with the attributes that set it.
+    let out = app.post("/session/logout", &[], "").await;
+    let cleared = set_cookies(&out);
+    let cleared = cleared
+        .iter()
+        .find(|c| c.starts_with("__Host-refresh-token="))
+        .unwrap_or_else(|| panic!("not cleared: {cleared:?}"));
+    let mut attrs: Vec<&str> = cleared.split("; ").skip(1).collect();
+    attrs.sort();
+    assert_eq!(
+        attrs,
+        [
+            "HttpOnly",
+            "Max-Age=0",
+            "Path=/",
+            "SameSite=Strict",
+            "Secure"
+        ]
+    );
+    // A prefixed name given to the builder is refused (the prefix follows the setting).
+    for name in ["__Host-refresh", "__Secure-refresh"] {
+        let err = login_tests::builder()
+            .sessions()
+            .refresh_cookie_name(name)
+            .build()
+            .unwrap_err();
+        assert!(
+            matches!(err, login::ConfigError::InvalidCookieName(_)),
+            "{name}: {err:?}"
+        );
+    }
+}

@@ -33,8 +33,9 @@
 //! - `redirect_to_login()`: a browser that is not signed in is sent to `/login?next=...`, and
 //!   after logging in returns there only if `login::middleware::safe_next` accepts it (no open redirect);
 //! - Argon2id password hashes through `login::password`;
-//! - sessions: a login sets the access cookie and a refresh cookie (`SameSite=Strict`,
-//!   `Path=/refresh`). A page requested without a valid access token (it expired) is sent to
+//! - sessions: a login sets the access cookie and a refresh cookie (`SameSite=Strict`;
+//!   `__Host-refresh-token` with `Path=/`, prefixed like the token cookie, or `refresh-token`
+//!   with `Path=/refresh` with the insecure development cookie). A page requested without a valid access token (it expired) is sent to
 //!   `GET /refresh?next=...`, which rotates the refresh token, sets new cookies and sends the
 //!   browser back: it stays signed in across access-token expiry without noticing, and without
 //!   any script. The sessions page lists where the user is signed in and ends any of them.

@@ -61,7 +61,10 @@ pub(super) struct Settings {
     pub(super) grace: Duration,
     pub(super) max_access_lifetime: Duration,
     pub(super) refresh_path: String,
+    /// The refresh cookie's name, with the `__Host-` prefix when the token cookie has it.
     pub(super) cookie_name: String,
+    /// The refresh cookie's `Path`: the refresh route's, or `/` for a `__Host-` cookie.
+    pub(super) cookie_path: String,
 }
 
 /// Sessions, as the manager holds them.
@@ -74,12 +77,14 @@ pub(super) struct Sessions {
 }
 
 impl SessionSettings {
-    /// Checks every setting and subscribes a new view to the store.
+    /// Checks every setting and subscribes a new view to the store. `host_prefix`: the
+    /// token cookie is a `__Host-` cookie, and so is the refresh cookie then.
     pub(super) fn build(
         self,
         store: Arc<dyn SessionStore>,
         default_lifetime: Duration,
         owner: Option<String>,
+        host_prefix: bool,
     ) -> Result<Sessions, ConfigError> {
         let bad = |what| Err(ConfigError::InvalidSessionSetting(what));
         let in_range = |d: Duration| d >= Duration::from_secs(1) && d <= MAX_LIFETIME;
@@ -112,6 +117,21 @@ impl SessionSettings {
         if !name_ok {
             return Err(ConfigError::InvalidCookieName(self.cookie_name));
         }
+        if self.cookie_name.starts_with("__Host-") || self.cookie_name.starts_with("__Secure-") {
+            return Err(ConfigError::InvalidCookieName(format!(
+                "{} (give the refresh cookie's name without the prefix: it gets `__Host-` with \
+                 `cookie_host_prefix`)",
+                self.cookie_name
+            )));
+        }
+        // RFC 6265bis §4.1.3.2: a `__Host-` cookie has `Path=/` (and no `Domain`, which the
+        // token cookie's validation already refused), so the refresh cookie then goes to every
+        // path of the host, not only to the refresh route; only the host itself can set it.
+        let (cookie_name, cookie_path) = if host_prefix {
+            (format!("__Host-{}", self.cookie_name), "/".to_owned())
+        } else {
+            (self.cookie_name, self.refresh_path.clone())
+        };
         let view = Arc::new(RevocationView::new());
         store.subscribe(view.clone());
         Ok(Sessions {
@@ -124,7 +144,8 @@ impl SessionSettings {
                 grace: self.grace,
                 max_access_lifetime,
                 refresh_path: self.refresh_path,
-                cookie_name: self.cookie_name,
+                cookie_name,
+                cookie_path,
             },
         })
     }
@@ -382,13 +403,15 @@ impl LoginManager {
         self.session_state().is_none_or(|s| s.view.is_fresh())
     }
 
-    /// The refresh route's path (default `/refresh`), which is the refresh cookie's `Path`.
+    /// The refresh route's path (default `/refresh`), which is the refresh cookie's `Path`
+    /// (but with [`cookie_host_prefix`](crate::LoginManagerBuilder::cookie_host_prefix): `/`).
     pub fn refresh_path(&self) -> Option<&str> {
         self.session_state()
             .map(|s| s.settings.refresh_path.as_str())
     }
 
-    /// The refresh cookie's name (default `refresh-token`).
+    /// The refresh cookie's name (default `refresh-token`; `__Host-refresh-token` with
+    /// [`cookie_host_prefix`](crate::LoginManagerBuilder::cookie_host_prefix)).
     pub fn refresh_cookie_name(&self) -> Option<&str> {
         self.session_state()
             .map(|s| s.settings.cookie_name.as_str())
@@ -396,6 +419,11 @@ impl LoginManager {
 
     /// The refresh cookie: `HttpOnly`, `Secure` (as the token cookie), `SameSite=Strict`,
     /// `Path` = the refresh route, `Max-Age` = `max_age`. `None` without sessions.
+    ///
+    /// With [`cookie_host_prefix`](crate::LoginManagerBuilder::cookie_host_prefix), it is a
+    /// `__Host-` cookie like the token cookie: named `__Host-refresh-token`, with `Path=/` and
+    /// no `Domain` (RFC 6265bis allows no other path for the prefix), so that no sibling
+    /// subdomain can plant one.
     pub fn refresh_cookie(
         &self,
         token: impl Into<String>,
@@ -406,7 +434,7 @@ impl LoginManager {
             .http_only(true)
             .secure(self.inner.cookie.secure)
             .same_site(SameSite::Strict)
-            .path(sessions.settings.refresh_path.clone())
+            .path(sessions.settings.cookie_path.clone())
             .build();
         if let Some(domain) = &self.inner.cookie.domain {
             cookie.set_domain(domain.clone());
