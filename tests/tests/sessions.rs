@@ -1020,7 +1020,7 @@ async fn the_refresh_cookie_is_strict_http_only_and_limited_to_the_refresh_route
     let new_refresh = cookie_value(&cookies, "refresh-token");
     let new_access = cookie_value(&cookies, "access-token");
     assert_ne!(new_refresh, refresh);
-    assert_eq!(body["access_token"], new_access.as_str());
+    assert!(body.get("access_token").is_none(), "{body}");
     app.app
         .cookie("/me", &new_access)
         .await
@@ -1276,4 +1276,52 @@ async fn with_the_host_prefix_the_refresh_cookie_is_a_host_cookie_no_sibling_can
             "{name}: {err:?}"
         );
     }
+}
+
+/// Review fix: a refresh that read the refresh cookie answers with the cookies only: its body
+/// is `{"expires_in": …}` and carries no token, so a script injected into the page cannot
+/// mint itself a bearer token (to use elsewhere) by calling the refresh route; the cookies it
+/// cannot read (`HttpOnly`) carry the new tokens. The form's refresh answer is unchanged.
+#[tokio::test]
+async fn a_refresh_with_the_cookie_puts_no_token_in_the_body() {
+    let app = App::new();
+    let reply = app.post("/session/cookie-login", &[], "alice").await;
+    let mut refresh = cookie_value(&set_cookies(&reply), "refresh-token");
+    for (headers, body) in [
+        (vec![("sec-fetch-site", "same-origin")], ""),
+        (
+            vec![
+                ("sec-fetch-site", "same-origin"),
+                ("content-type", "application/x-www-form-urlencoded"),
+            ],
+            "grant_type=refresh_token",
+        ),
+    ] {
+        let cookie = format!("refresh-token={refresh}");
+        let mut headers = headers;
+        headers.push(("cookie", &cookie));
+        let reply = app.post("/refresh", &headers, body).await;
+        assert_eq!(reply.status, StatusCode::OK, "{}", reply.text());
+        assert_eq!(reply.json(), json!({ "expires_in": 900 }));
+        assert_eq!(reply.header("cache-control"), Some("no-store"));
+        assert_eq!(reply.header("pragma"), Some("no-cache"));
+        let cookies = set_cookies(&reply);
+        let access = cookie_value(&cookies, "access-token");
+        assert!(!reply.text().contains(&access));
+        refresh = cookie_value(&cookies, "refresh-token");
+        assert!(!reply.text().contains(&refresh));
+        app.app
+            .cookie("/me", &access)
+            .await
+            .assert_ok(json!({ "user": "alice" }));
+    }
+    // The form's answer still carries both tokens (an API client has no cookie).
+    let (_, form_refresh) = app.login("alice").await;
+    let reply = app.refresh(&form_refresh).await;
+    assert_eq!(reply.status, StatusCode::OK, "{}", reply.text());
+    let body = reply.json();
+    assert!(body["access_token"].is_string(), "{body}");
+    assert!(body["refresh_token"].is_string(), "{body}");
+    assert_eq!(body["token_type"], "bearer");
+    assert_eq!(body["expires_in"], 900);
 }

@@ -8,7 +8,7 @@
 //! | `POST /login` | same origin | cookie, 303 to a safe `next` or `/posts` | `{"access_token", "token_type", "expires_in"}` |
 //! | `POST /logout` | same origin | ends this session, clears the cookies, 303 to `/login` | the same, `{"detail"}` |
 //! | `GET /refresh` | the refresh cookie | silent refresh: new cookies, 303 to a safe `next` (else to `/login?next=`) | — |
-//! | `POST /refresh` | refresh token or cookie | — | RFC 6749 §6 token response (`login::refresh::refresh_route`) |
+//! | `POST /refresh` | refresh token or cookie | — | RFC 6749 §6 token response, or with the cookie new cookies and `{"expires_in": N}` (`login::refresh::refresh_route`) |
 //! | `GET /sessions` | signed in | "where you're signed in", with "sign out" per session | `{"sessions": [...]}` |
 //! | `POST /sessions/{id}/end` | signed in | ends one of the user's sessions, 303 to `/sessions` | 204 |
 //! | `POST /logout/all` | signed in | ends every session of the user, 303 to `/login` | `{"detail"}` |

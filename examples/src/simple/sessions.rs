@@ -10,9 +10,9 @@ use login::openapi::{
     CrossSiteRefused, LoginResponses, RefreshForm, RefreshResponses, Unauthorized,
 };
 use login::{
-    Claims, CookieJar, LoginError, LoginManager, OAuth2PasswordForm, PasswordGrant, TokenResponse,
-    extract::SameOrigin, refresh::GrantError, refresh::RefreshRequest, refresh::UserAgent,
-    session::SessionError,
+    Claims, CookieJar, LoginError, LoginManager, OAuth2PasswordForm, PasswordGrant,
+    extract::SameOrigin, refresh::GrantError, refresh::RefreshRequest, refresh::RefreshResponse,
+    refresh::UserAgent, session::SessionError,
 };
 use serde::Deserialize;
 use serde_json::json;
@@ -126,7 +126,7 @@ pub(super) async fn refresh(
     agent: UserAgent,
     jar: CookieJar,
     request: RefreshRequest,
-) -> Result<(CookieJar, TokenResponse), GrantError> {
+) -> Result<(CookieJar, RefreshResponse), GrantError> {
     login::refresh::refresh_route(manager, agent, jar, request).await
 }
 
