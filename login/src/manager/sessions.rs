@@ -19,8 +19,8 @@ use crate::claims::Claims;
 use crate::error::ConfigError;
 use crate::oauth2::TokenResponse;
 use crate::session::{
-    self, RefreshError, RevocationView, Rotated, Rotation, Session, SessionError, SessionStore,
-    SessionTokens, TokenHash,
+    self, NewSession, RefreshError, RevocationView, Rotated, Rotation, Session, SessionError,
+    SessionStore, SessionTokens, TokenHash,
 };
 
 /// The default path of the refresh route (and of the refresh cookie).
@@ -39,6 +39,7 @@ pub(super) struct SessionSettings {
     pub(super) max_access_lifetime: Option<Duration>,
     pub(super) refresh_path: String,
     pub(super) cookie_name: String,
+    pub(super) max_sessions: usize,
 }
 
 impl Default for SessionSettings {
@@ -50,6 +51,7 @@ impl Default for SessionSettings {
             max_access_lifetime: None,
             refresh_path: DEFAULT_REFRESH_PATH.to_owned(),
             cookie_name: DEFAULT_REFRESH_COOKIE_NAME.to_owned(),
+            max_sessions: session::DEFAULT_MAX_SESSIONS,
         }
     }
 }
@@ -65,6 +67,8 @@ pub(super) struct Settings {
     pub(super) cookie_name: String,
     /// The refresh cookie's `Path`: the refresh route's, or `/` for a `__Host-` cookie.
     pub(super) cookie_path: String,
+    /// The most live sessions a subject may have.
+    pub(super) max_sessions: usize,
 }
 
 /// Sessions, as the manager holds them.
@@ -93,6 +97,9 @@ impl SessionSettings {
         }
         if self.session_lifetime.is_some_and(|d| !in_range(d)) {
             return bad("the session lifetime must be between 1 second and 10 years");
+        }
+        if !(1..=session::MAX_MAX_SESSIONS).contains(&self.max_sessions) {
+            return bad("the most sessions per subject must be between 1 and 10000");
         }
         if self.grace > MAX_REFRESH_GRACE {
             return bad("the refresh grace window must be at most 60 seconds");
@@ -146,6 +153,7 @@ impl SessionSettings {
                 refresh_path: self.refresh_path,
                 cookie_name,
                 cookie_path,
+                max_sessions: self.max_sessions,
             },
         })
     }
@@ -188,6 +196,9 @@ impl LoginManager {
         let sessions = self.session_state().ok_or(SessionError::Disabled)?;
         let prepared = self.prepare(request.into())?;
         let settings = &sessions.settings;
+        // Read before minting: if "log out everywhere" runs between now and the store's write
+        // (in the same second or not), the store sees another generation and keeps nothing.
+        let logout_generation = sessions.store.logout_generation(&prepared.subject).await?;
         let now = self.now();
         let ends_at = settings.session_lifetime.map(|d| now + secs(d));
         let mut expires_at = now + secs(settings.refresh_lifetime);
@@ -210,10 +221,14 @@ impl LoginManager {
         let (access_token, lifetime) = self.mint(&prepared, Some(&session.id), lifetime)?;
         let refresh_token = session::new_refresh_token();
         let session_id = session.id.clone();
-        sessions
-            .store
-            .create(session, TokenHash::of(&refresh_token))
-            .await?;
+        let new = NewSession {
+            session,
+            refresh: TokenHash::of(&refresh_token),
+            logout_generation,
+            max_sessions: settings.max_sessions,
+            revoke_until: self.revocation_until(sessions, now),
+        };
+        sessions.store.create(new).await?;
         Ok(SessionTokens {
             access_token,
             expires_in: lifetime.as_secs(),

@@ -100,6 +100,25 @@ pub trait RevocationSink: Send + Sync {
     }
 }
 
+/// A session to store ([`SessionStore::create`]).
+#[derive(Debug, Clone)]
+pub struct NewSession {
+    /// The session.
+    pub session: Session,
+    /// The hash of its refresh token.
+    pub refresh: TokenHash,
+    /// The subject's logout generation, read with [`SessionStore::logout_generation`] before
+    /// the session's tokens were minted. If it has changed ("log out everywhere" ran since),
+    /// the session is not stored.
+    pub logout_generation: u64,
+    /// The most live sessions the subject may have, this one included: past it, the store
+    /// ends the oldest others (by `created_at`, then id).
+    pub max_sessions: usize,
+    /// The `until` of each [`Revocation::SessionEnded`] the creation publishes: for this
+    /// session when it is not stored, and for each session ended past the cap.
+    pub revoke_until: i64,
+}
+
 /// One rotation: consume `presented`, install `successor`. Its `Debug` never prints the
 /// successor token of the grace window (`"***"`).
 #[derive(Clone)]
@@ -189,14 +208,23 @@ impl std::fmt::Debug for Rotated {
 /// is async. Times are seconds since the Unix epoch, from the manager's clock. See the module
 /// documentation for the two rules (atomic rotation, complete change stream).
 pub trait SessionStore: Send + Sync + 'static {
-    /// Stores a new session whose current refresh token is `refresh`.
+    /// The subject's logout generation: a number that [`end_subject`](Self::end_subject)
+    /// changes (0 when the subject never logged out everywhere, or its last logout is older
+    /// than that revocation's `until`). The manager reads it before minting a login's tokens
+    /// and hands it to [`create`](Self::create).
+    fn logout_generation(&self, subject: &str) -> StoreFuture<'_, u64>;
+
+    /// Stores a new session whose current refresh token is `new.refresh`, then ends the
+    /// subject's oldest other live sessions past `new.max_sessions` (each removed with its
+    /// refresh tokens and [`Revocation::SessionEnded`] published).
     ///
-    /// Unless its subject logged out everywhere ([`end_subject`](Self::end_subject)) *after*
-    /// `session.created_at`: a login that raced the logout minted its tokens before it, so the
-    /// logout ends that session too — the store must not keep it (and answers `Ok`: the access
-    /// token is refused by the revocation already, and the refresh token is unknown). Compare
-    /// within the same atomic step as the write.
-    fn create(&self, session: Session, refresh: TokenHash) -> StoreFuture<'_, ()>;
+    /// Unless the subject's logout generation is no longer `new.logout_generation`: the
+    /// subject logged out everywhere after the login minted its tokens, in the same second
+    /// or not, so the logout ends that session too. The store then keeps nothing of it,
+    /// publishes [`Revocation::SessionEnded`] for its id (its access token is refused from the
+    /// next request on) and answers `Ok` (the refresh token is unknown). The generation is
+    /// compared within the same atomic step as the write.
+    fn create(&self, new: NewSession) -> StoreFuture<'_, ()>;
 
     /// Rotates a refresh token atomically (see [`Rotated`] for the outcomes).
     fn rotate(&self, rotation: Rotation) -> StoreFuture<'_, Rotated>;

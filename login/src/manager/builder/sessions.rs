@@ -53,6 +53,16 @@ impl LoginManagerBuilder {
         self
     }
 
+    /// The most live sessions one subject may have (default 100, at most 10,000): past it,
+    /// a login ends the subject's oldest sessions (their refresh tokens stop working, their
+    /// access tokens are refused from the next request on). It bounds what one account with a
+    /// valid password can make the store hold, and the work of the Redis scripts that walk a
+    /// subject's sessions.
+    pub fn max_sessions_per_subject(mut self, max: usize) -> Self {
+        self.sessions.max_sessions = max;
+        self
+    }
+
     /// The refresh route's path (default `/refresh`): the refresh cookie is sent there only.
     pub fn refresh_path(mut self, path: impl Into<String>) -> Self {
         self.sessions.refresh_path = path.into();
