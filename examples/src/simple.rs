@@ -4,7 +4,8 @@
 //! - `POST /login/cookie` → sets the `access-token` cookie (and the `refresh-token` cookie,
 //!   `SameSite=Strict`, `Path=/refresh`)
 //! - `POST /refresh` (form `grant_type=refresh_token&refresh_token=…`, or the refresh cookie)
-//!   → new tokens (RFC 6749 §6); errors are `{"error": "invalid_grant"}` and its kin
+//!   → new tokens (RFC 6749 §6): with the form, in the body; with the cookie, in new cookies,
+//!   and the body is `{"expires_in": 900}`; errors are `{"error": "invalid_grant"}` and its kin
 //! - `POST /logout` → ends the session of the access token (header or cookie) or of the form's
 //!   `refresh_token`, and clears both cookies; 200 even without any
 //! - `POST /logout/all` (authenticated) → ends every session of the user ("log out everywhere")

@@ -26,7 +26,7 @@ fn token_cookie(reply: &Reply) -> String {
     let all: Vec<String> = reply
         .set_cookies()
         .into_iter()
-        .filter(|c| !c.starts_with("refresh-token="))
+        .filter(|c| !c.starts_with("__Host-refresh-token=") && !c.starts_with("refresh-token="))
         .collect();
     assert_eq!(all.len(), 1, "{all:?}");
     all.into_iter().next().unwrap()
@@ -870,7 +870,10 @@ async fn browser_login(app: &TestApp, who: (&str, &str, &str)) -> (String, Strin
     assert_eq!(reply.status, StatusCode::SEE_OTHER, "{}", reply.text());
     (
         format!("{COOKIE}={}", cookie_value(&reply, COOKIE)),
-        format!("refresh-token={}", cookie_value(&reply, "refresh-token")),
+        format!(
+            "__Host-refresh-token={}",
+            cookie_value(&reply, "__Host-refresh-token")
+        ),
     )
 }
 
@@ -888,7 +891,7 @@ async fn a_browser_login_sets_a_strict_refresh_cookie_for_the_refresh_route_only
     let all = reply.set_cookies();
     let refresh = all
         .iter()
-        .find(|c| c.starts_with("refresh-token="))
+        .find(|c| c.starts_with("__Host-refresh-token="))
         .unwrap();
     let (_, attributes) = cookie_parts(refresh);
     assert_eq!(
@@ -896,7 +899,7 @@ async fn a_browser_login_sets_a_strict_refresh_cookie_for_the_refresh_route_only
         [
             "HttpOnly",
             "Max-Age=1209600",
-            "Path=/refresh",
+            "Path=/",
             "SameSite=Strict",
             "Secure"
         ]
@@ -938,7 +941,10 @@ async fn the_silent_refresh_sends_the_browser_back_signed_in() {
     assert_eq!(reply.status, StatusCode::SEE_OTHER);
     assert_eq!(reply.location(), "/posts/new");
     let access = format!("{COOKIE}={}", cookie_value(&reply, COOKIE));
-    let new_refresh = format!("refresh-token={}", cookie_value(&reply, "refresh-token"));
+    let new_refresh = format!(
+        "__Host-refresh-token={}",
+        cookie_value(&reply, "__Host-refresh-token")
+    );
     assert_ne!(new_refresh, refresh);
     let page = app.send(browser_get("/posts/new", Some(&access))).await;
     assert_eq!(page.status, StatusCode::OK);
@@ -953,7 +959,7 @@ async fn the_silent_refresh_sends_the_browser_back_signed_in() {
     let reply = app
         .send(browser_get(
             "/refresh?next=%2Fposts",
-            Some("refresh-token=lrt_forged"),
+            Some("__Host-refresh-token=lrt_forged"),
         ))
         .await;
     assert_eq!(reply.location(), "/login?next=%2Fposts");
@@ -1037,7 +1043,9 @@ async fn logout_ends_this_session_and_logout_all_every_one() {
     assert_eq!(reply.location(), "/login");
     let cleared = reply.set_cookies();
     assert!(
-        cleared.iter().any(|c| c.starts_with("refresh-token=;")),
+        cleared
+            .iter()
+            .any(|c| c.starts_with("__Host-refresh-token=;")),
         "{cleared:?}"
     );
     assert_eq!(

@@ -496,9 +496,18 @@ async fn cookie_login_sets_the_refresh_cookie_and_the_cookie_refreshes() {
     )
     .await;
     assert_eq!(reply.status, StatusCode::OK, "{}", reply.text());
-    assert!(reply.json().get("refresh_token").is_none());
+    // The cookies carry the new tokens; the body none (a script in the page could read it).
+    assert_eq!(reply.json(), json!({ "expires_in": 900 }));
     let cookies = reply.set_cookies();
     assert_eq!(cookies.len(), 2, "{cookies:?}");
+    assert!(
+        cookies.iter().any(|c| c.starts_with("access-token=")),
+        "{cookies:?}"
+    );
+    assert!(
+        cookies.iter().any(|c| c.starts_with("refresh-token=")),
+        "{cookies:?}"
+    );
     // Another site cannot use the cookie.
     let reply = send(
         &app,

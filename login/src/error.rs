@@ -237,6 +237,11 @@ pub enum VerifyError {
     /// (its revocation could not be remembered long enough).
     #[error("token lifetime longer than allowed")]
     LifetimeTooLong,
+    /// With sessions: the token has no `iat` (fastapi-login's tokens have none). It cannot
+    /// show when it was issued, so no revocation ("log out everywhere") could be kept for as
+    /// long as it might be valid: it is refused. A manager without sessions accepts it.
+    #[error("token without iat (required with sessions)")]
+    MissingIssuedAt,
     /// With a shared session store: its change stream has been down longer than the
     /// staleness bound, so the revocations known here may be incomplete. Not a fault of the
     /// token: answered 503 ([`RejectionKind::Unavailable`](crate::rejection::RejectionKind::Unavailable)), never 401.

@@ -44,8 +44,8 @@ pub enum RefreshSource {
     /// The form's `refresh_token` parameter (an API client): the answer carries the new
     /// refresh token in its body.
     Form,
-    /// The refresh cookie (a browser): the answer sets the new refresh cookie and never puts
-    /// the refresh token in its body.
+    /// The refresh cookie (a browser): the answer sets the new cookies and puts no token in
+    /// its body ([`RefreshResponse::Cookies`]).
     Cookie,
 }
 
@@ -296,19 +296,56 @@ impl<S: Send + Sync> FromRequestParts<S> for UserAgent {
     }
 }
 
+/// The answer of a successful refresh ([`refresh_route`]), by where the refresh token came
+/// from. Both are `200` with `Cache-Control: no-store` and `Pragma: no-cache`.
+#[derive(Debug)]
+pub enum RefreshResponse {
+    /// The token came in the form (an API client): the RFC 6749 §5.1 token response with the
+    /// new access token and the new `refresh_token`.
+    Tokens(TokenResponse),
+    /// The token came in the refresh cookie (a browser): the new tokens are in the cookies
+    /// the answer sets (the token cookie, when the manager reads it, and the refresh
+    /// cookie), and the body is `{"expires_in": N}` only, the access token's lifetime in
+    /// seconds (when to refresh next, which the page cannot read from an `HttpOnly` cookie).
+    /// No token is in it: a script injected into the page could otherwise mint itself a
+    /// bearer token, usable anywhere, by calling the refresh route.
+    Cookies {
+        /// The new access token's lifetime, in seconds.
+        expires_in: u64,
+    },
+}
+
+impl IntoResponse for RefreshResponse {
+    fn into_response(self) -> Response {
+        match self {
+            RefreshResponse::Tokens(tokens) => tokens.into_response(),
+            RefreshResponse::Cookies { expires_in } => {
+                let body = axum::Json(serde_json::json!({ "expires_in": expires_in }));
+                let mut response = body.into_response();
+                let headers = response.headers_mut();
+                headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+                headers.insert(header::PRAGMA, HeaderValue::from_static("no-cache"));
+                response
+            }
+        }
+    }
+}
+
 /// A complete refresh route: `.route("/refresh", post(login::refresh::refresh_route))`.
 ///
 /// With the token in the form, it answers the token response with the new `refresh_token`
-/// in it; with the refresh cookie, it sets the new refresh cookie (and the token cookie when
-/// the manager reads it) and leaves the refresh token out of the body. Errors are
-/// [`GrantError`]s; a failed refresh never clears the cookie (another tab may just have
-/// rotated it).
+/// in it ([`RefreshResponse::Tokens`]); with the refresh cookie, it sets the new cookies (the
+/// token cookie when the manager reads it, and the refresh cookie) and its body carries no
+/// token, only `{"expires_in": N}` ([`RefreshResponse::Cookies`]). A manager that reads only
+/// the `Authorization` header gets no usable access token from a cookie refresh: its clients
+/// send the refresh token in the form. Errors are [`GrantError`]s; a failed refresh never
+/// clears the cookie (another tab may just have rotated it).
 pub async fn refresh_route(
     State(manager): State<LoginManager>,
     agent: UserAgent,
     jar: CookieJar,
     request: RefreshRequest,
-) -> Result<(CookieJar, TokenResponse), GrantError> {
+) -> Result<(CookieJar, RefreshResponse), GrantError> {
     refresh_with(&manager, agent, jar, request).await
 }
 
@@ -320,7 +357,7 @@ pub async fn refresh_route_for<M: AsLoginManager>(
     agent: UserAgent,
     jar: CookieJar,
     request: RefreshRequest<M>,
-) -> Result<(CookieJar, TokenResponse), GrantError> {
+) -> Result<(CookieJar, RefreshResponse), GrantError> {
     refresh_with(handle.login_manager(), agent, jar, request).await
 }
 
@@ -329,15 +366,14 @@ async fn refresh_with<M>(
     UserAgent(agent): UserAgent,
     jar: CookieJar,
     request: RefreshRequest<M>,
-) -> Result<(CookieJar, TokenResponse), GrantError> {
+) -> Result<(CookieJar, RefreshResponse), GrantError> {
     let tokens = manager.refresh(&request.token, agent.as_deref()).await?;
     Ok(match request.source {
-        RefreshSource::Form => (jar, tokens.token_response()),
+        RefreshSource::Form => (jar, RefreshResponse::Tokens(tokens.token_response())),
         RefreshSource::Cookie => {
             let jar = manager.set_session_cookies(jar, &tokens);
-            let mut response = tokens.token_response();
-            response.refresh_token = None;
-            (jar, response)
+            let expires_in = tokens.expires_in;
+            (jar, RefreshResponse::Cookies { expires_in })
         }
     })
 }

@@ -65,11 +65,13 @@ fn retained(f: impl FnOnce()) -> isize {
 const SECRET: &str = "a-32-byte-or-longer-secret-for-tests!";
 
 /// `n` distinct tokens as the simple example's `/login` issues them (a session each: `sid`),
-/// and a manager with the same settings that verifies them with a cache of `budget` bytes.
+/// and a manager with the same settings that verifies them with a cache of `budget` bytes
+/// (and room for that many sessions of one subject: past the cap, the oldest would end).
 fn tokens(n: usize, budget: usize) -> (LoginManager, Vec<String>) {
     let manager = LoginManager::builder("/login")
         .secret(SECRET)
         .sessions()
+        .max_sessions_per_subject(n.max(1))
         .token_cache_bytes(budget)
         .build()
         .unwrap();

@@ -175,7 +175,7 @@ async fn every_key_carries_the_prefix_and_a_bounded_ttl() {
         };
         assert!(ttl > 0 && ttl <= max, "{key}: TTL {ttl}, at most {max}");
     }
-    // Ending every session leaves only the revocations and the time of the subject's logout
+    // Ending every session leaves only the revocations and the subject's logout generation
     // (which a login that raced it is checked against), until they expire.
     a.end_all_sessions("dave").await.unwrap();
     let keys = server.command(&["KEYS", "*"]).unwrap();

@@ -415,8 +415,10 @@ print(ctx.verify(bytes.fromhex(sys.argv[1]).decode(), sys.argv[2]))
 }
 
 /// passlib's `argon2` (argon2-cffi) writes standard PHC strings with its own parameters
-/// (m=65536, t=3, p=4 in passlib 1.7.4): the plain Argon2id default verifies them, without the
-/// `bcrypt` feature's scheme, and flags them for a rehash to its own parameters.
+/// (m=65536, t=3, p=4 in passlib 1.7.4): a plain Argon2id scheme with those parameters
+/// verifies them, without the `bcrypt` feature's scheme. The default parameters are cheaper,
+/// so the default refuses them (fails closed after its usual work: verified at their own cost,
+/// these logins would take longer than an unknown user's), and flags them for a rehash.
 #[test]
 fn passlib_argon2_hashes_verify_already() {
     if !passlib_or_skip("passlib_argon2_hashes_verify_already") {
@@ -433,14 +435,21 @@ print(CryptContext(schemes=["argon2"]).hash(bytes.fromhex(sys.argv[1]).decode())
     let hex: String = password.bytes().map(|b| format!("{b:02x}")).collect();
     let stored = python::run(SCRIPT, &[&hex]).expect("passlib hashes");
     let stored = stored.trim();
-    assert!(stored.starts_with("$argon2id$v=19$"), "{stored}");
+    assert!(
+        stored.starts_with("$argon2id$v=19$m=65536,t=3,p=4$"),
+        "{stored}"
+    );
+    let as_costly = login::password::Passwords::new(
+        login::password::Argon2id::new(65536, 3, 4).expect("passlib's parameters"),
+    )
+    .unwrap();
+    assert_eq!(as_costly.verify_blocking(&password, Some(stored)), Ok(true));
     assert_eq!(
-        login::password::Passwords::default().verify_blocking(&password, Some(stored)),
-        Ok(true)
+        as_costly.verify_blocking(&first_changed(&password), Some(stored)),
+        Ok(false)
     );
     assert_eq!(
-        login::password::Passwords::default()
-            .verify_blocking(&first_changed(&password), Some(stored)),
+        login::password::Passwords::default().verify_blocking(&password, Some(stored)),
         Ok(false)
     );
     assert!(login::password::Passwords::default().needs_rehash(stored));

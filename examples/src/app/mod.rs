@@ -8,7 +8,7 @@
 //! | `POST /login` | same origin | cookie, 303 to a safe `next` or `/posts` | `{"access_token", "token_type", "expires_in"}` |
 //! | `POST /logout` | same origin | ends this session, clears the cookies, 303 to `/login` | the same, `{"detail"}` |
 //! | `GET /refresh` | the refresh cookie | silent refresh: new cookies, 303 to a safe `next` (else to `/login?next=`) | — |
-//! | `POST /refresh` | refresh token or cookie | — | RFC 6749 §6 token response (`login::refresh::refresh_route`) |
+//! | `POST /refresh` | refresh token or cookie | — | RFC 6749 §6 token response, or with the cookie new cookies and `{"expires_in": N}` (`login::refresh::refresh_route`) |
 //! | `GET /sessions` | signed in | "where you're signed in", with "sign out" per session | `{"sessions": [...]}` |
 //! | `POST /sessions/{id}/end` | signed in | ends one of the user's sessions, 303 to `/sessions` | 204 |
 //! | `POST /logout/all` | signed in | ends every session of the user, 303 to `/login` | `{"detail"}` |
@@ -33,8 +33,9 @@
 //! - `redirect_to_login()`: a browser that is not signed in is sent to `/login?next=...`, and
 //!   after logging in returns there only if `login::middleware::safe_next` accepts it (no open redirect);
 //! - Argon2id password hashes through `login::password`;
-//! - sessions: a login sets the access cookie and a refresh cookie (`SameSite=Strict`,
-//!   `Path=/refresh`). A page requested without a valid access token (it expired) is sent to
+//! - sessions: a login sets the access cookie and a refresh cookie (`SameSite=Strict`;
+//!   `__Host-refresh-token` with `Path=/`, prefixed like the token cookie, or `refresh-token`
+//!   with `Path=/refresh` with the insecure development cookie). A page requested without a valid access token (it expired) is sent to
 //!   `GET /refresh?next=...`, which rotates the refresh token, sets new cookies and sends the
 //!   browser back: it stays signed in across access-token expiry without noticing, and without
 //!   any script. The sessions page lists where the user is signed in and ends any of them.

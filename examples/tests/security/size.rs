@@ -111,13 +111,15 @@ async fn large_token_under_the_cap_is_accepted() {
 #[tokio::test]
 async fn hostile_json_within_the_cap() {
     let exp = login_test_support::NOW + 900;
+    // With an `iat`: `simple` has sessions, which refuse a token without one.
+    let iat = login_test_support::NOW;
     let deep_array = format!(
-        r#"{{"sub":"{JOHN}","exp":{exp},"x":{}{}}}"#,
+        r#"{{"sub":"{JOHN}","exp":{exp},"iat":{iat},"x":{}{}}}"#,
         "[".repeat(2000),
         "]".repeat(2000)
     );
     let deep_object = format!(
-        r#"{{"sub":"{JOHN}","exp":{exp},"x":{}1{}}}"#,
+        r#"{{"sub":"{JOHN}","exp":{exp},"iat":{iat},"x":{}1{}}}"#,
         r#"{"a":"#.repeat(600),
         "}".repeat(600)
     );
@@ -128,12 +130,15 @@ async fn hostile_json_within_the_cap() {
         }
         c.to_string()
     };
-    let big_number = format!(r#"{{"sub":"{JOHN}","exp":{exp},"n":1{}}}"#, "0".repeat(300));
+    let big_number = format!(
+        r#"{{"sub":"{JOHN}","exp":{exp},"iat":{iat},"n":1{}}}"#,
+        "0".repeat(300)
+    );
     let huge_number = format!(
-        r#"{{"sub":"{JOHN}","exp":{exp},"n":1{}}}"#,
+        r#"{{"sub":"{JOHN}","exp":{exp},"iat":{iat},"n":1{}}}"#,
         "0".repeat(4000)
     );
-    let huge_exponent = format!(r#"{{"sub":"{JOHN}","exp":{exp},"n":1e999999999}}"#);
+    let huge_exponent = format!(r#"{{"sub":"{JOHN}","exp":{exp},"iat":{iat},"n":1e999999999}}"#);
     let mut cases = Vec::new();
     both(
         &mut cases,

@@ -19,8 +19,8 @@ use crate::claims::Claims;
 use crate::error::ConfigError;
 use crate::oauth2::TokenResponse;
 use crate::session::{
-    self, RefreshError, RevocationView, Rotated, Rotation, Session, SessionError, SessionStore,
-    SessionTokens, TokenHash,
+    self, NewSession, RefreshError, RevocationView, Rotated, Rotation, Session, SessionError,
+    SessionStore, SessionTokens, TokenHash,
 };
 
 /// The default path of the refresh route (and of the refresh cookie).
@@ -39,6 +39,7 @@ pub(super) struct SessionSettings {
     pub(super) max_access_lifetime: Option<Duration>,
     pub(super) refresh_path: String,
     pub(super) cookie_name: String,
+    pub(super) max_sessions: usize,
 }
 
 impl Default for SessionSettings {
@@ -50,6 +51,7 @@ impl Default for SessionSettings {
             max_access_lifetime: None,
             refresh_path: DEFAULT_REFRESH_PATH.to_owned(),
             cookie_name: DEFAULT_REFRESH_COOKIE_NAME.to_owned(),
+            max_sessions: session::DEFAULT_MAX_SESSIONS,
         }
     }
 }
@@ -61,7 +63,12 @@ pub(super) struct Settings {
     pub(super) grace: Duration,
     pub(super) max_access_lifetime: Duration,
     pub(super) refresh_path: String,
+    /// The refresh cookie's name, with the `__Host-` prefix when the token cookie has it.
     pub(super) cookie_name: String,
+    /// The refresh cookie's `Path`: the refresh route's, or `/` for a `__Host-` cookie.
+    pub(super) cookie_path: String,
+    /// The most live sessions a subject may have.
+    pub(super) max_sessions: usize,
 }
 
 /// Sessions, as the manager holds them.
@@ -74,12 +81,14 @@ pub(super) struct Sessions {
 }
 
 impl SessionSettings {
-    /// Checks every setting and subscribes a new view to the store.
+    /// Checks every setting and subscribes a new view to the store. `host_prefix`: the
+    /// token cookie is a `__Host-` cookie, and so is the refresh cookie then.
     pub(super) fn build(
         self,
         store: Arc<dyn SessionStore>,
         default_lifetime: Duration,
         owner: Option<String>,
+        host_prefix: bool,
     ) -> Result<Sessions, ConfigError> {
         let bad = |what| Err(ConfigError::InvalidSessionSetting(what));
         let in_range = |d: Duration| d >= Duration::from_secs(1) && d <= MAX_LIFETIME;
@@ -88,6 +97,9 @@ impl SessionSettings {
         }
         if self.session_lifetime.is_some_and(|d| !in_range(d)) {
             return bad("the session lifetime must be between 1 second and 10 years");
+        }
+        if !(1..=session::MAX_MAX_SESSIONS).contains(&self.max_sessions) {
+            return bad("the most sessions per subject must be between 1 and 10000");
         }
         if self.grace > MAX_REFRESH_GRACE {
             return bad("the refresh grace window must be at most 60 seconds");
@@ -112,6 +124,21 @@ impl SessionSettings {
         if !name_ok {
             return Err(ConfigError::InvalidCookieName(self.cookie_name));
         }
+        if self.cookie_name.starts_with("__Host-") || self.cookie_name.starts_with("__Secure-") {
+            return Err(ConfigError::InvalidCookieName(format!(
+                "{} (give the refresh cookie's name without the prefix: it gets `__Host-` with \
+                 `cookie_host_prefix`)",
+                self.cookie_name
+            )));
+        }
+        // RFC 6265bis §4.1.3.2: a `__Host-` cookie has `Path=/` (and no `Domain`, which the
+        // token cookie's validation already refused), so the refresh cookie then goes to every
+        // path of the host, not only to the refresh route; only the host itself can set it.
+        let (cookie_name, cookie_path) = if host_prefix {
+            (format!("__Host-{}", self.cookie_name), "/".to_owned())
+        } else {
+            (self.cookie_name, self.refresh_path.clone())
+        };
         let view = Arc::new(RevocationView::new());
         store.subscribe(view.clone());
         Ok(Sessions {
@@ -124,7 +151,9 @@ impl SessionSettings {
                 grace: self.grace,
                 max_access_lifetime,
                 refresh_path: self.refresh_path,
-                cookie_name: self.cookie_name,
+                cookie_name,
+                cookie_path,
+                max_sessions: self.max_sessions,
             },
         })
     }
@@ -167,6 +196,9 @@ impl LoginManager {
         let sessions = self.session_state().ok_or(SessionError::Disabled)?;
         let prepared = self.prepare(request.into())?;
         let settings = &sessions.settings;
+        // Read before minting: if "log out everywhere" runs between now and the store's write
+        // (in the same second or not), the store sees another generation and keeps nothing.
+        let logout_generation = sessions.store.logout_generation(&prepared.subject).await?;
         let now = self.now();
         let ends_at = settings.session_lifetime.map(|d| now + secs(d));
         let mut expires_at = now + secs(settings.refresh_lifetime);
@@ -189,10 +221,14 @@ impl LoginManager {
         let (access_token, lifetime) = self.mint(&prepared, Some(&session.id), lifetime)?;
         let refresh_token = session::new_refresh_token();
         let session_id = session.id.clone();
-        sessions
-            .store
-            .create(session, TokenHash::of(&refresh_token))
-            .await?;
+        let new = NewSession {
+            session,
+            refresh: TokenHash::of(&refresh_token),
+            logout_generation,
+            max_sessions: settings.max_sessions,
+            revoke_until: self.revocation_until(sessions, now),
+        };
+        sessions.store.create(new).await?;
         Ok(SessionTokens {
             access_token,
             expires_in: lifetime.as_secs(),
@@ -382,13 +418,15 @@ impl LoginManager {
         self.session_state().is_none_or(|s| s.view.is_fresh())
     }
 
-    /// The refresh route's path (default `/refresh`), which is the refresh cookie's `Path`.
+    /// The refresh route's path (default `/refresh`), which is the refresh cookie's `Path`
+    /// (but with [`cookie_host_prefix`](crate::LoginManagerBuilder::cookie_host_prefix): `/`).
     pub fn refresh_path(&self) -> Option<&str> {
         self.session_state()
             .map(|s| s.settings.refresh_path.as_str())
     }
 
-    /// The refresh cookie's name (default `refresh-token`).
+    /// The refresh cookie's name (default `refresh-token`; `__Host-refresh-token` with
+    /// [`cookie_host_prefix`](crate::LoginManagerBuilder::cookie_host_prefix)).
     pub fn refresh_cookie_name(&self) -> Option<&str> {
         self.session_state()
             .map(|s| s.settings.cookie_name.as_str())
@@ -396,6 +434,11 @@ impl LoginManager {
 
     /// The refresh cookie: `HttpOnly`, `Secure` (as the token cookie), `SameSite=Strict`,
     /// `Path` = the refresh route, `Max-Age` = `max_age`. `None` without sessions.
+    ///
+    /// With [`cookie_host_prefix`](crate::LoginManagerBuilder::cookie_host_prefix), it is a
+    /// `__Host-` cookie like the token cookie: named `__Host-refresh-token`, with `Path=/` and
+    /// no `Domain` (RFC 6265bis allows no other path for the prefix), so that no sibling
+    /// subdomain can plant one.
     pub fn refresh_cookie(
         &self,
         token: impl Into<String>,
@@ -406,7 +449,7 @@ impl LoginManager {
             .http_only(true)
             .secure(self.inner.cookie.secure)
             .same_site(SameSite::Strict)
-            .path(sessions.settings.refresh_path.clone())
+            .path(sessions.settings.cookie_path.clone())
             .build();
         if let Some(domain) = &self.inner.cookie.domain {
             cookie.set_domain(domain.clone());

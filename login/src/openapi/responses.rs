@@ -373,7 +373,8 @@ impl ToSchema for RefreshForm {
 }
 
 /// The answers of [`refresh_route`](crate::refresh::refresh_route) ([`GrantError`](crate::refresh::GrantError)):
-/// 200 with a [`TokenResponse`], 400 (`invalid_request`, `unsupported_grant_type`,
+/// 200 with a [`TokenResponse`] (the refresh token in the form) or `{"expires_in": N}` (the
+/// refresh cookie: the tokens are in the cookies), 400 (`invalid_request`, `unsupported_grant_type`,
 /// `invalid_grant`), 403 for a cross-site request with the cookie, 503 when the session store
 /// failed. Write `responses(login::openapi::RefreshResponses)`.
 #[derive(Debug, Clone, Copy)]
@@ -394,15 +395,60 @@ impl IntoResponses for RefreshResponses {
                 )
                 .build()
         };
+        let cookies_body: Schema = ObjectBuilder::new()
+            .description(Some(
+                "The answer to a refresh with the refresh cookie: the new tokens are in the \
+                 cookies it sets, and none is in the body.",
+            ))
+            .property(
+                "expires_in",
+                ObjectBuilder::new()
+                    .schema_type(Type::Integer)
+                    .description(Some("The new access token's lifetime, in seconds.")),
+            )
+            .required("expires_in")
+            .into();
         let ok = ResponseBuilder::new()
             .description(
-                "New tokens: a new access token and the rotated refresh token (in the body for \
-                 a form-carried token, in the refresh cookie otherwise).",
+                "New tokens. With the refresh token in the form: the token response, with a new \
+                 access token and the rotated refresh token. With the refresh cookie: the new \
+                 cookies (the access-token cookie when the manager reads it, and the refresh \
+                 cookie) and only `expires_in` in the body, so that no script in the page can \
+                 read a token.",
             )
             .header("Cache-Control", string_header("`no-store`"))
+            .header(
+                "Set-Cookie",
+                string_header("With the refresh cookie: the new access-token and refresh cookies."),
+            )
             .content(
                 "application/json",
-                Content::new(Some(TokenResponse::schema())),
+                json_content(
+                    Schema::OneOf(
+                        utoipa::openapi::schema::OneOfBuilder::new()
+                            .item(TokenResponse::schema())
+                            .item(cookies_body)
+                            .build(),
+                    ),
+                    [
+                        (
+                            "form".to_owned(),
+                            example(
+                                "The refresh token in the form",
+                                json!({
+                                    "access_token": "eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9…",
+                                    "token_type": "bearer",
+                                    "expires_in": 900,
+                                    "refresh_token": "lrt_…",
+                                }),
+                            ),
+                        ),
+                        (
+                            "cookie".to_owned(),
+                            example("The refresh cookie", json!({ "expires_in": 900 })),
+                        ),
+                    ],
+                ),
             )
             .build();
         let bad_request = error(

@@ -97,6 +97,12 @@ impl Eq for Argon2id {}
 impl Argon2id {
     /// Argon2id with memory cost `m_cost_kib` (KiB), `t_cost` passes and `p_cost` lanes (see
     /// OWASP's Password Storage cheat sheet for equivalent choices).
+    ///
+    /// Through [`Passwords`](super::Passwords), these are also the most a stored hash may
+    /// cost (memory × passes): a costlier one fails closed after the usual work, since
+    /// verified at its own cost its login would take longer than an unknown user's and timing
+    /// would tell which accounts exist. Choose parameters at least as costly as your costliest
+    /// stored hashes (passlib's `argon2`: `Argon2id::new(65536, 3, 4)`).
     pub fn new(m_cost_kib: u32, t_cost: u32, p_cost: u32) -> Result<Self, PasswordError> {
         Params::new(m_cost_kib, t_cost, p_cost, None)
             .map(Self::with_params)

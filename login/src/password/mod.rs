@@ -61,7 +61,13 @@
 //! for a password out of bounds. When the stored hash is cheaper than the dummy one (made
 //! with older parameters: m=4096, t=3 costs a third of m=19456, t=2), it adds the difference
 //! ([`PasswordScheme::spend`]), so that an existing user with an old hash costs the same work
-//! as an unknown one.
+//! as an unknown one. A stored hash *costlier* than the dummy one (more memory or passes than
+//! the scheme's parameters: [`PasswordScheme::cost`] above the dummy's) fails closed after the
+//! usual work, `Ok(false)` and a warning: verified at its own cost, its login would take
+//! longer than an unknown user's, and timing would tell which accounts exist. Build the scheme
+//! with parameters at least as costly as your costliest stored hashes (passlib's `argon2`
+//! writes `m=65536,t=3,p=4`: `Argon2id::new(65536, 3, 4)`); every login, an unknown user's
+//! included, then costs that.
 //!
 //! # Existing bcrypt hashes (passlib, fastapi-login)
 //!
@@ -70,8 +76,8 @@
 //! them for rehashing, so that each user moves to Argon2id at their next successful login.
 //! Every verification then does one Argon2id verification *and* bcrypt work at the configured
 //! cost (a padding run for Argon2id users and unknown users), so that the three kinds of login
-//! still cost the same; a stored hash may ask for a bcrypt cost of at most
-//! `MAX_STORED_BCRYPT_COST` (14). Without it (the plain [`Argon2id`]), a bcrypt hash is
+//! still cost the same; a stored hash may ask for a bcrypt cost of at most the configured one.
+//! Without it (the plain [`Argon2id`]), a bcrypt hash is
 //! treated as malformed: `Ok(false)` after the dummy work, and a warning that names the fix.
 //!
 //! # Bounded work
@@ -353,11 +359,21 @@ impl Passwords {
         let scheme = &*self.inner.scheme;
         let usable = stored_hash.filter(|stored| {
             let ok = scheme.can_verify(stored);
+            if ok && scheme.cost(stored) > self.inner.work {
+                // Verified at its own cost, it would take longer than an unknown user's login:
+                // timing would tell that the account exists.
+                tracing::warn!(
+                    "login: stored password hash is costlier than the scheme's parameters (the \
+                     work of every other login); failing closed: build the scheme with parameters \
+                     at least as costly as your stored hashes"
+                );
+                return false;
+            }
             if !ok && stored.starts_with("$2") {
                 tracing::warn!(
                     "login: stored password hash looks like bcrypt, which this scheme cannot check \
                      (bcrypt needs password::WithBcrypt, feature `bcrypt`; `$2x$` hashes and costs \
-                     above MAX_STORED_BCRYPT_COST are refused); failing closed"
+                     above the configured one are refused); failing closed"
                 );
             } else if !ok {
                 tracing::warn!(

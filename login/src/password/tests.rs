@@ -93,7 +93,9 @@ fn custom_parameters() {
     assert!(h.starts_with("$argon2id$v=19$m=47104,t=1,p=1$"), "{h}");
     assert!(!strong.needs_rehash(&h));
     assert!(needs_rehash(&h), "not the default parameters");
-    assert_eq!(verify_blocking("pw", Some(&h)), Ok(true));
+    assert_eq!(strong.verify_blocking("pw", Some(&h)), Ok(true));
+    // Costlier than the default parameters (47104 × 1 > 19456 × 2): the default fails closed.
+    assert_eq!(verify_blocking("pw", Some(&h)), Ok(false));
     assert_eq!(Argon2id::new(0, 0, 0), Err(PasswordError::Params));
 }
 
@@ -163,17 +165,21 @@ fn memory_blocks_are_reused() {
         assert_eq!(passwords.verify_blocking("pw", None), Ok(false));
     }
     assert_eq!(scheme.pooled_buffers(), 1);
-    // A stored hash asking for more memory than ours gets a one-off buffer, not a pooled one.
+    // A stored hash asking for more memory than ours (and no more work: fewer passes) gets a
+    // one-off buffer, not a pooled one.
     let bigger = Passwords::new(Argon2id::new(128, 1, 1).unwrap())
         .unwrap()
         .hash_blocking("pw")
         .unwrap();
+    let scheme = Argon2id::new(64, 2, 1).unwrap();
+    let passwords = Passwords::new(scheme.clone()).unwrap();
+    assert_eq!(scheme.pooled_buffers(), 1, "the dummy hash's buffer");
     assert_eq!(passwords.verify_blocking("pw", Some(&bigger)), Ok(true));
     assert_eq!(scheme.pooled_buffers(), 1);
 }
 
 /// Equal work for old hashes: a hash made with cheaper parameters is topped up to the current work; a
-/// current one, an unknown user and a broken hash are not; a costlier one cannot be lowered.
+/// current one, an unknown user and a broken hash are not; a costlier one fails closed.
 #[test]
 fn equal_work_for_cheaper_hashes() {
     // Argon2id with work counted: `m × t` of every hash verified against, plus what it is
@@ -202,8 +208,9 @@ fn equal_work_for_cheaper_hashes() {
     ] {
         check(Some(&cheaper), true, current);
     }
+    // A costlier one fails closed at the usual work (see the test of the timing oracle).
     let costlier = hash_with(Id, Version::V0x13, 19456 * 2, 2, "pw");
-    check(Some(&costlier), true, 19456 * 4);
+    check(Some(&costlier), false, current);
 }
 
 /// The top-up's parameters cost at least the work asked for, less than one segment (4 blocks)
@@ -423,4 +430,38 @@ async fn busy_is_a_503_with_retry_after() {
         PasswordError::Task.into_response().status(),
         StatusCode::INTERNAL_SERVER_ERROR
     );
+}
+
+/// Review fix: a stored hash costlier than the dummy (more memory or passes than the scheme's
+/// own parameters) fails closed after the usual work, the dummy's: verified at its own cost,
+/// its login took longer than an unknown user's, so timing told which accounts exist.
+#[test]
+fn a_stored_hash_costlier_than_the_dummy_fails_closed_after_the_usual_work() {
+    let work = CountingScheme::new(Argon2id::new(64, 2, 1).unwrap());
+    let passwords = Passwords::new(work.clone()).unwrap();
+    let dummy_work = 64 * 2;
+    use argon2::Algorithm::Argon2id as Id;
+    for costlier in [
+        hash_with(Id, Version::V0x13, 128, 2, "pw"),
+        hash_with(Id, Version::V0x13, 64, 3, "pw"),
+    ] {
+        let before = (work.verifies(), work.work());
+        assert_eq!(passwords.verify_blocking("pw", Some(&costlier)), Ok(false));
+        assert_eq!(work.verifies() - before.0, 1, "{costlier}");
+        assert_eq!(work.work() - before.1, dummy_work, "{costlier}");
+        // The same as an unknown user's.
+        let before = (work.verifies(), work.work());
+        assert_eq!(passwords.verify_blocking("pw", None), Ok(false));
+        assert_eq!(work.verifies() - before.0, 1);
+        assert_eq!(work.work() - before.1, dummy_work);
+    }
+    // As costly (other parameters, the same work) or cheaper: verified, at the usual work.
+    for usable in [
+        hash_with(Id, Version::V0x13, 128, 1, "pw"),
+        hash_with(Id, Version::V0x13, 64, 1, "pw"),
+    ] {
+        let before = work.work();
+        assert_eq!(passwords.verify_blocking("pw", Some(&usable)), Ok(true));
+        assert_eq!(work.work() - before, dummy_work, "{usable}");
+    }
 }

@@ -18,7 +18,7 @@
 //!
 //! | route | what it does | answers |
 //! |---|---|---|
-//! | `POST /refresh` | [`refresh_route`](crate::refresh::refresh_route): a new access token for a refresh token (form or refresh cookie), rotated | the token response; RFC 6749 errors |
+//! | `POST /refresh` | [`refresh_route`](crate::refresh::refresh_route): a new access token for a refresh token (form or refresh cookie), rotated | the token response (form), or new cookies and `{"expires_in"}` (cookie); RFC 6749 errors |
 //! | `POST /logout` | ends the session of the access token (header or cookie), else of the form's `refresh_token`; clears both cookies | 200 `{"status": "Success"}`, even without any token |
 //! | `POST /logout/all` | "log out everywhere": ends every session of the token's user, refuses its older tokens; clears both cookies | 200 `{"status": "Success", "sessions_ended": n}`; 401 without a valid token |
 //! | `GET /sessions` | the user's live sessions, `current: true` on the one making the request | 200 [`SessionList`]; 401 |

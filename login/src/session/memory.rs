@@ -3,7 +3,9 @@
 use std::collections::{HashMap, HashSet, VecDeque};
 use std::sync::{Arc, Mutex, PoisonError};
 
-use super::store::{Revocation, RevocationSink, Rotated, Rotation, SessionStore, StoreFuture};
+use super::store::{
+    NewSession, Revocation, RevocationSink, Rotated, Rotation, SessionStore, StoreFuture,
+};
 use super::view::RevocationSet;
 use super::{Session, TokenHash};
 
@@ -41,6 +43,8 @@ struct State {
     /// Every remembered refresh-token hash → its session.
     tokens: HashMap<TokenHash, String>,
     subjects: HashMap<String, HashSet<String>>,
+    /// subject → (its logout generation, until when it is kept: its revocation's `until`).
+    logouts: HashMap<String, (u64, i64)>,
     revoked: RevocationSet,
     last_sweep: i64,
 }
@@ -131,7 +135,35 @@ impl State {
         for sid in dead {
             self.remove_session(&sid);
         }
+        self.logouts.retain(|_, (_, until)| *until > now);
         self.revoked.prune(now);
+    }
+
+    fn logout_generation(&self, subject: &str) -> u64 {
+        self.logouts
+            .get(subject)
+            .map_or(0, |(generation, _)| *generation)
+    }
+
+    /// The subject's live sessions other than `except`, oldest first, beyond the `keep`
+    /// newest: the ones a new session past the cap ends.
+    fn past_the_cap(&self, subject: &str, except: &str, keep: usize, now: i64) -> Vec<String> {
+        let mut live: Vec<(i64, &str)> = self
+            .subjects
+            .get(subject)
+            .into_iter()
+            .flatten()
+            .filter(|sid| sid.as_str() != except)
+            .filter_map(|sid| self.sessions.get(sid))
+            .filter(|entry| entry.session.is_live(now))
+            .map(|entry| (entry.session.created_at, entry.session.id.as_str()))
+            .collect();
+        let excess = live.len().saturating_sub(keep);
+        live.sort_unstable();
+        live.into_iter()
+            .take(excess)
+            .map(|(_, sid)| sid.to_owned())
+            .collect()
     }
 
     fn rotate(&mut self, r: Rotation) -> (Rotated, Option<Revocation>) {
@@ -190,17 +222,45 @@ impl State {
 }
 
 impl SessionStore for MemoryStore {
-    fn create(&self, session: Session, refresh: TokenHash) -> StoreFuture<'_, ()> {
+    fn logout_generation(&self, subject: &str) -> StoreFuture<'_, u64> {
+        let generation = self.lock().logout_generation(subject);
+        Box::pin(std::future::ready(Ok(generation)))
+    }
+
+    fn create(&self, new: NewSession) -> StoreFuture<'_, ()> {
+        let NewSession {
+            session,
+            refresh,
+            logout_generation,
+            max_sessions,
+            revoke_until,
+        } = new;
         let mut state = self.lock();
-        state.sweep(session.created_at);
-        if state
-            .revoked
-            .logged_out_after(&session.subject, session.created_at)
-        {
+        let now = session.created_at;
+        state.sweep(now);
+        if state.logout_generation(&session.subject) != logout_generation {
             // A login that raced "log out everywhere": its tokens were minted before the
-            // logout, so the logout ends this session too (it is never stored).
+            // logout, so the logout ends this session too (it is never stored, and its access
+            // token is refused).
             tracing::debug!("login: session of a subject logged out since its login not stored");
+            let ended = Revocation::SessionEnded {
+                sid: session.id,
+                until: revoke_until,
+            };
+            self.publish(&mut state, ended);
             return Box::pin(std::future::ready(Ok(())));
+        }
+        let keep = max_sessions.saturating_sub(1);
+        for sid in state.past_the_cap(&session.subject, &session.id, keep, now) {
+            state.remove_session(&sid);
+            tracing::debug!(session = %sid, "login: oldest session ended past the cap");
+            self.publish(
+                &mut state,
+                Revocation::SessionEnded {
+                    sid,
+                    until: revoke_until,
+                },
+            );
         }
         let sid = session.id.clone();
         state
@@ -271,6 +331,11 @@ impl SessionStore for MemoryStore {
                 self.publish(&mut state, Revocation::SessionEnded { sid, until });
             }
         }
+        let logout = state
+            .logouts
+            .entry(subject.to_owned())
+            .or_insert((0, until));
+        *logout = (logout.0.wrapping_add(1), logout.1.max(until));
         self.publish(
             &mut state,
             Revocation::SubjectLoggedOut {
@@ -357,6 +422,16 @@ mod tests {
         }
     }
 
+    fn new(session: Session, refresh: &str) -> NewSession {
+        NewSession {
+            session,
+            refresh: TokenHash::of(refresh),
+            logout_generation: 0,
+            max_sessions: 100,
+            revoke_until: 900,
+        }
+    }
+
     fn rotation(from: &str, to: &str, now: i64, grace: Option<i64>) -> Rotation {
         Rotation {
             presented: TokenHash::of(from),
@@ -375,7 +450,7 @@ mod tests {
         let store = MemoryStore::new();
         let view = Arc::new(RevocationView::new());
         store.subscribe(view.clone());
-        block(store.create(session("s1", "alice", 0), TokenHash::of("t0")));
+        block(store.create(new(session("s1", "alice", 0), "t0")));
         assert!(matches!(
             block(store.rotate(rotation("t0", "t1", 10, Some(5)))),
             Rotated::Rotated(_)
@@ -406,7 +481,7 @@ mod tests {
     #[test]
     fn reuse_after_the_grace_window_ends_the_session() {
         let store = MemoryStore::new();
-        block(store.create(session("s1", "alice", 0), TokenHash::of("t0")));
+        block(store.create(new(session("s1", "alice", 0), "t0")));
         block(store.rotate(rotation("t0", "t1", 10, Some(5))));
         assert_eq!(
             block(store.rotate(rotation("t0", "tX", 15, Some(5)))),
@@ -421,7 +496,7 @@ mod tests {
     #[test]
     fn rotated_tokens_are_remembered_up_to_a_bound() {
         let store = MemoryStore::new();
-        block(store.create(session("s1", "alice", 0), TokenHash::of("t0")));
+        block(store.create(new(session("s1", "alice", 0), "t0")));
         for i in 0..200 {
             let r =
                 block(store.rotate(rotation(&format!("t{i}"), &format!("t{}", i + 1), 1, None)));
@@ -433,10 +508,10 @@ mod tests {
     #[test]
     fn expired_sessions_are_swept() {
         let store = MemoryStore::new();
-        block(store.create(session("s1", "alice", 0), TokenHash::of("t0")));
+        block(store.create(new(session("s1", "alice", 0), "t0")));
         assert_eq!(block(store.sessions("alice", 99)).len(), 1);
         assert!(block(store.sessions("alice", 100)).is_empty());
-        block(store.create(session("s2", "bob", 1000), TokenHash::of("u0")));
+        block(store.create(new(session("s2", "bob", 1000), "u0")));
         assert_eq!(store.len(), 1);
         assert_eq!(store.refresh_tokens(), 1);
     }

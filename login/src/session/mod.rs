@@ -42,7 +42,8 @@ pub(crate) mod view;
 pub use self::redis::{RedisStore, RedisStoreBuilder};
 pub use memory::MemoryStore;
 pub use store::{
-    Revocation, RevocationSink, Rotated, Rotation, SessionStore, StoreError, StoreFuture,
+    NewSession, Revocation, RevocationSink, Rotated, Rotation, SessionStore, StoreError,
+    StoreFuture,
 };
 pub use view::RevocationView;
 
@@ -56,6 +57,12 @@ pub(crate) const DEFAULT_REFRESH_LIFETIME: Duration = Duration::from_secs(14 * 2
 /// again while its successor is unused, gets the same successor back instead of ending the
 /// session (two browser tabs refreshing at once).
 pub(crate) const DEFAULT_REFRESH_GRACE: Duration = Duration::from_secs(10);
+/// The default cap on live sessions per subject: past it, a login ends the subject's oldest
+/// sessions. No person signs in on a hundred devices at once, and it bounds what one account
+/// can make the store hold (and the Redis scripts that walk a subject's sessions).
+pub(crate) const DEFAULT_MAX_SESSIONS: usize = 100;
+/// The largest cap the builder accepts.
+pub(crate) const MAX_MAX_SESSIONS: usize = 10_000;
 /// The longest user agent a session records; longer ones are cut.
 pub(crate) const MAX_USER_AGENT_CHARS: usize = 256;
 

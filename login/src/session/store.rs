@@ -100,8 +100,28 @@ pub trait RevocationSink: Send + Sync {
     }
 }
 
-/// One rotation: consume `presented`, install `successor`.
+/// A session to store ([`SessionStore::create`]).
 #[derive(Debug, Clone)]
+pub struct NewSession {
+    /// The session.
+    pub session: Session,
+    /// The hash of its refresh token.
+    pub refresh: TokenHash,
+    /// The subject's logout generation, read with [`SessionStore::logout_generation`] before
+    /// the session's tokens were minted. If it has changed ("log out everywhere" ran since),
+    /// the session is not stored.
+    pub logout_generation: u64,
+    /// The most live sessions the subject may have, this one included: past it, the store
+    /// ends the oldest others (by `created_at`, then id).
+    pub max_sessions: usize,
+    /// The `until` of each [`Revocation::SessionEnded`] the creation publishes: for this
+    /// session when it is not stored, and for each session ended past the cap.
+    pub revoke_until: i64,
+}
+
+/// One rotation: consume `presented`, install `successor`. Its `Debug` never prints the
+/// successor token of the grace window (`"***"`).
+#[derive(Clone)]
 pub struct Rotation {
     /// The hash of the refresh token presented.
     pub presented: TokenHash,
@@ -124,8 +144,27 @@ pub struct Rotation {
     pub manager: Option<String>,
 }
 
-/// What [`SessionStore::rotate`] did.
-#[derive(Debug, Clone, PartialEq)]
+impl std::fmt::Debug for Rotation {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Rotation")
+            .field("presented", &self.presented)
+            .field("successor", &self.successor)
+            .field(
+                "grace",
+                &self.grace.as_ref().map(|(_, until)| ("***", until)),
+            )
+            .field("now", &self.now)
+            .field("expires_at", &self.expires_at)
+            .field("user_agent", &self.user_agent)
+            .field("revoke_until", &self.revoke_until)
+            .field("manager", &self.manager)
+            .finish()
+    }
+}
+
+/// What [`SessionStore::rotate`] did. Its `Debug` never prints the successor token of
+/// [`Rotated::Repeated`] (`"***"`).
+#[derive(Clone, PartialEq)]
 pub enum Rotated {
     /// The presented token was the session's current one: it is consumed and the successor
     /// installed.
@@ -148,20 +187,44 @@ pub enum Rotated {
     Invalid,
 }
 
+impl std::fmt::Debug for Rotated {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Rotated::Rotated(session) => f.debug_tuple("Rotated").field(session).finish(),
+            Rotated::Repeated { session, .. } => f
+                .debug_struct("Repeated")
+                .field("session", session)
+                .field("refresh_token", &"***")
+                .finish(),
+            Rotated::Reused { sid } => f.debug_struct("Reused").field("sid", sid).finish(),
+            Rotated::Invalid => f.write_str("Invalid"),
+        }
+    }
+}
+
 /// Where sessions, refresh tokens and revocations live.
 ///
 /// Held as `Arc<dyn SessionStore>` by the manager; every method but [`subscribe`](Self::subscribe)
 /// is async. Times are seconds since the Unix epoch, from the manager's clock. See the module
 /// documentation for the two rules (atomic rotation, complete change stream).
 pub trait SessionStore: Send + Sync + 'static {
-    /// Stores a new session whose current refresh token is `refresh`.
+    /// The subject's logout generation: a number that [`end_subject`](Self::end_subject)
+    /// changes (0 when the subject never logged out everywhere, or its last logout is older
+    /// than that revocation's `until`). The manager reads it before minting a login's tokens
+    /// and hands it to [`create`](Self::create).
+    fn logout_generation(&self, subject: &str) -> StoreFuture<'_, u64>;
+
+    /// Stores a new session whose current refresh token is `new.refresh`, then ends the
+    /// subject's oldest other live sessions past `new.max_sessions` (each removed with its
+    /// refresh tokens and [`Revocation::SessionEnded`] published).
     ///
-    /// Unless its subject logged out everywhere ([`end_subject`](Self::end_subject)) *after*
-    /// `session.created_at`: a login that raced the logout minted its tokens before it, so the
-    /// logout ends that session too — the store must not keep it (and answers `Ok`: the access
-    /// token is refused by the revocation already, and the refresh token is unknown). Compare
-    /// within the same atomic step as the write.
-    fn create(&self, session: Session, refresh: TokenHash) -> StoreFuture<'_, ()>;
+    /// Unless the subject's logout generation is no longer `new.logout_generation`: the
+    /// subject logged out everywhere after the login minted its tokens, in the same second
+    /// or not, so the logout ends that session too. The store then keeps nothing of it,
+    /// publishes [`Revocation::SessionEnded`] for its id (its access token is refused from the
+    /// next request on) and answers `Ok` (the refresh token is unknown). The generation is
+    /// compared within the same atomic step as the write.
+    fn create(&self, new: NewSession) -> StoreFuture<'_, ()>;
 
     /// Rotates a refresh token atomically (see [`Rotated`] for the outcomes).
     fn rotate(&self, rotation: Rotation) -> StoreFuture<'_, Rotated>;
@@ -194,4 +257,52 @@ pub trait SessionStore: Send + Sync + 'static {
     /// before the method that made it returns, so "log out this device" holds from the next
     /// request on.
     fn subscribe(&self, sink: Arc<dyn RevocationSink>);
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn session() -> Session {
+        Session {
+            id: "s1".into(),
+            subject: "alice".into(),
+            scopes: vec![],
+            extra: Default::default(),
+            created_at: 0,
+            refreshed_at: None,
+            expires_at: 100,
+            ends_at: None,
+            user_agent: None,
+            manager: None,
+        }
+    }
+
+    /// The successor refresh token a rotation carries for its grace window, and the one a
+    /// repeated refresh hands out again, are secrets: `Debug` (what `tracing::debug!(?x)`
+    /// prints) shows neither.
+    #[test]
+    fn debug_of_a_rotation_and_of_a_repeated_refresh_hides_the_successor_token() {
+        let secret = "lrt_the-plaintext-successor-refresh-token-000000";
+        let rotation = Rotation {
+            presented: TokenHash::of("lrt_a"),
+            successor: TokenHash::of(secret),
+            grace: Some((secret.to_owned(), 10)),
+            now: 0,
+            expires_at: 100,
+            user_agent: None,
+            revoke_until: 900,
+            manager: None,
+        };
+        let printed = format!("{rotation:?} {rotation:#?}");
+        assert!(!printed.contains(secret), "{printed}");
+        assert!(printed.contains("grace"), "{printed}");
+        let repeated = Rotated::Repeated {
+            session: session(),
+            refresh_token: secret.to_owned(),
+        };
+        let printed = format!("{repeated:?} {repeated:#?}");
+        assert!(!printed.contains(secret), "{printed}");
+        assert!(printed.contains("alice"), "{printed}");
+    }
 }

@@ -82,14 +82,6 @@ impl RevocationSet {
         }
     }
 
-    /// Whether `subject` logged out everywhere after `at` (a session created at `at` existed,
-    /// logically, when every session was ended).
-    pub(crate) fn logged_out_after(&self, subject: &str, at: i64) -> bool {
-        self.subjects
-            .get(subject)
-            .is_some_and(|(before, _)| at < *before)
-    }
-
     /// Whether the set already holds `revocation` (the same key, with times at least as late).
     #[cfg_attr(not(feature = "redis"), allow(dead_code))]
     pub(crate) fn covers(&self, revocation: &Revocation) -> bool {

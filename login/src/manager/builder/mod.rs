@@ -339,10 +339,12 @@ impl LoginManagerBuilder {
         let sessions = match self.session_store {
             None => None,
             Some(_) if keys.signer().is_none() => return Err(ConfigError::SessionsNeedSigningKey),
-            Some(store) => Some(
-                self.sessions
-                    .build(store, self.lifetime, self.manager_name)?,
-            ),
+            Some(store) => Some(self.sessions.build(
+                store,
+                self.lifetime,
+                self.manager_name,
+                cookie.host_prefix,
+            )?),
         };
         if self.use_cookie && !cookie.host_prefix {
             warn_unprefixed_cookie(&cookie_name);

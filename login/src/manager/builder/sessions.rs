@@ -44,10 +44,22 @@ impl LoginManagerBuilder {
     }
 
     /// With sessions, the longest lifetime an access token may have (default: the default
-    /// lifetime). Longer tokens are refused when minted and when verified, which is what lets
-    /// every revocation be forgotten after this long.
+    /// lifetime). Longer tokens (`exp - iat`, the leeway not added) are refused when minted
+    /// and when verified, which is what lets every revocation be forgotten after this long
+    /// (plus the leeway). With sessions, a token without `iat` (fastapi-login's) is refused:
+    /// nothing bounds when it was issued.
     pub fn max_access_lifetime(mut self, lifetime: Duration) -> Self {
         self.sessions.max_access_lifetime = Some(lifetime);
+        self
+    }
+
+    /// The most live sessions one subject may have (default 100, at most 10,000): past it,
+    /// a login ends the subject's oldest sessions (their refresh tokens stop working, their
+    /// access tokens are refused from the next request on). It bounds what one account with a
+    /// valid password can make the store hold, and the work of the Redis scripts that walk a
+    /// subject's sessions.
+    pub fn max_sessions_per_subject(mut self, max: usize) -> Self {
+        self.sessions.max_sessions = max;
         self
     }
 

@@ -285,19 +285,24 @@ impl LoginManager {
     }
 
     /// The checks of sessions on a verified token (run on every request, cached token or
-    /// not): its lifetime within the longest one (so that revocations can be forgotten), and
-    /// the revocations in force.
+    /// not): an `iat`, a lifetime (`exp - iat`) within the longest one, and the revocations
+    /// in force.
+    ///
+    /// Together they make every revocation cover each token it refuses for as long as that
+    /// token can be valid: a token issued before a revocation made at `t` expires by
+    /// `t + max_access_lifetime` and is accepted until then plus the leeway, which is when
+    /// the revocation is dropped. So the lifetime bound is `max_access_lifetime` itself (the
+    /// leeway already extends `exp`), and a token without `iat`, whose issue time nothing
+    /// bounds, is refused.
     pub(super) fn check_sessions(&self, claims: &Claims, now: i64) -> Result<(), VerifyError> {
         let Some(sessions) = self.session_state() else {
             return Ok(());
         };
-        let longest =
-            super::sessions::secs(sessions.settings.max_access_lifetime) + self.inner.leeway;
-        let lifetime = match claims.iat {
-            Some(iat) => claims.exp - iat,
-            None => claims.exp - now,
+        let Some(iat) = claims.iat else {
+            return Err(VerifyError::MissingIssuedAt);
         };
-        if lifetime > longest {
+        let longest = super::sessions::secs(sessions.settings.max_access_lifetime);
+        if claims.exp.saturating_sub(iat) > longest {
             return Err(VerifyError::LifetimeTooLong);
         }
         sessions.view.check(claims, now).map_err(|why| match why {

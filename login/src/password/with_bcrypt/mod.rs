@@ -17,14 +17,6 @@ use std::fmt;
 
 use super::{PasswordError, PasswordScheme};
 
-/// The largest bcrypt cost a stored hash may ask for: 14 (four times the work of passlib's
-/// default of 12, about 1.8 s of a core on a 2-core test machine). A stored bcrypt hash asking
-/// for more is treated as malformed: it fails closed after the usual dummy work. A bcrypt run
-/// doubles with every step of its cost, and the cost comes from the stored hash: a planted
-/// `$2b$31$…` would otherwise spin for days on one login request. The limit grows to the cost
-/// a [`WithBcrypt`] is built with.
-pub(crate) const MAX_STORED_BCRYPT_COST: u32 = 14;
-
 /// The smallest and largest costs bcrypt allows.
 const COSTS: std::ops::RangeInclusive<u32> = 4..=31;
 
@@ -48,8 +40,8 @@ const COSTS: std::ops::RangeInclusive<u32> = 4..=31;
 /// ```
 ///
 /// **What verifies.** `$2b$` (what passlib and pyca `bcrypt` write), `$2a$` and `$2y$`
-/// (crypt_blowfish's name for the same, correct algorithm), with a cost from 4 to
-/// 14 (or the configured cost, if higher). **Refused** (failing
+/// (crypt_blowfish's name for the same, correct algorithm), with a cost from 4 to the
+/// configured cost. **Refused** (failing
 /// closed like a malformed hash): `$2x$`, crypt_blowfish's mark for hashes made by its
 /// pre-2011 sign-extension bug, which the correct algorithm would check wrongly for any
 /// non-ASCII password (passlib refuses them too); `$2$`, bcrypt's first format, which no
@@ -73,8 +65,13 @@ const COSTS: std::ops::RangeInclusive<u32> = 4..=31;
 /// [`PasswordLimits`](super::PasswordLimits) let about that many times fewer logins through
 /// per second. Once no
 /// bcrypt hash is left (or the remaining users must reset their passwords), go back to the
-/// plain [`Argon2id`](super::Argon2id) scheme. A stored hash with a cost above the configured
-/// one (up to the limit) still verifies, at its own, higher cost.
+/// plain [`Argon2id`](super::Argon2id) scheme.
+///
+/// **The configured cost is the most a stored hash may ask for.** A bcrypt hash with a higher
+/// cost fails closed (`Ok(false)`, logged at warn level) after the usual work: verified at its
+/// own cost, its login would take longer than an unknown user's (each step of the cost
+/// doubles the work), and timing would tell which accounts exist. Give `new` the cost of your
+/// costliest stored hashes (passlib's default is 12).
 #[derive(Clone)]
 pub struct WithBcrypt<S = super::Argon2id> {
     inner: S,
@@ -97,7 +94,8 @@ impl<S> fmt::Debug for WithBcrypt<S> {
 
 impl<S: PasswordScheme> WithBcrypt<S> {
     /// `inner` for new hashes (and its own), plus bcrypt hashes, every verification spending
-    /// bcrypt work at `bcrypt_cost`: the cost your existing hashes were made with (passlib's
+    /// bcrypt work at `bcrypt_cost`: the cost your existing hashes were made with, the highest
+    /// if they differ, since a costlier stored hash fails closed (passlib's
     /// `bcrypt__rounds`, 12 by default; the `12` in `$2b$12$…`). Hashes the inner dummy
     /// password now (one hash). `Params` for a cost outside bcrypt's 4 to 31.
     pub fn new(inner: S, bcrypt_cost: u32) -> Result<Self, PasswordError> {
@@ -128,10 +126,13 @@ impl<S: PasswordScheme> WithBcrypt<S> {
         &self.inner
     }
 
-    /// The cost of `stored` if it is a bcrypt hash this scheme verifies.
+    /// The cost of `stored` if it is a bcrypt hash this scheme verifies: at most the
+    /// configured cost. A costlier one would be verified at its own cost, longer than an
+    /// unknown user's login, so timing would tell that the account exists (and a planted
+    /// `$2b$31$…` would spin for days): it fails closed after the usual work instead.
     fn usable_cost(&self, stored: &str) -> Option<u32> {
         let cost = bcrypt_cost_of(stored)?;
-        (cost <= MAX_STORED_BCRYPT_COST.max(self.bcrypt_cost)).then_some(cost)
+        (cost <= self.bcrypt_cost).then_some(cost)
     }
 
     /// Bcrypt work that brings `done` rounds (a cost-`c` check: `2^c`) up to the configured

@@ -1,6 +1,6 @@
 //! Unit tests of [`WithBcrypt`]: passlib's hashes, the refused variants, and equal work.
 
-use super::{MAX_STORED_BCRYPT_COST, bcrypt_cost_of, count};
+use super::{bcrypt_cost_of, count};
 use crate::password::tests::counting_scheme::CountingScheme;
 use crate::password::*;
 
@@ -170,7 +170,7 @@ fn refused_variants_and_malformed_hashes_fail_closed() {
 }
 
 #[test]
-fn the_cost_is_checked_and_the_limit_grows_to_it() {
+fn the_cost_is_checked_and_is_the_limit_of_stored_hashes() {
     for cost in [0, 3, 32, u32::MAX] {
         assert_eq!(
             WithBcrypt::new(Argon2id::default(), cost).map(|_| ()),
@@ -182,7 +182,10 @@ fn the_cost_is_checked_and_the_limit_grows_to_it() {
     let at_15 = format!("$2b$15${tail}");
     let default = WithBcrypt::new(Argon2id::new(256, 1, 1).unwrap(), 12).unwrap();
     assert_eq!(default.bcrypt_cost(), 12);
-    assert!(default.can_verify(&format!("$2b$14${tail}")));
+    assert!(default.can_verify(&format!("$2b$12${tail}")));
+    assert!(default.can_verify(&format!("$2b$04${tail}")));
+    // Costlier than configured: fails closed (see the test of the timing oracle below).
+    assert!(!default.can_verify(&format!("$2b$13${tail}")));
     assert!(!default.can_verify(&at_15));
     let high = WithBcrypt::new(Argon2id::new(256, 1, 1).unwrap(), 15).unwrap();
     assert!(high.can_verify(&at_15));
@@ -242,10 +245,12 @@ fn equal_work_on_every_path() {
         assert_eq!(counted.work(), dummy_work, "{case}: Argon2id work");
         assert_eq!(count::take(), 1 << COST, "{case}: bcrypt rounds");
     }
-    // A stored cost above the configured one (within the limit) runs at its own cost.
+    // A stored cost above the configured one fails closed at the usual work.
     let costlier = bcrypt_hash("pw", COST + 1);
-    assert_eq!(passwords.verify_blocking("pw", Some(&costlier)), Ok(true));
-    assert_eq!(count::take(), 1 << (COST + 1));
+    counted.reset();
+    assert_eq!(passwords.verify_blocking("pw", Some(&costlier)), Ok(false));
+    assert_eq!(counted.work(), dummy_work);
+    assert_eq!(count::take(), 1 << COST);
 }
 
 mod properties {
@@ -278,7 +283,7 @@ mod properties {
                 }
                 if usable && bcrypt {
                     let cost = bcrypt_cost_of(stored).unwrap();
-                    prop_assert!(cost <= MAX_STORED_BCRYPT_COST);
+                    prop_assert!(cost <= SCHEME.bcrypt_cost());
                     prop_assert!(["$2a$", "$2b$", "$2y$"].contains(&&stored[..4]));
                     prop_assert_eq!(stored.len(), 60);
                     if cost <= 5 {
@@ -288,4 +293,28 @@ mod properties {
             }
         }
     }
+}
+
+/// Review fix: a stored bcrypt hash with a cost above the configured one fails closed after
+/// the usual work (the configured cost's rounds): verified at its own cost, its login took
+/// longer than an unknown user's, so timing told which accounts exist.
+#[test]
+fn a_bcrypt_cost_above_the_configured_one_fails_closed_after_the_usual_work() {
+    let passwords =
+        Passwords::new(WithBcrypt::new(Argon2id::new(64, 1, 1).unwrap(), 4).unwrap()).unwrap();
+    let costlier = bcrypt_hash("hunter2", 5);
+    count::take();
+    assert_eq!(
+        passwords.verify_blocking("hunter2", Some(&costlier)),
+        Ok(false)
+    );
+    assert_eq!(count::take(), 1 << 4, "bcrypt rounds");
+    assert_eq!(passwords.verify_blocking("hunter2", None), Ok(false));
+    assert_eq!(count::take(), 1 << 4, "bcrypt rounds of an unknown user");
+    // At the configured cost: verified.
+    assert_eq!(
+        passwords.verify_blocking("hunter2", Some(PASSLIB_2B)),
+        Ok(true)
+    );
+    assert_eq!(count::take(), 1 << 4);
 }

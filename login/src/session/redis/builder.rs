@@ -21,14 +21,79 @@ pub(crate) const DEFAULT_STALENESS_BOUND: Duration = Duration::from_secs(5);
 /// needed it answers 503).
 pub(crate) const DEFAULT_COMMAND_TIMEOUT: Duration = Duration::from_secs(2);
 
-/// The settings of a [`RedisStore`] (see [`RedisStore::builder`]).
-#[derive(Debug, Clone)]
+/// The settings of a [`RedisStore`] (see [`RedisStore::builder`]). Its `Debug` prints the
+/// URL without its password (`redis://user:***@host/0`, `?password=***`).
+#[derive(Clone)]
 pub struct RedisStoreBuilder {
     pub(super) url: String,
     pub(super) prefix: String,
     pub(super) heartbeat: Duration,
     pub(super) staleness_bound: Duration,
     pub(super) command_timeout: Duration,
+}
+
+impl std::fmt::Debug for RedisStoreBuilder {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("RedisStoreBuilder")
+            .field("url", &redacted_url(&self.url))
+            .field("prefix", &self.prefix)
+            .field("heartbeat", &self.heartbeat)
+            .field("staleness_bound", &self.staleness_bound)
+            .field("command_timeout", &self.command_timeout)
+            .finish()
+    }
+}
+
+/// `url` with its password replaced by `***`: the one of the user info
+/// (`redis://user:password@host`) and the value of a `password` or `pass` query parameter.
+fn redacted_url(url: &str) -> String {
+    let (head, query) = match url.split_once('?') {
+        Some((head, query)) => (head, Some(query)),
+        None => (url, None),
+    };
+    let mut out = String::with_capacity(url.len());
+    match head.split_once("://") {
+        Some((scheme, rest)) => {
+            let authority_end = rest.find('/').unwrap_or(rest.len());
+            let (authority, path) = rest.split_at(authority_end);
+            out.push_str(scheme);
+            out.push_str("://");
+            match authority.rsplit_once('@') {
+                Some((userinfo, host)) => {
+                    match userinfo.split_once(':') {
+                        Some((user, _password)) => {
+                            out.push_str(user);
+                            out.push_str(":***");
+                        }
+                        // `redis://password@host` is read as a password by some clients.
+                        None if !userinfo.is_empty() => out.push_str("***"),
+                        None => {}
+                    }
+                    out.push('@');
+                    out.push_str(host);
+                }
+                None => out.push_str(authority),
+            }
+            out.push_str(path);
+        }
+        None => out.push_str(head),
+    }
+    if let Some(query) = query {
+        out.push('?');
+        let pairs: Vec<String> = query
+            .split('&')
+            .map(|pair| match pair.split_once('=') {
+                Some((key, _))
+                    if key.eq_ignore_ascii_case("password") || key.eq_ignore_ascii_case("pass") =>
+                {
+                    format!("{key}=***")
+                }
+                _ => pair.to_owned(),
+            })
+            .collect();
+        out.push_str(&pairs.join("&"));
+    }
+    out
 }
 
 /// The checked settings.
@@ -123,6 +188,39 @@ impl RedisStoreBuilder {
             Ok(Ok(())) => Ok(Arc::new(store)),
             Ok(Err(e)) => Err(StoreError::new(format!("redis: revocation stream: {e}"))),
             Err(_) => Err(StoreError::new("redis: revocation stream ended")),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::RedisStore;
+
+    /// `Debug` of the settings never prints the Redis password (in the URL's user info, or
+    /// as a `password`/`pass` query parameter); the rest of the URL stays, to be debuggable.
+    #[test]
+    fn debug_of_the_builder_hides_the_redis_password() {
+        for (url, shown) in [
+            (
+                "redis://:s3cr3t-pw@10.0.0.1:6380/2",
+                "redis://:***@10.0.0.1:6380/2",
+            ),
+            ("redis://app:s3cr3t-pw@cache/0", "redis://app:***@cache/0"),
+            (
+                "redis://cache:6379/0?password=s3cr3t-pw&db=1",
+                "redis://cache:6379/0?password=***&db=1",
+            ),
+            (
+                "redis+unix:///run/redis.sock?pass=s3cr3t-pw",
+                "redis+unix:///run/redis.sock?pass=***",
+            ),
+            ("redis://127.0.0.1:6379", "redis://127.0.0.1:6379"),
+        ] {
+            let builder = RedisStore::builder(url).prefix("app:");
+            let printed = format!("{builder:?} {builder:#?}");
+            assert!(!printed.contains("s3cr3t-pw"), "{printed}");
+            assert!(printed.contains(shown), "{url}: {printed}");
+            assert!(printed.contains("app:"), "{printed}");
         }
     }
 }

@@ -34,7 +34,8 @@ use self::hub::Hub;
 use self::scripts::Scripts;
 use super::memory::REMEMBERED_ROTATIONS;
 use super::store::{
-    Revocation, RevocationSink, Rotated, Rotation, SessionStore, StoreError, StoreFuture,
+    NewSession, Revocation, RevocationSink, Rotated, Rotation, SessionStore, StoreError,
+    StoreFuture,
 };
 use super::{Session, TokenHash};
 
@@ -226,7 +227,38 @@ impl RedisStore {
         self.shared.hub.len()
     }
 
-    async fn create_session(&self, session: Session, refresh: TokenHash) -> Result<(), StoreError> {
+    async fn logout_generation_of(&self, subject: &str) -> Result<u64, StoreError> {
+        let s = &self.shared;
+        let key = format!("{}lo:{subject}", s.config.prefix);
+        let mut conn = s.conn.clone();
+        let command = redis::cmd("GET").arg(&key).to_owned();
+        let timeout = s.config.command_timeout;
+        let value: Option<String> =
+            match tokio::time::timeout(timeout, command.query_async(&mut conn)).await {
+                Ok(Ok(value)) => value,
+                Ok(Err(e)) => return Err(StoreError::new(format!("redis GET: {e}"))),
+                Err(_) => {
+                    return Err(StoreError::new(format!(
+                        "redis GET: no answer within {timeout:?}"
+                    )));
+                }
+            };
+        match value {
+            None => Ok(0),
+            Some(v) => v
+                .parse()
+                .map_err(|_| corrupt(format_args!("the logout generation {v:?}"))),
+        }
+    }
+
+    async fn create_session(&self, new: NewSession) -> Result<(), StoreError> {
+        let NewSession {
+            session,
+            refresh,
+            logout_generation,
+            max_sessions,
+            revoke_until,
+        } = new;
         let data = serde_json::to_string(&session)
             .map_err(|e| StoreError::new(format!("redis: cannot encode the session: {e}")))?;
         let end = session.ends_at.map(|e| e.to_string()).unwrap_or_default();
@@ -241,10 +273,26 @@ impl RedisStore {
             &hex(&refresh),
             &session.created_at.to_string(),
             session.manager.as_deref().unwrap_or_default(),
+            &logout_generation.to_string(),
+            &max_sessions.to_string(),
+            &revoke_until.to_string(),
         ];
         let s = &self.shared;
-        s.run::<redis::Value>("create", &s.scripts.create, &args)
-            .await?;
+        let reply: Vec<redis::Value> = s.run("create", &s.scripts.create, &args).await?;
+        let mut reply = reply.into_iter();
+        let stored: i64 = match reply.next() {
+            Some(v) => redis::from_redis_value(v)
+                .map_err(|e| corrupt(format_args!("create answer: {e}")))?,
+            None => return Err(corrupt("an empty answer from the create script")),
+        };
+        if stored == 0 {
+            tracing::debug!("login: session of a subject logged out since its login not stored");
+        }
+        for member in reply {
+            let member: Vec<u8> = redis::from_redis_value(member)
+                .map_err(|e| corrupt(format_args!("create revocation: {e}")))?;
+            s.publish_local(&member)?;
+        }
         Ok(())
     }
 
@@ -306,8 +354,13 @@ impl RedisStore {
 }
 
 impl SessionStore for RedisStore {
-    fn create(&self, session: Session, refresh: TokenHash) -> StoreFuture<'_, ()> {
-        Box::pin(self.create_session(session, refresh))
+    fn logout_generation(&self, subject: &str) -> StoreFuture<'_, u64> {
+        let subject = subject.to_owned();
+        Box::pin(async move { self.logout_generation_of(&subject).await })
+    }
+
+    fn create(&self, new: NewSession) -> StoreFuture<'_, ()> {
+        Box::pin(self.create_session(new))
     }
 
     fn rotate(&self, rotation: Rotation) -> StoreFuture<'_, Rotated> {

@@ -11,7 +11,7 @@
 //! | `P s:{sid}:grace` | string | `presented-hash successor until`: the last rotation's successor | the grace window |
 //! | `P rt:<sha256 hex>` | string | the session id of a refresh token (current or rotated) | the session's |
 //! | `P u:<subject>` | set | the session ids of a subject | its latest session's |
-//! | `P lo:<subject>` | string | the time of the subject's last "log out everywhere" (a session created before it is not stored) | that revocation's `until` |
+//! | `P lo:<subject>` | string | the subject's logout generation, incremented by each "log out everywhere" (a login that read another one is not stored) | that revocation's `until` |
 //! | `P revocations` | sorted set | each revocation in force (its JSON), scored by its `until` | the latest `until`; entries past theirs are removed on every write |
 //!
 //! and the pub/sub channel `P revocations`, on which every revocation is published (its JSON)
@@ -65,23 +65,73 @@ end
 "#;
 
 /// ARGV: prefix, sid, subject, data (JSON), exp, end ('' for none), user agent, current
-/// hash, now, manager ('' for `LoginManager`).
+/// hash, now, manager ('' for `LoginManager`), the logout generation read before minting,
+/// the most sessions per subject, revoke_until.
+///
+/// Returns `{stored, revocation...}`: `{0, ended}` when the generation changed (the session
+/// is not stored, and its id is revoked), else `{1, ended...}` with a `SessionEnded` for each
+/// older session ended past the cap.
 const CREATE: &str = r#"
 local sid, sub = ARGV[2], ARGV[3]
 local now = num(ARGV[9], 'now')
--- A login that raced "log out everywhere" (tokens minted before it): not stored.
-local lo = redis.call('GET', lokey(sub))
-if lo and now < num(lo, 'logout') then return 0 end
+local until_ = num(ARGV[13], 'revoke_until')
+-- A login that raced "log out everywhere" (tokens minted before it): not stored, revoked.
+local gen = redis.call('GET', lokey(sub)) or '0'
+if num(gen, 'logout generation') ~= num(ARGV[11], 'generation') then
+  local member = session_ended(sid, until_)
+  revoke(member, until_, now)
+  return {0, member}
+end
 local ttl = math.max(num(ARGV[5], 'exp') - now, 1)
 local s = skey(sid)
 redis.call('DEL', s)
 redis.call('HSET', s, 'sub', sub, 'data', ARGV[4], 'exp', ARGV[5], 'end', ARGV[6],
-  'ref', '', 'ua', ARGV[7], 'cur', ARGV[8], 'mgr', ARGV[10])
+  'ref', '', 'ua', ARGV[7], 'cur', ARGV[8], 'mgr', ARGV[10], 'cat', ARGV[9])
 redis.call('EXPIRE', s, ttl)
 redis.call('SET', rtkey(ARGV[8]), sid, 'EX', ttl)
-redis.call('SADD', ukey(sub), sid)
-expire_at_least(ukey(sub), ttl)
-return 1
+local u = ukey(sub)
+-- The cap: the subject's other live sessions, oldest first, beyond the newest (max - 1).
+local others = {}
+for _, id in ipairs(redis.call('SMEMBERS', u)) do
+  local f = redis.call('HMGET', skey(id), 'exp', 'end', 'cat', 'data')
+  if not f[1] then
+    redis.call('SREM', u, id)
+  else
+    -- A record this store did not write is not counted, so that it cannot block the
+    -- subject's logins (the calls that read it report it).
+    local exp, fin, ok_end = tonumber(f[1]), nil, true
+    if f[2] and f[2] ~= '' then
+      fin = tonumber(f[2])
+      ok_end = fin ~= nil
+    end
+    local cat = tonumber(f[3] or '')
+    if cat == nil and f[4] then
+      local ok, d = pcall(cjson.decode, f[4])
+      if ok and type(d) == 'table' then cat = tonumber(d.created_at) end
+    end
+    if exp ~= nil and ok_end and cat ~= nil and live(exp, fin, now) then
+      table.insert(others, {cat, id})
+    end
+  end
+end
+local out = {1}
+local excess = #others - (num(ARGV[12], 'max sessions') - 1)
+if excess > 0 then
+  table.sort(others, function(a, b)
+    if a[1] ~= b[1] then return a[1] < b[1] end
+    return a[2] < b[2]
+  end)
+  for i = 1, excess do
+    local id = others[i][2]
+    local member = session_ended(id, until_)
+    revoke(member, until_, now)
+    drop_session(id)
+    table.insert(out, member)
+  end
+end
+redis.call('SADD', u, sid)
+expire_at_least(u, ttl)
+return out
 "#;
 
 /// ARGV: prefix, presented hash, successor hash, grace token ('' for none), grace until,
@@ -184,8 +234,8 @@ for _, sid in ipairs(redis.call('SMEMBERS', ukey(sub))) do
 end
 redis.call('DEL', ukey(sub))
 local lk = lokey(sub)
-local last = tonumber(redis.call('GET', lk) or '')
-if last == nil or now > last then redis.call('SET', lk, now) end
+num(redis.call('GET', lk) or '0', 'logout generation')
+redis.call('INCR', lk)
 expire_at_least(lk, math.max(until_ - now, 1))
 local member = cjson.encode({kind = 'subject_logged_out', subject = sub, before = now,
   ['until'] = until_})
