@@ -27,6 +27,7 @@ use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum_extra::extract::cookie::CookieJar;
 
+use crate::events::Client;
 use crate::manager::{AsLoginManager, LoginManager};
 use crate::oauth2::TokenResponse;
 use crate::rejection::{RejectionKind, default_response};
@@ -301,15 +302,16 @@ impl<S: Send + Sync> FromRequestParts<S> for UserAgent {
 /// With the token in the form, it answers the token response with the new `refresh_token`
 /// in it; with the refresh cookie, it sets the new refresh cookie (and the token cookie when
 /// the manager reads it) and leaves the refresh token out of the body. Errors are
-/// [`GrantError`]s; a failed refresh never clears the cookie (another tab may just have
+/// [`GrantError`]s (a refresh token presented again is reported to the manager's auth events
+/// hook, with the client's address and user agent); a failed refresh never clears the cookie (another tab may just have
 /// rotated it).
 pub async fn refresh_route(
     State(manager): State<LoginManager>,
-    agent: UserAgent,
+    client: Client,
     jar: CookieJar,
     request: RefreshRequest,
 ) -> Result<(CookieJar, TokenResponse), GrantError> {
-    refresh_with(&manager, agent, jar, request).await
+    refresh_with(&manager, client, jar, request).await
 }
 
 /// [`refresh_route`] for a second manager's type (made with
@@ -317,20 +319,20 @@ pub async fn refresh_route(
 /// `.route("/admin/refresh", post(login::refresh::refresh_route_for::<Admins>))`.
 pub async fn refresh_route_for<M: AsLoginManager>(
     State(handle): State<M>,
-    agent: UserAgent,
+    client: Client,
     jar: CookieJar,
     request: RefreshRequest<M>,
 ) -> Result<(CookieJar, TokenResponse), GrantError> {
-    refresh_with(handle.login_manager(), agent, jar, request).await
+    refresh_with(handle.login_manager(), client, jar, request).await
 }
 
 async fn refresh_with<M>(
     manager: &LoginManager,
-    UserAgent(agent): UserAgent,
+    client: Client,
     jar: CookieJar,
     request: RefreshRequest<M>,
 ) -> Result<(CookieJar, TokenResponse), GrantError> {
-    let tokens = manager.refresh(&request.token, agent.as_deref()).await?;
+    let tokens = manager.refresh_with(&request.token, &client).await?;
     Ok(match request.source {
         RefreshSource::Form => (jar, tokens.token_response()),
         RefreshSource::Cookie => {
