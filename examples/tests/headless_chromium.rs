@@ -173,7 +173,8 @@ async fn serve(router: Router) -> u16 {
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let port = listener.local_addr().unwrap().port();
     tokio::spawn(async move {
-        axum::serve(listener, router).await.unwrap();
+        let app = router.into_make_service_with_connect_info::<std::net::SocketAddr>();
+        axum::serve(listener, app).await.unwrap();
     });
     port
 }
@@ -206,8 +207,8 @@ async fn register_login_csrf_logout_in_headless_chromium() {
     let _turn = ONE_BROWSER.lock().await;
 
     let started = Instant::now();
-    let manager = app::manager(SECRET, Cookies::HostPrefixed).unwrap();
     let pool = app::connect("sqlite::memory:").await.unwrap();
+    let manager = app::manager(SECRET, Cookies::HostPrefixed, &pool).unwrap();
     let app_port = serve(app::router(manager, pool.clone())).await;
     let evil_port = serve(attacker(app_port)).await;
 
@@ -498,7 +499,8 @@ async fn silent_refresh_and_sign_out_across_browser_contexts_in_headless_chromiu
     };
     let _turn = ONE_BROWSER.lock().await;
     let clock = Clock::default();
-    let manager = app::builder(SECRET, Cookies::HostPrefixed)
+    let pool = app::connect("sqlite::memory:").await.unwrap();
+    let manager = app::builder(SECRET, Cookies::HostPrefixed, &pool)
         .default_lifetime(LIFETIME)
         .clock({
             let clock = clock.clone();
@@ -506,7 +508,6 @@ async fn silent_refresh_and_sign_out_across_browser_contexts_in_headless_chromiu
         })
         .build()
         .unwrap();
-    let pool = app::connect("sqlite::memory:").await.unwrap();
     let app_port = serve(app::router(manager.clone(), pool)).await;
     let browser = Browser::start(&chromedriver);
     let app = App {

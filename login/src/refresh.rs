@@ -19,6 +19,7 @@
 use std::convert::Infallible;
 use std::fmt;
 use std::marker::PhantomData;
+use std::net::IpAddr;
 
 use axum::body::Body;
 use axum::extract::{FromRef, FromRequest, FromRequestParts, Request, State};
@@ -67,6 +68,8 @@ pub struct RefreshRequest<M = LoginManager> {
     pub token: String,
     /// Where it came from.
     pub source: RefreshSource,
+    /// The client's address, for the auth events.
+    address: Option<IpAddr>,
     manager: PhantomData<fn() -> M>,
 }
 
@@ -211,6 +214,7 @@ where
         let handle = M::from_ref(state);
         let manager = handle.login_manager();
         let (mut parts, body) = req.into_parts();
+        let address = crate::events::client_address(&parts.headers, &parts.extensions);
         let mut form_token = None;
         match is_form(&parts.headers) {
             Some(true) => {
@@ -250,6 +254,7 @@ where
             return Ok(RefreshRequest {
                 token,
                 source: RefreshSource::Form,
+                address,
                 manager: PhantomData,
             });
         }
@@ -266,6 +271,7 @@ where
         Ok(RefreshRequest {
             token,
             source: RefreshSource::Cookie,
+            address,
             manager: PhantomData,
         })
     }
@@ -307,11 +313,11 @@ impl<S: Send + Sync> FromRequestParts<S> for UserAgent {
 /// rotated it).
 pub async fn refresh_route(
     State(manager): State<LoginManager>,
-    client: Client,
+    agent: UserAgent,
     jar: CookieJar,
     request: RefreshRequest,
 ) -> Result<(CookieJar, TokenResponse), GrantError> {
-    refresh_with(&manager, client, jar, request).await
+    refresh_with(&manager, agent, jar, request).await
 }
 
 /// [`refresh_route`] for a second manager's type (made with
@@ -319,19 +325,23 @@ pub async fn refresh_route(
 /// `.route("/admin/refresh", post(login::refresh::refresh_route_for::<Admins>))`.
 pub async fn refresh_route_for<M: AsLoginManager>(
     State(handle): State<M>,
-    client: Client,
+    agent: UserAgent,
     jar: CookieJar,
     request: RefreshRequest<M>,
 ) -> Result<(CookieJar, TokenResponse), GrantError> {
-    refresh_with(handle.login_manager(), client, jar, request).await
+    refresh_with(handle.login_manager(), agent, jar, request).await
 }
 
 async fn refresh_with<M>(
     manager: &LoginManager,
-    client: Client,
+    UserAgent(agent): UserAgent,
     jar: CookieJar,
     request: RefreshRequest<M>,
 ) -> Result<(CookieJar, TokenResponse), GrantError> {
+    let client = Client {
+        address: request.address,
+        user_agent: agent,
+    };
     let tokens = manager.refresh_with(&request.token, &client).await?;
     Ok(match request.source {
         RefreshSource::Form => (jar, tokens.token_response()),
