@@ -173,10 +173,9 @@ signed in {created}, last refreshed {refreshed}
 pub fn activity_page(user: &User, events: &[super::activity::Activity]) -> String {
     let mut rows = String::new();
     for event in events {
-        let _ = write!(
+        let _ = writeln!(
             rows,
-            r#"<tr class="event" data-kind="{kind}"><td>{at}</td><td>{label}</td><td>{address}</td><td>{agent}</td></tr>
-"#,
+            r#"<tr class="event" data-kind="{kind}"><td>{at}</td><td>{label}</td><td>{address}</td><td>{agent}</td></tr>"#,
             kind = escape(&event.kind),
             at = escape(&utc(event.at)),
             label = escape(event.label()),
