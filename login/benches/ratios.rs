@@ -383,7 +383,7 @@ fn events() {
         Router::new().route(
             "/login",
             axum::routing::post(move |grant: login::PasswordGrant| async move {
-                let account = (grant.username() == SUBJECT).then(|| Account(hash));
+                let account = (grant.username() == SUBJECT).then_some(Account(hash));
                 match grant.authenticate_for(&manager, &passwords, account).await {
                     Ok(login) => login.token_response(&manager).await,
                     Err(error) => Err(error),
