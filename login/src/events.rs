@@ -128,7 +128,7 @@ pub struct AuthEvent {
     /// The account's subject (the token's `sub`).
     pub subject: Option<String>,
     /// The user name as submitted to a login (a failed login of an unknown user has no
-    /// subject, only this).
+    /// subject, only this), printable and at most 256 characters: it is the client's text.
     pub username: Option<String>,
     /// The client's address.
     pub address: Option<IpAddr>,
@@ -194,8 +194,9 @@ impl AuthEvent {
 ///
 /// `record` runs on the request's task, once per event, before the answer is sent: keep it
 /// quick and never block (to write to a database, send the event to a channel that a task of
-/// yours drains, as the `app` example does). The default, without a hook, is
-/// [`TracingEvents`].
+/// yours drains, as the `app` example does). Do the same work for every failed login, whatever
+/// its [`LoginFailure`]: a hook that only does something for known accounts lets the answer's
+/// time tell which accounts exist. The default, without a hook, is [`TracingEvents`].
 pub trait AuthEvents: Send + Sync + 'static {
     /// Receives one event.
     fn record(&self, event: &AuthEvent);
@@ -299,7 +300,9 @@ impl<S: Send + Sync> FromRequestParts<S> for Client {
 }
 
 /// The client's address of a request: the socket's peer, from axum's `ConnectInfo` (or the
-/// `MockConnectInfo` of a test). Forwarding headers are not read here.
+/// `MockConnectInfo` of a test). Every reader of the address (the login route, the refresh
+/// extractor, [`Client`]) calls this one function; forwarding headers (`X-Forwarded-For`,
+/// `Forwarded`) are not read, so `headers` is unused until trusted proxies are configured.
 pub(crate) fn client_address(_headers: &HeaderMap, extensions: &Extensions) -> Option<IpAddr> {
     extensions
         .get::<ConnectInfo<SocketAddr>>()

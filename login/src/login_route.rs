@@ -231,9 +231,10 @@ impl PasswordGrant {
                     };
                     let mut event = manager
                         .event(AuthEventKind::LoginFailed(reason))
-                        .with_username(self.form.username.as_str())
                         .with_client(&self.client());
                     event.subject = account.as_ref().map(LoginAccount::subject);
+                    // Printable and bounded, as a user agent: it goes to logs.
+                    event.username = crate::session::clean_user_agent(Some(self.username()));
                     manager.emit(event);
                 }
                 return Err(LoginError::InvalidCredentials);

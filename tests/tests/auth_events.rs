@@ -344,6 +344,18 @@ async fn logins_are_reported_once_each_without_a_secret() {
     }
     assert!(bodies.iter().all(|b| b == &bodies[0]), "{bodies:?}");
 
+    // The user name is the client's text: printable and bounded in the event.
+    let forged = format!("mallory\r\nINFO fake line {}", "x".repeat(5000));
+    let reply = app.login("/login", &forged, WRONG).await;
+    assert_eq!(reply.status, StatusCode::UNAUTHORIZED);
+    let event = app.one_event("a forged user name");
+    let username = event.username.unwrap();
+    assert!(
+        username.starts_with("malloryINFO fake line x"),
+        "{username}"
+    );
+    assert_eq!(username.chars().count(), 256);
+
     // The cookie login: one event, with its session.
     let reply = app.login("/login/cookie", ALICE, PASSWORD).await;
     assert_eq!(reply.status, StatusCode::NO_CONTENT);
