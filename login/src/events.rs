@@ -321,7 +321,7 @@ mod tests {
     #[test]
     fn the_client_is_read_from_the_socket_and_one_user_agent() {
         let mut request = axum::http::Request::builder()
-            .header("user-agent", "curl/8\r")
+            .header("user-agent", "curl/8\t")
             .header("x-forwarded-for", "203.0.113.9")
             .body(())
             .unwrap();
