@@ -18,6 +18,8 @@
 //! `127.0.0.1:8000`). `RUST_LOG`: the log filter (default `info`). `LOGIN_REDIS_URL`: keep
 //! sessions and revocations in Redis, shared by every instance (in memory without it).
 
+use std::net::SocketAddr;
+
 use login_examples::app::{Cookies, builder, connect, router};
 
 const USAGE: &str = "usage: app [--database <sqlite-url-or-path>] [--insecure-dev-cookie]";
@@ -54,21 +56,23 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
             bytes.iter().map(|b| format!("{b:02x}")).collect()
         }
     };
-    let mut settings = builder(&secret, cookies);
+    let db = connect(&database)
+        .await
+        .map_err(|e| format!("database {database}: {e}"))?;
+    let mut settings = builder(&secret, cookies, &db);
     if let Some(store) = login_examples::session_store_from_env().await? {
         settings = settings.session_store(store);
     }
     let manager = settings.build().map_err(|e| format!("LOGIN_SECRET: {e}"))?;
-    let db = connect(&database)
-        .await
-        .map_err(|e| format!("database {database}: {e}"))?;
     let addr = std::env::var("LOGIN_ADDR").unwrap_or_else(|_| "127.0.0.1:8000".to_owned());
 
     let listener = tokio::net::TcpListener::bind(&addr).await?;
     let local = listener.local_addr()?;
     tracing::info!(%database, "database ready");
     println!("app example listening on http://{local}");
-    axum::serve(listener, router(manager, db.clone()))
+    // With the peer's address (`ConnectInfo`), for the sign-in activity.
+    let app = router(manager, db.clone()).into_make_service_with_connect_info::<SocketAddr>();
+    axum::serve(listener, app)
         .with_graceful_shutdown(async {
             let _ = tokio::signal::ctrl_c().await;
         })

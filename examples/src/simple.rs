@@ -107,7 +107,9 @@ async fn login(
     grant: PasswordGrant,
 ) -> Result<Response, LoginError> {
     let user = load_user(grant.username().to_owned(), State(state.db.clone())).await;
-    let login = grant.authenticate(&state.passwords, user).await?;
+    let login = grant
+        .authenticate_for(&state.manager, &state.passwords, user)
+        .await?;
     if let Some(hash) = login.new_password_hash() {
         state
             .db

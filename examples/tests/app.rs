@@ -4,6 +4,7 @@
 
 use axum::Router;
 use axum::body::Body;
+use axum::extract::connect_info::MockConnectInfo;
 use axum::http::{HeaderValue, Request, StatusCode, header};
 use login::LoginManager;
 use login_examples::app::{self, Cookies, db};
@@ -18,6 +19,8 @@ const BROWSER_ACCEPT: &str =
 const HOST: &str = "127.0.0.1:8000";
 const ORIGIN: &str = "http://127.0.0.1:8000";
 const COOKIE: &str = "__Host-access-token";
+/// The client's address every request of the tests comes from.
+const PEER: [u8; 4] = [192, 0, 2, 44];
 
 /// The single `Set-Cookie` header of the token cookie (the refresh cookie that sessions set or
 /// clear next to it is checked by the session tests).
@@ -117,10 +120,12 @@ impl TestApp {
     }
 
     async fn with(cookies: Cookies) -> Self {
-        let manager = app::manager(SECRET, cookies).unwrap();
         let db = app::connect("sqlite::memory:").await.unwrap();
+        let manager = app::manager(SECRET, cookies, &db).unwrap();
+        // The peer's address, as `into_make_service_with_connect_info` gives it.
+        let peer = std::net::SocketAddr::from((PEER, 50_000));
         TestApp {
-            router: app::router(manager.clone(), db.clone()),
+            router: app::router(manager.clone(), db.clone()).layer(MockConnectInfo(peer)),
             db,
             manager,
         }
@@ -1068,6 +1073,189 @@ async fn logout_ends_this_session_and_logout_all_every_one() {
         .send(browser_get("/refresh?next=%2Fposts", Some(&two_refresh)))
         .await;
     assert_eq!(reply.location(), "/login?next=%2Fposts");
+}
+
+// ----- sign-in activity --------------------------------------------------------------------
+
+const AGENT: &str = "ActivityTest/2.0 (Windows NT 10.0)";
+
+fn with_agent(mut request: Request<Body>) -> Request<Body> {
+    request
+        .headers_mut()
+        .insert(header::USER_AGENT, HeaderValue::from_static(AGENT));
+    request
+}
+
+/// `GET /activity` as JSON with `token`, once the recorder has written `expected` events
+/// (it writes in a task of its own: a bounded poll, then the exact list).
+async fn activity(app: &TestApp, token: &str, expected: usize) -> Vec<Value> {
+    for _ in 0..500 {
+        let reply = app.send(api("GET", "/activity", Some(token), None)).await;
+        assert_eq!(reply.status, StatusCode::OK, "{}", reply.text());
+        let events = reply.json()["events"].as_array().unwrap().clone();
+        if events.len() >= expected {
+            return events;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(10)).await;
+    }
+    panic!("the recorder did not write {expected} events");
+}
+
+#[tokio::test]
+async fn the_activity_page_shows_each_user_their_own_sign_in_events() {
+    let app = TestApp::new().await;
+    app.register(ANN).await;
+    app.register(BOB).await;
+    let login = |who: (&str, &str, &str), password: &str| {
+        with_agent(browser_post(
+            "/login",
+            &[("username", who.0), ("password", password)],
+            None,
+        ))
+    };
+    let mut secrets = vec![
+        ANN.2.to_owned(),
+        BOB.2.to_owned(),
+        "not-anns-password".into(),
+    ];
+    let mut remember = |reply: &Reply| {
+        for cookie in reply.set_cookies() {
+            let value = cookie_parts(&cookie).0;
+            let value = value.split_once('=').unwrap().1;
+            if !value.is_empty() {
+                secrets.push(value.to_owned());
+            }
+        }
+    };
+
+    // Ann signs in; a wrong password for her; an unknown account; Bob signs in.
+    let reply = app.send(login(ANN, ANN.2)).await;
+    assert_eq!(reply.status, StatusCode::SEE_OTHER);
+    remember(&reply);
+    let first = format!("{COOKIE}={}", cookie_value(&reply, COOKIE));
+    let reply = app.send(login(ANN, "not-anns-password")).await;
+    assert_eq!(reply.status, StatusCode::UNAUTHORIZED);
+    let ghost = ("ghost@example.com", "Ghost", "whatever-password");
+    let reply = app.send(login(ghost, ghost.2)).await;
+    assert_eq!(reply.status, StatusCode::UNAUTHORIZED);
+    let reply = app.send(login(BOB, BOB.2)).await;
+    remember(&reply);
+
+    // Ann's second browser: its refresh token rotated twice, then the first one replayed.
+    let reply = app.send(login(ANN, ANN.2)).await;
+    remember(&reply);
+    let r1 = format!(
+        "__Host-refresh-token={}",
+        cookie_value(&reply, "__Host-refresh-token")
+    );
+    let mut refresh = r1.clone();
+    for _ in 0..2 {
+        let reply = app
+            .send(with_agent(browser_get(
+                "/refresh?next=%2Fposts",
+                Some(&refresh),
+            )))
+            .await;
+        assert_eq!(reply.location(), "/posts");
+        remember(&reply);
+        refresh = format!(
+            "__Host-refresh-token={}",
+            cookie_value(&reply, "__Host-refresh-token")
+        );
+    }
+    let reply = app
+        .send(with_agent(browser_get("/refresh?next=%2Fposts", Some(&r1))))
+        .await;
+    assert_eq!(reply.location(), "/login?next=%2Fposts");
+
+    // Ann signs the first browser out, then a third one out everywhere.
+    let reply = app
+        .send(with_agent(browser_post("/logout", &[], Some(&first))))
+        .await;
+    assert_eq!(reply.location(), "/login");
+    let reply = app.send(login(ANN, ANN.2)).await;
+    remember(&reply);
+    let third = format!("{COOKIE}={}", cookie_value(&reply, COOKIE));
+    let reply = app
+        .send(with_agent(browser_post("/logout/all", &[], Some(&third))))
+        .await;
+    assert_eq!(reply.location(), "/login");
+
+    // Her activity, newest first, through an API login of hers (the last event).
+    let reply = app.send(with_agent(api_login(ANN.0, ANN.2))).await;
+    let token = reply.json()["access_token"].as_str().unwrap().to_owned();
+    secrets.push(token.clone());
+    secrets.push(reply.json()["refresh_token"].as_str().unwrap().to_owned());
+    let events = activity(&app, &token, 8).await;
+    let kinds: Vec<&str> = events.iter().map(|e| e["kind"].as_str().unwrap()).collect();
+    assert_eq!(
+        kinds,
+        [
+            "login_succeeded",
+            "logout_everywhere",
+            "login_succeeded",
+            "logout",
+            "refresh_reuse_detected",
+            "login_succeeded",
+            "login_failed",
+            "login_succeeded",
+        ],
+        "{events:#?}"
+    );
+    assert_eq!(events[6]["reason"], "wrong_password");
+    for event in &events {
+        assert_eq!(event["address"], "192.0.2.44", "{event}");
+        assert_eq!(event["user_agent"], AGENT, "{event}");
+        assert!(event["at"].as_i64().unwrap() > 1_700_000_000, "{event}");
+    }
+
+    // Bob sees his own sign-ins only; nobody sees the unknown account's.
+    let reply = app.send(api_login(BOB.0, BOB.2)).await;
+    let bob = reply.json()["access_token"].as_str().unwrap().to_owned();
+    let bobs = activity(&app, &bob, 2).await;
+    assert_eq!(bobs.len(), 2, "{bobs:#?}");
+    assert!(bobs.iter().all(|e| e["kind"] == "login_succeeded"));
+
+    // The page, linked from every signed-in page.
+    let mut page = browser_get("/activity", None);
+    page.headers_mut().insert(
+        header::AUTHORIZATION,
+        HeaderValue::from_str(&format!("Bearer {token}")).unwrap(),
+    );
+    let page = app.send(page).await;
+    assert_eq!(page.status, StatusCode::OK);
+    let html = page.text();
+    assert!(html.contains("Recent sign-in activity"), "{html}");
+    assert_eq!(html.matches(r#"<tr class="event""#).count(), 8, "{html}");
+    assert!(html.contains("Failed sign-in") && html.contains("Signed out everywhere"));
+    assert!(html.contains("used twice") && html.contains(AGENT));
+    let mut posts_request = browser_get("/posts", None);
+    posts_request.headers_mut().insert(
+        header::AUTHORIZATION,
+        HeaderValue::from_str(&format!("Bearer {token}")).unwrap(),
+    );
+    let posts = app.send(posts_request).await;
+    assert!(
+        posts.text().contains(r#"<a href="/activity">"#),
+        "{}",
+        posts.text()
+    );
+
+    // No password, token or refresh token in what is stored or shown.
+    let rows: Vec<(String,)> = sqlx::query_as(
+        "SELECT COALESCE(kind, '') || ' ' || COALESCE(reason, '') || ' ' || COALESCE(subject, '')          || ' ' || COALESCE(address, '') || ' ' || COALESCE(user_agent, '') || ' ' ||          COALESCE(session_id, '') FROM auth_events",
+    )
+    .fetch_all(&app.db)
+    .await
+    .unwrap();
+    let stored: String = rows.into_iter().map(|(r,)| r + "\n").collect();
+    assert!(!stored.contains("ghost@example.com"), "{stored}");
+    for secret in &secrets {
+        for needle in login_test_support::needles(secret) {
+            assert!(!stored.contains(needle), "stored: {needle}");
+            assert!(!html.contains(needle), "shown: {needle}");
+        }
+    }
 }
 
 /// The user's `Debug` (what `tracing::debug!(?user)` prints) never holds the

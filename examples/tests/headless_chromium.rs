@@ -174,7 +174,8 @@ async fn serve(router: Router) -> u16 {
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let port = listener.local_addr().unwrap().port();
     tokio::spawn(async move {
-        axum::serve(listener, router).await.unwrap();
+        let app = router.into_make_service_with_connect_info::<std::net::SocketAddr>();
+        axum::serve(listener, app).await.unwrap();
     });
     port
 }
@@ -207,8 +208,8 @@ async fn register_login_csrf_logout_in_headless_chromium() {
     let _turn = ONE_BROWSER.lock().await;
 
     let started = Instant::now();
-    let manager = app::manager(SECRET, Cookies::HostPrefixed).unwrap();
     let pool = app::connect("sqlite::memory:").await.unwrap();
+    let manager = app::manager(SECRET, Cookies::HostPrefixed, &pool).unwrap();
     let app_port = serve(app::router(manager, pool.clone())).await;
     let evil_port = serve(attacker(app_port)).await;
 
@@ -414,6 +415,28 @@ async fn steps(client: &Client, app_port: u16, evil_port: u16, pool: &SqlitePool
     assert!(list.contains("My first post"), "{list}");
     assert_eq!(post_titles(pool, email).await, ["My first post"]);
 
+    // 4b. The sign-in activity, linked from the navigation: the logout of step 2 and the login
+    // of step 3 (registering is no login), from this browser's real socket address and user
+    // agent (the recorder writes in a task of its own: wait for its rows first).
+    let deadline = Instant::now() + STEP;
+    while app::activity::recent(pool, email).await?.len() < 2 {
+        if Instant::now() > deadline {
+            return Err("the sign-in events were not recorded".into());
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    find(client, r#"nav a[href="/activity"]"#)
+        .await?
+        .click()
+        .await?;
+    wait_for_url(client, &format!("{app}/activity")).await?;
+    wait_for_count(client, "tr.event", 2).await?;
+    wait_for_count(client, r#"tr.event[data-kind="login_succeeded"]"#, 1).await?;
+    wait_for_count(client, r#"tr.event[data-kind="logout"]"#, 1).await?;
+    let table = find(client, "#activity").await?.text().await?;
+    assert!(table.contains("127.0.0.1"), "{table}");
+    assert!(table.contains("Chrome"), "{table}");
+
     // 5. Cross-site: a page on http://localhost:<port> is another site, so Chromium does not
     // even send the SameSite=Lax cookie with its form; the app sees no credentials and sends
     // the browser to the login page. Nothing is created.
@@ -499,7 +522,8 @@ async fn silent_refresh_and_sign_out_across_browser_contexts_in_headless_chromiu
     };
     let _turn = ONE_BROWSER.lock().await;
     let clock = Clock::default();
-    let manager = app::builder(SECRET, Cookies::HostPrefixed)
+    let pool = app::connect("sqlite::memory:").await.unwrap();
+    let manager = app::builder(SECRET, Cookies::HostPrefixed, &pool)
         .default_lifetime(LIFETIME)
         .clock({
             let clock = clock.clone();
@@ -507,7 +531,6 @@ async fn silent_refresh_and_sign_out_across_browser_contexts_in_headless_chromiu
         })
         .build()
         .unwrap();
-    let pool = app::connect("sqlite::memory:").await.unwrap();
     let app_port = serve(app::router(manager.clone(), pool)).await;
     let browser = Browser::start(&chromedriver);
     let app = App {

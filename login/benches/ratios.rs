@@ -359,6 +359,94 @@ fn sessions() {
     );
 }
 
+/// The auth events hook on a login: the same login route (`PasswordGrant::authenticate_for`,
+/// then `token_response` with sessions in memory) on a manager with a hook that keeps each
+/// event (a clone behind a mutex, as a hook feeding a queue does) and on one with the default
+/// (`TracingEvents`, no subscriber installed). The password work is made negligible (Argon2id
+/// with 8 KiB and one pass) so that the ratio shows the hook against the rest of a login;
+/// with real parameters the password check alone costs tens of milliseconds.
+fn events() {
+    use login::events::AuthEvent;
+    use login::password::{Argon2id, Passwords};
+    use std::sync::{Arc, Mutex};
+
+    println!(
+        "\n{:<62} {:>10} {:>10} {:>7}",
+        "auth events (Router::oneshot)", "a", "b", "a / b"
+    );
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .build()
+        .unwrap();
+    let passwords = Passwords::new(Argon2id::new(8, 1, 1).unwrap()).unwrap();
+    let hash = passwords.hash_blocking(PASSWORD).unwrap();
+    #[derive(Clone)]
+    struct Account(String);
+    impl login::LoginAccount for Account {
+        fn subject(&self) -> String {
+            SUBJECT.to_owned()
+        }
+        fn password_hash(&self) -> Option<&str> {
+            Some(&self.0)
+        }
+    }
+    let router = |manager: LoginManager| {
+        let (passwords, hash) = (passwords.clone(), hash.clone());
+        Router::new().route(
+            "/login",
+            axum::routing::post(move |grant: login::PasswordGrant| async move {
+                let account = (grant.username() == SUBJECT).then_some(Account(hash));
+                match grant.authenticate_for(&manager, &passwords, account).await {
+                    Ok(login) => login.token_response(&manager).await,
+                    Err(error) => Err(error),
+                }
+            }),
+        )
+    };
+    let builder = || {
+        LoginManager::builder("/login")
+            .signing_key(signing_key(Algorithm::HS256))
+            .sessions()
+    };
+    let kept = Arc::new(Mutex::new(Vec::<AuthEvent>::new()));
+    let hook = {
+        let kept = kept.clone();
+        move |event: &AuthEvent| {
+            let mut kept = kept.lock().unwrap();
+            if kept.len() >= 1024 {
+                kept.clear();
+            }
+            kept.push(event.clone());
+        }
+    };
+    let with_hook = router(builder().events(hook).build().unwrap());
+    let default = router(builder().build().unwrap());
+    let login = |router: &Router| {
+        let router = router.clone();
+        let rt = &rt;
+        move || {
+            let body = format!(
+                "username={}&password={PASSWORD}",
+                SUBJECT.replace('@', "%40")
+            );
+            rt.block_on(async {
+                let response = router
+                    .clone()
+                    .oneshot(post_form("/login", body))
+                    .await
+                    .unwrap();
+                assert_eq!(response.status(), StatusCode::OK);
+                black_box(response.into_body().collect().await.unwrap().to_bytes());
+            });
+        }
+    };
+    pair(
+        "login (cheap password), a keeping hook / the default",
+        &mut login(&with_hook),
+        &mut login(&default),
+    );
+    assert!(!kept.lock().unwrap().is_empty());
+}
+
 /// `Router::oneshot` on `/protected` of `router`, each request with the next header of
 /// `headers` (cycling).
 fn route_cycling<'a>(
@@ -427,17 +515,19 @@ fn main() {
     // `cargo bench` passes `--bench`. `RATIOS=sessions` runs only the sessions section,
     // `RATIOS=routes` only the routes through a `Router`,
     // `RATIOS=hs256` only the in-process HS256 lines (the first-seen target), `RATIOS=cache`
-    // only the token cache's section.
+    // only the token cache's section, `RATIOS=events` only the auth events hook's line.
     match std::env::var("RATIOS").as_deref() {
         Ok("sessions") => sessions(),
         Ok("routes") => routes(),
         Ok("hs256") => verify(true),
         Ok("cache") => cache(),
+        Ok("events") => events(),
         _ => {
             routes();
             verify(false);
             cache();
             sessions();
+            events();
         }
     }
 }

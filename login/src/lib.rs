@@ -60,6 +60,7 @@
 //! | [`session`] | sessions (refresh tokens, logout, log out everywhere) and their stores |
 //! | [`refresh`] | the refresh route and its extractor |
 //! | [`password`] | password hashing with bounded work |
+//! | [`events`] | the auth events hook: logins, refresh-token reuse, logouts, revocations |
 //! | `openapi` | OpenAPI security schemes and responses (feature `openapi`) |
 //! | [`testing`] | requests with a token, for your route tests |
 //!
@@ -78,7 +79,8 @@ compile_error!(
 //
 //   leaves       error, rejection, secret, claims, keys, jws, cache, cookie, credentials,
 //                csrf, redirect, loader, oauth2 (the password form, the token response),
-//                password, registry, session/ (store trait, stores, revocation view)
+//                password, registry, session/ (store trait, stores, revocation view),
+//                events (the auth events and their hook)
 //                                                (no module here imports the manager)
 //      ↓
 //   manager/     LoginManager and its builder; the request path (verify/), issuing,
@@ -92,6 +94,7 @@ pub mod cookie;
 mod credentials;
 mod csrf;
 mod error;
+pub mod events;
 pub mod extract;
 mod jws;
 pub mod keys;

@@ -48,8 +48,14 @@
 //!    guide, `docs/sessions.md`), both start a session: the response carries a `refresh_token` too, and the
 //!    cookies include the refresh cookie. The request's `User-Agent` is recorded with the
 //!    session.
+//! 6. **Reports** to the manager's auth events hook ([`login::events`](crate::events)): the
+//!    login that succeeded when its tokens are minted, and, through
+//!    [`PasswordGrant::authenticate_for`], the login that failed (with its reason, which the
+//!    client never sees).
 //!
 //! [`allowed_scopes`]: LoginAccount::allowed_scopes
+
+use std::net::IpAddr;
 
 use axum::extract::{FromRequest, Request};
 use axum::http::{HeaderValue, StatusCode, header};
@@ -58,6 +64,7 @@ use axum_extra::extract::cookie::CookieJar;
 use serde_json::json;
 
 use crate::error::TokenError;
+use crate::events::{AuthEventKind, Client, LoginFailure};
 use crate::loader::LoaderOutput;
 use crate::manager::{LoginManager, TokenRequest};
 use crate::password::{PasswordError, Passwords};
@@ -91,6 +98,7 @@ pub trait LoginAccount {
 pub struct PasswordGrant {
     form: OAuth2PasswordForm,
     user_agent: Option<String>,
+    address: Option<IpAddr>,
 }
 
 impl<S: Send + Sync> FromRequest<S> for PasswordGrant {
@@ -103,10 +111,16 @@ impl<S: Send + Sync> FromRequest<S> for PasswordGrant {
             (Some(agent), None) => agent.to_str().ok().map(str::to_owned),
             _ => None,
         };
+        // For the auth events.
+        let address = crate::events::client_address(request.headers(), request.extensions());
         let form = OAuth2PasswordForm::from_request(request, state).await?;
         match form.grant_type.as_deref() {
             // fastapi's OAuth2PasswordRequestForm accepts a missing grant_type too.
-            None | Some("password") => Ok(PasswordGrant { form, user_agent }),
+            None | Some("password") => Ok(PasswordGrant {
+                form,
+                user_agent,
+                address,
+            }),
             Some(_) => Err(LoginError::UnsupportedGrantType),
         }
     }
@@ -118,6 +132,7 @@ impl PasswordGrant {
         PasswordGrant {
             form,
             user_agent: None,
+            address: None,
         }
     }
 
@@ -125,6 +140,13 @@ impl PasswordGrant {
     /// request's `User-Agent`).
     pub fn with_user_agent(mut self, user_agent: Option<String>) -> Self {
         self.user_agent = user_agent;
+        self
+    }
+
+    /// Reports `address` as the client's in the login's auth events (the extractor reads the
+    /// socket's peer, from axum's `ConnectInfo<SocketAddr>`).
+    pub fn with_address(mut self, address: Option<IpAddr>) -> Self {
+        self.address = address;
         self
     }
 
@@ -149,8 +171,43 @@ impl PasswordGrant {
     ///
     /// Exactly one password verification on every path that reaches it; out-of-bounds
     /// passwords (empty, over 1024 bytes) are refused before any hashing.
+    ///
+    /// A failed login is reported to no auth events hook (this method knows no manager):
+    /// [`authenticate_for`](Self::authenticate_for) reports it. The login that succeeds is
+    /// reported either way, when [`Authenticated`] mints.
     pub async fn authenticate<A, L>(
         self,
+        passwords: &Passwords,
+        account: L,
+    ) -> Result<Authenticated<A>, LoginError>
+    where
+        A: LoginAccount,
+        L: LoaderOutput<User = A>,
+    {
+        self.check(None, passwords, account).await
+    }
+
+    /// [`authenticate`](Self::authenticate), reporting a failed login (wrong password, unknown
+    /// user, an account without a password) to `manager`'s auth events hook as
+    /// [`AuthEventKind::LoginFailed`], with the user name submitted, the subject when the
+    /// account exists, and the client's address and user agent. The client's answer is the
+    /// same 401 in every case.
+    pub async fn authenticate_for<A, L>(
+        self,
+        manager: &LoginManager,
+        passwords: &Passwords,
+        account: L,
+    ) -> Result<Authenticated<A>, LoginError>
+    where
+        A: LoginAccount,
+        L: LoaderOutput<User = A>,
+    {
+        self.check(Some(manager), passwords, account).await
+    }
+
+    async fn check<A, L>(
+        self,
+        manager: Option<&LoginManager>,
         passwords: &Passwords,
         account: L,
     ) -> Result<Authenticated<A>, LoginError>
@@ -168,7 +225,23 @@ impl PasswordGrant {
             .map_err(LoginError::Password)?;
         let account = match account {
             Some(account) if matched => account,
-            _ => return Err(LoginError::InvalidCredentials),
+            account => {
+                if let Some(manager) = manager {
+                    let reason = match &account {
+                        None => LoginFailure::UnknownUser,
+                        Some(a) if a.password_hash().is_none() => LoginFailure::NoPassword,
+                        Some(_) => LoginFailure::WrongPassword,
+                    };
+                    let mut event = manager
+                        .event(AuthEventKind::LoginFailed(reason))
+                        .with_client(&self.client());
+                    event.subject = account.as_ref().map(LoginAccount::subject);
+                    // Printable and bounded, as a user agent: it goes to logs.
+                    event.username = crate::session::clean_user_agent(Some(self.username()));
+                    manager.emit(event);
+                }
+                return Err(LoginError::InvalidCredentials);
+            }
         };
         let new_password_hash = match account.password_hash() {
             Some(stored) if passwords.needs_rehash(stored) => {
@@ -194,13 +267,23 @@ impl PasswordGrant {
                 .cloned()
                 .collect()
         };
+        let client = self.client();
         Ok(Authenticated {
             account,
             requested: self.form.scope,
             scopes: granted,
             new_password_hash,
             user_agent: self.user_agent,
+            client,
         })
+    }
+
+    /// The client, as the auth events report it.
+    fn client(&self) -> Client {
+        Client {
+            address: self.address,
+            user_agent: crate::session::clean_user_agent(self.user_agent.as_deref()),
+        }
     }
 }
 
@@ -212,6 +295,7 @@ pub struct Authenticated<A> {
     scopes: Vec<String>,
     new_password_hash: Option<String>,
     user_agent: Option<String>,
+    client: Client,
 }
 
 impl<A: std::fmt::Debug> std::fmt::Debug for Authenticated<A> {
@@ -225,6 +309,7 @@ impl<A: std::fmt::Debug> std::fmt::Debug for Authenticated<A> {
                 &self.new_password_hash.as_ref().map(|_| "***"),
             )
             .field("user_agent", &self.user_agent)
+            .field("address", &self.client.address)
             .finish()
     }
 }
@@ -284,10 +369,21 @@ impl<A: LoginAccount> Authenticated<A> {
         let granted = self.granted(manager)?;
         let narrowed = !self.requested.is_empty() && granted != self.requested;
         let request = TokenRequest::new(self.account.subject()).scopes(granted.clone());
-        let mut response = manager
-            .login_response(request, self.user_agent.as_deref())
-            .await
-            .map_err(LoginError::Session)?;
+        // `LoginManager::login_response`, keeping the session's id for the event.
+        let (mut response, session_id) = if manager.sessions_enabled() {
+            let tokens = manager
+                .start_session(request, self.user_agent.as_deref())
+                .await
+                .map_err(LoginError::Session)?;
+            let session_id = tokens.session_id.clone();
+            (tokens.token_response(), Some(session_id))
+        } else {
+            let response = manager
+                .token_response(request)
+                .map_err(|e| LoginError::Session(e.into()))?;
+            (response, None)
+        };
+        self.succeeded(manager, session_id);
         if narrowed {
             response.scope = Some(granted.join(" "));
         }
@@ -310,6 +406,7 @@ impl<A: LoginAccount> Authenticated<A> {
         let token = manager
             .create_access_token(request)
             .map_err(LoginError::Mint)?;
+        self.succeeded(manager, None);
         Ok(manager.set_cookie(jar, token))
     }
 
@@ -317,10 +414,22 @@ impl<A: LoginAccount> Authenticated<A> {
     /// an answer of your own.
     pub async fn start_session(&self, manager: &LoginManager) -> Result<SessionTokens, LoginError> {
         let request = TokenRequest::new(self.account.subject()).scopes(self.granted(manager)?);
-        manager
+        let tokens = manager
             .start_session(request, self.user_agent.as_deref())
             .await
-            .map_err(LoginError::Session)
+            .map_err(LoginError::Session)?;
+        self.succeeded(manager, Some(tokens.session_id.clone()));
+        Ok(tokens)
+    }
+
+    /// Reports the login to the manager's auth events hook, once its tokens are minted.
+    fn succeeded(&self, manager: &LoginManager, session_id: Option<String>) {
+        let mut event = manager
+            .event(AuthEventKind::LoginSucceeded)
+            .with_subject(self.account.subject())
+            .with_client(&self.client);
+        event.session_id = session_id;
+        manager.emit(event);
     }
 }
 

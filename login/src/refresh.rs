@@ -19,6 +19,7 @@
 use std::convert::Infallible;
 use std::fmt;
 use std::marker::PhantomData;
+use std::net::IpAddr;
 
 use axum::body::Body;
 use axum::extract::{FromRef, FromRequest, FromRequestParts, Request, State};
@@ -27,6 +28,7 @@ use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum_extra::extract::cookie::CookieJar;
 
+use crate::events::Client;
 use crate::manager::{AsLoginManager, LoginManager};
 use crate::oauth2::TokenResponse;
 use crate::rejection::{RejectionKind, default_response};
@@ -66,6 +68,8 @@ pub struct RefreshRequest<M = LoginManager> {
     pub token: String,
     /// Where it came from.
     pub source: RefreshSource,
+    /// The client's address, for the auth events.
+    address: Option<IpAddr>,
     manager: PhantomData<fn() -> M>,
 }
 
@@ -210,6 +214,7 @@ where
         let handle = M::from_ref(state);
         let manager = handle.login_manager();
         let (mut parts, body) = req.into_parts();
+        let address = crate::events::client_address(&parts.headers, &parts.extensions);
         let mut form_token = None;
         match is_form(&parts.headers) {
             Some(true) => {
@@ -249,6 +254,7 @@ where
             return Ok(RefreshRequest {
                 token,
                 source: RefreshSource::Form,
+                address,
                 manager: PhantomData,
             });
         }
@@ -265,6 +271,7 @@ where
         Ok(RefreshRequest {
             token,
             source: RefreshSource::Cookie,
+            address,
             manager: PhantomData,
         })
     }
@@ -338,8 +345,9 @@ impl IntoResponse for RefreshResponse {
 /// token cookie when the manager reads it, and the refresh cookie) and its body carries no
 /// token, only `{"expires_in": N}` ([`RefreshResponse::Cookies`]). A manager that reads only
 /// the `Authorization` header gets no usable access token from a cookie refresh: its clients
-/// send the refresh token in the form. Errors are [`GrantError`]s; a failed refresh never
-/// clears the cookie (another tab may just have rotated it).
+/// send the refresh token in the form. Errors are [`GrantError`]s (a refresh token presented
+/// again is reported to the manager's auth events hook, with the client's address and user
+/// agent); a failed refresh never clears the cookie (another tab may just have rotated it).
 pub async fn refresh_route(
     State(manager): State<LoginManager>,
     agent: UserAgent,
@@ -367,7 +375,11 @@ async fn refresh_with<M>(
     jar: CookieJar,
     request: RefreshRequest<M>,
 ) -> Result<(CookieJar, RefreshResponse), GrantError> {
-    let tokens = manager.refresh(&request.token, agent.as_deref()).await?;
+    let client = Client {
+        address: request.address,
+        user_agent: agent,
+    };
+    let tokens = manager.refresh_with(&request.token, &client).await?;
     Ok(match request.source {
         RefreshSource::Form => (jar, RefreshResponse::Tokens(tokens.token_response())),
         RefreshSource::Cookie => {

@@ -15,6 +15,7 @@ const LEAVES: &[&str] = &[
     "credentials",
     "csrf",
     "error",
+    "events",
     "jws",
     "keys",
     "loader",

@@ -17,6 +17,7 @@ macro_rules! guides {
 
 guides! {
     AppExample = "app-example.md",
+    AuthEvents = "auth-events.md",
     CookiesAndCsrf = "cookies-and-csrf.md",
     LoginRoute = "login-route.md",
     Macros = "macros.md",

@@ -5,6 +5,7 @@ use axum::Json;
 use axum::extract::{Query, State};
 use axum::http::{StatusCode, header};
 use axum::response::{Html, IntoResponse, Redirect, Response};
+use login::events::Client;
 use login::password::{self, MAX_PASSWORD_BYTES, PasswordError, Passwords};
 use login::{Claims, CookieJar, LoginAccount, LoginError, LoginManager, middleware::CurrentUser};
 use login::{
@@ -78,8 +79,9 @@ pub async fn login(
     let user = db::find_user(&state.db, &username)
         .await
         .map_err(|e| format.db_error(e));
+    // `authenticate_for`: a failed login is reported to the manager's auth events hook.
     let login = grant
-        .authenticate(&Passwords::default(), user)
+        .authenticate_for(&state.manager, &Passwords::default(), user)
         .await
         .map_err(|e| failed_login(format, &query, &username, e))?;
     if let Some(hash) = login.new_password_hash() {
@@ -218,11 +220,12 @@ pub async fn logout(
     _: SameOrigin,
     State(manager): State<LoginManager>,
     format: Format,
+    client: Client,
     claims: Option<Claims>,
     jar: CookieJar,
 ) -> Response {
     if let Some(claims) = claims
-        && let Err(e) = manager.logout(&claims).await
+        && let Err(e) = manager.logout_with(&claims, &client).await
     {
         tracing::error!(error = %e, "could not end the session");
         return format

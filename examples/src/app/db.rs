@@ -10,7 +10,10 @@ use sqlx::{FromRow, SqlitePool};
 
 /// The schema, in order. Each entry is applied once, in a transaction, and recorded in SQLite's
 /// `user_version` header field.
-const MIGRATIONS: &[&str] = &[include_str!("../../migrations/0001_users_and_posts.sql")];
+const MIGRATIONS: &[&str] = &[
+    include_str!("../../migrations/0001_users_and_posts.sql"),
+    include_str!("../../migrations/0002_auth_events.sql"),
+];
 
 /// Opens the database named by `url` and brings its schema up to date.
 ///

@@ -45,7 +45,7 @@ box-sizing:border-box}textarea{min-height:8rem}.error{color:#b00020}.post{margin
 pub fn page(title: &str, user: Option<&User>, body: &str) -> String {
     let nav = match user {
         Some(user) => format!(
-            r#"<a href="/posts">My posts</a><a href="/posts/new">New post</a><a href="/sessions">Sessions</a>
+            r#"<a href="/posts">My posts</a><a href="/posts/new">New post</a><a href="/sessions">Sessions</a><a href="/activity">Activity</a>
 <span id="whoami">Signed in as {}</span>
 <form method="post" action="/logout"><button id="logout" type="submit">Log out</button></form>"#,
             escape(&user.name)
@@ -167,6 +167,32 @@ signed in {created}, last refreshed {refreshed}
 <form method="post" action="/logout/all"><button id="logout-all" type="submit">Sign out everywhere</button></form>"#
     );
     page("Sessions", Some(user), &body)
+}
+
+/// "Recent sign-in activity": time, what, address, browser.
+pub fn activity_page(user: &User, events: &[super::activity::Activity]) -> String {
+    let mut rows = String::new();
+    for event in events {
+        let _ = writeln!(
+            rows,
+            r#"<tr class="event" data-kind="{kind}"><td>{at}</td><td>{label}</td><td>{address}</td><td>{agent}</td></tr>"#,
+            kind = escape(&event.kind),
+            at = escape(&utc(event.at)),
+            label = escape(event.label()),
+            address = escape(event.address.as_deref().unwrap_or("unknown")),
+            agent = escape(event.user_agent.as_deref().unwrap_or("unknown")),
+        );
+    }
+    let body = format!(
+        r#"<h1>Recent sign-in activity</h1>
+<p>Sign-ins, failed sign-ins and sign-outs of your account, newest first. Something you don't recognise? <a href="/sessions">Sign out the sessions</a> you don't know and change your password.</p>
+<table id="activity">
+<thead><tr><th>When</th><th>What</th><th>Address</th><th>Browser</th></tr></thead>
+<tbody>
+{rows}</tbody>
+</table>"#
+    );
+    page("Activity", Some(user), &body)
 }
 
 /// The registration form.

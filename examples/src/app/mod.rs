@@ -12,6 +12,7 @@
 //! | `GET /sessions` | signed in | "where you're signed in", with "sign out" per session | `{"sessions": [...]}` |
 //! | `POST /sessions/{id}/end` | signed in | ends one of the user's sessions, 303 to `/sessions` | 204 |
 //! | `POST /logout/all` | signed in | ends every session of the user, 303 to `/login` | `{"detail"}` |
+//! | `GET /activity` | signed in | "recent sign-in activity": the user's own auth events | `{"events": [...]}` |
 //! | `GET /posts` | signed in | "my posts" | `{"posts": [...]}` |
 //! | `GET /posts/new` | signed in | the new-post form | — |
 //! | `POST /posts` | signed in | creates, 303 to `/posts` | `201 {"post"}` |
@@ -39,7 +40,11 @@
 //!   `GET /refresh?next=...`, which rotates the refresh token, sets new cookies and sends the
 //!   browser back: it stays signed in across access-token expiry without noticing, and without
 //!   any script. The sessions page lists where the user is signed in and ends any of them.
+//! - auth events: the manager's hook ([`activity::SignInLog`]) records every sign-in, failed
+//!   sign-in, sign-out and refresh-token reuse in SQLite, and the activity page shows each
+//!   user theirs (time, what, address, browser).
 
+pub mod activity;
 mod auth;
 pub mod db;
 pub mod html;
@@ -94,16 +99,22 @@ pub enum Cookies {
 /// The app's manager: HS256 with `secret`; the token read from the cookie (browsers) or the
 /// `Authorization: Bearer` header (API clients); CSRF protection on (the default whenever the
 /// cookie is read); sessions in memory; browsers without a valid token sent through a silent
-/// refresh, then to `/login?next=...`.
-pub fn manager(secret: &str, cookies: Cookies) -> Result<LoginManager, login::ConfigError> {
-    builder(secret, cookies).build()
+/// refresh, then to `/login?next=...`; its auth events recorded in `db` ([`activity::SignInLog`]).
+/// Call it inside a Tokio runtime (the recorder is a task).
+pub fn manager(
+    secret: &str,
+    cookies: Cookies,
+    db: &SqlitePool,
+) -> Result<LoginManager, login::ConfigError> {
+    builder(secret, cookies, db).build()
 }
 
 /// [`manager`]'s settings, to change some before building (the browser test shortens the
 /// token lifetime to see the silent refresh happen).
-pub fn builder(secret: &str, cookies: Cookies) -> LoginManagerBuilder {
+pub fn builder(secret: &str, cookies: Cookies, db: &SqlitePool) -> LoginManagerBuilder {
     let secure = cookies == Cookies::HostPrefixed;
     LoginManager::builder("/login")
+        .events(activity::SignInLog::new(db.clone()))
         .secret(secret)
         .use_cookie(true)
         .use_header(true)
@@ -171,6 +182,7 @@ pub fn router(manager: LoginManager, db: SqlitePool) -> Router {
         .route("/sessions", get(sessions::sessions_page))
         .route("/sessions/{id}/end", post(sessions::end_session))
         .route("/logout/all", post(sessions::logout_all))
+        .route("/activity", get(activity::activity_page))
         .route("/me", get(auth::me))
         .route("/posts", get(posts::list_posts).post(posts::create_post))
         .route("/posts/new", get(posts::new_post_form))

@@ -6,7 +6,7 @@ use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
 use axum::response::{Html, IntoResponse, Redirect, Response};
 use login::{
-    Claims, CookieJar, protected, refresh::GrantError, refresh::RefreshRequest, refresh::UserAgent,
+    Claims, CookieJar, events::Client, protected, refresh::GrantError, refresh::RefreshRequest,
     session::RefreshError,
 };
 use serde_json::json;
@@ -22,7 +22,7 @@ use super::{AppState, html};
 /// the browser goes back to `next`. Without a usable refresh cookie, on to the login page.
 pub async fn refresh_page(
     State(state): State<AppState>,
-    UserAgent(agent): UserAgent,
+    client: Client,
     Query(query): Query<NextQuery>,
     jar: CookieJar,
     request: Result<RefreshRequest, GrantError>,
@@ -35,7 +35,7 @@ pub async fn refresh_page(
         Err(_) => return Ok(to_login().into_response()),
     };
     let manager = &state.manager;
-    let tokens = match manager.refresh(&request.token, agent.as_deref()).await {
+    let tokens = match manager.refresh_with(&request.token, &client).await {
         Ok(tokens) => tokens,
         Err(RefreshError::Store(e)) => {
             tracing::error!(error = %e, "session store failed");
@@ -96,6 +96,7 @@ pub async fn end_session(
     State(state): State<AppState>,
     claims: Claims,
     format: Format,
+    client: Client,
     jar: CookieJar,
     Path(id): Path<String>,
 ) -> Result<Response, AppError> {
@@ -111,7 +112,10 @@ pub async fn end_session(
     if !sessions.iter().any(|s| s.id == id) {
         return Err(format.error(StatusCode::NOT_FOUND, "No such session"));
     }
-    manager.end_session(&id).await.map_err(unavailable)?;
+    manager
+        .end_session_with(&id, &client)
+        .await
+        .map_err(unavailable)?;
     let this_one = claims.sid.as_deref() == Some(id.as_str());
     Ok(match (format, this_one) {
         (Format::Json, _) => StatusCode::NO_CONTENT.into_response(),
@@ -128,10 +132,12 @@ pub async fn logout_all(
     user: User,
     State(state): State<AppState>,
     format: Format,
+    client: Client,
     jar: CookieJar,
 ) -> Result<Response, AppError> {
     let manager = &state.manager;
-    manager.end_all_sessions(&user.email).await.map_err(|e| {
+    let ended = manager.end_all_sessions_with(&user.email, &client).await;
+    ended.map_err(|e| {
         tracing::error!(error = %e, "session store failed");
         format.error(StatusCode::SERVICE_UNAVAILABLE, "Try again in a moment")
     })?;

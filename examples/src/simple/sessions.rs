@@ -57,7 +57,9 @@ pub(super) async fn login_cookie(
     grant: PasswordGrant,
 ) -> Result<Response, LoginError> {
     let user = load_user(grant.username().to_owned(), State(state.db.clone())).await;
-    let login = grant.authenticate(&state.passwords, user).await?;
+    let login = grant
+        .authenticate_for(&state.manager, &state.passwords, user)
+        .await?;
     if let Some(hash) = login.new_password_hash() {
         let email = &login.account().email;
         state.db.set_password_hash(email, hash.to_owned()).await;

@@ -27,6 +27,7 @@ use crate::claims::Claims;
 use crate::cookie::CookieSettings;
 use crate::credentials::Sources;
 use crate::error::{ConfigError, SameOriginError, TokenError, VerifyError};
+use crate::events::{AuthEvent, AuthEventKind, AuthEvents, TracingEvents};
 use crate::keys::{SigningKey, VerifyingKey};
 use crate::loader::{TokenUserError, UserLoader};
 use crate::rejection::{AuthRejection, RejectionHook, RejectionKind};
@@ -69,6 +70,8 @@ struct Inner {
     clock: Clock,
     cache: Option<TokenCache>,
     sessions: Option<sessions::Sessions>,
+    /// The auth events hook; `None`: [`TracingEvents`].
+    events: Option<Arc<dyn AuthEvents>>,
 }
 
 /// Issues and verifies JWT access tokens and reads them from requests.
@@ -108,6 +111,7 @@ impl fmt::Debug for LoginManager {
             .field("issuer", &i.issuer)
             .field("audience", &i.audience)
             .field("sessions", &i.sessions.is_some())
+            .field("events", &i.events.is_some())
             .field("key", &"***")
             .finish_non_exhaustive()
     }
@@ -387,6 +391,20 @@ impl LoginManager {
         parts: &Parts,
     ) -> AuthRejection {
         AuthRejection::new(kind, required_scopes, parts, self.inner.hook.as_ref())
+    }
+
+    /// A new auth event of `kind`, now by the manager's clock: add what is known, then
+    /// [`emit`](Self::emit) it.
+    pub(crate) fn event(&self, kind: AuthEventKind) -> AuthEvent {
+        AuthEvent::new(kind, self.now())
+    }
+
+    /// Hands `event` to the manager's hook (without one, [`TracingEvents`]).
+    pub(crate) fn emit(&self, event: AuthEvent) {
+        match &self.inner.events {
+            Some(hook) => hook.record(&event),
+            None => TracingEvents.record(&event),
+        }
     }
 
     /// Identifies this manager (shared by its clones) in per-request caches.

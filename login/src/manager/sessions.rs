@@ -17,6 +17,7 @@ use super::issue::{MAX_LIFETIME, Prepared};
 use crate::TokenRequest;
 use crate::claims::Claims;
 use crate::error::ConfigError;
+use crate::events::{AuthEventKind, Client};
 use crate::oauth2::TokenResponse;
 use crate::session::{
     self, NewSession, RefreshError, RevocationView, Rotated, Rotation, Session, SessionError,
@@ -271,6 +272,22 @@ impl LoginManager {
         refresh_token: &str,
         user_agent: Option<&str>,
     ) -> Result<SessionTokens, RefreshError> {
+        let client = Client {
+            address: None,
+            user_agent: user_agent.map(str::to_owned),
+        };
+        self.refresh_with(refresh_token, &client).await
+    }
+
+    /// [`refresh`](Self::refresh) for `client` (its user agent is recorded in the session):
+    /// a refresh token presented again is reported to the auth events hook
+    /// ([`AuthEventKind::RefreshReuseDetected`]) with the session's id and the client.
+    pub async fn refresh_with(
+        &self,
+        refresh_token: &str,
+        client: &Client,
+    ) -> Result<SessionTokens, RefreshError> {
+        let user_agent = session::clean_user_agent(client.user_agent.as_deref());
         let sessions = self.session_state().ok_or(RefreshError::Disabled)?;
         if !session::is_refresh_token_shaped(refresh_token) {
             tracing::debug!(reason = "not a refresh token", "login: refresh refused");
@@ -287,7 +304,7 @@ impl LoginManager {
             grace,
             now,
             expires_at: now + secs(settings.refresh_lifetime),
-            user_agent: session::clean_user_agent(user_agent),
+            user_agent: user_agent.clone(),
             revoke_until: self.revocation_until(sessions, now),
             // Another manager's session (a shared store) is `Invalid`, and nothing changes.
             manager: sessions.owner.clone(),
@@ -306,6 +323,12 @@ impl LoginManager {
                     session = %sid,
                     "login: a rotated refresh token was presented again; the session is ended"
                 );
+                let mut event = self
+                    .event(AuthEventKind::RefreshReuseDetected)
+                    .with_client(client)
+                    .with_session_id(sid);
+                event.user_agent = user_agent;
+                self.emit(event);
                 return Err(RefreshError::InvalidGrant);
             }
             Rotated::Invalid => {
@@ -333,19 +356,66 @@ impl LoginManager {
     /// Ends one session ("log out this device"): its refresh token stops working and its
     /// access tokens are refused from the next request on. Returns whether it was live.
     pub async fn end_session(&self, session_id: &str) -> Result<bool, SessionError> {
+        self.end_session_with(session_id, &Client::default()).await
+    }
+
+    /// [`end_session`](Self::end_session) for `client`: a live session ended is reported to
+    /// the auth events hook ([`AuthEventKind::Logout`]) with its id and the client (not its
+    /// subject, which the store does not return here).
+    pub async fn end_session_with(
+        &self,
+        session_id: &str,
+        client: &Client,
+    ) -> Result<bool, SessionError> {
+        self.end_one(session_id, None, client).await
+    }
+
+    /// Ends one session and reports it when it was live.
+    async fn end_one(
+        &self,
+        session_id: &str,
+        subject: Option<&str>,
+        client: &Client,
+    ) -> Result<bool, SessionError> {
         let sessions = self.session_state().ok_or(SessionError::Disabled)?;
         let now = self.now();
         let until = self.revocation_until(sessions, now);
-        Ok(sessions.store.end_session(session_id, now, until).await?)
+        let live = sessions.store.end_session(session_id, now, until).await?;
+        if live {
+            let mut event = self
+                .event(AuthEventKind::Logout)
+                .with_client(client)
+                .with_session_id(session_id);
+            event.subject = subject.map(str::to_owned);
+            self.emit(event);
+        }
+        Ok(live)
     }
 
     /// Logs out the device an access token belongs to: ends its session, or, for a token
     /// minted outside a session, revokes the token itself. Returns whether anything was live.
     pub async fn logout(&self, claims: &Claims) -> Result<bool, SessionError> {
+        self.logout_with(claims, &Client::default()).await
+    }
+
+    /// [`logout`](Self::logout) for `client`: reported to the auth events hook
+    /// ([`AuthEventKind::Logout`], once) with the token's subject, its session's id (or, for a
+    /// token outside a session, its `jti`) and the client.
+    pub async fn logout_with(
+        &self,
+        claims: &Claims,
+        client: &Client,
+    ) -> Result<bool, SessionError> {
         match (&claims.sid, &claims.jti) {
-            (Some(sid), _) => self.end_session(sid).await,
+            (Some(sid), _) => self.end_one(sid, Some(&claims.sub), client).await,
             (None, Some(jti)) => {
-                self.revoke_access_token(jti, claims.exp).await?;
+                self.revoke(jti, claims.exp).await?;
+                let event = self
+                    .event(AuthEventKind::Logout)
+                    .with_subject(claims.sub.as_str())
+                    .with_client(client)
+                    .with_token_id(jti.as_str());
+                self.emit(event);
                 Ok(true)
             }
             (None, None) => Ok(false),
@@ -355,6 +425,18 @@ impl LoginManager {
     /// Ends the session a refresh token belongs to (its current one, or one already
     /// rotated). Returns whether there was a live session; an unknown token changes nothing.
     pub async fn logout_refresh_token(&self, refresh_token: &str) -> Result<bool, SessionError> {
+        self.logout_refresh_token_with(refresh_token, &Client::default())
+            .await
+    }
+
+    /// [`logout_refresh_token`](Self::logout_refresh_token) for `client`: a live session
+    /// ended is reported to the auth events hook ([`AuthEventKind::Logout`]) with its subject,
+    /// its id and the client.
+    pub async fn logout_refresh_token_with(
+        &self,
+        refresh_token: &str,
+        client: &Client,
+    ) -> Result<bool, SessionError> {
         let sessions = self.session_state().ok_or(SessionError::Disabled)?;
         if !session::is_refresh_token_shaped(refresh_token) {
             return Ok(false);
@@ -365,7 +447,10 @@ impl LoginManager {
             .find(TokenHash::of(refresh_token), now)
             .await?
         {
-            Some(session) => self.end_session(&session.id).await,
+            Some(session) => {
+                self.end_one(&session.id, Some(&session.subject), client)
+                    .await
+            }
             None => Ok(false),
         }
     }
@@ -373,15 +458,55 @@ impl LoginManager {
     /// "Log out everywhere": ends every session of `subject`, and refuses every token of it
     /// issued before now, those without `iat` included. Returns how many sessions were live.
     pub async fn end_all_sessions(&self, subject: &str) -> Result<usize, SessionError> {
+        self.end_all_sessions_with(subject, &Client::default())
+            .await
+    }
+
+    /// [`end_all_sessions`](Self::end_all_sessions) for `client`: reported to the auth events
+    /// hook ([`AuthEventKind::LogoutEverywhere`], once, however many sessions were live) with
+    /// the subject and the client.
+    pub async fn end_all_sessions_with(
+        &self,
+        subject: &str,
+        client: &Client,
+    ) -> Result<usize, SessionError> {
         let sessions = self.session_state().ok_or(SessionError::Disabled)?;
         let now = self.now();
         let until = self.revocation_until(sessions, now);
-        Ok(sessions.store.end_subject(subject, now, until).await?)
+        let ended = sessions.store.end_subject(subject, now, until).await?;
+        let event = self
+            .event(AuthEventKind::LogoutEverywhere)
+            .with_subject(subject)
+            .with_client(client);
+        self.emit(event);
+        Ok(ended)
     }
 
     /// Revokes one access token by its `jti`, until its `exp` (a time already past changes
     /// nothing).
     pub async fn revoke_access_token(&self, jti: &str, exp: i64) -> Result<(), SessionError> {
+        self.revoke_access_token_with(jti, exp, &Client::default())
+            .await
+    }
+
+    /// [`revoke_access_token`](Self::revoke_access_token) for `client`: reported to the auth
+    /// events hook ([`AuthEventKind::TokenRevoked`]) with the `jti` and the client.
+    pub async fn revoke_access_token_with(
+        &self,
+        jti: &str,
+        exp: i64,
+        client: &Client,
+    ) -> Result<(), SessionError> {
+        self.revoke(jti, exp).await?;
+        let event = self
+            .event(AuthEventKind::TokenRevoked)
+            .with_client(client)
+            .with_token_id(jti);
+        self.emit(event);
+        Ok(())
+    }
+
+    async fn revoke(&self, jti: &str, exp: i64) -> Result<(), SessionError> {
         let sessions = self.session_state().ok_or(SessionError::Disabled)?;
         let now = self.now();
         // The token is accepted until `exp` + leeway, so it is refused until then; and no token

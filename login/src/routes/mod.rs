@@ -55,6 +55,7 @@ use axum::{Form, Json, Router};
 use axum_extra::extract::cookie::CookieJar;
 use serde::{Deserialize, Serialize};
 
+use crate::events::Client;
 use crate::extract::{ClaimsOf, SameOrigin};
 use crate::manager::{AsLoginManager, LoginManager};
 use crate::session::{Session, SessionError};
@@ -154,14 +155,15 @@ pub async fn logout<M: AsLoginManager>(
     _: SameOrigin<M>,
     State(handle): State<M>,
     claims: Option<ClaimsOf<M>>,
+    client: Client,
     jar: CookieJar,
     form: Result<Form<LogoutForm>, FormRejection>,
 ) -> Response {
     let manager = handle.login_manager();
     let refresh_token = form.ok().and_then(|Form(form)| form.refresh_token);
     let ended = match (claims, refresh_token) {
-        (Some(ClaimsOf(claims, _)), _) => manager.logout(&claims).await,
-        (None, Some(token)) => manager.logout_refresh_token(&token).await,
+        (Some(ClaimsOf(claims, _)), _) => manager.logout_with(&claims, &client).await,
+        (None, Some(token)) => manager.logout_refresh_token_with(&token, &client).await,
         (None, None) => Ok(false),
     };
     if let Err(error) = ended {
@@ -183,10 +185,11 @@ pub async fn logout_all<M: AsLoginManager>(
     _: SameOrigin<M>,
     State(handle): State<M>,
     ClaimsOf(claims, _): ClaimsOf<M>,
+    client: Client,
     jar: CookieJar,
 ) -> Response {
     let manager = handle.login_manager();
-    let ended = match manager.end_all_sessions(&claims.sub).await {
+    let ended = match manager.end_all_sessions_with(&claims.sub, &client).await {
         Ok(ended) => ended,
         Err(error) => return store_failed(error, "could not end the sessions"),
     };
@@ -224,6 +227,7 @@ pub async fn end_session<M: AsLoginManager>(
     _: SameOrigin<M>,
     State(handle): State<M>,
     ClaimsOf(claims, _): ClaimsOf<M>,
+    client: Client,
     Path(id): Path<String>,
     jar: CookieJar,
 ) -> Response {
@@ -240,7 +244,7 @@ pub async fn end_session<M: AsLoginManager>(
     if !own {
         return not_found();
     }
-    if let Err(error) = manager.end_session(&id).await {
+    if let Err(error) = manager.end_session_with(&id, &client).await {
         return store_failed(error, "could not end the session");
     }
     if claims.sid.as_deref() == Some(id.as_str()) {

@@ -18,6 +18,7 @@ use crate::cache::{DEFAULT_TOKEN_CACHE_BYTES, TokenCache};
 use crate::cookie::CookieSettings;
 use crate::credentials::Sources;
 use crate::error::{ConfigError, is_valid_scope};
+use crate::events::AuthEvents;
 use crate::keys::{SigningKey, VerifyingKey};
 use crate::rejection::{RejectionContext, RejectionHook};
 use crate::secret::Secret;
@@ -58,6 +59,7 @@ pub struct LoginManagerBuilder {
     manager_name: Option<String>,
     session_store: Option<Arc<dyn SessionStore>>,
     sessions: SessionSettings,
+    events: Option<Arc<dyn AuthEvents>>,
 }
 
 impl fmt::Debug for LoginManagerBuilder {
@@ -95,6 +97,7 @@ impl LoginManagerBuilder {
             manager_name: None,
             session_store: None,
             sessions: SessionSettings::default(),
+            events: None,
         }
     }
 }
@@ -226,6 +229,16 @@ impl LoginManagerBuilder {
         F: for<'a> Fn(&RejectionContext<'a>) -> Option<Response> + Send + Sync + 'static,
     {
         self.hook = Some(Arc::new(hook));
+        self
+    }
+
+    /// The hook that receives the manager's auth events (logins that succeeded, failed or
+    /// were throttled, refresh-token reuse, logouts, revocations; see [`login::events`](crate::events)).
+    /// One per manager; without it, each event is logged through `tracing`
+    /// ([`TracingEvents`](crate::events::TracingEvents), target `login::events`). A closure
+    /// `Fn(&AuthEvent)` is a hook too.
+    pub fn events(mut self, hook: impl AuthEvents) -> Self {
+        self.events = Some(Arc::new(hook));
         self
     }
 
@@ -371,6 +384,7 @@ impl LoginManagerBuilder {
                 clock,
                 cache: TokenCache::new(self.token_cache),
                 sessions,
+                events: self.events,
             }),
         })
     }
