@@ -60,6 +60,7 @@
 //! | [`session`] | sessions (refresh tokens, logout, log out everywhere) and their stores |
 //! | [`refresh`] | the refresh route and its extractor |
 //! | [`password`] | password hashing with bounded work |
+//! | [`throttle`] | login throttling by outcome: limits, trusted proxies, device tokens |
 //! | `openapi` | OpenAPI security schemes and responses (feature `openapi`) |
 //! | [`testing`] | requests with a token, for your route tests |
 //!
@@ -78,7 +79,8 @@ compile_error!(
 //
 //   leaves       error, rejection, secret, claims, keys, jws, cache, cookie, credentials,
 //                csrf, redirect, loader, oauth2 (the password form, the token response),
-//                password, registry, session/ (store trait, stores, revocation view)
+//                password, registry, session/ (store trait, stores, revocation view),
+//                throttle/ (login throttling: settings, client address, device tokens)
 //                                                (no module here imports the manager)
 //      ↓
 //   manager/     LoginManager and its builder; the request path (verify/), issuing,
@@ -111,6 +113,7 @@ pub mod rejection;
 mod secret;
 pub mod session;
 pub mod testing;
+pub mod throttle;
 
 pub use claims::Claims;
 pub use error::{ConfigError, TokenError};

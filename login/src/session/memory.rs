@@ -4,6 +4,7 @@ use std::collections::{HashMap, HashSet, VecDeque};
 use std::sync::{Arc, Mutex, PoisonError};
 
 use super::store::{Revocation, RevocationSink, Rotated, Rotation, SessionStore, StoreFuture};
+use super::throttle::{MemoryThrottle, ThrottleStore};
 use super::view::RevocationSet;
 use super::{Session, TokenHash};
 
@@ -22,6 +23,8 @@ pub(crate) const REMEMBERED_ROTATIONS: usize = 64;
 pub struct MemoryStore {
     state: Mutex<State>,
     sinks: Mutex<Vec<Arc<dyn RevocationSink>>>,
+    /// The login throttle's failure counters.
+    throttle: Arc<MemoryThrottle>,
 }
 
 impl std::fmt::Debug for MemoryStore {
@@ -323,6 +326,10 @@ impl SessionStore for MemoryStore {
             .lock()
             .unwrap_or_else(PoisonError::into_inner)
             .push(sink);
+    }
+
+    fn throttle_store(&self) -> Option<Arc<dyn ThrottleStore>> {
+        Some(self.throttle.clone())
     }
 }
 

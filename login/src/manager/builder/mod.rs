@@ -22,9 +22,11 @@ use crate::keys::{SigningKey, VerifyingKey};
 use crate::rejection::{RejectionContext, RejectionHook};
 use crate::secret::Secret;
 use crate::session::SessionStore;
+use crate::throttle::Throttle;
 
 mod browser;
 mod sessions;
+mod throttle;
 
 /// The largest leeway the builder accepts, in seconds.
 pub(crate) const MAX_LEEWAY_SECS: u64 = 300;
@@ -58,6 +60,7 @@ pub struct LoginManagerBuilder {
     manager_name: Option<String>,
     session_store: Option<Arc<dyn SessionStore>>,
     sessions: SessionSettings,
+    throttle: Throttle,
 }
 
 impl fmt::Debug for LoginManagerBuilder {
@@ -95,6 +98,7 @@ impl LoginManagerBuilder {
             manager_name: None,
             session_store: None,
             sessions: SessionSettings::default(),
+            throttle: Throttle::default(),
         }
     }
 }
@@ -336,6 +340,16 @@ impl LoginManagerBuilder {
         if self.audience.as_deref() == Some("") {
             return Err(ConfigError::EmptyClaim("audience"));
         }
+        let throttle_store = self
+            .session_store
+            .as_ref()
+            .and_then(|store| store.throttle_store());
+        let device_cookie = if cookie.host_prefix {
+            format!("__Host-{}", crate::throttle::DEVICE_COOKIE_NAME)
+        } else {
+            crate::throttle::DEVICE_COOKIE_NAME.to_owned()
+        };
+        let throttle = self.throttle.build(throttle_store, device_cookie)?;
         let sessions = match self.session_store {
             None => None,
             Some(_) if keys.signer().is_none() => return Err(ConfigError::SessionsNeedSigningKey),
@@ -369,6 +383,7 @@ impl LoginManagerBuilder {
                 clock,
                 cache: TokenCache::new(self.token_cache),
                 sessions,
+                throttle,
             }),
         })
     }
