@@ -98,6 +98,8 @@ pub(super) async fn login_cookie(
     Ok((
         manager.set_cookie(jar, tokens.access_token),
         refresh_cookie_header(refresh),
+        // The device-token cookie (the login throttle's), after the other two.
+        refresh_cookie_header(login.device_cookie(manager)),
         Json(json!({ "status": "Success" })),
     )
         .into_response())

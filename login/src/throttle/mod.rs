@@ -141,6 +141,7 @@ pub struct Throttle {
     normalize: Normalizer,
     device_key: Option<Secret>,
     device_lifetime: Duration,
+    device_cookie: String,
     memory_counters: usize,
 }
 
@@ -157,6 +158,7 @@ impl fmt::Debug for Throttle {
             .field("header", &self.header)
             .field("device_key", &self.device_key.as_ref().map(|_| "***"))
             .field("device_lifetime", &self.device_lifetime)
+            .field("device_cookie", &self.device_cookie)
             .field("memory_counters", &self.memory_counters)
             .finish()
     }
@@ -176,6 +178,7 @@ impl Default for Throttle {
             normalize: Arc::new(|name: &str| name.trim().to_lowercase()),
             device_key: None,
             device_lifetime: Duration::from_secs(90 * 24 * 3600),
+            device_cookie: DEVICE_COOKIE_NAME.to_owned(),
             memory_counters: crate::session::throttle::DEFAULT_MEMORY_COUNTERS,
         }
     }
@@ -264,6 +267,13 @@ impl Throttle {
         self
     }
 
+    /// The device-token cookie's name, without the `__Host-` prefix (default
+    /// [`DEVICE_COOKIE_NAME`], `device-token`): give each manager of an app its own.
+    pub fn device_cookie_name(mut self, name: impl Into<String>) -> Self {
+        self.device_cookie = name.into();
+        self
+    }
+
     /// The most counters kept in the manager's own memory, when the session store has no
     /// throttle store (default 65 536, at least 16).
     pub fn memory_counters(mut self, counters: usize) -> Self {
@@ -276,15 +286,32 @@ impl Throttle {
         self.enabled
     }
 
-    /// Checks the settings and makes the manager's guard (`None` when off).
+    /// Checks the settings and makes the manager's guard (`None` when off); the device cookie
+    /// gets the `__Host-` prefix with `host_prefix`.
     pub(crate) fn build(
         self,
         store: Option<Arc<dyn crate::session::ThrottleStore>>,
-        device_cookie: String,
+        host_prefix: bool,
     ) -> Result<Option<Arc<Guard>>, ConfigError> {
         if !self.enabled {
             return Ok(None);
         }
+        let name_ok = !self.device_cookie.is_empty()
+            && !self.device_cookie.starts_with("__")
+            && self
+                .device_cookie
+                .bytes()
+                .all(|b| b.is_ascii_alphanumeric() || b"!#$%&'*+-.^_`|~".contains(&b));
+        if !name_ok {
+            return Err(ConfigError::InvalidThrottle(
+                "the device cookie's name must be a cookie name without a prefix",
+            ));
+        }
+        let device_cookie = if host_prefix {
+            format!("__Host-{}", self.device_cookie)
+        } else {
+            self.device_cookie.clone()
+        };
         self.account.check("the account limit is out of range")?;
         self.pair.check("the pair limit is out of range")?;
         self.address.check("the address limit is out of range")?;
@@ -350,15 +377,23 @@ mod tests {
                 "device tokens must live at least a minute",
             ),
             (
+                Throttle::default().device_cookie_name("__Host-x"),
+                "the device cookie's name must be a cookie name without a prefix",
+            ),
+            (
+                Throttle::default().device_cookie_name("a b"),
+                "the device cookie's name must be a cookie name without a prefix",
+            ),
+            (
                 Throttle::default().device_key("short"),
                 "the device-token key must be at least 32 bytes",
             ),
         ];
         for (throttle, message) in bad {
-            let error = throttle.build(None, "d".into()).unwrap_err();
+            let error = throttle.build(None, false).unwrap_err();
             assert_eq!(error, ConfigError::InvalidThrottle(message));
         }
-        assert!(Throttle::off().build(None, "d".into()).unwrap().is_none());
+        assert!(Throttle::off().build(None, false).unwrap().is_none());
         assert!(
             Throttle::default()
                 .build(None, "d".into())

@@ -344,12 +344,7 @@ impl LoginManagerBuilder {
             .session_store
             .as_ref()
             .and_then(|store| store.throttle_store());
-        let device_cookie = if cookie.host_prefix {
-            format!("__Host-{}", crate::throttle::DEVICE_COOKIE_NAME)
-        } else {
-            crate::throttle::DEVICE_COOKIE_NAME.to_owned()
-        };
-        let throttle = self.throttle.build(throttle_store, device_cookie)?;
+        let throttle = self.throttle.build(throttle_store, cookie.host_prefix)?;
         let sessions = match self.session_store {
             None => None,
             Some(_) if keys.signer().is_none() => return Err(ConfigError::SessionsNeedSigningKey),
