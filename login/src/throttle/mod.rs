@@ -17,7 +17,8 @@
 //!   doubled by each further failure up to 20 minutes; the pair 3, then 1 s; an address 100,
 //!   then 1 s; each counter forgotten 15 minutes after its back-off ends without a new
 //!   failure. Against one account that allows fewer than 100 guesses a day (the throttle
-//!   test of the `simple` example measures 85 over HTTP, with a test clock).
+//!   test of the `simple` example measures 84 from one address and 85 from a new address
+//!   each time, over HTTP, with a test clock).
 //! - **The owner is not locked out.** A successful login sets a device token (an `HttpOnly`
 //!   cookie, `device-token`, with the `__Host-` prefix when the token cookie has it), signed
 //!   and bound to the account. A login presenting a valid one for the account it names is
