@@ -363,10 +363,10 @@ impl<A: LoginAccount> Authenticated<A> {
             response.scope = Some(granted.join(" "));
         }
         let mut response = response.into_response();
-        if let Some(cookie) = self.device_cookie(manager) {
-            if let Ok(value) = HeaderValue::from_str(&cookie.to_string()) {
-                response.headers_mut().append(header::SET_COOKIE, value);
-            }
+        if let Some(cookie) = self.device_cookie(manager)
+            && let Ok(value) = HeaderValue::from_str(&cookie.to_string())
+        {
+            response.headers_mut().append(header::SET_COOKIE, value);
         }
         Ok(response)
     }

@@ -19,6 +19,7 @@ guides! {
     AppExample = "app-example.md",
     CookiesAndCsrf = "cookies-and-csrf.md",
     LoginRoute = "login-route.md",
+    LoginThrottling = "login-throttling.md",
     Macros = "macros.md",
     Manager = "manager.md",
     ManyInstances = "many-instances.md",
