@@ -73,7 +73,7 @@ fn refresh_cookie_header(
     responses(
         LoginResponses,
         (status = 200, description = "Logged in: the cookies are set.", body = Status,
-            headers(("set-cookie" = String, description = "The access-token and refresh-token cookies"))),
+            headers(("set-cookie" = String, description = "The access-token, refresh-token and device-token cookies"))),
         (status = 403, response = inline(CrossSiteRefused)),
     )
 )]
