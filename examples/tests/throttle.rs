@@ -521,6 +521,68 @@ async fn credential_stuffing_through_a_trusted_proxy() {
     assert_eq!(reply.status, StatusCode::OK, "{}", reply.text());
 }
 
+/// A password scheme with no work (the hash is the password), so that a flood of tens of
+/// thousands of logins runs in seconds.
+struct Plain;
+
+impl login::password::PasswordScheme for Plain {
+    fn hash(&self, password: &[u8]) -> Result<String, login::password::PasswordError> {
+        Ok(format!("plain:{}", String::from_utf8_lossy(password)))
+    }
+    fn can_verify(&self, stored: &str) -> bool {
+        stored.starts_with("plain:")
+    }
+    fn verify(&self, password: &[u8], stored: &str) -> bool {
+        stored.as_bytes().get(6..) == Some(password)
+    }
+    fn needs_rehash(&self, _: &str) -> bool {
+        false
+    }
+}
+
+/// A flood of distinct user names from distinct addresses keeps the counters in memory
+/// within their bound (65,536), and the account under attack before it is still throttled
+/// after it: the flood's counters, each one failure, go first.
+#[tokio::test]
+async fn a_flood_of_distinct_names_and_addresses_stays_bounded() {
+    let store = login::session::MemoryStore::shared();
+    let clock = Arc::new(AtomicI64::new(NOW));
+    let c = clock.clone();
+    let manager = settings(LoginManager::builder("/login").secret(SECRET))
+        .clock(move || c.load(Ordering::SeqCst))
+        .session_store(store.clone())
+        .throttle(throttle(SECRET, TrustedProxies::none()))
+        .build()
+        .unwrap();
+    let app = App {
+        router: app_with_passwords(manager, demo_db(), Passwords::new(Plain).unwrap()),
+        clock,
+        counter: CountingScheme::new(Argon2id::default()),
+    };
+    for n in 0..5 {
+        let peer = format!("192.0.2.{n}");
+        assert_eq!(
+            app.login(&peer, JOHN, "x").await.status,
+            StatusCode::UNAUTHORIZED
+        );
+    }
+    assert_throttled(
+        "before the flood",
+        &app.login("192.0.2.99", JOHN, "x").await,
+    );
+    let mut peak = 0;
+    for n in 0u32..30_000 {
+        let peer = format!("10.{}.{}.{}", n >> 16 & 255, n >> 8 & 255, n & 255);
+        let reply = app.login(&peer, &format!("flood-{n}@mail.com"), "x").await;
+        assert_eq!(reply.status, StatusCode::UNAUTHORIZED);
+        peak = peak.max(store.throttle_counters());
+    }
+    println!("flood: 30,000 logins, 90,000 distinct counters; at most {peak} kept");
+    assert!(peak <= 65_536, "{peak} counters");
+    assert!(peak >= 30_000, "{peak}: the bound was not reached");
+    assert_throttled("after the flood", &app.login("192.0.2.99", JOHN, "x").await);
+}
+
 async fn redis_store(redis: &RedisServer) -> Arc<dyn SessionStore> {
     login::session::RedisStore::builder(redis.url())
         .command_timeout(std::time::Duration::from_secs(2))

@@ -83,6 +83,12 @@ impl MemoryStore {
         self.len() == 0
     }
 
+    /// How many login-throttle counters the store keeps now (at most 65,536: see
+    /// [`MemoryThrottle`]).
+    pub fn throttle_counters(&self) -> usize {
+        self.throttle.len()
+    }
+
     /// How many refresh-token hashes the store remembers (current and rotated).
     pub fn refresh_tokens(&self) -> usize {
         self.lock().tokens.len()
