@@ -11,6 +11,8 @@
 //! - `POST /logout` → ends the session of the access token (header or cookie) or of the form's
 //!   `refresh_token`, and clears both cookies; 200 even without any
 //! - `POST /logout/all` (authenticated) → ends every session of the user ("log out everywhere")
+//! - `GET /sessions` (authenticated) → `{"sessions": [...]}`, `current: true` on the caller's;
+//!   `DELETE /sessions/{id}` → 204 for one of the user's own sessions, 404 otherwise
 //! - `GET /protected` (`#[protected]`), `GET /optional` (`#[protected(optional)]`),
 //!   `GET /scoped` (`#[protected(scopes = ["write"])]`)
 //! - `GET /openapi.json`: the OpenAPI 3.1 document of every route above; `GET /docs`: Swagger
@@ -18,8 +20,10 @@
 //!
 //! This file follows the usage page: the manager, the user loader, the login route returning a
 //! token, the manager as a dependency (`#[protected]`), and optional users. The rest of the app
-//! is in `simple/`: [`users`] (the store, the page's `query_user`), [`sessions`] (cookies,
-//! refresh, logout), [`docs`] (OpenAPI and Swagger UI) and [`serve`] (the server).
+//! is in `simple/`: [`users`] (the store, the page's `query_user`), [`sessions`] (the cookie
+//! login), [`docs`] (the document's title) and [`serve`] (the server). The session routes
+//! (refresh, logout, log out everywhere, the sessions list) are `login`'s ready-made
+//! [`SessionRoutes`], and [`Docs`] serves the document and Swagger UI.
 
 pub mod docs;
 pub mod serve;
@@ -29,8 +33,9 @@ pub mod users;
 use axum::extract::{FromRef, State};
 use axum::response::Response;
 use axum::{Json, Router};
-use login::openapi::LoginResponses;
+use login::openapi::{Docs, LoginResponses};
 use login::password::Passwords;
+use login::routes::SessionRoutes;
 use login::{
     LoginAccount, LoginError, LoginManager, LoginManagerBuilder, OAuth2PasswordForm, PasswordGrant,
     protected, user_loader,
@@ -171,13 +176,11 @@ pub fn app_with_passwords(manager: LoginManager, db: Db, passwords: Passwords) -
     let routes = OpenApiRouter::with_openapi(docs::ApiDoc::openapi())
         .routes(routes!(login))
         .routes(routes!(sessions::login_cookie))
-        .routes(routes!(sessions::refresh))
-        .routes(routes!(sessions::logout))
-        .routes(routes!(sessions::logout_all))
+        .merge(SessionRoutes::new(&manager).openapi_router())
         .routes(routes!(protected_route))
         .routes(routes!(optional_route))
         .routes(routes!(scoped_route));
-    docs::serve_docs(routes, &manager).with_state(AppState {
+    Docs::new(&manager).router(routes).with_state(AppState {
         manager,
         db,
         passwords,

@@ -15,7 +15,8 @@
 //!
 //! A third drives the `simple` example's Swagger UI: at `/docs`, the "Authorize"
 //! dialog logs John in through the OAuth2 password flow (`POST /login`), "Try it out" on
-//! `/protected` shows 200 with the user; as Jane (no `write` scope), `/scoped` shows 403. With
+//! `/protected` shows 200 with the user; as Jane (no `write` scope), `/scoped` shows 403, and
+//! `/sessions` lists her sessions with the current one marked. With
 //! `LOGIN_SCREENSHOTS=DIR` it saves the dialog and the call as PNG files in `DIR`
 //! (`LOGIN_SCREENSHOTS=docs` refreshes the README's pictures). The tests take turns (one
 //! Chromium at a time).
@@ -805,6 +806,12 @@ async fn swagger_steps(client: &Client, app_port: u16) -> Result<()> {
     let body = try_it_out(client, "scoped_route", "403").await?;
     if !body.contains("Insufficient scope") {
         return Err(format!("/scoped did not refuse Jane: {body}").into());
+    }
+    // The session routes are documented and authorized like the app's own: Jane's sessions
+    // list, with the one Swagger UI logged in marked as current.
+    let body = try_it_out(client, "list_sessions", "200").await?;
+    if !body.contains("\"sessions\"") || !body.contains("\"current\": true") {
+        return Err(format!("/sessions did not list Jane's current session: {body}").into());
     }
     Ok(())
 }

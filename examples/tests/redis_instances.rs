@@ -339,6 +339,12 @@ fn redis_killed_and_restarted_under_load_never_accepts_a_revoked_token() {
         b.request("POST", "/logout/all", Some(&kept), "").status,
         503
     );
+    // The session routes too: the sessions list and ending one, 503 with `Retry-After`.
+    for (method, path) in [("GET", "/sessions"), ("DELETE", "/sessions/some-id")] {
+        let reply = b.request(method, path, Some(&kept), "");
+        assert_eq!(reply.status, 503, "{method} {path}: {}", reply.body);
+        assert!(reply.head.contains("\r\nretry-after: 5"), "{}", reply.head);
+    }
     eventually("the load saw the outage", || {
         outage_seen.load(Ordering::Relaxed) > 0
     });

@@ -70,8 +70,25 @@ async fn login_grants_requested_scopes_the_user_may_hold_never_more() {
     assert_eq!(manager.verify_token(&t).unwrap().scopes, vec!["read"]);
     let t = token(&app, &format!("{JANE}&scope=read%20write")).await;
     assert_eq!(manager.verify_token(&t).unwrap().scopes, vec!["read"]);
-    let t = token(&app, &format!("{JANE}&scope=write%20admin")).await;
-    assert!(manager.verify_token(&t).unwrap().scopes.is_empty());
+    // Nothing grantable: `invalid_scope` (RFC 6749 §5.2), never a token with `"scope": ""`,
+    // on both login routes.
+    for route in ["/login", "/login/cookie"] {
+        let reply = send(
+            &app,
+            form_request(route, format!("{JANE}&scope=write%20admin")),
+        )
+        .await;
+        assert_eq!(reply.status, StatusCode::BAD_REQUEST, "{route}");
+        assert_eq!(reply.headers[header::CACHE_CONTROL], "no-store");
+        assert_eq!(
+            reply.json(),
+            json!({
+                "error": "invalid_scope",
+                "error_description": "none of the requested scopes can be granted"
+            })
+        );
+        assert!(reply.set_cookies().is_empty(), "{route}");
+    }
     let t = token(&app, JANE).await;
     assert_eq!(manager.verify_token(&t).unwrap().scopes, vec!["read"]);
 }
@@ -519,6 +536,212 @@ async fn logout_all_signs_the_user_out_everywhere() {
         json!({ "error": "invalid_grant" })
     );
     assert_eq!(protected_status(&app, &jane).await, StatusCode::OK);
+}
+
+fn delete(path: &str, headers: &[(&str, &str)]) -> Request<Body> {
+    request(Method::DELETE, path, headers, Body::empty())
+}
+
+async fn sessions_of(app: &Router, access: &str) -> Reply {
+    send(app, get("/sessions", &[("authorization", &bearer(access))])).await
+}
+
+/// `GET /sessions`: every live session of the caller, one shape per entry, `current` on the
+/// caller's own; nobody else's.
+#[tokio::test]
+async fn sessions_lists_the_callers_sessions_and_marks_the_current_one() {
+    let (app, manager) = setup();
+    let first = send(
+        &app,
+        Request::post("/login")
+            .header("content-type", "application/x-www-form-urlencoded")
+            .header("user-agent", "phone/1.0")
+            .body(Body::from(JOHN))
+            .unwrap(),
+    )
+    .await;
+    let (a2, _) = tokens(&app).await;
+    let jane = token(&app, JANE).await;
+    let reply = sessions_of(&app, &a2).await;
+    assert_eq!(reply.status, StatusCode::OK, "{}", reply.text());
+    assert_eq!(reply.headers[header::CACHE_CONTROL], "no-store");
+    let list = reply.json()["sessions"].as_array().unwrap().clone();
+    assert_eq!(list.len(), 2, "{list:?}");
+    let sid = |t: &str| manager.verify_token(t).unwrap().sid.unwrap();
+    let first_access = first.json()["access_token"].as_str().unwrap().to_owned();
+    // Oldest first; two logins in one second may list in either order.
+    let entry = |id: String| {
+        list.iter()
+            .find(|e| e["id"] == id.as_str())
+            .unwrap()
+            .clone()
+    };
+    let phone = entry(sid(&first_access));
+    assert_eq!(phone["current"], false);
+    assert_eq!(phone["user_agent"], "phone/1.0");
+    let this = entry(sid(&a2));
+    assert_eq!(this["current"], true);
+    assert_eq!(this["user_agent"], Value::Null);
+    for entry in &list {
+        let keys: Vec<&str> = entry
+            .as_object()
+            .unwrap()
+            .keys()
+            .map(|k| k.as_str())
+            .collect();
+        assert_eq!(
+            keys,
+            [
+                "created_at",
+                "current",
+                "ends_at",
+                "expires_at",
+                "id",
+                "last_seen_at",
+                "scopes",
+                "user_agent"
+            ]
+        );
+        assert_eq!(entry["scopes"], json!(["read", "write"]));
+        assert_eq!(entry["last_seen_at"], entry["created_at"]);
+    }
+    // Jane sees only hers.
+    let reply = sessions_of(&app, &jane).await;
+    let list = reply.json()["sessions"].as_array().unwrap().clone();
+    assert_eq!(list.len(), 1);
+    assert_eq!(list[0]["current"], true);
+    // No token: 401 with the RFC 6750 challenge.
+    let anon = send(&app, get("/sessions", &[])).await;
+    assert_eq!(anon.status, StatusCode::UNAUTHORIZED);
+    assert_eq!(anon.headers[header::WWW_AUTHENTICATE], "Bearer");
+}
+
+/// A session with no scopes still lists `"scopes": []`, and a refresh moves `last_seen_at`.
+#[tokio::test]
+async fn session_entries_keep_their_shape_without_scopes() {
+    let (app, manager) = setup();
+    let tokens = manager
+        .start_session(login::TokenRequest::new("johndoe@mail.com"), None)
+        .await
+        .unwrap();
+    let reply = sessions_of(&app, &tokens.access_token).await;
+    let entry = reply.json()["sessions"][0].clone();
+    assert_eq!(entry["scopes"], json!([]));
+    assert_eq!(entry["user_agent"], Value::Null);
+    assert_eq!(entry["ends_at"], Value::Null);
+}
+
+/// `DELETE /sessions/{id}`: 204 for one of the caller's own sessions (which then stops
+/// working), 404 for anyone else's or an unknown id, 401 without a token, 403 cross-site with
+/// the cookie.
+#[tokio::test]
+async fn delete_session_ends_only_the_callers_own() {
+    let (app, manager) = setup();
+    let (phone, phone_refresh) = tokens(&app).await;
+    let (laptop, _) = tokens(&app).await;
+    let jane = token(&app, JANE).await;
+    let phone_sid = manager.verify_token(&phone).unwrap().sid.unwrap();
+    let sid = |_: &str| phone_sid.clone();
+    let auth = bearer(&laptop);
+    // Jane cannot end John's session, nor tell it from an unknown one.
+    let theirs = send(
+        &app,
+        delete(
+            &format!("/sessions/{}", sid(&phone)),
+            &[("authorization", &bearer(&jane))],
+        ),
+    )
+    .await;
+    let unknown = send(
+        &app,
+        delete("/sessions/no-such-session", &[("authorization", &auth)]),
+    )
+    .await;
+    let long = send(
+        &app,
+        delete(
+            &format!("/sessions/{}", "x".repeat(5000)),
+            &[("authorization", &auth)],
+        ),
+    )
+    .await;
+    for reply in [&theirs, &unknown, &long] {
+        assert_eq!(reply.status, StatusCode::NOT_FOUND);
+        assert_eq!(reply.json(), json!({ "detail": "Session not found" }));
+    }
+    assert_eq!(protected_status(&app, &phone).await, StatusCode::OK);
+    let anon = send(&app, delete(&format!("/sessions/{}", sid(&phone)), &[])).await;
+    assert_eq!(anon.status, StatusCode::UNAUTHORIZED);
+    // The laptop ends the phone's session: its tokens stop working, the laptop's do not.
+    let out = send(
+        &app,
+        delete(
+            &format!("/sessions/{}", sid(&phone)),
+            &[("authorization", &auth)],
+        ),
+    )
+    .await;
+    assert_eq!(out.status, StatusCode::NO_CONTENT, "{}", out.text());
+    assert!(out.set_cookies().is_empty());
+    assert_eq!(
+        protected_status(&app, &phone).await,
+        StatusCode::UNAUTHORIZED
+    );
+    assert_eq!(
+        refresh(&app, &phone_refresh).await.json(),
+        json!({ "error": "invalid_grant" })
+    );
+    assert_eq!(protected_status(&app, &laptop).await, StatusCode::OK);
+    let again = send(
+        &app,
+        delete(
+            &format!("/sessions/{}", sid(&phone)),
+            &[("authorization", &auth)],
+        ),
+    )
+    .await;
+    assert_eq!(again.status, StatusCode::NOT_FOUND);
+    let list = sessions_of(&app, &laptop).await.json()["sessions"].clone();
+    assert_eq!(list.as_array().unwrap().len(), 1);
+}
+
+/// Ending the current session with the cookie: same-origin only, and the cookies go.
+#[tokio::test]
+async fn delete_own_current_session_with_the_cookie_clears_the_cookies() {
+    let (app, manager) = setup();
+    let login = send(&app, form_request("/login/cookie", JOHN)).await;
+    let cookies = login.set_cookies();
+    let (pair, _) = cookie_parts(&cookies[0]);
+    let access = pair.strip_prefix("access-token=").unwrap().to_owned();
+    let id = manager.verify_token(&access).unwrap().sid.unwrap();
+    let cookie = format!("access-token={access}");
+    let path = format!("/sessions/{id}");
+    let cross = send(
+        &app,
+        delete(
+            &path,
+            &[("cookie", &cookie), ("sec-fetch-site", "cross-site")],
+        ),
+    )
+    .await;
+    assert_eq!(cross.status, StatusCode::FORBIDDEN);
+    let listed = send(&app, get("/sessions", &[("cookie", &cookie)])).await;
+    assert_eq!(listed.json()["sessions"][0]["current"], true);
+    let out = send(
+        &app,
+        delete(
+            &path,
+            &[("cookie", &cookie), ("sec-fetch-site", "same-origin")],
+        ),
+    )
+    .await;
+    assert_eq!(out.status, StatusCode::NO_CONTENT);
+    let cleared = out.set_cookies();
+    assert_eq!(cleared.len(), 2, "{cleared:?}");
+    assert!(cleared[0].starts_with("access-token=;"), "{cleared:?}");
+    assert!(cleared[1].starts_with("refresh-token=;"), "{cleared:?}");
+    let after = send(&app, get("/sessions", &[("cookie", &cookie)])).await;
+    assert_eq!(after.status, StatusCode::UNAUTHORIZED);
 }
 
 /// The user's `Debug` (what `tracing::debug!(?user)` prints) never holds the

@@ -139,9 +139,11 @@ async fn the_document_lists_exactly_the_routes() {
         .collect();
     documented.sort();
     let expected = [
+        ("DELETE", "/sessions/{id}"),
         ("GET", "/optional"),
         ("GET", "/protected"),
         ("GET", "/scoped"),
+        ("GET", "/sessions"),
         ("POST", "/login"),
         ("POST", "/login/cookie"),
         ("POST", "/logout"),
@@ -196,6 +198,8 @@ async fn the_protected_routes_carry_their_security() {
     // Logout takes the token if there is one; "everywhere" needs it.
     let both = serde_json::json!([{ "OAuth2PasswordBearer": [] }, { "APIKeyCookie": [] }]);
     assert_eq!(doc["paths"]["/logout/all"]["post"]["security"], both);
+    assert_eq!(doc["paths"]["/sessions"]["get"]["security"], both);
+    assert_eq!(doc["paths"]["/sessions/{id}"]["delete"]["security"], both);
     assert_eq!(
         doc["paths"]["/logout"]["post"]["security"][2],
         serde_json::json!({})

@@ -255,6 +255,19 @@ pub fn user_loader(args: TokenStream, item: TokenStream) -> TokenStream {
 /// visibility, docs, other attributes and spans stay as written, and the function is still a
 /// plain handler to route. Rejection happens in the extractor, before the body runs.
 ///
+/// A handler that needs only the verified token takes `login::Claims` (or
+/// `login::extract::ClaimsOf<M>` for a second manager) as its "user": the token is checked
+/// (scopes and `optional` too) and documented as for any user, and no `#[user_loader]` runs.
+///
+/// ```
+/// use login::{Claims, protected};
+///
+/// #[protected]
+/// async fn whoami(claims: Claims) -> String {
+///     claims.sub
+/// }
+/// ```
+///
 /// # Equivalent code without `#[protected]`
 ///
 /// ```

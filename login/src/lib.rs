@@ -86,7 +86,7 @@ compile_error!(
 //   manager/     LoginManager and its builder; the request path (verify/), issuing,
 //                keyring, sessions, several managers
 //      ↓
-//   extractors   extract/, login_route, middleware, refresh, testing,
+//   extractors   extract/, login_route, middleware, refresh, routes/, testing,
 //                openapi/ (what handlers and apps use)
 mod cache;
 mod claims;
@@ -110,6 +110,7 @@ mod redirect;
 pub mod refresh;
 mod registry;
 pub mod rejection;
+pub mod routes;
 mod secret;
 pub mod session;
 pub mod testing;

@@ -36,8 +36,11 @@
 //!    401.
 //! 3. **Grants scopes**: the requested scopes ∩ the account's [`allowed_scopes`] ∩ the
 //!    manager's known scopes (when it declares any); with no scope requested, every allowed
-//!    (and known) scope. A requested scope that is not granted is dropped, never an error; the
-//!    token response then carries the granted `scope` (RFC 6749 §5.1).
+//!    (and known) scope. A requested scope that is not granted is dropped; the token
+//!    response then carries the granted `scope` (RFC 6749 §5.1). When scopes were requested
+//!    and none can be granted, the answer is 400 `invalid_scope` (RFC 6749 §3.3 has no
+//!    empty scope to answer with); with none requested and none allowed, the token carries
+//!    no scope and the answer no `scope` member.
 //! 4. **Rehashes** a password hash made with older parameters
 //!    ([`Authenticated::new_password_hash`]: store it).
 //! 5. **Mints**: [`Authenticated::token_response`] for API clients,
@@ -344,15 +347,30 @@ impl<A: LoginAccount> Authenticated<A> {
     }
 
     /// The token request for this login: the account's subject and the granted scopes.
+    /// (The answers below refuse a login whose requested scopes are all refused; a token
+    /// minted from this request directly would carry no scope.)
     pub fn token_request(&self, manager: &LoginManager) -> TokenRequest {
         TokenRequest::new(self.account.subject()).scopes(self.scopes(manager))
+    }
+
+    /// The granted scopes, or `invalid_scope` when scopes were requested and none can be
+    /// granted. RFC 6749 §5.1 requires `scope` in the answer when the grant differs from the
+    /// request, and §3.3's grammar has no empty scope: there is no honest answer but the
+    /// error (a client asking only for `write` must not get a token that cannot write).
+    fn granted(&self, manager: &LoginManager) -> Result<Vec<String>, LoginError> {
+        let granted = self.scopes(manager);
+        if granted.is_empty() && !self.requested.is_empty() {
+            tracing::debug!("login: none of the requested scopes can be granted");
+            return Err(LoginError::InvalidScope);
+        }
+        Ok(granted)
     }
 
     /// Mints and answers with the token response (`access_token`, `token_type`,
     /// `expires_in`; `refresh_token` when the manager has sessions, which starts one; `scope`
     /// when fewer scopes were granted than requested), `Cache-Control: no-store`.
     pub async fn token_response(&self, manager: &LoginManager) -> Result<Response, LoginError> {
-        let granted = self.scopes(manager);
+        let granted = self.granted(manager)?;
         let narrowed = !self.requested.is_empty() && granted != self.requested;
         let request = TokenRequest::new(self.account.subject()).scopes(granted.clone());
         let mut response = manager
@@ -401,8 +419,9 @@ impl<A: LoginAccount> Authenticated<A> {
             let tokens = self.start_session(manager).await?;
             return Ok(manager.set_session_cookies(jar, &tokens));
         }
+        let request = TokenRequest::new(self.account.subject()).scopes(self.granted(manager)?);
         let token = manager
-            .create_access_token(self.token_request(manager))
+            .create_access_token(request)
             .map_err(LoginError::Mint)?;
         Ok(manager.set_cookie(jar, token))
     }
@@ -410,8 +429,9 @@ impl<A: LoginAccount> Authenticated<A> {
     /// Starts a session for this login (the manager must have sessions): both tokens, for
     /// an answer of your own.
     pub async fn start_session(&self, manager: &LoginManager) -> Result<SessionTokens, LoginError> {
+        let request = TokenRequest::new(self.account.subject()).scopes(self.granted(manager)?);
         manager
-            .start_session(self.token_request(manager), self.user_agent.as_deref())
+            .start_session(request, self.user_agent.as_deref())
             .await
             .map_err(LoginError::Session)
     }
@@ -427,6 +447,7 @@ impl<A: LoginAccount> Authenticated<A> {
 /// | not a form (`Content-Type`) | 415 | `{"error":"invalid_request",…}` |
 /// | a body over axum's limit | 413 | `{"error":"invalid_request",…}` |
 /// | `grant_type` other than `password` | 400 | `{"error":"unsupported_grant_type"}` |
+/// | scopes requested, none of them grantable (after the password check) | 400 | `{"error":"invalid_scope",…}` |
 /// | an empty or over-long password | 400 | `{"detail":"Password is empty or too long"}` |
 /// | too many logins in progress | 503, `Retry-After: 1` | `{"detail":"Too many logins in progress, retry later"}` |
 /// | throttled: too many failed logins ([`login::throttle`](crate::throttle)) | 429, `Retry-After` (seconds) | `{"error":"slow_down","error_description":…}` |
@@ -461,6 +482,12 @@ pub enum LoginError {
         /// Seconds to wait (`Retry-After`).
         retry_after: u64,
     },
+    /// Scopes were requested and none of them can be granted (RFC 6749 §5.2
+    /// `invalid_scope`): a token response needs at least one scope to name, since
+    /// RFC 6749 §3.3 has no empty scope. Checked after the password, so it tells nothing
+    /// to whoever does not know it.
+    #[error("invalid scope")]
+    InvalidScope,
     /// The password is out of bounds, or hashing failed.
     #[error("password: {0}")]
     Password(#[source] PasswordError),
@@ -519,6 +546,14 @@ impl IntoResponse for LoginError {
                     .insert(header::RETRY_AFTER, HeaderValue::from(retry_after));
                 response
             }
+            LoginError::InvalidScope => (
+                StatusCode::BAD_REQUEST,
+                axum::Json(json!({
+                    "error": "invalid_scope",
+                    "error_description": "none of the requested scopes can be granted",
+                })),
+            )
+                .into_response(),
             LoginError::Password(PasswordError::Empty | PasswordError::TooLong) => (
                 StatusCode::BAD_REQUEST,
                 axum::Json(json!({ "detail": "Password is empty or too long" })),

@@ -237,8 +237,8 @@ async fn granted_scopes_are_requested_and_allowed_and_known() {
         app.scopes(&format!("{alice}&scope=write")).await,
         (vec!["write".into()], None)
     );
-    // Requested but not allowed, or not known: dropped, never an error; the response says
-    // what was granted (RFC 6749 §5.1).
+    // Requested but not allowed, or not known: dropped; the response says what was granted
+    // (RFC 6749 §5.1).
     assert_eq!(
         app.scopes(&format!("{bob}&scope=read+write")).await,
         (vec!["read".into()], Some("read".into()))
@@ -247,10 +247,13 @@ async fn granted_scopes_are_requested_and_allowed_and_known() {
         app.scopes(&format!("{alice}&scope=admin+read")).await,
         (vec!["read".into()], Some("read".into()))
     );
-    assert_eq!(
-        app.scopes(&format!("{bob}&scope=nonsense")).await,
-        (vec![], Some(String::new()))
-    );
+    // Nothing requested is grantable: `invalid_scope`, never `"scope": ""` (RFC 6749 §3.3
+    // has no empty scope), and no token.
+    let reply = app.form(&format!("{bob}&scope=nonsense")).await;
+    assert_eq!(reply.status, StatusCode::BAD_REQUEST, "{}", reply.text());
+    assert_eq!(reply.json()["error"], "invalid_scope");
+    assert!(reply.json().get("access_token").is_none());
+    assert_eq!(reply.header("cache-control"), Some("no-store"));
 }
 
 #[tokio::test]

@@ -12,9 +12,10 @@ use std::marker::PhantomData;
 
 use axum::extract::{FromRef, FromRequestParts, OptionalFromRequestParts};
 use axum::http::request::Parts;
+use axum::response::Response;
 
 use crate::claims::Claims;
-use crate::loader::{TokenUserError, UserLoader};
+use crate::loader::{HasUserLoader, TokenUserError, UserLoader};
 use crate::manager::LoginManager;
 use crate::rejection::{AuthRejection, RejectionKind};
 
@@ -64,6 +65,29 @@ where
     }
 }
 
+/// The claims as a "user": `#[protected]` on a handler that needs only the verified token
+/// (`async fn logout(claims: Claims)`) verifies and documents it like any protected route,
+/// and loads no user (no `#[user_loader]` runs). Scopes and `optional` work as for a user.
+impl HasUserLoader for Claims {
+    type Manager = LoginManager;
+}
+
+impl<S> UserLoader<S> for Claims
+where
+    S: Send + Sync,
+    LoginManager: FromRef<S>,
+{
+    async fn load_user(
+        _subject: String,
+        parts: &mut Parts,
+        state: &S,
+    ) -> Result<Option<Self>, Response> {
+        // Called after the token was verified: this reads the request's cached outcome.
+        let verified = LoginManager::from_ref(state).authenticate(parts);
+        Ok(verified.ok().map(|(claims, _)| Claims::clone(&claims)))
+    }
+}
+
 /// [`LoginManager::user_from_token`] with the manager of `U` taken from `state` (as the
 /// extractors take it): with several managers, the token is verified by the user type's own.
 ///
@@ -110,6 +134,35 @@ where
 /// `ClaimsOf<Admins>` verifies with the admins' manager. As `Option<ClaimsOf<M>>`, `None`
 /// without valid credentials.
 pub struct ClaimsOf<M>(pub Claims, pub PhantomData<fn() -> M>);
+
+impl<M> Clone for ClaimsOf<M> {
+    fn clone(&self) -> Self {
+        ClaimsOf(self.0.clone(), PhantomData)
+    }
+}
+
+/// As for [`Claims`]: `#[protected]` on `claims: ClaimsOf<Admins>` verifies the token with the
+/// admins' manager and loads no user.
+impl<M: Send + Sync + 'static> HasUserLoader for ClaimsOf<M> {
+    type Manager = M;
+}
+
+impl<M, S> UserLoader<S> for ClaimsOf<M>
+where
+    S: Send + Sync,
+    M: AsLoginManager + FromRef<S> + Send + Sync + 'static,
+{
+    async fn load_user(
+        _subject: String,
+        parts: &mut Parts,
+        state: &S,
+    ) -> Result<Option<Self>, Response> {
+        let verified = M::from_ref(state).login_manager().authenticate(parts);
+        Ok(verified
+            .ok()
+            .map(|(claims, _)| ClaimsOf(Claims::clone(&claims), PhantomData)))
+    }
+}
 
 impl<M> std::fmt::Debug for ClaimsOf<M> {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {

@@ -66,10 +66,12 @@ use utoipa::openapi::{OpenApi, PathItem, path::Operation};
 use crate::manager::LoginManager;
 
 mod responses;
+mod serve;
 
 pub use responses::{
     CrossSiteRefused, Forbidden, LoginResponses, RefreshForm, RefreshResponses, Unauthorized,
 };
+pub use serve::Docs;
 
 /// The name of the OAuth2 password-flow security scheme (FastAPI's default name for an
 /// `OAuth2PasswordBearer`), present when the manager reads the `Authorization` header.

@@ -31,6 +31,9 @@ fn detail_schema() -> Schema {
 /// `{"error": "...", "error_description": "..."}` (RFC 6749 §5.2).
 /// The login route's RFC 6749 §5.2 error codes.
 const LOGIN_ERRORS: &[&str] = &["invalid_request", "unsupported_grant_type"];
+/// The codes of the login route's 400 answers.
+const LOGIN_BAD_REQUEST_ERRORS: &[&str] =
+    &["invalid_request", "unsupported_grant_type", "invalid_scope"];
 
 fn oauth2_error_schema(codes: &[&str]) -> Schema {
     ObjectBuilder::new()
@@ -189,15 +192,16 @@ impl IntoResponses for LoginResponses {
             );
         let bad_request = ResponseBuilder::new()
             .description(
-                "A malformed login form or an unsupported `grant_type` (RFC 6749 §5.2), or an \
-                 empty or over-long password.",
+                "A malformed login form, an unsupported `grant_type`, or requested scopes none \
+                 of which can be granted (`invalid_scope`; RFC 6749 §5.2), or an empty or \
+                 over-long password.",
             )
             .content(
                 "application/json",
                 json_content(
                     Schema::OneOf(
                         utoipa::openapi::schema::OneOfBuilder::new()
-                            .item(oauth2_error_schema(LOGIN_ERRORS))
+                            .item(oauth2_error_schema(LOGIN_BAD_REQUEST_ERRORS))
                             .item(detail_schema())
                             .build(),
                     ),
@@ -209,6 +213,16 @@ impl IntoResponses for LoginResponses {
                                 json!({
                                     "error": "invalid_request",
                                     "error_description": "the form needs a `username` and a `password`",
+                                }),
+                            ),
+                        ),
+                        (
+                            "invalid_scope".to_owned(),
+                            example(
+                                "No requested scope can be granted",
+                                json!({
+                                    "error": "invalid_scope",
+                                    "error_description": "none of the requested scopes can be granted",
                                 }),
                             ),
                         ),
