@@ -34,6 +34,7 @@ const TOP: &[&str] = &[
     "middleware",
     "openapi",
     "refresh",
+    "routes",
     "testing",
 ];
 fn in_a_layer(module: &str) -> bool {

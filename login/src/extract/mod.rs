@@ -68,6 +68,9 @@ where
 /// The claims as a "user": `#[protected]` on a handler that needs only the verified token
 /// (`async fn logout(claims: Claims)`) verifies and documents it like any protected route,
 /// and loads no user (no `#[user_loader]` runs). Scopes and `optional` work as for a user.
+// Not listed in the "no `#[user_loader]`" error as a type that has one: that error is about
+// the app's own user type.
+#[diagnostic::do_not_recommend]
 impl HasUserLoader for Claims {
     type Manager = LoginManager;
 }
@@ -143,6 +146,7 @@ impl<M> Clone for ClaimsOf<M> {
 
 /// As for [`Claims`]: `#[protected]` on `claims: ClaimsOf<Admins>` verifies the token with the
 /// admins' manager and loads no user.
+#[diagnostic::do_not_recommend]
 impl<M: Send + Sync + 'static> HasUserLoader for ClaimsOf<M> {
     type Manager = M;
 }
