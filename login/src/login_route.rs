@@ -245,10 +245,17 @@ impl<M> PasswordGrant<M> {
             .into_load_result()
             .map_err(|response| LoginError::Store(Box::new(response)))?;
         let stored = account.as_ref().and_then(LoginAccount::password_hash);
-        let matched = passwords
-            .verify(&self.form.password, stored)
-            .await
-            .map_err(LoginError::Password)?;
+        let matched = match passwords.verify(&self.form.password, stored).await {
+            Ok(matched) => matched,
+            Err(error) => {
+                // Too many logins in progress (503): the password was not judged, so the
+                // attempt is not a failure.
+                if let (PasswordError::Busy, Some(ticket)) = (&error, &self.ticket) {
+                    ticket.not_judged().await;
+                }
+                return Err(LoginError::Password(error));
+            }
+        };
         let account = match account {
             Some(account) if matched => account,
             // The attempt was charged as a failure already.

@@ -197,6 +197,16 @@ impl Ticket {
         }
     }
 
+    /// The attempt was not judged (the password work was refused as too busy): take its charge
+    /// back from every counter. A store error is logged.
+    pub(crate) async fn not_judged(&self) {
+        let mut all = self.reset.clone();
+        all.extend(self.refund.iter().cloned());
+        if let Err(error) = self.guard.store.succeeded(Vec::new(), all).await {
+            tracing::warn!(%error, "login throttle: could not take back the charge of a refused login");
+        }
+    }
+
     /// A new device token for this login's account.
     pub(crate) fn device_token(&self, now: i64) -> String {
         self.guard.key.mint(&self.account, now)
