@@ -152,7 +152,8 @@ pub fn users_manager(secret: &str) -> login::LoginManagerBuilder {
 }
 
 /// The admins' manager: its own secret, login route and cookies, scope `users:delete`,
-/// sessions (refresh at `/admin/refresh`), and browsers sent to its login page.
+/// sessions (refresh at `/admin/refresh`), its own login throttle and device cookie
+/// (`admin-device`), and browsers sent to its login page.
 /// `Admins::builder` (from `define_manager!`) checks the scopes of the admins' routes only.
 pub fn admins_manager(secret: &str) -> login::LoginManagerBuilder {
     Admins::builder("/admin/login")
@@ -165,6 +166,7 @@ pub fn admins_manager(secret: &str) -> login::LoginManagerBuilder {
         .sessions()
         .refresh_path("/admin/refresh")
         .refresh_cookie_name("admin-refresh")
+        .throttle(login::throttle::Throttle::default().device_cookie_name("admin-device"))
 }
 
 /// The app's router.
@@ -224,9 +226,10 @@ async fn user_login_cookie(
     ))
 }
 
+/// `PasswordGrant<Admins>`: the admins' manager's login throttle judges the attempt.
 async fn admin_login(
     State(state): State<AppState>,
-    grant: PasswordGrant,
+    grant: PasswordGrant<Admins>,
 ) -> Result<Response, LoginError> {
     let admin = state.accounts.admins.get(grant.username()).cloned();
     let login = grant.authenticate(&state.passwords, admin).await?;
@@ -238,7 +241,7 @@ async fn admin_login_cookie(
     _: SameOrigin<Admins>,
     State(state): State<AppState>,
     jar: CookieJar,
-    grant: PasswordGrant,
+    grant: PasswordGrant<Admins>,
 ) -> Result<(CookieJar, StatusCode), LoginError> {
     let admin = state.accounts.admins.get(grant.username()).cloned();
     let login = grant.authenticate(&state.passwords, admin).await?;

@@ -3,6 +3,9 @@
 //! - `POST /login` (form `username`, `password`, optional `scope`) → `{"access_token", "token_type", "expires_in", "refresh_token"}`
 //! - `POST /login/cookie` → sets the `access-token` cookie (and the `refresh-token` cookie,
 //!   `SameSite=Strict`, `Path=/refresh`)
+//! - both logins are throttled ([`login::throttle`]'s defaults: 429 with `Retry-After` after
+//!   repeated failures) and, on success, set the `device-token` cookie, which lets its owner
+//!   log in while an attacker keeps the account in back-off
 //! - `POST /refresh` (form `grant_type=refresh_token&refresh_token=…`, or the refresh cookie)
 //!   → new tokens (RFC 6749 §6): with the form, in the body; with the cookie, in new cookies,
 //!   and the body is `{"expires_in": 900}`; errors are `{"error": "invalid_grant"}` and its kin
@@ -42,7 +45,7 @@ use serde::Serialize;
 use utoipa::{OpenApi, ToSchema};
 use utoipa_axum::{router::OpenApiRouter, routes};
 
-pub use serve::{manager_with_store, serve_from_env};
+pub use serve::{manager_with_store, manager_with_throttle, serve_from_env, throttle};
 pub use users::{Db, User};
 
 /// The app's state: the manager, the store and the password hasher, each reachable through

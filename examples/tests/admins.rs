@@ -248,9 +248,11 @@ async fn cookies_csrf_and_the_middleware_work_per_manager() {
         .iter()
         .map(|c| c.split('=').next().unwrap())
         .collect();
-    assert_eq!(names.len(), 2, "{admin_cookies:?}");
+    assert_eq!(names.len(), 3, "{admin_cookies:?}");
     assert!(
-        names.contains(&"admin-token") && names.contains(&"admin-refresh"),
+        names.contains(&"admin-token")
+            && names.contains(&"admin-refresh")
+            && names.contains(&"admin-device"),
         "{names:?}"
     );
     let admin_token = admin_cookies

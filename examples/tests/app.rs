@@ -29,7 +29,12 @@ fn token_cookie(reply: &Reply) -> String {
     let all: Vec<String> = reply
         .set_cookies()
         .into_iter()
-        .filter(|c| !c.starts_with("__Host-refresh-token=") && !c.starts_with("refresh-token="))
+        .filter(|c| {
+            !c.starts_with("__Host-refresh-token=")
+                && !c.starts_with("refresh-token=")
+                && !c.starts_with("__Host-device-token=")
+                && !c.starts_with("device-token=")
+        })
         .collect();
     assert_eq!(all.len(), 1, "{all:?}");
     all.into_iter().next().unwrap()
@@ -306,7 +311,14 @@ async fn login_sets_the_cookie_with_safe_attributes() {
     assert_eq!(reply.json()["token_type"], "bearer");
     assert_eq!(reply.json()["expires_in"], 900);
     assert_eq!(reply.headers[header::CACHE_CONTROL], "no-store");
-    assert!(reply.set_cookies().is_empty());
+    // Only the login throttle's device token; no token cookie.
+    let cookies = reply.set_cookies();
+    assert!(
+        cookies
+            .iter()
+            .all(|c| c.starts_with("__Host-device-token=")),
+        "{cookies:?}"
+    );
 }
 
 #[tokio::test]
@@ -928,7 +940,14 @@ async fn a_browser_login_sets_a_strict_refresh_cookie_for_the_refresh_route_only
             .unwrap()
             .starts_with("lrt_")
     );
-    assert!(reply.set_cookies().is_empty());
+    // Only the login throttle's device token; no token cookie.
+    let cookies = reply.set_cookies();
+    assert!(
+        cookies
+            .iter()
+            .all(|c| c.starts_with("__Host-device-token=")),
+        "{cookies:?}"
+    );
 }
 
 #[tokio::test]

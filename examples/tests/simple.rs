@@ -471,7 +471,8 @@ async fn cookie_login_sets_the_refresh_cookie_and_the_cookie_refreshes() {
     let (app, _) = setup();
     let reply = send(&app, form_request("/login/cookie", JOHN)).await;
     let cookies = reply.set_cookies();
-    assert_eq!(cookies.len(), 2, "{cookies:?}");
+    // The token cookie, the refresh cookie, and (third) the login throttle's device token.
+    assert_eq!(cookies.len(), 3, "{cookies:?}");
     assert!(cookies[0].starts_with("access-token="));
     let (pair, attrs) = cookie_parts(&cookies[1]);
     let refresh_token = pair.strip_prefix("refresh-token=").unwrap().to_owned();
@@ -481,6 +482,18 @@ async fn cookie_login_sets_the_refresh_cookie_and_the_cookie_refreshes() {
             "HttpOnly",
             "Max-Age=1209600",
             "Path=/refresh",
+            "SameSite=Strict",
+            "Secure"
+        ]
+    );
+    let (pair, attrs) = cookie_parts(&cookies[2]);
+    assert!(pair.starts_with("device-token=ldt_"), "{pair}");
+    assert_eq!(
+        attrs,
+        [
+            "HttpOnly",
+            "Max-Age=7776000",
+            "Path=/",
             "SameSite=Strict",
             "Secure"
         ]

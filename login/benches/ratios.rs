@@ -3,6 +3,7 @@
 //! ```text
 //! cargo bench -p login --bench ratios
 //! RATIOS=cache cargo bench -p login --bench ratios     # only the token cache's section
+//! RATIOS=throttle cargo bench -p login --bench ratios  # only the login throttle's cost
 //! ```
 //!
 //! Each line compares two variants that run alternately in short blocks (about a millisecond
@@ -391,16 +392,19 @@ fn events() {
     }
     let router = |manager: LoginManager| {
         let (passwords, hash) = (passwords.clone(), hash.clone());
-        Router::new().route(
-            "/login",
-            axum::routing::post(move |grant: login::PasswordGrant| async move {
-                let account = (grant.username() == SUBJECT).then_some(Account(hash));
-                match grant.authenticate_for(&manager, &passwords, account).await {
-                    Ok(login) => login.token_response(&manager).await,
-                    Err(error) => Err(error),
-                }
-            }),
-        )
+        let state = manager.clone();
+        Router::new()
+            .route(
+                "/login",
+                axum::routing::post(move |grant: login::PasswordGrant| async move {
+                    let account = (grant.username() == SUBJECT).then_some(Account(hash));
+                    match grant.authenticate_for(&manager, &passwords, account).await {
+                        Ok(login) => login.token_response(&manager).await,
+                        Err(error) => Err(error),
+                    }
+                }),
+            )
+            .with_state(state)
     };
     let builder = || {
         LoginManager::builder("/login")
@@ -511,6 +515,121 @@ fn cache() {
     }
 }
 
+/// A password scheme whose hash is the password itself: no work, so that the login routes
+/// below measure everything but the password hash (the throttle's share is then an upper
+/// bound of its share of a real, Argon2id, login).
+struct Plain;
+
+impl login::password::PasswordScheme for Plain {
+    fn hash(&self, password: &[u8]) -> Result<String, login::password::PasswordError> {
+        Ok(format!("plain:{}", String::from_utf8_lossy(password)))
+    }
+    fn can_verify(&self, stored: &str) -> bool {
+        stored.starts_with("plain:")
+    }
+    fn verify(&self, password: &[u8], stored: &str) -> bool {
+        stored.as_bytes().get(6..) == Some(password)
+    }
+    fn needs_rehash(&self, _: &str) -> bool {
+        false
+    }
+}
+
+#[derive(Clone)]
+struct Account;
+
+impl login::LoginAccount for Account {
+    fn subject(&self) -> String {
+        SUBJECT.to_owned()
+    }
+    fn password_hash(&self) -> Option<&str> {
+        Some("plain:hunter2")
+    }
+}
+
+#[derive(Clone, axum::extract::FromRef)]
+struct ThrottleState {
+    manager: LoginManager,
+    passwords: login::password::Passwords,
+}
+
+/// The login route as the README writes it: `PasswordGrant`, `authenticate`, the token
+/// response (and, with the throttle, the device cookie).
+async fn grant_login(
+    State(state): State<ThrottleState>,
+    grant: login::PasswordGrant,
+) -> Result<axum::response::Response, login::LoginError> {
+    let account = (grant.username() == SUBJECT).then_some(Account);
+    let login = grant.authenticate(&state.passwords, account).await?;
+    login.token_response(&state.manager).await
+}
+
+/// The login throttle's cost per login: the same successful login with the throttle on and
+/// off (each success resets its counters, so every login is checked and charged).
+fn throttle() {
+    println!(
+        "\n{:<62} {:>10} {:>10} {:>7}",
+        "login throttle (Router::oneshot)", "a", "b", "a / b"
+    );
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    let router = |throttle: login::throttle::Throttle| {
+        let manager = LoginManager::builder("/login")
+            .signing_key(signing_key(Algorithm::HS256))
+            .throttle(throttle)
+            .build()
+            .unwrap();
+        let passwords = login::password::Passwords::new(Plain).unwrap();
+        Router::new()
+            .route("/login", axum::routing::post(grant_login))
+            .with_state(ThrottleState { manager, passwords })
+    };
+    let on = router(login::throttle::Throttle::default());
+    let off = router(login::throttle::Throttle::off());
+    let login = |router: &Router, wrong: bool| {
+        let router = router.clone();
+        let rt = &rt;
+        move || {
+            let password = if wrong { "wrong" } else { PASSWORD };
+            let body = format!(
+                "username={}&password={password}",
+                SUBJECT.replace('@', "%40")
+            );
+            rt.block_on(async {
+                let mut request = post_form("/login", body);
+                request.extensions_mut().insert(axum::extract::ConnectInfo(
+                    std::net::SocketAddr::from(([198, 51, 100, 7], 40000)),
+                ));
+                let response = router.clone().oneshot(request).await.unwrap();
+                assert_eq!(response.status().is_success(), !wrong);
+                black_box(response.into_body().collect().await.unwrap().to_bytes());
+            });
+        }
+    };
+    pair(
+        "login, throttle on / off (no password hash)",
+        &mut login(&on, false),
+        &mut login(&off, false),
+    );
+    PASSWORD_HASH.get_or_init(|| {
+        login::password::Passwords::default()
+            .hash_blocking(PASSWORD)
+            .unwrap()
+    });
+    let argon2 = login::password::Passwords::default();
+    let mut verify = || {
+        black_box(argon2.verify_blocking(PASSWORD, PASSWORD_HASH.get().map(String::as_str)))
+            .unwrap();
+    };
+    pair(
+        "login with the throttle (no hash) / one Argon2id verification",
+        &mut login(&on, false),
+        &mut verify,
+    );
+}
+
 fn main() {
     // `cargo bench` passes `--bench`. `RATIOS=sessions` runs only the sessions section,
     // `RATIOS=routes` only the routes through a `Router`,
@@ -522,12 +641,14 @@ fn main() {
         Ok("hs256") => verify(true),
         Ok("cache") => cache(),
         Ok("events") => events(),
+        Ok("throttle") => throttle(),
         _ => {
             routes();
             verify(false);
             cache();
             sessions();
             events();
+            throttle();
         }
     }
 }

@@ -121,6 +121,9 @@ pub enum ConfigError {
     /// The `__Host-` cookie prefix needs a Secure cookie with `Path=/` and no `Domain`.
     #[error("`__Host-` cookie prefix: {0}")]
     HostPrefix(&'static str),
+    /// A login-throttle setting is out of range (see [`login::throttle`](crate::throttle)).
+    #[error("login throttle: {0}")]
+    InvalidThrottle(&'static str),
     /// `SameSite=None` without `Secure` is refused by browsers.
     #[error("a SameSite=None cookie must be Secure")]
     InsecureSameSiteNone,

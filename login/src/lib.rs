@@ -61,6 +61,7 @@
 //! | [`refresh`] | the refresh route and its extractor |
 //! | [`password`] | password hashing with bounded work |
 //! | [`events`] | the auth events hook: logins, refresh-token reuse, logouts, revocations |
+//! | [`throttle`] | login throttling by outcome: limits, trusted proxies, device tokens |
 //! | `openapi` | OpenAPI security schemes and responses (feature `openapi`) |
 //! | [`testing`] | requests with a token, for your route tests |
 //!
@@ -81,6 +82,7 @@ compile_error!(
 //                csrf, redirect, loader, oauth2 (the password form, the token response),
 //                password, registry, session/ (store trait, stores, revocation view),
 //                events (the auth events and their hook)
+//                throttle/ (login throttling: settings, client address, device tokens)
 //                                                (no module here imports the manager)
 //      ↓
 //   manager/     LoginManager and its builder; the request path (verify/), issuing,
@@ -115,6 +117,7 @@ pub mod routes;
 mod secret;
 pub mod session;
 pub mod testing;
+pub mod throttle;
 
 pub use claims::Claims;
 pub use error::{ConfigError, TokenError};

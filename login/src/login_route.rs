@@ -55,9 +55,10 @@
 //!
 //! [`allowed_scopes`]: LoginAccount::allowed_scopes
 
+use std::marker::PhantomData;
 use std::net::IpAddr;
 
-use axum::extract::{FromRequest, Request};
+use axum::extract::{FromRef, FromRequest, Request};
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum_extra::extract::cookie::CookieJar;
@@ -66,10 +67,11 @@ use serde_json::json;
 use crate::error::TokenError;
 use crate::events::{AuthEventKind, Client, LoginFailure};
 use crate::loader::LoaderOutput;
-use crate::manager::{LoginManager, TokenRequest};
+use crate::manager::{AsLoginManager, LoginManager, TokenRequest};
 use crate::password::{PasswordError, Passwords};
 use crate::rejection::{RejectionKind, default_response};
 use crate::session::{SessionError, SessionTokens};
+use crate::throttle::{Refusal, Ticket};
 
 use crate::oauth2::OAuth2PasswordForm;
 
@@ -90,18 +92,53 @@ pub trait LoginAccount {
     }
 }
 
-/// The password grant's request: the login form, read and checked.
+/// The password grant's request: the login form, read, checked, and let through by the
+/// manager's login throttle.
 ///
 /// Extract it as a handler argument (it reads the body, so it comes last), look the user up
 /// with [`username`](Self::username), then call [`authenticate`](Self::authenticate).
-#[derive(Debug, Clone)]
-pub struct PasswordGrant {
+///
+/// `M` is the manager whose throttle judges the attempt (`PasswordGrant<Admins>` for a second
+/// manager; the state must give it through `FromRef`). Unless the throttle is off
+/// ([`login::throttle`](crate::throttle)), the extractor counts the attempt as a failure
+/// before any password work, and answers [`LoginError::Throttled`] (429) while the account,
+/// the client's address or the pair is in back-off, and a 503 when the counters' store
+/// fails.
+pub struct PasswordGrant<M = LoginManager> {
     form: OAuth2PasswordForm,
     user_agent: Option<String>,
     address: Option<IpAddr>,
+    ticket: Option<Ticket>,
+    manager: PhantomData<fn() -> M>,
 }
 
-impl<S: Send + Sync> FromRequest<S> for PasswordGrant {
+impl<M> Clone for PasswordGrant<M> {
+    fn clone(&self) -> Self {
+        PasswordGrant {
+            form: self.form.clone(),
+            user_agent: self.user_agent.clone(),
+            address: self.address,
+            ticket: self.ticket.clone(),
+            manager: PhantomData,
+        }
+    }
+}
+
+impl<M> std::fmt::Debug for PasswordGrant<M> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("PasswordGrant")
+            .field("form", &self.form)
+            .field("user_agent", &self.user_agent)
+            .field("throttled", &self.ticket.is_some())
+            .finish()
+    }
+}
+
+impl<S, M> FromRequest<S> for PasswordGrant<M>
+where
+    S: Send + Sync,
+    M: AsLoginManager + FromRef<S>,
+{
     type Rejection = LoginError;
 
     async fn from_request(request: Request, state: &S) -> Result<Self, Self::Rejection> {
@@ -111,31 +148,89 @@ impl<S: Send + Sync> FromRequest<S> for PasswordGrant {
             (Some(agent), None) => agent.to_str().ok().map(str::to_owned),
             _ => None,
         };
-        // For the auth events.
-        let address = crate::events::client_address(request.headers(), request.extensions());
+        let handle = M::from_ref(state);
+        let manager = handle.login_manager();
+        let guard = manager.throttle_guard().cloned();
+        // The socket's peer (axum's `ConnectInfo`, or `MockConnectInfo` in tests), and the
+        // client's address through the trusted proxies when the throttle is on: what it
+        // counts and the auth events report.
+        let peer = crate::events::client_address(request.headers(), request.extensions());
+        let (address, devices) = match &guard {
+            Some(guard) => (
+                guard.client(peer, request.headers()),
+                guard.device_tokens(request.headers()),
+            ),
+            None => (peer, Vec::new()),
+        };
         let form = OAuth2PasswordForm::from_request(request, state).await?;
         match form.grant_type.as_deref() {
             // fastapi's OAuth2PasswordRequestForm accepts a missing grant_type too.
-            None | Some("password") => Ok(PasswordGrant {
-                form,
-                user_agent,
-                address,
-            }),
-            Some(_) => Err(LoginError::UnsupportedGrantType),
+            None | Some("password") => {}
+            Some(_) => return Err(LoginError::UnsupportedGrantType),
         }
+        let ticket = match guard {
+            None => None,
+            Some(guard) => {
+                let now = manager.now();
+                match guard.attempt(&form.username, address, &devices, now).await {
+                    Ok(ticket) => Some(ticket),
+                    // The throttled moment: refused before any password work, whatever the
+                    // password and whether or not the account exists.
+                    Err(Refusal::Throttled(retry_after)) => {
+                        tracing::debug!(retry_after, "login throttled");
+                        let client = Client {
+                            address,
+                            user_agent: crate::session::clean_user_agent(user_agent.as_deref()),
+                        };
+                        let mut event = manager
+                            .event(AuthEventKind::LoginThrottled)
+                            .with_client(&client);
+                        event.username = crate::session::clean_user_agent(Some(&form.username));
+                        manager.emit(event);
+                        return Err(LoginError::Throttled { retry_after });
+                    }
+                    Err(Refusal::Store(error)) => {
+                        return Err(LoginError::Session(SessionError::Store(error)));
+                    }
+                }
+            }
+        };
+        if ticket.as_ref().is_some_and(Ticket::by_device) {
+            let client = Client {
+                address,
+                user_agent: crate::session::clean_user_agent(user_agent.as_deref()),
+            };
+            let mut event = manager
+                .event(AuthEventKind::DeviceTokenUsed)
+                .with_client(&client);
+            event.username = crate::session::clean_user_agent(Some(&form.username));
+            manager.emit(event);
+        }
+        Ok(PasswordGrant {
+            form,
+            user_agent,
+            address,
+            ticket,
+            manager: PhantomData,
+        })
     }
 }
 
 impl PasswordGrant {
-    /// Wraps a form you extracted yourself.
+    /// Wraps a form you extracted yourself. Such a grant is not throttled (the extractor is
+    /// what consults the throttle): prefer extracting `PasswordGrant`.
     pub fn new(form: OAuth2PasswordForm) -> Self {
         PasswordGrant {
             form,
             user_agent: None,
             address: None,
+            ticket: None,
+            manager: PhantomData,
         }
     }
+}
 
+impl<M> PasswordGrant<M> {
     /// Records `user_agent` with the session a login starts (the extractor reads the
     /// request's `User-Agent`).
     pub fn with_user_agent(mut self, user_agent: Option<String>) -> Self {
@@ -219,10 +314,17 @@ impl PasswordGrant {
             .into_load_result()
             .map_err(|response| LoginError::Store(Box::new(response)))?;
         let stored = account.as_ref().and_then(LoginAccount::password_hash);
-        let matched = passwords
-            .verify(&self.form.password, stored)
-            .await
-            .map_err(LoginError::Password)?;
+        let matched = match passwords.verify(&self.form.password, stored).await {
+            Ok(matched) => matched,
+            Err(error) => {
+                // Too many logins in progress (503): the password was not judged, so the
+                // attempt is not a failure.
+                if let (PasswordError::Busy, Some(ticket)) = (&error, &self.ticket) {
+                    ticket.not_judged().await;
+                }
+                return Err(LoginError::Password(error));
+            }
+        };
         let account = match account {
             Some(account) if matched => account,
             account => {
@@ -243,6 +345,9 @@ impl PasswordGrant {
                 return Err(LoginError::InvalidCredentials);
             }
         };
+        if let Some(ticket) = &self.ticket {
+            ticket.succeeded().await;
+        }
         let new_password_hash = match account.password_hash() {
             Some(stored) if passwords.needs_rehash(stored) => {
                 match passwords.hash(&self.form.password).await {
@@ -275,6 +380,7 @@ impl PasswordGrant {
             new_password_hash,
             user_agent: self.user_agent,
             client,
+            ticket: self.ticket,
         })
     }
 
@@ -296,6 +402,7 @@ pub struct Authenticated<A> {
     new_password_hash: Option<String>,
     user_agent: Option<String>,
     client: Client,
+    ticket: Option<Ticket>,
 }
 
 impl<A: std::fmt::Debug> std::fmt::Debug for Authenticated<A> {
@@ -387,7 +494,27 @@ impl<A: LoginAccount> Authenticated<A> {
         if narrowed {
             response.scope = Some(granted.join(" "));
         }
-        Ok(response.into_response())
+        let mut response = response.into_response();
+        if let Some(cookie) = self.device_cookie(manager)
+            && let Ok(value) = HeaderValue::from_str(&cookie.to_string())
+        {
+            response.headers_mut().append(header::SET_COOKIE, value);
+        }
+        Ok(response)
+    }
+
+    /// The device-token cookie for this login (see [`login::throttle`](crate::throttle)):
+    /// a signed token bound to the account, `HttpOnly`, named `device-token` (with the
+    /// `__Host-` prefix when the token cookie has it). A later login presenting it is judged
+    /// by the device's own counter, so an attacker keeping the account in back-off does not
+    /// keep this client out. [`token_response`](Self::token_response) and
+    /// [`set_cookies`](Self::set_cookies) add it themselves; add it to an answer of your own.
+    /// `None` when the login was not throttled.
+    pub fn device_cookie(&self, manager: &LoginManager) -> Option<crate::cookie::Cookie<'static>> {
+        let ticket = self.ticket.as_ref()?;
+        let guard = ticket.guard();
+        let token = ticket.device_token(manager.now());
+        Some(manager.device_cookie(guard.device_cookie_name(), token, guard.device_lifetime()))
     }
 
     /// Mints and adds the login's cookies to `jar` (for browser logins; return the jar from
@@ -398,6 +525,10 @@ impl<A: LoginAccount> Authenticated<A> {
         manager: &LoginManager,
         jar: CookieJar,
     ) -> Result<CookieJar, LoginError> {
+        let jar = match self.device_cookie(manager) {
+            Some(cookie) => jar.add(cookie),
+            None => jar,
+        };
         if manager.sessions_enabled() {
             let tokens = self.start_session(manager).await?;
             return Ok(manager.set_session_cookies(jar, &tokens));
@@ -446,6 +577,7 @@ impl<A: LoginAccount> Authenticated<A> {
 /// | scopes requested, none of them grantable (after the password check) | 400 | `{"error":"invalid_scope",…}` |
 /// | an empty or over-long password | 400 | `{"detail":"Password is empty or too long"}` |
 /// | too many logins in progress | 503, `Retry-After: 1` | `{"detail":"Too many logins in progress, retry later"}` |
+/// | throttled: too many failed logins ([`login::throttle`](crate::throttle)) | 429, `Retry-After` (seconds) | `{"error":"slow_down","error_description":…}` |
 /// | the user store failed | the store's own response | |
 /// | the session store failed | 503 | `{"detail":"Session store unavailable"}` |
 /// | hashing failed, or a token could not be minted | 500 | `{"detail":"Internal server error"}` |
@@ -469,6 +601,14 @@ pub enum LoginError {
     /// `grant_type` is not `password`.
     #[error("unsupported grant_type")]
     UnsupportedGrantType,
+    /// Too many failed logins for this account, client address or both: the login throttle
+    /// refused the attempt before any password work (the same answer for every account,
+    /// known or not, and every password, right or not).
+    #[error("login throttled for {retry_after} s")]
+    Throttled {
+        /// Seconds to wait (`Retry-After`).
+        retry_after: u64,
+    },
     /// Scopes were requested and none of them can be granted (RFC 6749 §5.2
     /// `invalid_scope`): a token response needs at least one scope to name, since
     /// RFC 6749 §3.3 has no empty scope. Checked after the password, so it tells nothing
@@ -518,6 +658,21 @@ impl IntoResponse for LoginError {
                 })),
             )
                 .into_response(),
+            // RFC 8628's `slow_down`, registered for token endpoint responses.
+            LoginError::Throttled { retry_after } => {
+                let mut response = (
+                    StatusCode::TOO_MANY_REQUESTS,
+                    axum::Json(json!({
+                        "error": "slow_down",
+                        "error_description": "too many failed logins: retry after the delay in Retry-After",
+                    })),
+                )
+                    .into_response();
+                response
+                    .headers_mut()
+                    .insert(header::RETRY_AFTER, HeaderValue::from(retry_after));
+                response
+            }
             LoginError::InvalidScope => (
                 StatusCode::BAD_REQUEST,
                 axum::Json(json!({

@@ -26,6 +26,7 @@ const LEAVES: &[&str] = &[
     "rejection",
     "secret",
     "session",
+    "throttle",
 ];
 const MANAGER: &str = "manager";
 const TOP: &[&str] = &[

@@ -246,7 +246,7 @@ fn the_login_route_has_its_form_and_answers() {
     assert_eq!(schema["required"], json!(["username", "password"]));
     assert_eq!(schema["properties"]["scope"]["type"], "string");
     let responses = &login["responses"];
-    for status in ["200", "400", "401", "415"] {
+    for status in ["200", "400", "401", "415", "429"] {
         assert!(responses[status].is_object(), "{status}: {responses}");
     }
     assert_eq!(

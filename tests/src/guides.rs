@@ -20,6 +20,7 @@ guides! {
     AuthEvents = "auth-events.md",
     CookiesAndCsrf = "cookies-and-csrf.md",
     LoginRoute = "login-route.md",
+    LoginThrottling = "login-throttling.md",
     Macros = "macros.md",
     Manager = "manager.md",
     ManyInstances = "many-instances.md",

@@ -584,3 +584,65 @@ fn base64_url_decode(s: &str) -> Vec<u8> {
     }
     out
 }
+
+/// The login throttle reports through the same hook: each attempt it refuses (429, before any
+/// password work) is one `LoginThrottled`, with the name as submitted and the client; a login
+/// that presents a valid device token is one `DeviceTokenUsed`, then its `LoginSucceeded`.
+#[tokio::test]
+async fn the_throttle_reports_refused_attempts_and_device_tokens() {
+    let mut app = App::new(true).await;
+    let mut refused = 0;
+    for _ in 0..12 {
+        let reply = app.login("/login", ALICE, WRONG).await;
+        let events = app.events.take();
+        assert_eq!(events.len(), 1, "{events:#?}");
+        app.assert_no_secret("a guess", &format!("{events:?}"));
+        if reply.status == StatusCode::TOO_MANY_REQUESTS {
+            refused += 1;
+            assert_eq!(events[0].kind, AuthEventKind::LoginThrottled);
+            assert_eq!(events[0].username.as_deref(), Some(ALICE));
+            assert_client("throttled", &events[0]);
+        } else {
+            assert_eq!(reply.status, StatusCode::UNAUTHORIZED);
+            assert!(matches!(events[0].kind, AuthEventKind::LoginFailed(_)));
+        }
+    }
+    assert!(refused > 0, "the throttle never refused");
+
+    // Later, the owner logs in and gets a device token; with it, a login during the next
+    // attack is judged by the device's own counter and reported as such.
+    app.clock.fetch_add(24 * 3600, Ordering::SeqCst);
+    let reply = app.login("/login", ALICE, PASSWORD).await;
+    assert_eq!(reply.status, StatusCode::OK, "{}", reply.text());
+    assert_eq!(app.one_event("login").kind, AuthEventKind::LoginSucceeded);
+    let device = reply
+        .set_cookies()
+        .into_iter()
+        .find(|c| c.starts_with("device-token="))
+        .expect("a device token");
+    let device = device.split(';').next().unwrap().to_owned();
+    for _ in 0..12 {
+        app.login("/login", ALICE, WRONG).await;
+    }
+    app.events.take();
+    let form = form_urlencoded(&[("username", ALICE), ("password", PASSWORD)]);
+    let headers = [
+        ("content-type", "application/x-www-form-urlencoded"),
+        ("user-agent", AGENT),
+        ("cookie", device.as_str()),
+    ];
+    let reply = send(
+        &app.router,
+        request(Method::POST, "/login", &headers, Body::from(form)),
+    )
+    .await;
+    assert_eq!(reply.status, StatusCode::OK, "{}", reply.text());
+    let kinds: Vec<AuthEventKind> = app.events.take().into_iter().map(|e| e.kind).collect();
+    assert_eq!(
+        kinds,
+        [
+            AuthEventKind::DeviceTokenUsed,
+            AuthEventKind::LoginSucceeded
+        ]
+    );
+}

@@ -37,7 +37,8 @@ impl LoginAccount for Account {
     }
 }
 
-#[derive(Clone)]
+// `FromRef`: `PasswordGrant` finds the manager (its login throttle) in the state.
+#[derive(Clone, axum::extract::FromRef)]
 struct AppState {
     manager: LoginManager,
     passwords: Passwords,
@@ -393,7 +394,22 @@ async fn the_cookie_login_sets_the_managers_cookie() {
         )
         .await;
     assert_eq!(reply.status, StatusCode::OK, "{}", reply.text());
-    let cookie = reply.header("set-cookie").unwrap();
+    let cookies: Vec<&str> = reply
+        .headers
+        .get_all("set-cookie")
+        .iter()
+        .map(|v| v.to_str().unwrap())
+        .collect();
+    // The token cookie, and the login throttle's device token.
+    assert_eq!(cookies.len(), 2, "{cookies:?}");
+    assert!(
+        cookies.iter().any(|c| c.starts_with("device-token=ldt_")),
+        "{cookies:?}"
+    );
+    let cookie = *cookies
+        .iter()
+        .find(|c| c.starts_with("access-token="))
+        .unwrap();
     let token = cookie
         .strip_prefix("access-token=")
         .and_then(|rest| rest.split(';').next())

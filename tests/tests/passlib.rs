@@ -277,7 +277,8 @@ impl LoginAccount for Account {
     }
 }
 
-#[derive(Clone)]
+// `FromRef`: `PasswordGrant` finds the manager (its login throttle) in the state.
+#[derive(Clone, axum::extract::FromRef)]
 struct AppState {
     manager: LoginManager,
     passwords: Passwords,

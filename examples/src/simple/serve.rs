@@ -1,8 +1,10 @@
 //! The `simple` app as a server: its settings from the environment (see
 //! `examples/simple.rs`).
 
+use std::net::SocketAddr;
 use std::sync::Arc;
 
+use login::throttle::{Throttle, TrustedProxies};
 use login::{LoginManager, session::SessionStore};
 
 use super::{Db, app, settings};
@@ -13,7 +15,25 @@ pub fn manager_with_store(
     secret: &str,
     store: Option<Arc<dyn SessionStore>>,
 ) -> Result<LoginManager, login::ConfigError> {
-    let builder = settings(LoginManager::builder("/login").secret(secret));
+    manager_with_throttle(secret, store, throttle(secret, TrustedProxies::none()))
+}
+
+/// The example's login throttle: the defaults, device tokens signed with a key derived from
+/// `secret` (so every instance with the same secret honours them), and the forwarding header
+/// believed from `proxies` only.
+pub fn throttle(secret: &str, proxies: TrustedProxies) -> Throttle {
+    Throttle::default()
+        .device_key(format!("simple example device tokens: {secret}"))
+        .trusted_proxies(proxies)
+}
+
+/// [`manager_with_store`] with the login throttle's settings.
+pub fn manager_with_throttle(
+    secret: &str,
+    store: Option<Arc<dyn SessionStore>>,
+    throttle: Throttle,
+) -> Result<LoginManager, login::ConfigError> {
+    let builder = settings(LoginManager::builder("/login").secret(secret)).throttle(throttle);
     match store {
         Some(store) => builder.session_store(store),
         None => builder,
@@ -22,7 +42,9 @@ pub fn manager_with_store(
 }
 
 /// The example's server, configured from the environment (see `examples/simple.rs`):
-/// `LOGIN_SECRET`, `LOGIN_ADDR`, and `LOGIN_REDIS_URL` for sessions in Redis. Prints
+/// `LOGIN_SECRET`, `LOGIN_ADDR`, `LOGIN_REDIS_URL` for sessions in Redis, and
+/// `LOGIN_TRUSTED_PROXIES` (comma-separated addresses and CIDR ranges, default none) for the
+/// proxies whose `X-Forwarded-For` the login throttle believes. Prints
 /// `simple example listening on http://ADDR` once it accepts connections; stops on Ctrl-C.
 pub async fn serve_from_env() -> Result<(), Box<dyn std::error::Error>> {
     let secret = match std::env::var("LOGIN_SECRET") {
@@ -36,17 +58,26 @@ pub async fn serve_from_env() -> Result<(), Box<dyn std::error::Error>> {
         }
     };
     let store = crate::session_store_from_env().await?;
-    let manager = manager_with_store(&secret, store).map_err(|e| format!("LOGIN_SECRET: {e}"))?;
+    let proxies: TrustedProxies = std::env::var("LOGIN_TRUSTED_PROXIES")
+        .unwrap_or_default()
+        .parse()
+        .map_err(|e| format!("LOGIN_TRUSTED_PROXIES: {e}"))?;
+    let manager = manager_with_throttle(&secret, store, throttle(&secret, proxies))
+        .map_err(|e| format!("LOGIN_SECRET: {e}"))?;
     let addr = std::env::var("LOGIN_ADDR").unwrap_or_else(|_| "127.0.0.1:8000".to_owned());
 
     let app = app(manager, Db::demo());
     let listener = tokio::net::TcpListener::bind(&addr).await?;
     let local = listener.local_addr()?;
     println!("simple example listening on http://{local}");
-    axum::serve(listener, app)
-        .with_graceful_shutdown(async {
-            let _ = tokio::signal::ctrl_c().await;
-        })
-        .await?;
+    // The socket's address reaches the login throttle as `ConnectInfo`.
+    axum::serve(
+        listener,
+        app.into_make_service_with_connect_info::<SocketAddr>(),
+    )
+    .with_graceful_shutdown(async {
+        let _ = tokio::signal::ctrl_c().await;
+    })
+    .await?;
     Ok(())
 }

@@ -46,7 +46,7 @@ fn refresh_cookie_header(
     responses(
         LoginResponses,
         (status = 200, description = "Logged in: the cookies are set.", body = Status,
-            headers(("set-cookie" = String, description = "The access-token and refresh-token cookies"))),
+            headers(("set-cookie" = String, description = "The access-token, refresh-token and device-token cookies"))),
         (status = 403, response = inline(CrossSiteRefused)),
     )
 )]
@@ -73,6 +73,8 @@ pub(super) async fn login_cookie(
     Ok((
         manager.set_cookie(jar, tokens.access_token),
         refresh_cookie_header(refresh),
+        // The device-token cookie (the login throttle's), after the other two.
+        refresh_cookie_header(login.device_cookie(manager)),
         Json(json!({ "status": "Success" })),
     )
         .into_response())

@@ -72,6 +72,7 @@ struct Inner {
     sessions: Option<sessions::Sessions>,
     /// The auth events hook; `None`: [`TracingEvents`].
     events: Option<Arc<dyn AuthEvents>>,
+    throttle: Option<Arc<crate::throttle::Guard>>,
 }
 
 /// Issues and verifies JWT access tokens and reads them from requests.
@@ -112,6 +113,7 @@ impl fmt::Debug for LoginManager {
             .field("audience", &i.audience)
             .field("sessions", &i.sessions.is_some())
             .field("events", &i.events.is_some())
+            .field("throttle", &i.throttle.is_some())
             .field("key", &"***")
             .finish_non_exhaustive()
     }
@@ -157,6 +159,39 @@ impl LoginManager {
     /// Seconds since the Unix epoch, from the manager's clock.
     pub fn now(&self) -> i64 {
         (self.inner.clock)()
+    }
+
+    /// The login throttle, unless it is off.
+    pub(crate) fn throttle_guard(&self) -> Option<&Arc<crate::throttle::Guard>> {
+        self.inner.throttle.as_ref()
+    }
+
+    /// Whether password logins are throttled (see [`login::throttle`](crate::throttle)).
+    pub fn throttles_logins(&self) -> bool {
+        self.inner.throttle.is_some()
+    }
+
+    /// The device-token cookie (`HttpOnly`, `Secure` and `Domain` as the token cookie,
+    /// `SameSite=Strict`, `Path=/`, `Max-Age` = the device tokens' lifetime).
+    pub(crate) fn device_cookie(
+        &self,
+        name: &str,
+        token: String,
+        max_age: Duration,
+    ) -> Cookie<'static> {
+        let mut cookie = Cookie::build((name.to_owned(), token))
+            .http_only(true)
+            .secure(self.inner.cookie.secure)
+            .same_site(axum_extra::extract::cookie::SameSite::Strict)
+            .path("/")
+            .build();
+        if let Some(domain) = &self.inner.cookie.domain {
+            cookie.set_domain(domain.clone());
+        }
+        cookie.set_max_age(Some(
+            time::Duration::try_from(max_age).unwrap_or(time::Duration::MAX),
+        ));
+        cookie
     }
 
     // ----- keys (machinery in `keyring`) ---------------------------------------------------

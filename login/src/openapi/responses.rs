@@ -174,7 +174,8 @@ impl<'r> ToResponse<'r> for CrossSiteRefused {
 
 /// The answers of a token endpoint built on [`PasswordGrant`](crate::PasswordGrant): 200 with
 /// a [`TokenResponse`], 400 for a malformed form, an unsupported `grant_type` or an empty or
-/// over-long password, 401 for invalid credentials, 415 for a body that is not a form. Write
+/// over-long password, 401 for invalid credentials, 415 for a body that is not a form, 429
+/// when the login throttle refuses the attempt ([`login::throttle`](crate::throttle)). Write
 /// `responses(login::openapi::LoginResponses)` in the login route's `#[utoipa::path]`.
 #[derive(Debug, Clone, Copy)]
 pub struct LoginResponses;
@@ -242,11 +243,33 @@ impl IntoResponses for LoginResponses {
                 "application/json",
                 Content::new(Some(oauth2_error_schema(LOGIN_ERRORS))),
             );
+        let throttled = ResponseBuilder::new()
+            .description(
+                "Too many failed logins for this account, client address or both: retry after                  `Retry-After` seconds (the same answer for every account and password).",
+            )
+            .header("Retry-After", string_header("Seconds to wait"))
+            .content(
+                "application/json",
+                json_content(
+                    oauth2_error_schema(&["slow_down"]),
+                    [(
+                        "slow_down".to_owned(),
+                        example(
+                            "Throttled",
+                            json!({
+                                "error": "slow_down",
+                                "error_description": "too many failed logins: retry after the delay in Retry-After",
+                            }),
+                        ),
+                    )],
+                ),
+            );
         BTreeMap::from([
             ("200".to_owned(), ok.build().into()),
             ("400".to_owned(), bad_request.build().into()),
             ("401".to_owned(), unauthorized.build().into()),
             ("415".to_owned(), unsupported.build().into()),
+            ("429".to_owned(), throttled.build().into()),
         ])
     }
 }

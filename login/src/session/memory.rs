@@ -6,6 +6,7 @@ use std::sync::{Arc, Mutex, PoisonError};
 use super::store::{
     NewSession, Revocation, RevocationSink, Rotated, Rotation, SessionStore, StoreFuture,
 };
+use super::throttle::{MemoryThrottle, ThrottleStore};
 use super::view::RevocationSet;
 use super::{Session, TokenHash};
 
@@ -24,6 +25,8 @@ pub(crate) const REMEMBERED_ROTATIONS: usize = 64;
 pub struct MemoryStore {
     state: Mutex<State>,
     sinks: Mutex<Vec<Arc<dyn RevocationSink>>>,
+    /// The login throttle's failure counters.
+    throttle: Arc<MemoryThrottle>,
 }
 
 impl std::fmt::Debug for MemoryStore {
@@ -82,6 +85,12 @@ impl MemoryStore {
     /// Whether the store holds no session.
     pub fn is_empty(&self) -> bool {
         self.len() == 0
+    }
+
+    /// How many login-throttle counters the store keeps now (at most 65,536: see
+    /// [`MemoryThrottle`]).
+    pub fn throttle_counters(&self) -> usize {
+        self.throttle.len()
     }
 
     /// How many refresh-token hashes the store remembers (current and rotated).
@@ -388,6 +397,10 @@ impl SessionStore for MemoryStore {
             .lock()
             .unwrap_or_else(PoisonError::into_inner)
             .push(sink);
+    }
+
+    fn throttle_store(&self) -> Option<Arc<dyn ThrottleStore>> {
+        Some(self.throttle.clone())
     }
 }
 

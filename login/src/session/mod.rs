@@ -9,6 +9,7 @@
 //! | `store.rs` | the [`SessionStore`] trait (async, shared backends implement it) and its types |
 //! | `memory.rs` | [`MemoryStore`], the default store: one process, no server |
 //! | `redis/` | `RedisStore` (feature `redis`): many instances sharing one Redis |
+//! | `throttle.rs` | the login throttle's failure counters: the [`ThrottleStore`] trait and [`MemoryThrottle`] |
 //! | `view.rs` | the revocations as a set, and [`RevocationView`], the in-process copy the verify path consults |
 //!
 //! Refresh tokens are opaque: `lrt_` followed by 256 random bits in base64url (47 characters).
@@ -36,6 +37,7 @@ pub(crate) mod memory;
 #[cfg(feature = "redis")]
 pub(crate) mod redis;
 pub(crate) mod store;
+pub(crate) mod throttle;
 pub(crate) mod view;
 
 #[cfg(feature = "redis")]
@@ -45,6 +47,7 @@ pub use store::{
     NewSession, Revocation, RevocationSink, Rotated, Rotation, SessionStore, StoreError,
     StoreFuture,
 };
+pub use throttle::{Counter, MemoryThrottle, ThrottleStore};
 pub use view::RevocationView;
 
 /// The prefix of every refresh token (so that scanners and people recognise one).

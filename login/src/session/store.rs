@@ -20,6 +20,7 @@ use std::sync::Arc;
 
 use serde::{Deserialize, Serialize};
 
+use super::throttle::ThrottleStore;
 use super::{Session, TokenHash};
 
 /// The future a [`SessionStore`] method returns.
@@ -257,6 +258,14 @@ pub trait SessionStore: Send + Sync + 'static {
     /// before the method that made it returns, so "log out this device" holds from the next
     /// request on.
     fn subscribe(&self, sink: Arc<dyn RevocationSink>);
+
+    /// Where the login throttle keeps its failure counters in this store's backend, so that
+    /// every instance sharing the store shares the counts ([`MemoryStore`](super::MemoryStore)
+    /// and `RedisStore` have one). The default, `None`, makes the manager keep them in its
+    /// own memory.
+    fn throttle_store(&self) -> Option<Arc<dyn ThrottleStore>> {
+        None
+    }
 }
 
 #[cfg(test)]

@@ -23,9 +23,11 @@ use crate::keys::{SigningKey, VerifyingKey};
 use crate::rejection::{RejectionContext, RejectionHook};
 use crate::secret::Secret;
 use crate::session::SessionStore;
+use crate::throttle::Throttle;
 
 mod browser;
 mod sessions;
+mod throttle;
 
 /// The largest leeway the builder accepts, in seconds.
 pub(crate) const MAX_LEEWAY_SECS: u64 = 300;
@@ -60,6 +62,7 @@ pub struct LoginManagerBuilder {
     session_store: Option<Arc<dyn SessionStore>>,
     sessions: SessionSettings,
     events: Option<Arc<dyn AuthEvents>>,
+    throttle: Throttle,
 }
 
 impl fmt::Debug for LoginManagerBuilder {
@@ -98,6 +101,7 @@ impl LoginManagerBuilder {
             session_store: None,
             sessions: SessionSettings::default(),
             events: None,
+            throttle: Throttle::default(),
         }
     }
 }
@@ -349,6 +353,11 @@ impl LoginManagerBuilder {
         if self.audience.as_deref() == Some("") {
             return Err(ConfigError::EmptyClaim("audience"));
         }
+        let throttle_store = self
+            .session_store
+            .as_ref()
+            .and_then(|store| store.throttle_store());
+        let throttle = self.throttle.build(throttle_store, cookie.host_prefix)?;
         let sessions = match self.session_store {
             None => None,
             Some(_) if keys.signer().is_none() => return Err(ConfigError::SessionsNeedSigningKey),
@@ -385,6 +394,7 @@ impl LoginManagerBuilder {
                 cache: TokenCache::new(self.token_cache),
                 sessions,
                 events: self.events,
+                throttle,
             }),
         })
     }

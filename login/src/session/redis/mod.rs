@@ -18,6 +18,7 @@ mod builder;
 mod hub;
 mod scripts;
 mod stream;
+mod throttle;
 
 use std::fmt;
 use std::sync::Arc;
@@ -464,5 +465,11 @@ impl SessionStore for RedisStore {
 
     fn subscribe(&self, sink: Arc<dyn RevocationSink>) {
         self.shared.hub.subscribe(sink);
+    }
+
+    fn throttle_store(&self) -> Option<Arc<dyn crate::session::ThrottleStore>> {
+        Some(Arc::new(throttle::RedisThrottle {
+            shared: self.shared.clone(),
+        }))
     }
 }
