@@ -179,15 +179,8 @@ where
                     // password and whether or not the account exists.
                     Err(Refusal::Throttled(retry_after)) => {
                         tracing::debug!(retry_after, "login throttled");
-                        let client = Client {
-                            address,
-                            user_agent: crate::session::clean_user_agent(user_agent.as_deref()),
-                        };
-                        let mut event = manager
-                            .event(AuthEventKind::LoginThrottled)
-                            .with_client(&client);
-                        event.username = crate::session::clean_user_agent(Some(&form.username));
-                        manager.emit(event);
+                        let kind = AuthEventKind::LoginThrottled;
+                        report_attempt(manager, kind, &form.username, address, &user_agent);
                         return Err(LoginError::Throttled { retry_after });
                     }
                     Err(Refusal::Store(error)) => {
@@ -197,15 +190,8 @@ where
             }
         };
         if ticket.as_ref().is_some_and(Ticket::by_device) {
-            let client = Client {
-                address,
-                user_agent: crate::session::clean_user_agent(user_agent.as_deref()),
-            };
-            let mut event = manager
-                .event(AuthEventKind::DeviceTokenUsed)
-                .with_client(&client);
-            event.username = crate::session::clean_user_agent(Some(&form.username));
-            manager.emit(event);
+            let kind = AuthEventKind::DeviceTokenUsed;
+            report_attempt(manager, kind, &form.username, address, &user_agent);
         }
         Ok(PasswordGrant {
             form,
@@ -215,6 +201,24 @@ where
             manager: PhantomData,
         })
     }
+}
+
+/// Reports what the throttle decided about an attempt (before any account is looked up: the
+/// user name as submitted, printable and bounded since it goes to logs, and the client).
+fn report_attempt(
+    manager: &LoginManager,
+    kind: AuthEventKind,
+    username: &str,
+    address: Option<IpAddr>,
+    user_agent: &Option<String>,
+) {
+    let client = Client {
+        address,
+        user_agent: crate::session::clean_user_agent(user_agent.as_deref()),
+    };
+    let mut event = manager.event(kind).with_client(&client);
+    event.username = crate::session::clean_user_agent(Some(username));
+    manager.emit(event);
 }
 
 impl PasswordGrant {
