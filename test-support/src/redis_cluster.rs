@@ -169,12 +169,21 @@ impl RedisCluster {
             .ok();
     }
 
-    /// Every live node says `cluster_state:ok` and agrees on three primaries covering every
-    /// slot, each live primary with its replica known.
+    /// Every live node says `cluster_state:ok`, and every replica is in sync with its primary
+    /// (`master_link_status:up`: only then can it take over).
     fn ready(&self) -> bool {
         self.nodes.iter().filter(|n| n.child.is_some()).all(|n| {
-            command_at(n.port, &["CLUSTER", "INFO"], Duration::from_secs(1))
-                .is_ok_and(|r| r.text().contains("cluster_state:ok"))
+            let info = |section: &str| {
+                command_at(n.port, &["INFO", section], Duration::from_secs(1))
+                    .map(|r| r.text().to_owned())
+                    .unwrap_or_default()
+            };
+            let cluster = command_at(n.port, &["CLUSTER", "INFO"], Duration::from_secs(1))
+                .is_ok_and(|r| r.text().contains("cluster_state:ok"));
+            let replication = info("replication");
+            cluster
+                && (replication.contains("role:master")
+                    || replication.contains("master_link_status:up"))
         })
     }
 
@@ -209,11 +218,15 @@ impl RedisCluster {
             .text()
             .parse()
             .expect("a slot");
-        let slots = self.command(port, &["CLUSTER", "SLOTS"]).expect("CLUSTER SLOTS");
+        let slots = self
+            .command(port, &["CLUSTER", "SLOTS"])
+            .expect("CLUSTER SLOTS");
         for range in slots.items() {
             let items = range.items();
-            let (Ok(from), Ok(to)) = (items[0].text().parse::<u16>(), items[1].text().parse::<u16>())
-            else {
+            let (Ok(from), Ok(to)) = (
+                items[0].text().parse::<u16>(),
+                items[1].text().parse::<u16>(),
+            ) else {
                 continue;
             };
             if (from..=to).contains(&slot) {
@@ -251,7 +264,12 @@ impl RedisCluster {
             })
             .flat_map(|p| {
                 self.command(p, &["KEYS", pattern])
-                    .map(|r| r.items().iter().map(|k| k.text().to_owned()).collect::<Vec<_>>())
+                    .map(|r| {
+                        r.items()
+                            .iter()
+                            .map(|k| k.text().to_owned())
+                            .collect::<Vec<_>>()
+                    })
                     .unwrap_or_default()
             })
             .collect();
@@ -307,9 +325,17 @@ fn spawn(dir: &Path, port: u16) -> Child {
     std::fs::create_dir_all(&node_dir).expect("a node's folder");
     Command::new(on_path("redis-server").expect("redis-server"))
         .args(["--port", &port.to_string(), "--bind", "127.0.0.1"])
-        .args(["--cluster-enabled", "yes", "--cluster-config-file", "nodes.conf"])
+        .args([
+            "--cluster-enabled",
+            "yes",
+            "--cluster-config-file",
+            "nodes.conf",
+        ])
         // A primary is seen failed after 1 s without an answer, then its replica takes over.
         .args(["--cluster-node-timeout", "1000"])
+        // A replica's first sync at once (the default waits 5 s for more replicas): a primary
+        // killed early still has a replica in sync to take over.
+        .args(["--repl-diskless-sync-delay", "0"])
         .args(["--save", "", "--appendonly", "no"])
         .args(["--dir", node_dir.to_str().expect("a UTF-8 temporary path")])
         .stdout(Stdio::null())

@@ -116,7 +116,8 @@ pub(super) async fn stream_once(
                         continue;
                     };
                     if let Some(n) = payload.strip_prefix(mine.as_bytes()) {
-                        let n: Option<u64> = std::str::from_utf8(n).ok().and_then(|n| n.parse().ok());
+                        let n: Option<u64> =
+                            std::str::from_utf8(n).ok().and_then(|n| n.parse().ok());
                         if let (Some(n), Some((expected, sent, _))) = (n, pending)
                             && n == expected
                         {

@@ -118,7 +118,10 @@ mod tests {
         assert_eq!(tags.len(), subjects.len());
         for s in subjects {
             let t = tag(s);
-            assert!(!t.is_empty() && !t.contains(['{', '}', ' ']), "{s:?} -> {t:?}");
+            assert!(
+                !t.is_empty() && !t.contains(['{', '}', ' ']),
+                "{s:?} -> {t:?}"
+            );
             // Every key of the subject has the same hash tag: the text between its first
             // `{` and the next `}`.
             for key in [

@@ -37,8 +37,8 @@ use self::builder::Target;
 use self::conn::Conn;
 use self::hub::Hub;
 use self::scripts::Scripts;
-use super::{Session, TokenHash};
 use super::store::{Revocation, StoreError};
+use super::{Session, TokenHash};
 
 /// Sessions, refresh tokens and revocations in Redis, shared by every instance that connects
 /// to it with the same prefix. See the module documentation and the many-instances guide
@@ -136,10 +136,16 @@ impl Shared {
         self.within(op, command.query_async(&mut conn)).await
     }
 
-    /// A pipeline (its commands may go to several slots), within the command timeout.
-    async fn pipeline(&self, op: &str, pipe: &redis::Pipeline) -> Result<(), StoreError> {
-        let mut conn = self.conn.clone();
-        self.within(op, pipe.exec_async(&mut conn)).await
+    /// Commands on keys of different slots, sent at once (a pipeline must stay in one slot
+    /// on a cluster), within the command timeout.
+    async fn each(&self, op: &str, commands: &[redis::Cmd]) -> Result<(), StoreError> {
+        let sends = commands.iter().map(|command| {
+            let mut conn = self.conn.clone();
+            async move { command.exec_async(&mut conn).await }
+        });
+        self.within(op, futures_util::future::try_join_all(sends))
+            .await
+            .map(drop)
     }
 
     /// Runs a script on `keys` with `args`, within the command timeout.
@@ -216,14 +222,10 @@ impl Shared {
         if revocations.is_empty() {
             return Ok(());
         }
-        let mut args = vec![
-            unix_now().to_string(),
-            self.config.publish.to_owned(),
-        ];
+        let mut args = vec![unix_now().to_string(), self.config.publish.to_owned()];
         for revocation in revocations {
-            let member = serde_json::to_string(revocation).map_err(|e| {
-                StoreError::new(format!("redis: cannot encode a revocation: {e}"))
-            })?;
+            let member = serde_json::to_string(revocation)
+                .map_err(|e| StoreError::new(format!("redis: cannot encode a revocation: {e}")))?;
             args.push(member);
             args.push(revocation.until().to_string());
         }
@@ -271,7 +273,6 @@ fn session_from(
 fn text(value: &[u8], what: &str) -> Result<String, StoreError> {
     String::from_utf8(value.to_vec()).map_err(|_| corrupt(format_args!("{what} is not UTF-8")))
 }
-
 
 impl RedisStore {
     /// The settings for a store on one Redis server at `url` (`redis://host:port/db`;

@@ -49,7 +49,10 @@ impl RedisStore {
 
     async fn logout_generation_of(&self, subject: &str) -> Result<u64, StoreError> {
         let key = conn::logout_key(self.prefix(), &tag(subject));
-        let value: Option<String> = self.shared.query("GET", redis::cmd("GET").arg(&key)).await?;
+        let value: Option<String> = self
+            .shared
+            .query("GET", redis::cmd("GET").arg(&key))
+            .await?;
         match value {
             None => Ok(0),
             Some(v) => v
@@ -99,7 +102,9 @@ impl RedisStore {
             &max_sessions.to_string(),
         ];
         let s = &self.shared;
-        let reply: Vec<Value> = s.run_subject("create", &s.scripts.create, &t, &args).await?;
+        let reply: Vec<Value> = s
+            .run_subject("create", &s.scripts.create, &t, &args)
+            .await?;
         let stored: i64 = at(&reply, 0, "create")?;
         if stored == 0 {
             // A login that raced "log out everywhere": not stored, and its tokens refused.
@@ -109,20 +114,21 @@ impl RedisStore {
         // The indexes, before the refresh token is handed out.
         let ttl = (session.expires_at - session.created_at).max(1);
         let prefix = self.prefix();
-        let mut pipe = redis::pipe();
-        pipe.cmd("SET")
-            .arg(conn::token_key(prefix, &refresh))
-            .arg(format!("{t} {}", session.id))
-            .arg("EX")
-            .arg(ttl)
-            .ignore()
-            .cmd("SET")
-            .arg(conn::sid_key(prefix, &session.id))
-            .arg(&t)
-            .arg("EX")
-            .arg(ttl)
-            .ignore();
-        s.pipeline("create indexes", &pipe).await?;
+        let indexes = [
+            redis::cmd("SET")
+                .arg(conn::token_key(prefix, &refresh))
+                .arg(format!("{t} {}", session.id))
+                .arg("EX")
+                .arg(ttl)
+                .to_owned(),
+            redis::cmd("SET")
+                .arg(conn::sid_key(prefix, &session.id))
+                .arg(&t)
+                .arg("EX")
+                .arg(ttl)
+                .to_owned(),
+        ];
+        s.each("create indexes", &indexes).await?;
         let excess: Vec<String> = reply[1..]
             .iter()
             .map(|v| {
@@ -146,22 +152,20 @@ impl RedisStore {
         let successor = hex(&r.successor);
         let successor_key = conn::token_key(prefix, &successor);
         let ttl = (r.expires_at - r.now).max(1);
-        let mut pipe = redis::pipe();
-        pipe.cmd("SET")
-            .arg(&successor_key)
-            .arg(format!("{t} {sid}"))
-            .arg("EX")
-            .arg(ttl)
-            .ignore()
-            .cmd("EXPIRE")
-            .arg(&presented_key)
-            .arg(ttl)
-            .ignore()
-            .cmd("EXPIRE")
-            .arg(conn::sid_key(prefix, &sid))
-            .arg(ttl)
-            .ignore();
-        s.pipeline("rotate indexes", &pipe).await?;
+        let indexes = [
+            redis::cmd("SET")
+                .arg(&successor_key)
+                .arg(format!("{t} {sid}"))
+                .arg("EX")
+                .arg(ttl)
+                .to_owned(),
+            redis::cmd("EXPIRE").arg(&presented_key).arg(ttl).to_owned(),
+            redis::cmd("EXPIRE")
+                .arg(conn::sid_key(prefix, &sid))
+                .arg(ttl)
+                .to_owned(),
+        ];
+        s.each("rotate indexes", &indexes).await?;
         let (grace_token, grace_until) = match &r.grace {
             Some((token, until)) => (token.clone(), until.to_string()),
             None => (String::new(), String::new()),
@@ -179,7 +183,9 @@ impl RedisStore {
             r.manager.clone().unwrap_or_default(),
         ];
         let args: Vec<&str> = args.iter().map(String::as_str).collect();
-        let reply: Vec<Value> = s.run_subject("rotate", &s.scripts.rotate, &t, &args).await?;
+        let reply: Vec<Value> = s
+            .run_subject("rotate", &s.scripts.rotate, &t, &args)
+            .await?;
         let kind: Vec<u8> = at(&reply, 0, "rotate")?;
         let session = |reply: &[Value]| -> Result<Session, StoreError> {
             let data: Vec<u8> = at(reply, 1, "rotate")?;
@@ -228,7 +234,11 @@ impl RedisStore {
         }
     }
 
-    async fn find_session(&self, refresh: TokenHash, now: i64) -> Result<Option<Session>, StoreError> {
+    async fn find_session(
+        &self,
+        refresh: TokenHash,
+        now: i64,
+    ) -> Result<Option<Session>, StoreError> {
         let prefix = self.prefix();
         let Some((t, sid)) = self.index(&conn::token_key(prefix, &hex(&refresh))).await? else {
             return Ok(None);
@@ -261,7 +271,12 @@ impl RedisStore {
             return Ok(false);
         };
         let reply: Vec<Value> = s
-            .run_subject("end_session", &s.scripts.end_session, &t, &[sid, &now.to_string()])
+            .run_subject(
+                "end_session",
+                &s.scripts.end_session,
+                &t,
+                &[sid, &now.to_string()],
+            )
             .await?;
         let live: i64 = at(&reply, 0, "end_session")?;
         let gone: Vec<String> = at(&reply, 1, "end_session")?;
@@ -286,7 +301,12 @@ impl RedisStore {
         s.revoke(&revocations).await?;
         let args = [now.to_string(), until.to_string()];
         let reply: Vec<Value> = s
-            .run_subject("end_subject", &s.scripts.end_subject, &t, &[&args[0], &args[1]])
+            .run_subject(
+                "end_subject",
+                &s.scripts.end_subject,
+                &t,
+                &[&args[0], &args[1]],
+            )
             .await?;
         let live: i64 = at(&reply, 0, "end_subject")?;
         let dropped: Vec<String> = at(&reply, 1, "end_subject")?;

@@ -85,7 +85,10 @@ impl ThrottleStore for RedisThrottle {
                 args.extend([c.free as u64, c.first, c.ceiling, c.window].map(|n| n.to_string()));
             }
             let args: Vec<&str> = args.iter().map(String::as_str).collect();
-            let wait: i64 = self.shared.run("throttle", &SCRIPTS.0, &[&self.slot()], &args).await?;
+            let wait: i64 = self
+                .shared
+                .run("throttle", &SCRIPTS.0, &[&self.slot()], &args)
+                .await?;
             Ok((wait > 0).then_some(wait as u64))
         })
     }
