@@ -19,18 +19,31 @@ use login::session::RedisStore;
 use login::session::SessionStore;
 use tracing_subscriber::EnvFilter;
 
-/// The session store the examples run on: Redis when `LOGIN_REDIS_URL` is set (several
-/// instances then share sessions and revocations), `None` otherwise (the manager keeps them in
+/// The session store the examples run on: Redis when `LOGIN_REDIS_URL` is set, a Redis
+/// Cluster when `LOGIN_REDIS_CLUSTER` is (comma-separated node URLs, one or more:
+/// `redis://10.0.0.1:6379,redis://10.0.0.2:6379`; both set is an error), so that several
+/// instances share sessions and revocations; `None` otherwise (the manager keeps them in
 /// memory, and the two-command quick start needs no server).
 ///
-/// Optional, with `LOGIN_REDIS_URL`: `LOGIN_REDIS_PREFIX` (default `login:`),
+/// Optional, with either: `LOGIN_REDIS_PREFIX` (default `login:`),
 /// `LOGIN_REDIS_HEARTBEAT_MS` (default 1000) and `LOGIN_REDIS_STALENESS_MS` (default 5000),
 /// the store's settings of the same names.
 pub async fn session_store_from_env() -> Result<Option<Arc<dyn SessionStore>>, String> {
-    let Ok(url) = std::env::var("LOGIN_REDIS_URL") else {
-        return Ok(None);
+    let url = std::env::var("LOGIN_REDIS_URL").ok();
+    let cluster = std::env::var("LOGIN_REDIS_CLUSTER").ok();
+    let (mut builder, name) = match (url, cluster) {
+        (None, None) => return Ok(None),
+        (Some(_), Some(_)) => {
+            return Err(
+                "LOGIN_REDIS_URL and LOGIN_REDIS_CLUSTER are both set: give one of them".to_owned(),
+            );
+        }
+        (Some(url), None) => (RedisStore::builder(url), "LOGIN_REDIS_URL"),
+        (None, Some(nodes)) => (
+            RedisStore::cluster(cluster_nodes(&nodes)?),
+            "LOGIN_REDIS_CLUSTER",
+        ),
     };
-    let mut builder = RedisStore::builder(url);
     if let Ok(prefix) = std::env::var("LOGIN_REDIS_PREFIX") {
         builder = builder.prefix(prefix);
     }
@@ -52,9 +65,21 @@ pub async fn session_store_from_env() -> Result<Option<Arc<dyn SessionStore>>, S
     let store = builder
         .connect()
         .await
-        .map_err(|e| format!("LOGIN_REDIS_URL: {e}"))?;
-    tracing::info!("sessions in Redis (LOGIN_REDIS_URL)");
+        .map_err(|e| format!("{name}: {e}"))?;
+    tracing::info!("sessions in Redis ({name})");
     Ok(Some(store))
+}
+
+/// The node URLs of `LOGIN_REDIS_CLUSTER`: comma-separated, blanks around them ignored; an
+/// empty list or an empty entry is an error.
+pub fn cluster_nodes(value: &str) -> Result<Vec<String>, String> {
+    let nodes: Vec<String> = value.split(',').map(|n| n.trim().to_owned()).collect();
+    if nodes.iter().any(String::is_empty) {
+        return Err(format!(
+            "LOGIN_REDIS_CLUSTER: an empty node URL in {value:?} (comma-separated redis:// URLs)"
+        ));
+    }
+    Ok(nodes)
 }
 
 /// Logs to stderr at `info` (or as `RUST_LOG` says): what every example binary starts with.

@@ -181,10 +181,10 @@ async fn every_key_carries_the_prefix_and_a_bounded_ttl() {
     let keys = server.command(&["KEYS", "*"]).unwrap();
     let mut keys: Vec<&str> = keys.items().iter().map(|k| k.text()).collect();
     keys.sort();
-    assert_eq!(keys, ["app1:lo:dave", "app1:revocations"]);
-    let ttl = server.command(&["TTL", "app1:lo:dave"]).unwrap();
+    assert_eq!(keys, ["app1:lo:{dave}", "app1:revocations"]);
+    let ttl = server.command(&["TTL", "app1:lo:{dave}"]).unwrap();
     let ttl: i64 = ttl.text().parse().unwrap();
-    assert!(ttl > 0 && ttl <= 900, "app1:lo:dave: TTL {ttl}");
+    assert!(ttl > 0 && ttl <= 900, "app1:lo:{{dave}}: TTL {ttl}");
 }
 
 /// The commands each kind has received (`INFO commandstats`), without `ping` (the stream's
@@ -331,7 +331,7 @@ async fn data_the_store_did_not_write_is_an_error_never_a_panic_or_a_token() {
 
     // A field that is not a number.
     let t = a.start_session("hana", None).await.unwrap();
-    let session = format!("g:s:{{{}}}", t.session_id);
+    let session = format!("g:s:{{hana}}:{}", t.session_id);
     server.command(&["HSET", &session, "exp", "soon"]).unwrap();
     let e = store_error(a.refresh(&t.refresh_token, None).await.unwrap_err());
     assert!(e.contains("not a number"), "{e}");
@@ -346,7 +346,7 @@ async fn data_the_store_did_not_write_is_an_error_never_a_panic_or_a_token() {
 
     // A session record that is not JSON.
     let t = a.start_session("hana", None).await.unwrap();
-    let session = format!("g:s:{{{}}}", t.session_id);
+    let session = format!("g:s:{{hana}}:{}", t.session_id);
     server
         .command(&["HSET", &session, "data", "{garbage"])
         .unwrap();

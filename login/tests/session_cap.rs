@@ -173,7 +173,7 @@ mod redis {
 
     /// The session ids Redis keeps for `subject`.
     fn stored_sessions(server: &RedisServer, subject: &str) -> usize {
-        let key = format!("login:u:{subject}");
+        let key = format!("login:u:{{{subject}}}");
         server
             .command(&["SCARD", &key])
             .unwrap()

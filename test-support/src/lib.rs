@@ -13,6 +13,7 @@
 //! * [`form_urlencoded`], [`split_cookie`], [`cookie_parts`]: form bodies and `Set-Cookie`
 //!   values.
 //! * [`redis`]: a `redis-server` of the test's own on a free loopback port.
+//! * [`redis_cluster`]: a Redis Cluster of the test's own (six `redis-server` processes).
 //! * [`bench_app`]: the benches' app and its hand-written jsonwebtoken baseline, shared by
 //!   `login`'s benches and the load benchmark's server (`bench/`).
 //! * [`CountingScheme`]: a password scheme that counts the verifications, hashes and Argon2
@@ -27,6 +28,7 @@ pub mod counting_scheme;
 pub mod forge;
 pub mod logs;
 pub mod redis;
+pub mod redis_cluster;
 mod reply;
 mod request;
 

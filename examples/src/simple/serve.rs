@@ -9,7 +9,7 @@ use login::{LoginManager, session::SessionStore};
 
 use super::{Db, app, settings};
 
-/// [`manager`](super::manager) with its sessions in `store` (the `RedisStore` of `LOGIN_REDIS_URL`), or in
+/// [`manager`](super::manager) with its sessions in `store` (the `RedisStore` of `LOGIN_REDIS_URL` or `LOGIN_REDIS_CLUSTER`), or in
 /// memory for `None`.
 pub fn manager_with_store(
     secret: &str,
@@ -42,7 +42,8 @@ pub fn manager_with_throttle(
 }
 
 /// The example's server, configured from the environment (see `examples/simple.rs`):
-/// `LOGIN_SECRET`, `LOGIN_ADDR`, `LOGIN_REDIS_URL` for sessions in Redis, and
+/// `LOGIN_SECRET`, `LOGIN_ADDR`, `LOGIN_REDIS_URL` (or `LOGIN_REDIS_CLUSTER`) for sessions in
+/// Redis, and
 /// `LOGIN_TRUSTED_PROXIES` (comma-separated addresses and CIDR ranges, default none) for the
 /// proxies whose `X-Forwarded-For` the login throttle believes. Prints
 /// `simple example listening on http://ADDR` once it accepts connections; stops on Ctrl-C.

@@ -5,9 +5,10 @@ use std::time::Duration;
 
 use redis::aio::ConnectionManager;
 
+use super::conn::Conn;
 use super::hub::Hub;
 use super::scripts::Scripts;
-use super::{RedisStore, Shared, stream};
+use super::{RedisStore, Shared, Stream, stream};
 use crate::session::StoreError;
 
 /// The default key prefix.
@@ -25,7 +26,7 @@ pub(crate) const DEFAULT_COMMAND_TIMEOUT: Duration = Duration::from_secs(2);
 /// URL without its password (`redis://user:***@host/0`, `?password=***`).
 #[derive(Clone)]
 pub struct RedisStoreBuilder {
-    pub(super) url: String,
+    pub(super) target: Target,
     pub(super) prefix: String,
     pub(super) heartbeat: Duration,
     pub(super) staleness_bound: Duration,
@@ -35,12 +36,35 @@ pub struct RedisStoreBuilder {
 impl std::fmt::Debug for RedisStoreBuilder {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("RedisStoreBuilder")
-            .field("url", &redacted_url(&self.url))
+            .field("target", &self.target)
             .field("prefix", &self.prefix)
             .field("heartbeat", &self.heartbeat)
             .field("staleness_bound", &self.staleness_bound)
             .field("command_timeout", &self.command_timeout)
             .finish()
+    }
+}
+
+/// Where the store connects.
+#[derive(Clone)]
+pub(super) enum Target {
+    /// One server.
+    Url(String),
+    /// A cluster, through these nodes.
+    #[cfg(feature = "redis-cluster")]
+    Cluster(Vec<String>),
+}
+
+impl std::fmt::Debug for Target {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Target::Url(url) => f.write_str(&redacted_url(url)),
+            #[cfg(feature = "redis-cluster")]
+            Target::Cluster(nodes) => f
+                .debug_tuple("Cluster")
+                .field(&nodes.iter().map(|n| redacted_url(n)).collect::<Vec<_>>())
+                .finish(),
+        }
     }
 }
 
@@ -104,9 +128,21 @@ pub(super) struct Config {
     pub(super) heartbeat: Duration,
     pub(super) staleness_bound: Duration,
     pub(super) command_timeout: Duration,
+    /// `PUBLISH` on one server, `SPUBLISH` (the shard channel) on a cluster.
+    pub(super) publish: &'static str,
 }
 
 impl RedisStoreBuilder {
+    pub(super) fn new(target: Target) -> Self {
+        RedisStoreBuilder {
+            target,
+            prefix: DEFAULT_PREFIX.to_owned(),
+            heartbeat: DEFAULT_HEARTBEAT,
+            staleness_bound: DEFAULT_STALENESS_BOUND,
+            command_timeout: DEFAULT_COMMAND_TIMEOUT,
+        }
+    }
+
     /// The prefix of every key and of the channel (default `login:`): give each app sharing
     /// a Redis its own.
     pub fn prefix(mut self, prefix: impl Into<String>) -> Self {
@@ -153,29 +189,45 @@ impl RedisStoreBuilder {
                 "redis: the command timeout must not be zero",
             ));
         }
+        let publish = match &self.target {
+            Target::Url(_) => "PUBLISH",
+            #[cfg(feature = "redis-cluster")]
+            Target::Cluster(_) => "SPUBLISH",
+        };
         let config = Config {
             channel: format!("{}revocations", self.prefix),
             prefix: self.prefix,
             heartbeat: self.heartbeat,
             staleness_bound: self.staleness_bound,
             command_timeout: self.command_timeout,
+            publish,
         };
-        let client = redis::Client::open(self.url.as_str())
-            .map_err(|e| StoreError::new(format!("redis: bad URL: {e}")))?;
-        let manager_config = redis::aio::ConnectionManagerConfig::new()
-            .set_connection_timeout(Some(config.command_timeout))
-            .set_response_timeout(Some(config.command_timeout))
-            .set_number_of_retries(1)
-            .set_max_delay(config.heartbeat);
-        let conn = tokio::time::timeout(
-            config.command_timeout * 2,
-            ConnectionManager::new_with_config(client.clone(), manager_config),
-        )
-        .await
-        .map_err(|_| StoreError::new("redis: connect: no answer in time"))?
-        .map_err(|e| StoreError::new(format!("redis: connect: {e}")))?;
+        let (stream, conn) = match self.target {
+            Target::Url(url) => {
+                let client = redis::Client::open(url.as_str())
+                    .map_err(|e| StoreError::new(format!("redis: bad URL: {e}")))?;
+                let manager_config = redis::aio::ConnectionManagerConfig::new()
+                    .set_connection_timeout(Some(config.command_timeout))
+                    .set_response_timeout(Some(config.command_timeout))
+                    .set_number_of_retries(1)
+                    .set_max_delay(config.heartbeat);
+                let conn = tokio::time::timeout(
+                    config.command_timeout * 2,
+                    ConnectionManager::new_with_config(client.clone(), manager_config),
+                )
+                .await
+                .map_err(|_| StoreError::new("redis: connect: no answer in time"))?
+                .map_err(|e| StoreError::new(format!("redis: connect: {e}")))?;
+                (Stream::Single(client), Conn::Single(conn))
+            }
+            #[cfg(feature = "redis-cluster")]
+            Target::Cluster(nodes) => {
+                let conn = super::cluster::connect(&nodes, &config).await?;
+                (Stream::Cluster(nodes), Conn::Cluster(conn))
+            }
+        };
         let shared = Arc::new(Shared {
-            client,
+            stream,
             conn,
             config,
             scripts: Scripts::new(),

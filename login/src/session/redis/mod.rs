@@ -1,21 +1,27 @@
-//! [`RedisStore`]: the [`SessionStore`] for many instances of an app, on Redis (feature
-//! `redis`).
+//! [`RedisStore`]: the [`SessionStore`] for many instances of an app, on one Redis server
+//! (feature `redis`) or a Redis Cluster (feature `redis-cluster`).
 //!
-//! - Every write is one Lua script (the many-instances guide, `docs/many-instances.md`, lists
-//!   the keys and their TTLs), so a rotation is atomic on the server: two instances racing on one refresh
-//!   token produce one successor, and the grace and reuse rules hold across instances.
-//! - Every revocation is recorded in a sorted set and published on a channel by the script
-//!   that makes it. Each instance follows the channel with one pub/sub connection, loads the
-//!   set at start-up and after every reconnection, and feeds its managers' views: a protected
-//!   request never waits on Redis.
+//! - Every step is one Lua script on the keys of one hash slot (the many-instances guide,
+//!   `docs/many-instances.md`, lists the keys and their TTLs): a subject's sessions share a
+//!   hash tag, so a rotation is atomic on the server, two instances racing on one refresh token
+//!   produce one successor, and the grace and reuse rules hold across instances.
+//! - Every revocation is recorded in a sorted set and published on a channel (a shard channel
+//!   on a cluster, in the slot of the set) by one script. Each instance follows the channel
+//!   with one subscription, loads the set at start-up and after every reconnection, and feeds
+//!   its managers' views: a protected request never waits on Redis.
 //! - The stream is watched by a heartbeat; when it has not been known complete for longer
 //!   than the staleness bound, the views refuse every token (503) until it is back.
 //!
 //! The client is redis-rs: its `ConnectionManager` (one multiplexed connection that
-//! reconnects by itself) for commands, and its async pub/sub for the stream.
+//! reconnects by itself) or its cluster client for commands, and its async pub/sub (on a
+//! cluster: a RESP3 cluster connection with `SSUBSCRIBE`) for the stream.
 
 mod builder;
+#[cfg(feature = "redis-cluster")]
+mod cluster;
+mod conn;
 mod hub;
+mod ops;
 mod scripts;
 mod stream;
 mod throttle;
@@ -23,21 +29,15 @@ mod throttle;
 use std::fmt;
 use std::sync::Arc;
 
-use redis::aio::ConnectionManager;
 use tokio::task::JoinHandle;
 
 use self::builder::Config;
 pub use self::builder::RedisStoreBuilder;
-use self::builder::{
-    DEFAULT_COMMAND_TIMEOUT, DEFAULT_HEARTBEAT, DEFAULT_PREFIX, DEFAULT_STALENESS_BOUND,
-};
+use self::builder::Target;
+use self::conn::Conn;
 use self::hub::Hub;
 use self::scripts::Scripts;
-use super::memory::REMEMBERED_ROTATIONS;
-use super::store::{
-    NewSession, Revocation, RevocationSink, Rotated, Rotation, SessionStore, StoreError,
-    StoreFuture,
-};
+use super::store::{Revocation, StoreError};
 use super::{Session, TokenHash};
 
 /// Sessions, refresh tokens and revocations in Redis, shared by every instance that connects
@@ -58,16 +58,26 @@ impl fmt::Debug for RedisStore {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("RedisStore")
             .field("prefix", &self.shared.config.prefix)
+            .field("cluster", &self.shared.is_cluster())
             .field("revocations", &self.shared.hub.len())
             .field("loaded", &self.shared.hub.loaded())
             .finish()
     }
 }
 
+/// How the stream reaches Redis.
+enum Stream {
+    /// One server: a pub/sub connection of this client.
+    Single(redis::Client),
+    /// A cluster: a RESP3 cluster connection of its own, built from these nodes.
+    #[cfg(feature = "redis-cluster")]
+    Cluster(Vec<String>),
+}
+
 /// What the store and its stream task share.
 struct Shared {
-    client: redis::Client,
-    conn: ConnectionManager,
+    stream: Stream,
+    conn: Conn,
     config: Config,
     scripts: Scripts,
     hub: Hub,
@@ -96,21 +106,18 @@ fn corrupt(what: impl fmt::Display) -> StoreError {
 }
 
 impl Shared {
-    /// Runs a script with the prefix as its first argument, within the command timeout.
-    async fn run<T: redis::FromRedisValue>(
+    fn is_cluster(&self) -> bool {
+        !matches!(self.stream, Stream::Single(_))
+    }
+
+    /// Sends one command or pipeline within the command timeout.
+    async fn within<T>(
         &self,
-        op: &'static str,
-        script: &redis::Script,
-        args: &[&str],
+        op: &str,
+        call: impl Future<Output = redis::RedisResult<T>>,
     ) -> Result<T, StoreError> {
-        let mut invocation = script.prepare_invoke();
-        invocation.arg(&self.config.prefix);
-        for arg in args {
-            invocation.arg(*arg);
-        }
-        let mut conn = self.conn.clone();
         let timeout = self.config.command_timeout;
-        match tokio::time::timeout(timeout, invocation.invoke_async::<T>(&mut conn)).await {
+        match tokio::time::timeout(timeout, call).await {
             Ok(Ok(value)) => Ok(value),
             Ok(Err(e)) => Err(StoreError::new(format!("redis {op}: {e}"))),
             Err(_) => Err(StoreError::new(format!(
@@ -119,30 +126,87 @@ impl Shared {
         }
     }
 
+    /// One command, within the command timeout.
+    async fn query<T: redis::FromRedisValue>(
+        &self,
+        op: &str,
+        command: &redis::Cmd,
+    ) -> Result<T, StoreError> {
+        let mut conn = self.conn.clone();
+        self.within(op, command.query_async(&mut conn)).await
+    }
+
+    /// Commands on keys of different slots, sent at once (a pipeline must stay in one slot
+    /// on a cluster), within the command timeout.
+    async fn each(&self, op: &str, commands: &[redis::Cmd]) -> Result<(), StoreError> {
+        let sends = commands.iter().map(|command| {
+            let mut conn = self.conn.clone();
+            async move { command.exec_async(&mut conn).await }
+        });
+        self.within(op, futures_util::future::try_join_all(sends))
+            .await
+            .map(drop)
+    }
+
+    /// Runs a script on `keys` with `args`, within the command timeout.
+    async fn run<T: redis::FromRedisValue>(
+        &self,
+        op: &'static str,
+        script: &redis::Script,
+        keys: &[&str],
+        args: &[&str],
+    ) -> Result<T, StoreError> {
+        let mut invocation = script.prepare_invoke();
+        for key in keys {
+            invocation.key(*key);
+        }
+        for arg in args {
+            invocation.arg(*arg);
+        }
+        let mut conn = self.conn.clone();
+        self.within(op, invocation.invoke_async::<T>(&mut conn))
+            .await
+    }
+
+    /// Runs a subject script: on the subject's slot, the prefix and its tag first.
+    async fn run_subject<T: redis::FromRedisValue>(
+        &self,
+        op: &'static str,
+        script: &redis::Script,
+        tag: &str,
+        args: &[&str],
+    ) -> Result<T, StoreError> {
+        let prefix = &self.config.prefix;
+        let key = conn::subject_key(prefix, tag);
+        let mut all = Vec::with_capacity(args.len() + 2);
+        all.push(prefix.as_str());
+        all.push(tag);
+        all.extend_from_slice(args);
+        self.run(op, script, &[&key], &all).await
+    }
+
+    /// Deletes index keys (of several slots: the cluster client splits the command).
+    async fn delete(&self, keys: &[String]) -> Result<(), StoreError> {
+        if keys.is_empty() {
+            return Ok(());
+        }
+        let _: i64 = self.query("DEL", redis::cmd("DEL").arg(keys)).await?;
+        Ok(())
+    }
+
     /// The revocations in force (by the wall clock), from the sorted set.
     async fn load_revocations(&self) -> Result<Vec<Revocation>, StoreError> {
         self.snapshot_at(unix_now()).await
     }
 
     async fn snapshot_at(&self, now: i64) -> Result<Vec<Revocation>, StoreError> {
-        let mut conn = self.conn.clone();
         let key = &self.config.channel;
         let command = redis::cmd("ZRANGEBYSCORE")
             .arg(key)
             .arg(format!("({now}"))
             .arg("+inf")
             .to_owned();
-        let timeout = self.config.command_timeout;
-        let members: Vec<Vec<u8>> =
-            match tokio::time::timeout(timeout, command.query_async(&mut conn)).await {
-                Ok(Ok(members)) => members,
-                Ok(Err(e)) => return Err(StoreError::new(format!("redis ZRANGEBYSCORE: {e}"))),
-                Err(_) => {
-                    return Err(StoreError::new(format!(
-                        "redis ZRANGEBYSCORE: no answer within {timeout:?}"
-                    )));
-                }
-            };
+        let members: Vec<Vec<u8>> = self.query("ZRANGEBYSCORE", &command).await?;
         members
             .iter()
             .map(|member| {
@@ -153,26 +217,31 @@ impl Shared {
             .collect()
     }
 
-    /// Records a revocation in Redis (the sorted set, and the channel).
-    async fn record(&self, revocation: &Revocation) -> Result<(), StoreError> {
-        let member = serde_json::to_string(revocation)
-            .map_err(|e| StoreError::new(format!("redis: cannot encode a revocation: {e}")))?;
-        // `now` only prunes: entries whose `until` has passed by the wall clock.
-        let args = [
-            member.as_str(),
-            &revocation.until().to_string(),
-            &unix_now().to_string(),
-        ];
-        self.run::<redis::Value>("revoke", &self.scripts.revoke, &args)
+    /// Records revocations in Redis (the sorted set, and the channel), in one script.
+    async fn record(&self, revocations: &[Revocation]) -> Result<(), StoreError> {
+        if revocations.is_empty() {
+            return Ok(());
+        }
+        let mut args = vec![unix_now().to_string(), self.config.publish.to_owned()];
+        for revocation in revocations {
+            let member = serde_json::to_string(revocation)
+                .map_err(|e| StoreError::new(format!("redis: cannot encode a revocation: {e}")))?;
+            args.push(member);
+            args.push(revocation.until().to_string());
+        }
+        let args: Vec<&str> = args.iter().map(String::as_str).collect();
+        let key = self.config.channel.as_str();
+        self.run::<redis::Value>("revoke", &self.scripts.revoke, &[key], &args)
             .await?;
         Ok(())
     }
 
-    /// Parses a revocation a script made and applies it here at once.
-    fn publish_local(&self, member: &[u8]) -> Result<(), StoreError> {
-        let revocation: Revocation = serde_json::from_slice(member)
-            .map_err(|e| corrupt(format_args!("a revocation the script returned: {e}")))?;
-        self.hub.apply(&revocation);
+    /// Records revocations, then applies them here at once.
+    async fn revoke(&self, revocations: &[Revocation]) -> Result<(), StoreError> {
+        self.record(revocations).await?;
+        for revocation in revocations {
+            self.hub.apply(revocation);
+        }
         Ok(())
     }
 }
@@ -206,19 +275,25 @@ fn text(value: &[u8], what: &str) -> Result<String, StoreError> {
 }
 
 impl RedisStore {
-    /// The settings for a store at `url` (`redis://host:port/db`, `rediss://` for TLS is not
-    /// compiled in), with the defaults.
+    /// The settings for a store on one Redis server at `url` (`redis://host:port/db`;
+    /// `rediss://` for TLS is not compiled in), with the defaults.
     pub fn builder(url: impl Into<String>) -> RedisStoreBuilder {
-        RedisStoreBuilder {
-            url: url.into(),
-            prefix: DEFAULT_PREFIX.to_owned(),
-            heartbeat: DEFAULT_HEARTBEAT,
-            staleness_bound: DEFAULT_STALENESS_BOUND,
-            command_timeout: DEFAULT_COMMAND_TIMEOUT,
-        }
+        RedisStoreBuilder::new(Target::Url(url.into()))
     }
 
-    /// A store at `url` with the default settings.
+    /// The settings for a store on a Redis Cluster (feature `redis-cluster`), reached through
+    /// any of `nodes` (`redis://host:port`, one or more of its nodes: the client finds the
+    /// others), with the defaults. See the many-instances guide, "Redis Cluster".
+    #[cfg(feature = "redis-cluster")]
+    pub fn cluster<I, S>(nodes: I) -> RedisStoreBuilder
+    where
+        I: IntoIterator<Item = S>,
+        S: Into<String>,
+    {
+        RedisStoreBuilder::new(Target::Cluster(nodes.into_iter().map(Into::into).collect()))
+    }
+
+    /// A store on one Redis server at `url` with the default settings.
     pub async fn connect(url: impl Into<String>) -> Result<Arc<RedisStore>, StoreError> {
         Self::builder(url).connect().await
     }
@@ -228,248 +303,8 @@ impl RedisStore {
         self.shared.hub.len()
     }
 
-    async fn logout_generation_of(&self, subject: &str) -> Result<u64, StoreError> {
-        let s = &self.shared;
-        let key = format!("{}lo:{subject}", s.config.prefix);
-        let mut conn = s.conn.clone();
-        let command = redis::cmd("GET").arg(&key).to_owned();
-        let timeout = s.config.command_timeout;
-        let value: Option<String> =
-            match tokio::time::timeout(timeout, command.query_async(&mut conn)).await {
-                Ok(Ok(value)) => value,
-                Ok(Err(e)) => return Err(StoreError::new(format!("redis GET: {e}"))),
-                Err(_) => {
-                    return Err(StoreError::new(format!(
-                        "redis GET: no answer within {timeout:?}"
-                    )));
-                }
-            };
-        match value {
-            None => Ok(0),
-            Some(v) => v
-                .parse()
-                .map_err(|_| corrupt(format_args!("the logout generation {v:?}"))),
-        }
-    }
-
-    async fn create_session(&self, new: NewSession) -> Result<(), StoreError> {
-        let NewSession {
-            session,
-            refresh,
-            logout_generation,
-            max_sessions,
-            revoke_until,
-        } = new;
-        let data = serde_json::to_string(&session)
-            .map_err(|e| StoreError::new(format!("redis: cannot encode the session: {e}")))?;
-        let end = session.ends_at.map(|e| e.to_string()).unwrap_or_default();
-        let ua = session.user_agent.clone().unwrap_or_default();
-        let args = [
-            session.id.as_str(),
-            &session.subject,
-            &data,
-            &session.expires_at.to_string(),
-            &end,
-            &ua,
-            &hex(&refresh),
-            &session.created_at.to_string(),
-            session.manager.as_deref().unwrap_or_default(),
-            &logout_generation.to_string(),
-            &max_sessions.to_string(),
-            &revoke_until.to_string(),
-        ];
-        let s = &self.shared;
-        let reply: Vec<redis::Value> = s.run("create", &s.scripts.create, &args).await?;
-        let mut reply = reply.into_iter();
-        let stored: i64 = match reply.next() {
-            Some(v) => redis::from_redis_value(v)
-                .map_err(|e| corrupt(format_args!("create answer: {e}")))?,
-            None => return Err(corrupt("an empty answer from the create script")),
-        };
-        if stored == 0 {
-            tracing::debug!("login: session of a subject logged out since its login not stored");
-        }
-        for member in reply {
-            let member: Vec<u8> = redis::from_redis_value(member)
-                .map_err(|e| corrupt(format_args!("create revocation: {e}")))?;
-            s.publish_local(&member)?;
-        }
-        Ok(())
-    }
-
-    async fn rotate_token(&self, r: Rotation) -> Result<Rotated, StoreError> {
-        let (grace_token, grace_until) = match &r.grace {
-            Some((token, until)) => (token.clone(), until.to_string()),
-            None => (String::new(), String::new()),
-        };
-        let args = [
-            hex(&r.presented),
-            hex(&r.successor),
-            grace_token,
-            grace_until,
-            r.now.to_string(),
-            r.expires_at.to_string(),
-            r.user_agent.clone().unwrap_or_default(),
-            r.revoke_until.to_string(),
-            REMEMBERED_ROTATIONS.to_string(),
-            r.manager.clone().unwrap_or_default(),
-        ];
-        let args: Vec<&str> = args.iter().map(String::as_str).collect();
-        let s = &self.shared;
-        let reply: Vec<Vec<u8>> = s.run("rotate", &s.scripts.rotate, &args).await?;
-        let field = |i: usize| -> Result<&[u8], StoreError> {
-            reply
-                .get(i)
-                .map(Vec::as_slice)
-                .ok_or_else(|| corrupt("a short answer from the rotate script"))
-        };
-        match field(0)? {
-            b"invalid" => Ok(Rotated::Invalid),
-            b"rotated" => Ok(Rotated::Rotated(session_from(
-                field(1)?,
-                &text(field(2)?, "refreshed_at")?,
-                &text(field(3)?, "expires_at")?,
-                &text(field(4)?, "user agent")?,
-            )?)),
-            b"repeated" => Ok(Rotated::Repeated {
-                session: session_from(
-                    field(1)?,
-                    &text(field(2)?, "refreshed_at")?,
-                    &text(field(3)?, "expires_at")?,
-                    &text(field(4)?, "user agent")?,
-                )?,
-                refresh_token: text(field(5)?, "the grace successor")?,
-            }),
-            b"reused" => {
-                s.publish_local(field(2)?)?;
-                Ok(Rotated::Reused {
-                    sid: text(field(1)?, "a session id")?,
-                })
-            }
-            other => Err(corrupt(format_args!(
-                "the rotate script answered {:?}",
-                String::from_utf8_lossy(other)
-            ))),
-        }
-    }
-}
-
-impl SessionStore for RedisStore {
-    fn logout_generation(&self, subject: &str) -> StoreFuture<'_, u64> {
-        let subject = subject.to_owned();
-        Box::pin(async move { self.logout_generation_of(&subject).await })
-    }
-
-    fn create(&self, new: NewSession) -> StoreFuture<'_, ()> {
-        Box::pin(self.create_session(new))
-    }
-
-    fn rotate(&self, rotation: Rotation) -> StoreFuture<'_, Rotated> {
-        Box::pin(self.rotate_token(rotation))
-    }
-
-    fn find(&self, refresh: TokenHash, now: i64) -> StoreFuture<'_, Option<Session>> {
-        Box::pin(async move {
-            let s = &self.shared;
-            let reply: Vec<Vec<u8>> = s.run("find", &s.scripts.find, &[&hex(&refresh)]).await?;
-            let [data, refreshed, expires, _, ua] = reply.as_slice() else {
-                if reply.is_empty() {
-                    return Ok(None);
-                }
-                return Err(corrupt("a short answer from the find script"));
-            };
-            let session = session_from(
-                data,
-                &text(refreshed, "refreshed_at")?,
-                &text(expires, "expires_at")?,
-                &text(ua, "user agent")?,
-            )?;
-            Ok(session.is_live(now).then_some(session))
-        })
-    }
-
-    fn end_session(&self, sid: &str, now: i64, until: i64) -> StoreFuture<'_, bool> {
-        let sid = sid.to_owned();
-        Box::pin(async move {
-            let s = &self.shared;
-            let args = [sid.as_str(), &now.to_string(), &until.to_string()];
-            let (live, member): (i64, Vec<u8>) =
-                s.run("end_session", &s.scripts.end_session, &args).await?;
-            s.publish_local(&member)?;
-            Ok(live == 1)
-        })
-    }
-
-    fn end_subject(&self, subject: &str, now: i64, until: i64) -> StoreFuture<'_, usize> {
-        let subject = subject.to_owned();
-        Box::pin(async move {
-            let s = &self.shared;
-            let args = [subject.as_str(), &now.to_string(), &until.to_string()];
-            let reply: Vec<redis::Value> =
-                s.run("end_subject", &s.scripts.end_subject, &args).await?;
-            let mut reply = reply.into_iter();
-            let live: i64 = match reply.next() {
-                Some(v) => redis::from_redis_value(v)
-                    .map_err(|e| corrupt(format_args!("end_subject count: {e}")))?,
-                None => return Err(corrupt("an empty answer from the end_subject script")),
-            };
-            for member in reply {
-                let member: Vec<u8> = redis::from_redis_value(member)
-                    .map_err(|e| corrupt(format_args!("end_subject revocation: {e}")))?;
-                s.publish_local(&member)?;
-            }
-            Ok(usize::try_from(live).unwrap_or(0))
-        })
-    }
-
-    fn revoke_access_token(&self, jti: &str, until: i64) -> StoreFuture<'_, ()> {
-        let revocation = Revocation::AccessTokenRevoked {
-            jti: jti.to_owned(),
-            until,
-        };
-        Box::pin(async move {
-            self.shared.record(&revocation).await?;
-            self.shared.hub.apply(&revocation);
-            Ok(())
-        })
-    }
-
-    fn sessions(&self, subject: &str, now: i64) -> StoreFuture<'_, Vec<Session>> {
-        let subject = subject.to_owned();
-        Box::pin(async move {
-            let s = &self.shared;
-            let reply: Vec<Vec<u8>> = s.run("sessions", &s.scripts.sessions, &[&subject]).await?;
-            if !reply.len().is_multiple_of(6) {
-                return Err(corrupt("a ragged answer from the sessions script"));
-            }
-            let mut sessions = Vec::new();
-            for row in reply.chunks_exact(6) {
-                let session = session_from(
-                    &row[1],
-                    &text(&row[2], "refreshed_at")?,
-                    &text(&row[3], "expires_at")?,
-                    &text(&row[5], "user agent")?,
-                )?;
-                if session.is_live(now) {
-                    sessions.push(session);
-                }
-            }
-            sessions.sort_by(|a, b| (a.created_at, &a.id).cmp(&(b.created_at, &b.id)));
-            Ok(sessions)
-        })
-    }
-
-    fn snapshot(&self, now: i64) -> StoreFuture<'_, Vec<Revocation>> {
-        Box::pin(self.shared.snapshot_at(now))
-    }
-
-    fn subscribe(&self, sink: Arc<dyn RevocationSink>) {
-        self.shared.hub.subscribe(sink);
-    }
-
-    fn throttle_store(&self) -> Option<Arc<dyn crate::session::ThrottleStore>> {
-        Some(Arc::new(throttle::RedisThrottle {
-            shared: self.shared.clone(),
-        }))
+    /// Whether the store runs on a Redis Cluster.
+    pub fn is_cluster(&self) -> bool {
+        self.shared.is_cluster()
     }
 }

@@ -18,14 +18,14 @@ use futures_util::future::{self, Either};
 use futures_util::{FutureExt as _, StreamExt as _};
 use tokio::sync::oneshot;
 
-use super::Shared;
+use super::{Shared, Stream};
 use crate::session::Revocation;
 
 /// Why the stream broke (logged, then the stream is reopened).
-type Broken = String;
+pub(super) type Broken = String;
 
 /// Where the first load is reported (`connect` waits for it).
-type Ready = Option<oneshot::Sender<Result<(), String>>>;
+pub(super) type Ready = Option<oneshot::Sender<Result<(), String>>>;
 
 /// Runs the stream until the store is dropped (the task is aborted then). `ready` hears of
 /// the first successful load, or of the first failure.
@@ -33,7 +33,11 @@ pub(super) async fn run(shared: Arc<Shared>, mut ready: Ready) {
     let mut failures: u32 = 0;
     loop {
         let opened = Instant::now();
-        let Err(broken) = stream_once(&shared, &mut ready).await;
+        let Err(broken) = match &shared.stream {
+            Stream::Single(client) => stream_once(&shared, client, &mut ready).await,
+            #[cfg(feature = "redis-cluster")]
+            Stream::Cluster(nodes) => super::cluster::stream_once(&shared, nodes, &mut ready).await,
+        };
         if let Some(ready) = ready.take() {
             let _ = ready.send(Err(broken));
             return;
@@ -59,11 +63,15 @@ pub(super) async fn run(shared: Arc<Shared>, mut ready: Ready) {
 
 /// One life of the pub/sub connection: open, subscribe, load, then follow and heartbeat until
 /// something breaks.
-async fn stream_once(shared: &Shared, ready: &mut Ready) -> Result<Infallible, Broken> {
+async fn stream_once(
+    shared: &Shared,
+    client: &redis::Client,
+    ready: &mut Ready,
+) -> Result<Infallible, Broken> {
     let config = &shared.config;
     let timeout = config.command_timeout;
     let within = |what: &'static str| move |_| format!("{what}: no answer within {timeout:?}");
-    let pubsub = tokio::time::timeout(timeout, shared.client.get_async_pubsub())
+    let pubsub = tokio::time::timeout(timeout, client.get_async_pubsub())
         .await
         .map_err(within("connect"))?
         .map_err(|e| format!("connect: {e}"))?;
@@ -72,32 +80,7 @@ async fn stream_once(shared: &Shared, ready: &mut Ready) -> Result<Infallible, B
         .await
         .map_err(within("SUBSCRIBE"))?
         .map_err(|e| format!("SUBSCRIBE: {e}"))?;
-    // Subscribed first, then loaded: a revocation published before the load is in it, one
-    // published after is in the stream (both is harmless: applying one twice changes nothing).
-    let sent = Instant::now();
-    let snapshot = tokio::time::timeout(timeout, shared.load_revocations())
-        .await
-        .map_err(within("ZRANGEBYSCORE"))?
-        .map_err(|e| e.to_string())?;
-    let count = snapshot.len();
-    let missing = shared
-        .hub
-        .merge(snapshot, sent + config.staleness_bound, super::unix_now());
-    tracing::info!(revocations = count, "login: revocations loaded from Redis");
-    if !missing.is_empty() {
-        // Redis lost revocations this process knows (it restarted without persistence):
-        // write them back, so that instances started from now on know them too.
-        tracing::warn!(
-            missing = missing.len(),
-            "login: Redis lacks revocations this instance knows; writing them back"
-        );
-        for revocation in &missing {
-            shared.record(revocation).await.map_err(|e| e.to_string())?;
-        }
-    }
-    if let Some(ready) = ready.take() {
-        let _ = ready.send(Ok(()));
-    }
+    resync(shared, ready).await?;
     let mut heartbeat = tokio::time::interval(config.heartbeat);
     heartbeat.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     heartbeat.tick().await;
@@ -134,7 +117,11 @@ async fn stream_once(shared: &Shared, ready: &mut Ready) -> Result<Infallible, B
 /// Applies one message of the channel. One that is not a revocation this store wrote is a
 /// gap: the stream is reopened and the full set reloaded.
 fn apply(shared: &Shared, message: &redis::Msg) -> Result<(), Broken> {
-    let payload = message.get_payload_bytes();
+    apply_payload(shared, message.get_payload_bytes())
+}
+
+/// Applies one message's payload (see [`apply`]).
+pub(super) fn apply_payload(shared: &Shared, payload: &[u8]) -> Result<(), Broken> {
     match serde_json::from_slice::<Revocation>(payload) {
         Ok(revocation) => {
             shared.hub.apply(&revocation);
@@ -150,4 +137,38 @@ fn apply(shared: &Shared, message: &redis::Msg) -> Result<(), Broken> {
             ))
         }
     }
+}
+
+/// After a (re)subscription: loads the revocations in force, merges them into the views
+/// (fresh for the staleness bound from the moment the load was sent), writes back what Redis
+/// lacks, and reports the first load to `connect`.
+pub(super) async fn resync(shared: &Shared, ready: &mut Ready) -> Result<(), Broken> {
+    let config = &shared.config;
+    let timeout = config.command_timeout;
+    let within = |what: &'static str| move |_| format!("{what}: no answer within {timeout:?}");
+    // Subscribed first, then loaded: a revocation published before the load is in it, one
+    // published after is in the stream (both is harmless: applying one twice changes nothing).
+    let sent = Instant::now();
+    let snapshot = tokio::time::timeout(timeout, shared.load_revocations())
+        .await
+        .map_err(within("ZRANGEBYSCORE"))?
+        .map_err(|e| e.to_string())?;
+    let count = snapshot.len();
+    let missing = shared
+        .hub
+        .merge(snapshot, sent + config.staleness_bound, super::unix_now());
+    tracing::info!(revocations = count, "login: revocations loaded from Redis");
+    if !missing.is_empty() {
+        // Redis lost revocations this process knows (it restarted without persistence):
+        // write them back, so that instances started from now on know them too.
+        tracing::warn!(
+            missing = missing.len(),
+            "login: Redis lacks revocations this instance knows; writing them back"
+        );
+        shared.record(&missing).await.map_err(|e| e.to_string())?;
+    }
+    if let Some(ready) = ready.take() {
+        let _ = ready.send(Ok(()));
+    }
+    Ok(())
 }
