@@ -27,6 +27,16 @@ use common::median;
 const ROUNDS: usize = 7;
 const CALLS: usize = 300;
 
+/// One operation's samples over the rounds: nanoseconds per call on one Redis and on the
+/// cluster, and their ratio per round.
+#[derive(Default)]
+struct Row {
+    name: &'static str,
+    single: Vec<f64>,
+    cluster: Vec<f64>,
+    ratio: Vec<f64>,
+}
+
 fn manager_on(store: Arc<RedisStore>) -> LoginManager {
     LoginManager::builder("/login")
         .secret(login_test_support::SECRET)
@@ -129,30 +139,31 @@ fn main() {
         };
         let single = manager_on(one("b:").await);
         let clustered = manager_on(on_cluster("b:").await);
-        let mut rows: Vec<(&str, Vec<f64>, Vec<f64>, Vec<f64>)> = Vec::new();
+        let mut rows: Vec<Row> = Vec::new();
         for round in 0..ROUNDS {
             let prefix = format!("r{round}-");
             let s = per_operation(&single, &prefix).await;
             let c = per_operation(&clustered, &prefix).await;
             for (i, ((name, s), (_, c))) in s.into_iter().zip(c).enumerate() {
                 if rows.len() <= i {
-                    rows.push((name, Vec::new(), Vec::new(), Vec::new()));
+                    rows.push(Row { name, ..Row::default() });
                 }
-                rows[i].1.push(s);
-                rows[i].2.push(c);
-                rows[i].3.push(c / s);
+                rows[i].single.push(s);
+                rows[i].cluster.push(c);
+                rows[i].ratio.push(c / s);
             }
         }
         println!(
             "\nper operation, sequential, wall clock, median of {ROUNDS} interleaved rounds of {CALLS} calls:"
         );
         println!("{:<32} {:>12} {:>12} {:>16}", "operation", "one Redis", "cluster", "cluster / one");
-        for (name, mut s, mut c, mut r) in rows {
+        for mut row in rows {
             println!(
-                "{name:<32} {:>9.0} µs {:>9.0} µs {:>15.2}x",
-                median(&mut s) / 1000.0,
-                median(&mut c) / 1000.0,
-                median(&mut r)
+                "{:<32} {:>9.0} µs {:>9.0} µs {:>15.2}x",
+                row.name,
+                median(&mut row.single) / 1000.0,
+                median(&mut row.cluster) / 1000.0,
+                median(&mut row.ratio)
             );
         }
         for (name, a, b) in [
