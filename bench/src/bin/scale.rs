@@ -20,7 +20,8 @@
 //! Settings (environment): `STORES` (default `memory redis cluster`), `SESSIONS` (the sizes,
 //! default `10000 100000 1000000`), `INSTANCES` (default 3), `MIX_SECONDS` (default 10),
 //! `WORKERS` (HTTP mix threads, default 8), `ROUNDS` (propagation rounds, default 100),
-//! `REVOKE_RATES` (default `0 100 1000`), `REVOKE_SECONDS` (default 10), `SIMPLE_BIN`
+//! `REVOKE_RATES` (default `0 100 1000`), `REVOKE_SECONDS` (default 10), `REVOKE_BULK` (sessions
+//! ended at once at the end, default 100000), `SIMPLE_BIN`
 //! (default `target/release/login-simple`).
 //!
 //! The bulk of the sessions is created directly in the store (`LoginManager::start_session`
@@ -240,10 +241,14 @@ fn tokens(body: &str) -> Option<(String, String)> {
     ))
 }
 
-fn login(port: u16, user: &str, password: &str) -> Option<(String, String)> {
+/// A login's tokens, or the status of its refusal.
+fn login(port: u16, user: &str, password: &str) -> Result<(String, String), u16> {
     let form = format!("username={}&password={password}", user.replace('@', "%40"));
     let (status, body) = request(port, "POST", "/login", None, &form);
-    (status == 200).then(|| tokens(&body)).flatten()
+    if status != 200 {
+        return Err(status);
+    }
+    tokens(&body).ok_or(status)
 }
 
 /// What the mix did, by kind.
@@ -255,6 +260,8 @@ struct Counts {
     logouts: AtomicU64,
     logouts_all: AtomicU64,
     errors: AtomicU64,
+    /// The status of the last refused login.
+    refused_with: AtomicU64,
 }
 
 /// The HTTP mix on `ports` for `seconds`, from `workers` threads (all as johndoe).
@@ -269,12 +276,15 @@ fn mix(ports: &[u16], workers: u64, seconds: u64) -> Arc<Counts> {
                 while Instant::now() < end {
                     cycle += 1;
                     let at = |i: u64| ports[((cycle + i) % ports.len() as u64) as usize];
-                    let Some((mut access, mut refresh)) =
-                        login(at(0), "johndoe@mail.com", "hunter2")
-                    else {
-                        counts.errors.fetch_add(1, Ordering::Relaxed);
-                        continue;
-                    };
+                    let (mut access, mut refresh) =
+                        match login(at(0), "johndoe@mail.com", "hunter2") {
+                            Ok(t) => t,
+                            Err(status) => {
+                                counts.errors.fetch_add(1, Ordering::Relaxed);
+                                counts.refused_with.store(status.into(), Ordering::Relaxed);
+                                continue;
+                            }
+                        };
                     counts.logins.fetch_add(1, Ordering::Relaxed);
                     'session: for i in 0..30 {
                         if i > 0 && i % 10 == 0 {
@@ -314,7 +324,7 @@ fn mix(ports: &[u16], workers: u64, seconds: u64) -> Arc<Counts> {
 fn propagation(a: u16, b: u16, rounds: u64) -> Vec<Duration> {
     let mut delays = Vec::new();
     for _ in 0..rounds {
-        let Some((access, _)) = login(a, "janedoe@mail.com", "jane-secret-pw") else {
+        let Ok((access, _)) = login(a, "janedoe@mail.com", "jane-secret-pw") else {
             continue;
         };
         let started = Instant::now();
@@ -541,13 +551,14 @@ fn main() {
             let g = |a: &AtomicU64| a.load(Ordering::Relaxed);
             let store_ops = g(&c.logins) + g(&c.refreshes) + g(&c.logouts) + g(&c.logouts_all);
             println!(
-                "  mix {wall:.0} s: {} logins, {} refreshes, {} protected, {} logouts, {} log-outs-everywhere, {} failed logins; {:.0} store operations/s, store CPU {:.2} s ({:.0} operations per store CPU second)",
+                "  mix {wall:.0} s: {} logins, {} refreshes, {} protected, {} logouts, {} log-outs-everywhere, {} logins refused (last with {}); {:.0} store operations/s, store CPU {:.2} s ({:.0} operations per store CPU second)",
                 g(&c.logins),
                 g(&c.refreshes),
                 g(&c.protected),
                 g(&c.logouts),
                 g(&c.logouts_all),
                 g(&c.errors),
+                g(&c.refused_with),
                 store_ops as f64 / wall,
                 cpu,
                 store_ops as f64 / cpu
@@ -590,6 +601,51 @@ fn main() {
                 rss(&servers)
             );
         }
+        // Many revocations at once: what the view costs each instance, and the store.
+        let bulk_ends = (env_num("REVOKE_BULK", 100_000) as usize).min(ids.lock().unwrap().len());
+        let rss0: Vec<u64> = servers.iter().map(Instance::rss).collect();
+        let (mem0, cpu0, view0) = (
+            store.sum(&primaries, "memory", "used_memory"),
+            store.cpu(&store.nodes()),
+            m.revocations_in_view(),
+        );
+        let started = Instant::now();
+        let batch: Vec<String> = {
+            let mut ids = ids.lock().unwrap();
+            let at = ids.len() - bulk_ends;
+            ids.split_off(at)
+        };
+        rt.block_on(async {
+            let mut tasks = tokio::task::JoinSet::new();
+            for chunk in batch.chunks(bulk_ends.div_ceil(64).max(1)) {
+                let (m, chunk) = (m.clone(), chunk.to_vec());
+                tasks.spawn(async move {
+                    for id in chunk {
+                        m.end_session(&id).await.expect("end_session");
+                    }
+                });
+            }
+            while tasks.join_next().await.is_some() {}
+        });
+        let took = started.elapsed().as_secs_f64();
+        let cpu = store.cpu(&store.nodes()) - cpu0;
+        std::thread::sleep(Duration::from_secs(2));
+        let grown: Vec<String> = servers
+            .iter()
+            .zip(&rss0)
+            .map(|(s, r0)| format!("+{}", mb(s.rss().saturating_sub(*r0))))
+            .collect();
+        let added = (m.revocations_in_view() - view0).max(1);
+        println!(
+            "{bulk_ends} sessions ended at once in {took:.1} s ({:.0}/s; {:.0} per store CPU second): revocations in the view {} (+{added}); used_memory {:+.0} B per ended session; instances' RSS {} ({}; {:.0} B per revocation on the first)",
+            bulk_ends as f64 / took,
+            bulk_ends as f64 / cpu,
+            m.revocations_in_view(),
+            (store.sum(&primaries, "memory", "used_memory") - mem0) / bulk_ends.max(1) as f64,
+            rss(&servers),
+            grown.join(" / "),
+            servers[0].rss().saturating_sub(rss0[0]) as f64 / added as f64
+        );
         drop(servers);
     }
 }
