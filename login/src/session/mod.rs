@@ -9,6 +9,7 @@
 //! | `store.rs` | the [`SessionStore`] trait (async, shared backends implement it) and its types |
 //! | `memory.rs` | [`MemoryStore`], the default store: one process, no server |
 //! | `redis/` | `RedisStore` (feature `redis`): many instances sharing one Redis |
+//! | `test_kit/` | the contract suite every store must pass (feature `test-kit`): [`test_kit`] for store authors |
 //! | `throttle.rs` | the login throttle's failure counters: the [`ThrottleStore`] trait and [`MemoryThrottle`] |
 //! | `view.rs` | the revocations as a set, and [`RevocationView`], the in-process copy the verify path consults |
 //!
@@ -37,6 +38,9 @@ pub(crate) mod memory;
 #[cfg(feature = "redis")]
 pub(crate) mod redis;
 pub(crate) mod store;
+#[cfg(feature = "test-kit")]
+#[cfg_attr(docsrs, doc(cfg(feature = "test-kit")))]
+pub mod test_kit;
 pub(crate) mod throttle;
 pub(crate) mod view;
 
