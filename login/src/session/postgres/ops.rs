@@ -32,12 +32,15 @@ fn live_until(session: &Session) -> i64 {
 }
 
 /// Records `revocation` and notifies every listener, inside `tx`: the notification is
-/// delivered when, and only if, the transaction commits.
+/// delivered when, and only if, the transaction commits. Noted in `published`, which the
+/// caller applies to this process's sinks once the commit succeeded (so this instance refuses
+/// from the next request on, before its own notification comes back).
 async fn publish(
     tx: &mut Transaction<'_, Postgres>,
-    revocation: &Revocation,
+    published: &mut Vec<Revocation>,
+    revocation: Revocation,
 ) -> Result<(), sqlx::Error> {
-    let body = serde_json::to_string(revocation).expect("a revocation serializes");
+    let body = serde_json::to_string(&revocation).expect("a revocation serializes");
     sqlx::query("INSERT INTO login_revocations (until, body) VALUES ($1, $2)")
         .bind(revocation.until())
         .bind(&body)
@@ -48,10 +51,24 @@ async fn publish(
         .bind(&body)
         .execute(&mut **tx)
         .await?;
+    published.push(revocation);
     Ok(())
 }
 
 impl Shared {
+    /// Commits `tx`, then applies what it published to this process's sinks.
+    async fn commit(
+        &self,
+        tx: Transaction<'_, Postgres>,
+        published: Vec<Revocation>,
+    ) -> Result<(), sqlx::Error> {
+        tx.commit().await?;
+        for revocation in &published {
+            self.hub.apply(revocation);
+        }
+        Ok(())
+    }
+
     async fn create(&self, new: NewSession) -> Result<(), sqlx::Error> {
         let NewSession {
             session,
@@ -62,6 +79,7 @@ impl Shared {
         } = new;
         let now = session.created_at;
         let mut tx = self.pool.begin().await?;
+        let mut published = Vec::new();
         // The subject lock: "log out everywhere" of this subject waits for this login to
         // commit, or this login waits for it, so the generation read below is the one the
         // insert is judged by.
@@ -80,8 +98,8 @@ impl Shared {
                 sid: session.id,
                 until: revoke_until,
             };
-            publish(&mut tx, &ended).await?;
-            return tx.commit().await;
+            publish(&mut tx, &mut published, ended).await?;
+            return self.commit(tx, published).await;
         }
         // Past the cap: under the subject lock, no other login of the subject runs at once,
         // so the count is exact.
@@ -103,7 +121,7 @@ impl Shared {
                 sid,
                 until: revoke_until,
             };
-            publish(&mut tx, &ended).await?;
+            publish(&mut tx, &mut published, ended).await?;
         }
         sqlx::query(
             "INSERT INTO login_sessions (sid, subject, created_at, live_until, current, data) \
@@ -117,11 +135,12 @@ impl Shared {
         .bind(serde_json::to_string(&session).expect("a session serializes"))
         .execute(&mut *tx)
         .await?;
-        tx.commit().await
+        self.commit(tx, published).await
     }
 
     async fn rotate(&self, r: Rotation) -> Result<Result<Rotated, StoreError>, sqlx::Error> {
         let mut tx = self.pool.begin().await?;
+        let mut published = Vec::new();
         // One statement, one snapshot: a concurrent rotation commits its new `current` and
         // the rotated row together, so the token is found either way.
         let sid: Option<String> = sqlx::query_scalar(
@@ -194,7 +213,7 @@ impl Shared {
             .bind(REMEMBERED_ROTATIONS)
             .execute(&mut *tx)
             .await?;
-            tx.commit().await?;
+            self.commit(tx, published).await?;
             return Ok(Ok(Rotated::Rotated(session)));
         }
         let grace_from: Option<Vec<u8>> = row.try_get("grace_from")?;
@@ -217,8 +236,8 @@ impl Shared {
             sid: sid.clone(),
             until: r.revoke_until,
         };
-        publish(&mut tx, &ended).await?;
-        tx.commit().await?;
+        publish(&mut tx, &mut published, ended).await?;
+        self.commit(tx, published).await?;
         Ok(Ok(Rotated::Reused { sid }))
     }
 
@@ -240,6 +259,7 @@ impl Shared {
 
     async fn end_session(&self, sid: &str, now: i64, until: i64) -> Result<bool, sqlx::Error> {
         let mut tx = self.pool.begin().await?;
+        let mut published = Vec::new();
         // The DELETE takes the row's lock: it waits for a rotation in flight to commit.
         let live: Option<i64> =
             sqlx::query_scalar("DELETE FROM login_sessions WHERE sid = $1 RETURNING live_until")
@@ -250,13 +270,14 @@ impl Shared {
             sid: sid.to_owned(),
             until,
         };
-        publish(&mut tx, &ended).await?;
-        tx.commit().await?;
+        publish(&mut tx, &mut published, ended).await?;
+        self.commit(tx, published).await?;
         Ok(live.is_some_and(|live_until| live_until > now))
     }
 
     async fn end_subject(&self, subject: &str, now: i64, until: i64) -> Result<usize, sqlx::Error> {
         let mut tx = self.pool.begin().await?;
+        let mut published = Vec::new();
         // The subject lock (see `create`): a login in flight commits first (and its session
         // is ended here) or runs after (and finds the new generation).
         sqlx::query(LOCK_SUBJECT)
@@ -272,7 +293,12 @@ impl Shared {
         let mut live = 0;
         for (sid, live_until) in ended {
             live += usize::from(live_until > now);
-            publish(&mut tx, &Revocation::SessionEnded { sid, until }).await?;
+            publish(
+                &mut tx,
+                &mut published,
+                Revocation::SessionEnded { sid, until },
+            )
+            .await?;
         }
         sqlx::query(
             "INSERT INTO login_logouts (subject, generation, until) VALUES ($1, 1, $2) \
@@ -288,19 +314,20 @@ impl Shared {
             before: now,
             until,
         };
-        publish(&mut tx, &logout).await?;
-        tx.commit().await?;
+        publish(&mut tx, &mut published, logout).await?;
+        self.commit(tx, published).await?;
         Ok(live)
     }
 
     async fn revoke_access_token(&self, jti: &str, until: i64) -> Result<(), sqlx::Error> {
         let mut tx = self.pool.begin().await?;
+        let mut published = Vec::new();
         let revoked = Revocation::AccessTokenRevoked {
             jti: jti.to_owned(),
             until,
         };
-        publish(&mut tx, &revoked).await?;
-        tx.commit().await
+        publish(&mut tx, &mut published, revoked).await?;
+        self.commit(tx, published).await
     }
 
     async fn sessions(&self, subject: &str, now: i64) -> Result<Vec<Session>, StoreError> {

@@ -49,7 +49,7 @@ impl Hub {
         state.sinks.push(sink);
     }
 
-    fn apply(&self, revocation: &Revocation) {
+    pub(crate) fn apply(&self, revocation: &Revocation) {
         let mut state = self.lock();
         state.set.apply(revocation);
         for sink in &state.sinks {

@@ -337,6 +337,8 @@ fn end_one(i: Instances) -> CaseFuture {
         let t = now();
         let recorder = Arc::new(Recorder::default());
         i.b.subscribe(recorder.clone());
+        let own = Arc::new(Recorder::default());
+        i.a.subscribe(own.clone());
         let subject = unique("grace");
         let s = session(&subject, t);
         let other = session(&subject, t);
@@ -345,6 +347,11 @@ fn end_one(i: Instances) -> CaseFuture {
         assert!(
             i.a.end_session(&s.id, t, t + 900).await.expect("end"),
             "a live session: ending it answers true"
+        );
+        assert!(
+            own.holds(&ended(&s.id, t + 900)),
+            "the instance that ended the session has applied its end to its own subscribers \
+             before end_session returned (it refuses from the next request on)"
         );
         assert!(
             !i.b.end_session(&s.id, t, t + 900).await.expect("end"),
