@@ -27,6 +27,9 @@ impl Fetcher {
             // A discovery document or key set that moved is a configuration to fix, not a
             // hop to follow (a redirect could lead to a host the issuer does not control).
             .redirect(reqwest::redirect::Policy::none())
+            // Fetches are minutes apart: a kept-alive connection would mostly be one the
+            // provider (or a load balancer) has closed since, failing the next refresh.
+            .pool_max_idle_per_host(0)
             .user_agent(concat!("login/", env!("CARGO_PKG_VERSION")))
             .build()
             .map_err(|e| ProviderError::Client(e.to_string()))?;
