@@ -10,6 +10,7 @@ pub mod app;
 pub mod asymmetric;
 pub mod chat;
 pub mod flood;
+pub mod resource_server;
 pub mod simple;
 
 use std::sync::Arc;
