@@ -406,3 +406,46 @@ async fn a_verify_only_manager_refuses_what_it_cannot_do() {
         .unwrap_err();
     assert!(matches!(error, ProviderError::InvalidSetting(_)), "{error}");
 }
+
+login::define_manager!(
+    /// The second provider's manager (the workforce's, say), told apart by its type.
+    Workforce
+);
+
+#[tokio::test]
+async fn two_providers_two_managers_each_token_only_where_it_belongs() {
+    use axum::extract::FromRef;
+    use login::extract::ClaimsOf;
+
+    #[derive(Clone, FromRef)]
+    struct State {
+        customers: LoginManager,
+        workforce: Workforce,
+    }
+    let (ck, wk) = (TestKey::rsa("customers"), TestKey::p256("workforce"));
+    let (cidp, widp) = (
+        LocalProvider::start(vec![ck.jwk()]).await,
+        LocalProvider::start(vec![wk.jwk()]).await,
+    );
+    let state = State {
+        customers: manager_for(Provider::new(cidp.issuer())).await,
+        workforce: Workforce::from(manager_for(Provider::new(widp.issuer())).await),
+    };
+    let app = Router::new()
+        .route("/me", get(|c: Claims| async move { c.sub }))
+        .route(
+            "/staff",
+            get(|ClaimsOf(c, _): ClaimsOf<Workforce>| async move { c.sub }),
+        )
+        .with_state(state);
+    let customer = ck.sign(&claims(&cidp, "carol", json!({})));
+    let employee = wk.sign(&claims(&widp, "erin", json!({})));
+    assert_eq!(bearer(&app, "/me", &customer).await.text(), "carol");
+    assert_eq!(bearer(&app, "/staff", &employee).await.text(), "erin");
+    bearer(&app, "/me", &employee)
+        .await
+        .assert(Expect::InvalidToken);
+    bearer(&app, "/staff", &customer)
+        .await
+        .assert(Expect::InvalidToken);
+}
