@@ -1,5 +1,5 @@
-//! A resource server for an identity provider's tokens (see `login_examples::resource_server`
-//! for the routes).
+//! A resource server for an identity provider's tokens (the routes are in
+//! `examples/src/resource_server.rs`).
 //!
 //! ```text
 //! LOGIN_OIDC_ISSUER=https://idp.example.com/realms/shop LOGIN_OIDC_AUDIENCE=shop-api \
@@ -14,7 +14,8 @@
 //! `PORT=4000 AUDIENCE=https://api.example node server.mjs`; its README line is in the
 //! guide `docs/identity-providers.md`).
 
-use login_examples::resource_server;
+#[path = "../src/resource_server.rs"]
+mod resource_server;
 
 #[tokio::main]
 async fn main() -> Result<(), Box<dyn std::error::Error + Send + Sync>> {

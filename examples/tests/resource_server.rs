@@ -18,7 +18,8 @@ use std::time::Duration;
 use axum::body::Body;
 use axum::http::{Method, StatusCode};
 use base64::Engine as _;
-use login_examples::resource_server;
+#[path = "../src/resource_server.rs"]
+mod resource_server;
 use login_test_support::{Expect, Reply, request, send};
 use serde_json::{Value, json};
 
