@@ -4,6 +4,13 @@
 //! ```text
 //! cargo run --example simple
 //! ```
+//!
+//! One exception: `resource_server.rs` is not a module of this library but is compiled into its
+//! example and its test only (`#[path]`). Its manager is a plain `LoginManager` whose routes
+//! require the scope `admin`, and a `LoginManager` that declares scopes checks at `build()` the
+//! scopes of every `#[protected]` route of its type linked into the binary: linked into every
+//! example here, that route would fail the others' managers, which declare other scopes. (The
+//! `admins` example shows the other way out: a manager type of its own, `define_manager!`.)
 
 pub mod admins;
 pub mod app;
