@@ -12,7 +12,9 @@
 //! (`redis://127.0.0.1:6379/`): keep sessions and revocations in Redis, so that several
 //! instances behind a load balancer share them (see `login_examples::session_store_from_env`
 //! for the optional settings); `LOGIN_REDIS_CLUSTER` (`redis://10.0.0.1:6379,redis://10.0.0.2:6379`,
-//! comma-separated node URLs) for the same on a Redis Cluster; without either, in memory. `LOGIN_TRUSTED_PROXIES`
+//! comma-separated node URLs) for the same on a Redis Cluster; `LOGIN_DATABASE_URL`
+//! (`postgres://user@127.0.0.1/app`) for the same in PostgreSQL (its schema created if
+//! missing); without any, in memory. `LOGIN_TRUSTED_PROXIES`
 //! (`10.0.0.0/8,192.0.2.7`): the proxies whose `X-Forwarded-For` the login throttle believes
 //! (default none: the socket's address is the client's).
 

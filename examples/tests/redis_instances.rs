@@ -1,7 +1,8 @@
 //! Several instances of the `simple` example, as separate processes on loopback ports, sharing
 //! one `redis-server` of the test's own (`LOGIN_REDIS_URL`), or a local Redis Cluster of six
-//! (`LOGIN_REDIS_CLUSTER`): what one instance does to a session holds on the others, and Redis
-//! faults have their defined answers.
+//! (`LOGIN_REDIS_CLUSTER`), or one PostgreSQL cluster of the test's own (`LOGIN_DATABASE_URL`):
+//! what one instance does to a session holds on the others, and Redis faults have their
+//! defined answers.
 //!
 //! The instances are the `login-simple` binary of this package (the `simple` example's
 //! server). Requests are plain HTTP/1.1 over a `TcpStream` with a 10 s read timeout: a request
@@ -14,6 +15,7 @@ use std::net::TcpStream;
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
+use login_test_support::postgres::PostgresServer;
 use login_test_support::redis::RedisServer;
 use login_test_support::redis_cluster::RedisCluster;
 use serde_json::Value;
@@ -38,6 +40,11 @@ impl Instance {
         Self::start_with("LOGIN_REDIS_CLUSTER", &cluster.urls().join(","))
     }
 
+    /// An instance on the PostgreSQL database at `url` (`LOGIN_DATABASE_URL`), as [`start`].
+    fn start_on_postgres(url: &str) -> Instance {
+        Self::start_with("LOGIN_DATABASE_URL", url)
+    }
+
     fn start_with(variable: &str, value: &str) -> Instance {
         let mut child = Command::new(env!("CARGO_BIN_EXE_login-simple"))
             .env("LOGIN_ADDR", "127.0.0.1:0")
@@ -45,6 +52,8 @@ impl Instance {
             .env(variable, value)
             .env("LOGIN_REDIS_HEARTBEAT_MS", "50")
             .env("LOGIN_REDIS_STALENESS_MS", "500")
+            .env("LOGIN_DATABASE_HEARTBEAT_MS", "50")
+            .env("LOGIN_DATABASE_STALENESS_MS", "500")
             .env("RUST_LOG", "error")
             .stdout(Stdio::piped())
             .stderr(Stdio::null())
@@ -207,6 +216,77 @@ fn two_instances_sharing_a_redis_cluster_pass_the_same_cross_instance_checks() {
     log_out_everywhere_reaches_b(&a, &b, "a Redis Cluster's sharded pub/sub");
     refresh_replayed_on_b_ends_the_session(&a, &b);
     concurrent_refreshes_make_one_successor(&[a, b]);
+}
+
+/// The cross-instance checks of one Redis, on PostgreSQL (LISTEN/NOTIFY): a login on A works
+/// on B, "log out everywhere" on A is refused on B (the delays printed), a refresh rotated on A
+/// is consumed on B (and replayed on B it is reuse), concurrent refreshes over both make one
+/// successor.
+#[test]
+fn two_instances_sharing_postgresql_pass_the_same_cross_instance_checks() {
+    let Some(server) = PostgresServer::start() else {
+        return;
+    };
+    let url = server.database();
+    let a = Instance::start_on_postgres(&url);
+    let b = Instance::start_on_postgres(&url);
+    let (access, r0) = a.login();
+    assert_eq!(b.protected(&access), 200, "a login on A works on B");
+    let rotated = a.refresh(&r0).json();
+    let r1 = rotated["refresh_token"].as_str().unwrap().to_owned();
+    let consumed = b.refresh(&r1);
+    assert_eq!(
+        consumed.status, 200,
+        "the refresh rotated on A is consumed on B: {}",
+        consumed.body
+    );
+    let r2 = consumed.json()["refresh_token"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    assert_eq!(a.refresh(&r2).status, 200);
+    log_out_everywhere_reaches_b(&a, &b, "PostgreSQL LISTEN/NOTIFY");
+    refresh_replayed_on_b_ends_the_session(&a, &b);
+    concurrent_refreshes_make_one_successor(&[a, b]);
+}
+
+/// What `login-simple` prints on stderr when it refuses to start with `env`.
+fn refused_start(env: &[(&str, &str)]) -> String {
+    let output = Command::new(env!("CARGO_BIN_EXE_login-simple"))
+        .env("LOGIN_ADDR", "127.0.0.1:0")
+        .env("LOGIN_SECRET", SECRET)
+        .env("RUST_LOG", "error")
+        .envs(env.iter().copied())
+        .stdin(Stdio::null())
+        .output()
+        .expect("run login-simple");
+    assert!(!output.status.success(), "it started with {env:?}");
+    String::from_utf8_lossy(&output.stderr).into_owned()
+}
+
+#[test]
+fn bad_postgres_settings_stop_the_instance_with_a_clear_error() {
+    let both = refused_start(&[
+        ("LOGIN_DATABASE_URL", "postgres://127.0.0.1:1/x"),
+        ("LOGIN_REDIS_URL", "redis://127.0.0.1:1/"),
+    ]);
+    assert!(
+        both.contains("LOGIN_DATABASE_URL and a Redis setting"),
+        "{both}"
+    );
+    let scheme = refused_start(&[("LOGIN_DATABASE_URL", "mysql://127.0.0.1/x")]);
+    assert!(
+        scheme.contains("LOGIN_DATABASE_URL") && scheme.contains("postgres://"),
+        "{scheme}"
+    );
+    let millis = refused_start(&[
+        ("LOGIN_DATABASE_URL", "postgres://127.0.0.1:1/x"),
+        ("LOGIN_DATABASE_HEARTBEAT_MS", "soon"),
+    ]);
+    assert!(
+        millis.contains("LOGIN_DATABASE_HEARTBEAT_MS: not a number"),
+        "{millis}"
+    );
 }
 
 /// "Log out everywhere" on A, 40 times: refused on A at once, on B as soon as the revocation

@@ -154,6 +154,21 @@ pub enum ConfigError {
     /// A trusted origin is not `scheme://host[:port]`.
     #[error("invalid origin {0:?}: write it as scheme://host[:port], e.g. https://app.example.com")]
     InvalidOrigin(String),
+    /// An identity provider's manager (feature `oidc`) was also given a setting it cannot
+    /// have: it only verifies (it mints nothing), and its keys are the provider's.
+    #[error("a manager of an identity provider only verifies the provider's tokens: {0}")]
+    ProviderConflict(&'static str),
+    /// An identity provider's manager needs the audience its tokens must name.
+    #[error(
+        "an identity provider's tokens must be checked for this service's audience: set `.audience(...)` (the API's identifier at the provider)"
+    )]
+    ProviderNeedsAudience,
+    /// An identity provider's manager must be built inside a Tokio runtime (it refreshes the
+    /// provider's keys in the background).
+    #[error(
+        "build an identity provider's manager inside a Tokio runtime (its keys are refreshed in the background)"
+    )]
+    ProviderNeedsRuntime,
 }
 
 /// An error when minting a token with
@@ -250,6 +265,11 @@ pub enum VerifyError {
     /// token: answered 503 ([`RejectionKind::Unavailable`](crate::rejection::RejectionKind::Unavailable)), never 401.
     #[error("the revocations may be stale (the session store's change stream is down)")]
     RevocationsStale,
+    /// With an identity provider's keys (feature `oidc`): no refresh of the keys has
+    /// succeeded for longer than the staleness bound. Not a fault of the token: answered
+    /// 503 ([`RejectionKind::Unavailable`](crate::rejection::RejectionKind::Unavailable)), never 401.
+    #[error("the identity provider's keys are stale (no refresh succeeded within the bound)")]
+    KeysStale,
 }
 
 /// Why a state-changing request was judged cross-site by the CSRF policy

@@ -105,6 +105,9 @@ mod login_route;
 mod manager;
 pub mod middleware;
 mod oauth2;
+#[cfg(feature = "oidc")]
+#[cfg_attr(docsrs, doc(cfg(feature = "oidc")))]
+pub mod oidc;
 #[cfg(feature = "openapi")]
 #[cfg_attr(docsrs, doc(cfg(feature = "openapi")))]
 pub mod openapi;

@@ -20,6 +20,7 @@ const LEAVES: &[&str] = &[
     "keys",
     "loader",
     "oauth2",
+    "oidc",
     "password",
     "redirect",
     "registry",

@@ -12,6 +12,10 @@
 //! * [`logs`]: a `tracing` subscriber that records every event and span of the current thread.
 //! * [`form_urlencoded`], [`split_cookie`], [`cookie_parts`]: form bodies and `Set-Cookie`
 //!   values.
+//! * [`postgres`]: a PostgreSQL cluster of the test's own (`initdb`) on a free loopback port,
+//!   with a database per case.
+//! * [`oidc`]: a small identity provider of the tests' own (discovery, a key set it can be
+//!   told to change, withhold, garble or bloat), and keys that sign its tokens.
 //! * [`redis`]: a `redis-server` of the test's own on a free loopback port.
 //! * [`redis_cluster`]: a Redis Cluster of the test's own (six `redis-server` processes).
 //! * [`bench_app`]: the benches' app and its hand-written jsonwebtoken baseline, shared by
@@ -27,6 +31,8 @@ pub mod bench_app;
 pub mod counting_scheme;
 pub mod forge;
 pub mod logs;
+pub mod oidc;
+pub mod postgres;
 pub mod redis;
 pub mod redis_cluster;
 mod reply;

@@ -19,6 +19,7 @@ guides! {
     AppExample = "app-example.md",
     AuthEvents = "auth-events.md",
     CookiesAndCsrf = "cookies-and-csrf.md",
+    IdentityProviders = "identity-providers.md",
     LoginRoute = "login-route.md",
     LoginThrottling = "login-throttling.md",
     Macros = "macros.md",

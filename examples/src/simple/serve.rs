@@ -43,7 +43,7 @@ pub fn manager_with_throttle(
 
 /// The example's server, configured from the environment (see `examples/simple.rs`):
 /// `LOGIN_SECRET`, `LOGIN_ADDR`, `LOGIN_REDIS_URL` (or `LOGIN_REDIS_CLUSTER`) for sessions in
-/// Redis, and
+/// Redis, `LOGIN_DATABASE_URL` for sessions in PostgreSQL, and
 /// `LOGIN_TRUSTED_PROXIES` (comma-separated addresses and CIDR ranges, default none) for the
 /// proxies whose `X-Forwarded-For` the login throttle believes. Prints
 /// `simple example listening on http://ADDR` once it accepts connections; stops on Ctrl-C.

@@ -46,7 +46,7 @@ where
     type Rejection = AuthRejection;
 
     async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
-        required_claims(parts, &LoginManager::from_ref(state))
+        required_claims(parts, &LoginManager::from_ref(state)).await
     }
 }
 
@@ -61,7 +61,7 @@ where
         parts: &mut Parts,
         state: &S,
     ) -> Result<Option<Self>, Self::Rejection> {
-        optional_claims(parts, &LoginManager::from_ref(state))
+        optional_claims(parts, &LoginManager::from_ref(state)).await
     }
 }
 
@@ -182,7 +182,7 @@ where
     type Rejection = AuthRejection;
 
     async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
-        let claims = required_claims(parts, M::from_ref(state).login_manager())?;
+        let claims = required_claims(parts, M::from_ref(state).login_manager()).await?;
         Ok(ClaimsOf(claims, PhantomData))
     }
 }
@@ -198,26 +198,29 @@ where
         parts: &mut Parts,
         state: &S,
     ) -> Result<Option<Self>, Self::Rejection> {
-        let claims = optional_claims(parts, M::from_ref(state).login_manager())?;
+        let claims = optional_claims(parts, M::from_ref(state).login_manager()).await?;
         Ok(claims.map(|claims| ClaimsOf(claims, PhantomData)))
     }
 }
 
 // The extractors' own rejection, returned as they return it.
 #[allow(clippy::result_large_err)]
-fn required_claims(parts: &mut Parts, manager: &LoginManager) -> Result<Claims, AuthRejection> {
-    match manager.authenticate(parts) {
+async fn required_claims(
+    parts: &mut Parts,
+    manager: &LoginManager,
+) -> Result<Claims, AuthRejection> {
+    match manager.authenticate_refreshing(parts).await {
         Ok((claims, _)) => Ok(Claims::clone(&claims)),
         Err(kind) => Err(manager.reject(kind, &[], parts)),
     }
 }
 
 #[allow(clippy::result_large_err)]
-fn optional_claims(
+async fn optional_claims(
     parts: &mut Parts,
     manager: &LoginManager,
 ) -> Result<Option<Claims>, AuthRejection> {
-    match manager.authenticate(parts) {
+    match manager.authenticate_refreshing(parts).await {
         Ok((claims, _)) => Ok(Some(Claims::clone(&claims))),
         Err(
             kind @ (RejectionKind::InvalidRequest

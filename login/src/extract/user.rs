@@ -77,7 +77,7 @@ where
     S: Send + Sync,
     U: UserLoader<S>,
 {
-    let claims = match manager.authenticate(parts) {
+    let claims = match manager.authenticate_refreshing(parts).await {
         Ok((claims, _)) => claims,
         Err(kind) => return Outcome::Rejected(kind),
     };

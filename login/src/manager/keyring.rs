@@ -131,6 +131,23 @@ impl KeyRing {
         KeyRing::new(self.signing_key(), extra)
     }
 
+    /// Whether the ring verifies with exactly `keys` (same `kid`s, algorithms and public keys,
+    /// in the same order) and signs with nothing.
+    #[cfg(feature = "oidc")]
+    pub(super) fn same_keys(&self, keys: &[VerifyingKey]) -> bool {
+        self.signer.is_none()
+            && self.verifiers.len() == keys.len()
+            && self.verifiers.iter().zip(keys).all(|(a, b)| {
+                a.kid() == b.kid() && a.algorithm() == b.algorithm() && a.jwk == b.jwk
+            })
+    }
+
+    /// The `kid`s of the verification keys.
+    #[cfg(feature = "oidc")]
+    pub(super) fn kids(&self) -> impl Iterator<Item = &str> {
+        self.verifiers.iter().filter_map(VerifyingKey::kid)
+    }
+
     /// The key that must verify a token with this header: a single unnamed key ignores any
     /// `kid`; otherwise the `kid` is a map lookup, and a token without one gets the default
     /// key (the signer's, or the only one).

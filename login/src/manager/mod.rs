@@ -36,6 +36,8 @@ use crate::secret::Secret;
 mod builder;
 mod issue;
 mod keyring;
+#[cfg(feature = "oidc")]
+mod remote;
 mod sessions;
 mod verify;
 
@@ -73,6 +75,12 @@ struct Inner {
     /// The auth events hook; `None`: [`TracingEvents`].
     events: Option<Arc<dyn AuthEvents>>,
     throttle: Option<Arc<crate::throttle::Guard>>,
+    /// The identity provider the keys come from (feature `oidc`).
+    #[cfg(feature = "oidc")]
+    remote: Option<Arc<crate::oidc::Remote>>,
+    /// Stops the provider's background refresh when the last clone is dropped.
+    #[cfg(feature = "oidc")]
+    _stop: Option<remote::StopOnDrop>,
 }
 
 /// Issues and verifies JWT access tokens and reads them from requests.
@@ -283,6 +291,10 @@ impl LoginManager {
     /// revoked token, an ended session, "log out everywhere". A long-lived connection (a
     /// WebSocket) calls it on a timer and closes when it fails; see the `chat` example.
     pub fn still_valid(&self, claims: &Claims) -> Result<(), VerifyError> {
+        #[cfg(feature = "oidc")]
+        if self.provider_keys_stale() {
+            return Err(VerifyError::KeysStale);
+        }
         self.check_claims(claims)
     }
 
@@ -327,9 +339,15 @@ impl LoginManager {
         if U::Manager::from_ref(state).login_manager().id() != self.id() {
             return Err(TokenUserError::OtherManager);
         }
-        let claims = self
-            .verify_token_shared(token)
-            .map_err(TokenUserError::InvalidToken)?;
+        let claims = match self.verify_token_shared(token) {
+            // A provider's keys may have rotated: one refresh, as for a request.
+            #[cfg(feature = "oidc")]
+            Err(VerifyError::UnknownKid) if self.refresh_for_unknown_kid().await => {
+                self.verify_token_shared(token)
+            }
+            other => other,
+        }
+        .map_err(TokenUserError::InvalidToken)?;
         let (mut parts, ()) = axum::http::Request::new(()).into_parts();
         match U::load_user(claims.sub.clone(), &mut parts, state).await {
             Ok(Some(user)) => Ok(user),

@@ -8,7 +8,9 @@
 //! |---|---|
 //! | `store.rs` | the [`SessionStore`] trait (async, shared backends implement it) and its types |
 //! | `memory.rs` | [`MemoryStore`], the default store: one process, no server |
+//! | `postgres/` | `PostgresStore` (feature `postgres`): many instances sharing one PostgreSQL database |
 //! | `redis/` | `RedisStore` (feature `redis`): many instances sharing one Redis |
+//! | `test_kit/` | the contract suite every store must pass (feature `test-kit`): [`test_kit`] for store authors |
 //! | `throttle.rs` | the login throttle's failure counters: the [`ThrottleStore`] trait and [`MemoryThrottle`] |
 //! | `view.rs` | the revocations as a set, and [`RevocationView`], the in-process copy the verify path consults |
 //!
@@ -34,12 +36,19 @@ use crate::error::TokenError;
 use crate::oauth2::TokenResponse;
 
 pub(crate) mod memory;
+#[cfg(feature = "postgres")]
+pub(crate) mod postgres;
 #[cfg(feature = "redis")]
 pub(crate) mod redis;
 pub(crate) mod store;
+#[cfg(feature = "test-kit")]
+#[cfg_attr(docsrs, doc(cfg(feature = "test-kit")))]
+pub mod test_kit;
 pub(crate) mod throttle;
 pub(crate) mod view;
 
+#[cfg(feature = "postgres")]
+pub use self::postgres::{PostgresStore, PostgresStoreBuilder, PostgresThrottle, SCHEMA};
 #[cfg(feature = "redis")]
 pub use self::redis::{RedisStore, RedisStoreBuilder};
 pub use memory::MemoryStore;

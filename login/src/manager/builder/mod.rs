@@ -63,6 +63,8 @@ pub struct LoginManagerBuilder {
     sessions: SessionSettings,
     events: Option<Arc<dyn AuthEvents>>,
     throttle: Throttle,
+    #[cfg(feature = "oidc")]
+    provider: Option<crate::oidc::Discovered>,
 }
 
 impl fmt::Debug for LoginManagerBuilder {
@@ -102,6 +104,8 @@ impl LoginManagerBuilder {
             sessions: SessionSettings::default(),
             events: None,
             throttle: Throttle::default(),
+            #[cfg(feature = "oidc")]
+            provider: None,
         }
     }
 }
@@ -313,8 +317,60 @@ impl LoginManagerBuilder {
         self
     }
 
+    /// Verifies the tokens of an identity provider (feature `oidc`) with its keys, refreshed
+    /// in the background: see [`login::oidc`](crate::oidc). The manager then only verifies
+    /// (no secret, signing key, verification key or sessions may be given), its issuer is
+    /// the provider's, and an [`audience`](Self::audience) is required.
+    ///
+    /// `build()` must then run inside a Tokio runtime.
+    #[cfg(feature = "oidc")]
+    #[cfg_attr(docsrs, doc(cfg(feature = "oidc")))]
+    pub fn identity_provider(mut self, provider: crate::oidc::Discovered) -> Self {
+        self.provider = Some(provider);
+        self
+    }
+
     /// Checks every setting and builds the manager.
-    pub fn build(self) -> Result<LoginManager, ConfigError> {
+    pub fn build(#[allow(unused_mut)] mut self) -> Result<LoginManager, ConfigError> {
+        #[cfg(feature = "oidc")]
+        let provider = match self.provider.take() {
+            None => None,
+            Some(provider) => {
+                if self.secret.is_some() || self.signing_key.is_some() {
+                    return Err(ConfigError::ProviderConflict(
+                        "it mints nothing, so it takes no `.secret(...)` nor `.signing_key(...)`",
+                    ));
+                }
+                if !self.verification_keys.is_empty() {
+                    return Err(ConfigError::ProviderConflict(
+                        "its keys are the provider's, so it takes no `.verification_key(...)`",
+                    ));
+                }
+                if self.session_store.is_some() {
+                    return Err(ConfigError::ProviderConflict(
+                        "sessions mint tokens, so it takes no `.sessions(...)`",
+                    ));
+                }
+                if self.audience.is_none() {
+                    return Err(ConfigError::ProviderNeedsAudience);
+                }
+                if self
+                    .issuer
+                    .as_deref()
+                    .is_some_and(|issuer| issuer != provider.issuer())
+                {
+                    return Err(ConfigError::ProviderConflict(
+                        "its issuer is the provider's; `.issuer(...)` names another",
+                    ));
+                }
+                if tokio::runtime::Handle::try_current().is_err() {
+                    return Err(ConfigError::ProviderNeedsRuntime);
+                }
+                self.issuer = Some(provider.issuer().to_owned());
+                self.verification_keys = provider.keys;
+                Some((Arc::new(provider.remote), provider.max_age))
+            }
+        };
         if jsonwebtoken::crypto::CryptoProvider::try_get_default().is_none() {
             return Err(ConfigError::NoCryptoBackend);
         }
@@ -374,29 +430,40 @@ impl LoginManagerBuilder {
         let clock = self.clock.unwrap_or_else(|| Arc::new(system_now));
         let hook =
             crate::redirect::compose_hook(self.hook, self.redirect_to_login, &self.token_url);
-        Ok(LoginManager {
-            inner: Arc::new(Inner {
-                keys: Keys::new(keys),
-                token_url: self.token_url,
-                sources: Sources {
-                    header: self.use_header,
-                    cookie: self.use_cookie.then(|| cookie_name.clone()),
-                },
-                cookie,
-                cookie_name,
-                lifetime: self.lifetime,
-                leeway: self.leeway as i64,
-                issuer: self.issuer,
-                audience: self.audience,
-                scopes: self.scopes,
-                hook,
-                clock,
-                cache: TokenCache::new(self.token_cache),
-                sessions,
-                events: self.events,
-                throttle,
-            }),
-        })
+        let inner = Arc::new(Inner {
+            keys: Keys::new(keys),
+            token_url: self.token_url,
+            sources: Sources {
+                header: self.use_header,
+                cookie: self.use_cookie.then(|| cookie_name.clone()),
+            },
+            cookie,
+            cookie_name,
+            lifetime: self.lifetime,
+            leeway: self.leeway as i64,
+            issuer: self.issuer,
+            audience: self.audience,
+            scopes: self.scopes,
+            hook,
+            clock,
+            cache: TokenCache::new(self.token_cache),
+            sessions,
+            events: self.events,
+            throttle,
+            #[cfg(feature = "oidc")]
+            remote: provider.as_ref().map(|(remote, _)| Arc::clone(remote)),
+            #[cfg(feature = "oidc")]
+            _stop: provider
+                .as_ref()
+                .map(|(remote, _)| super::remote::StopOnDrop(Arc::clone(remote))),
+        });
+        #[cfg(feature = "oidc")]
+        if let Some((remote, max_age)) = provider {
+            remote.mark_good();
+            let first = remote.next_refresh(max_age);
+            super::remote::spawn_refresher(&inner, remote, first)?;
+        }
+        Ok(LoginManager { inner })
     }
 }
 

@@ -44,6 +44,10 @@ pub(crate) const MAX_TOKEN_BYTES: usize = 8 * 1024;
 struct Verified {
     manager: usize,
     outcome: Result<(Arc<Claims>, TokenSource), RejectionKind>,
+    /// Whether the token named a `kid` the key ring lacks (a provider's keys may have
+    /// rotated: see `authenticate_refreshing`).
+    #[cfg_attr(not(feature = "oidc"), allow(dead_code))]
+    unknown_kid: bool,
 }
 
 impl LoginManager {
@@ -64,6 +68,7 @@ impl LoginManager {
         {
             return cached.outcome.clone();
         }
+        let mut unknown_kid = false;
         let outcome = match self.inner.sources.read(&parts.headers) {
             Credentials::None => {
                 tracing::debug!(
@@ -91,7 +96,14 @@ impl LoginManager {
                     );
                     Err(RejectionKind::Unavailable)
                 }
+                Err(VerifyError::KeysStale) => {
+                    tracing::warn!(
+                        "login: request refused with 503: the identity provider's keys are stale (no refresh succeeded within the bound)"
+                    );
+                    Err(RejectionKind::Unavailable)
+                }
                 Err(error) => {
+                    unknown_kid = error == VerifyError::UnknownKid;
                     tracing::debug!(reason = %error, ?source, "login: token rejected");
                     Err(RejectionKind::InvalidToken)
                 }
@@ -100,7 +112,30 @@ impl LoginManager {
         parts.extensions.insert(Verified {
             manager: id,
             outcome: outcome.clone(),
+            unknown_kid,
         });
+        outcome
+    }
+
+    /// [`authenticate`](Self::authenticate) for the extractors: with an identity provider's
+    /// keys (feature `oidc`), a token naming an unknown `kid` is verified once more after
+    /// the one refresh of the keys the cooldown allows (the only I/O a request may wait for).
+    pub(crate) async fn authenticate_refreshing(
+        &self,
+        parts: &mut Parts,
+    ) -> Result<(Arc<Claims>, TokenSource), RejectionKind> {
+        let outcome = self.authenticate(parts);
+        #[cfg(feature = "oidc")]
+        if outcome.is_err()
+            && parts
+                .extensions
+                .get::<Verified>()
+                .is_some_and(|v| v.manager == self.id() && v.unknown_kid)
+            && self.refresh_for_unknown_kid().await
+        {
+            parts.extensions.remove::<Verified>();
+            return self.authenticate(parts);
+        }
         outcome
     }
 
@@ -152,6 +187,10 @@ impl LoginManager {
     /// time are run again, with the manager's clock, so it expires at the same second.
     pub(crate) fn verify_token_shared(&self, token: &str) -> Result<Arc<Claims>, VerifyError> {
         let inner = &*self.inner;
+        #[cfg(feature = "oidc")]
+        if self.provider_keys_stale() {
+            return Err(VerifyError::KeysStale);
+        }
         if token.len() > MAX_TOKEN_BYTES {
             return Err(VerifyError::TooLarge {
                 max: MAX_TOKEN_BYTES,
@@ -249,8 +288,24 @@ impl LoginManager {
         let payload = base64::engine::general_purpose::URL_SAFE_NO_PAD
             .decode(payload)
             .map_err(|e| VerifyError::Malformed(format!("payload: {e}")))?;
-        serde_json::from_slice::<Claims>(&payload)
-            .map_err(|e| VerifyError::InvalidClaims(e.to_string()))
+        #[allow(unused_mut)]
+        let mut claims = serde_json::from_slice::<Claims>(&payload)
+            .map_err(|e| VerifyError::InvalidClaims(e.to_string()))?;
+        #[cfg(feature = "oidc")]
+        if let Some(remote) = &self.inner.remote {
+            // The header's `typ`, read only when it is required.
+            let typ = match remote.settings.require_typ {
+                true => {
+                    jsonwebtoken::decode_header(token)
+                        .map_err(map_jwt_error)?
+                        .typ
+                }
+                false => None,
+            };
+            crate::oidc::map_claims(&remote.settings, typ.as_deref(), &mut claims)
+                .map_err(VerifyError::InvalidClaims)?;
+        }
+        Ok(claims)
     }
 
     /// The rules that depend on the time or the configuration: run on every request, cached
