@@ -5,10 +5,12 @@
 # MIX_SECONDS, WORKERS, ROUNDS, REVOKE_RATES, REVOKE_SECONDS). Run by hand, never in CI:
 # a million sessions take about 1.5 GB of Redis (3 GB on a cluster with its replicas).
 #
-#   bench/scale.sh                                   # memory, one Redis, a Redis Cluster
+#   bench/scale.sh                                   # memory, one Redis, a Redis Cluster, PostgreSQL
 #   STORES=cluster SESSIONS="10000 100000" bench/scale.sh
 #
-# It needs redis-server and redis-cli (Debian's redis-server package) on the PATH; the stores
+# It needs redis-server and redis-cli (Debian's redis-server package) on the PATH, and for
+# `postgres` Debian's postgresql (/usr/lib/postgresql/<version>/bin; as root it runs the
+# server as the `postgres` user, like the tests); the stores
 # are started on free loopback ports and stopped at the end. The output also goes to
 # target/scale-<date>.log.
 set -euo pipefail

@@ -17,7 +17,7 @@
 //! cargo run --release -p login-bench --bin scale
 //! ```
 //!
-//! Settings (environment): `STORES` (default `memory redis cluster`), `SESSIONS` (the sizes,
+//! Settings (environment): `STORES` (default `memory redis cluster postgres`), `SESSIONS` (the sizes,
 //! default `10000 100000 1000000`), `INSTANCES` (default 3), `MIX_SECONDS` (default 10),
 //! `WORKERS` (HTTP mix threads, default 8), `ROUNDS` (propagation rounds, default 100),
 //! `REVOKE_RATES` (default `0 100 1000`), `REVOKE_SECONDS` (default 10), `REVOKE_BULK` (sessions
@@ -29,9 +29,9 @@
 //! `POST /login`: a login over HTTP is an Argon2id hash (about 15 ms of a core), so a million
 //! of them would take hours here. `memory` is one process's `MemoryStore` (this one: its own
 //! resident memory per session and per revocation), the baseline every instance pays without a
-//! shared store. `postgres` runs the instances with `LOGIN_DATABASE_URL` (given by the
-//! caller) once the examples read it; the bulk creation needs that store in this binary too, and
-//! says so until then.
+//! shared store. `postgres` is a PostgreSQL cluster of its own (`initdb` in a temporary folder,
+//! as the tests start one), the instances on it with `LOGIN_DATABASE_URL`; its "store memory"
+//! is the database's size on disk, and its CPU the postmaster's and its backends'.
 
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::TcpStream;
@@ -41,7 +41,8 @@ use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
 use login::LoginManager;
-use login::session::{RedisStore, SessionStore};
+use login::session::{PostgresStore, RedisStore, SessionStore};
+use login_test_support::postgres::PostgresServer;
 use login_test_support::redis::{RedisServer, command_at};
 use login_test_support::redis_cluster::RedisCluster;
 
@@ -73,6 +74,8 @@ fn env_num(name: &str, default: u64) -> u64 {
 enum Store {
     One(RedisServer),
     Cluster(RedisCluster),
+    /// A PostgreSQL cluster of its own and the database the sessions are in.
+    Postgres(PostgresServer, String),
 }
 
 impl Store {
@@ -80,7 +83,22 @@ impl Store {
         match kind {
             "redis" => RedisServer::start().map(Store::One),
             "cluster" => RedisCluster::start().map(Store::Cluster),
+            "postgres" => PostgresServer::start().map(|server| {
+                let url = server.database();
+                Store::Postgres(server, url)
+            }),
             _ => None,
+        }
+    }
+
+    fn describe(&self) -> String {
+        match self {
+            Store::Postgres(..) => "one PostgreSQL server".into(),
+            _ => format!(
+                "{} primaries, {} nodes",
+                self.primaries().len(),
+                self.nodes().len()
+            ),
         }
     }
 
@@ -89,21 +107,64 @@ impl Store {
         match self {
             Store::One(s) => ("LOGIN_REDIS_URL", s.url()),
             Store::Cluster(c) => ("LOGIN_REDIS_CLUSTER", c.urls().join(",")),
+            Store::Postgres(_, url) => ("LOGIN_DATABASE_URL", url.clone()),
         }
     }
 
-    async fn connect(&self) -> Arc<RedisStore> {
+    async fn connect(&self) -> Arc<dyn SessionStore> {
         let builder = match self {
             Store::One(s) => RedisStore::builder(s.url()),
             Store::Cluster(c) => RedisStore::cluster(c.urls()),
+            Store::Postgres(_, url) => {
+                // The schema exists already (the instances create it when missing).
+                return PostgresStore::builder(url.as_str())
+                    .max_connections(16)
+                    .connect()
+                    .await
+                    .expect("connect");
+            }
         };
         builder.prefix(PREFIX).connect().await.expect("connect")
+    }
+
+    /// The bytes the store's data takes on its primaries: Redis `used_memory`, summed; for
+    /// PostgreSQL the database's size on disk (tables, indexes, TOAST; `pg_database_size`).
+    fn memory(&self) -> f64 {
+        match self {
+            Store::Postgres(server, url) => {
+                pg_number(server, url, "SELECT pg_database_size(current_database())")
+            }
+            _ => self.sum(&self.primaries(), "memory", "used_memory"),
+        }
+    }
+
+    /// [`memory`](Self::memory), replicas included.
+    fn memory_all(&self) -> f64 {
+        match self {
+            Store::Postgres(..) => self.memory(),
+            _ => self.sum(&self.nodes(), "memory", "used_memory"),
+        }
+    }
+
+    /// Seconds of CPU (user + system) the store's processes have used: every Redis node's
+    /// `used_cpu_*`; the postmaster and its backends' (`/proc/<pid>/stat`; a backend that
+    /// exited took its time with it, so the instances' pools, which keep theirs, are what
+    /// counts).
+    fn cpu(&self) -> f64 {
+        match self {
+            Store::Postgres(server, _) => server.pid().map_or(0.0, process_tree_cpu),
+            _ => {
+                let nodes = self.nodes();
+                self.sum(&nodes, "cpu", "used_cpu_user") + self.sum(&nodes, "cpu", "used_cpu_sys")
+            }
+        }
     }
 
     /// The ports of the primaries.
     fn primaries(&self) -> Vec<u16> {
         match self {
             Store::One(s) => vec![s.port()],
+            Store::Postgres(..) => Vec::new(),
             Store::Cluster(c) => c
                 .ports()
                 .into_iter()
@@ -117,6 +178,7 @@ impl Store {
         match self {
             Store::One(s) => vec![s.port()],
             Store::Cluster(c) => c.ports(),
+            Store::Postgres(..) => Vec::new(),
         }
     }
 
@@ -131,11 +193,43 @@ impl Store {
             })
             .sum()
     }
+}
 
-    /// Seconds of CPU (user + system) the nodes of `ports` have used.
-    fn cpu(&self, ports: &[u16]) -> f64 {
-        self.sum(ports, "cpu", "used_cpu_user") + self.sum(ports, "cpu", "used_cpu_sys")
-    }
+/// A number `sql` answers on the store's database.
+fn pg_number(server: &PostgresServer, url: &str, sql: &str) -> f64 {
+    server.sql(url, sql).trim().parse().unwrap_or(0.0)
+}
+
+/// Seconds of CPU (user + system) of `pid` and its children (one level: the postmaster's
+/// backends), from `/proc/<pid>/stat` in clock ticks (100 per second on Linux).
+fn process_tree_cpu(pid: u32) -> f64 {
+    let ticks = |pid: &str| -> f64 {
+        let Ok(stat) = std::fs::read_to_string(format!("/proc/{pid}/stat")) else {
+            return 0.0;
+        };
+        // Fields after the `(comm)`: state is the 3rd field, utime the 14th, stime the 15th.
+        let rest = stat.rsplit_once(')').map_or("", |(_, r)| r);
+        let f: Vec<&str> = rest.split_whitespace().collect();
+        let n = |i: usize| f.get(i).and_then(|v| v.parse::<f64>().ok()).unwrap_or(0.0);
+        n(11) + n(12)
+    };
+    let parent = pid.to_string();
+    let children: f64 = std::fs::read_dir("/proc")
+        .into_iter()
+        .flatten()
+        .flatten()
+        .filter_map(|e| e.file_name().into_string().ok())
+        .filter(|p| p.bytes().all(|b| b.is_ascii_digit()))
+        .filter(|p| {
+            std::fs::read_to_string(format!("/proc/{p}/stat")).is_ok_and(|stat| {
+                stat.rsplit_once(')')
+                    .and_then(|(_, r)| r.split_whitespace().nth(1).map(|pp| pp == parent))
+                    .unwrap_or(false)
+            })
+        })
+        .map(|p| ticks(&p))
+        .sum();
+    (ticks(&parent) + children) / 100.0
 }
 
 fn info(port: u16, section: &str, field: &str) -> Option<String> {
@@ -474,27 +568,16 @@ fn main() {
         .enable_all()
         .build()
         .unwrap();
-    for kind in env_or("STORES", "memory redis cluster").split_whitespace() {
+    for kind in env_or("STORES", "memory redis cluster postgres").split_whitespace() {
         if kind == "memory" {
             memory_baseline(&rt, &sizes);
             continue;
         }
-        if kind == "postgres" {
-            println!(
-                "\n== postgres: needs PostgresStore in this binary (LOGIN_DATABASE_URL); skipped"
-            );
-            continue;
-        }
         let Some(store) = Store::start(kind) else {
-            println!("\n== {kind}: no redis-server (or not a store name); skipped");
+            println!("\n== {kind}: no redis-server / PostgreSQL (or not a store name); skipped");
             continue;
         };
-        let primaries = store.primaries();
-        println!(
-            "\n== {kind}: {} primaries, {} nodes, {instances} instances",
-            primaries.len(),
-            store.nodes().len()
-        );
+        println!("\n== {kind}: {}, {instances} instances", store.describe());
         let servers: Vec<Instance> = (0..instances)
             .map(|_| Instance::start(&bin, store.instance_env()))
             .collect();
@@ -502,7 +585,7 @@ fn main() {
         let m = rt.block_on(async {
             LoginManager::builder("/login")
                 .secret(SECRET)
-                .session_store(store.connect().await as Arc<dyn SessionStore>)
+                .session_store(store.connect().await)
                 .build()
                 .unwrap()
         });
@@ -514,40 +597,34 @@ fn main() {
                 .join(" / ")
         };
         println!(
-            "empty: used_memory {} (primaries), instances' RSS {}",
-            mb(store.sum(&primaries, "memory", "used_memory") as u64),
+            "empty: store memory {} (primaries), instances' RSS {}",
+            mb(store.memory() as u64),
             rss(&servers)
         );
         let mut kept = Vec::new();
         let mut have = 0;
         for &n in &sizes {
-            let (mem0, cpu0) = (
-                store.sum(&primaries, "memory", "used_memory"),
-                store.cpu(&store.nodes()),
-            );
+            let (mem0, cpu0) = (store.memory(), store.cpu());
             let took = rt.block_on(bulk(&m, have, n, &mut kept));
-            let (mem1, cpu1) = (
-                store.sum(&primaries, "memory", "used_memory"),
-                store.cpu(&store.nodes()),
-            );
+            let (mem1, cpu1) = (store.memory(), store.cpu());
             let made = n - have;
             have = n;
             println!(
-                "sessions {n:>8}: used_memory {} (+{:.0} B per session), all nodes' {} ; bulk {made} in {:.1} s ({:.0}/s), store CPU {:.1} s ({:.0} logins per store CPU second); instances' RSS {}",
+                "sessions {n:>8}: store memory {} (+{:.0} B per session), all nodes' {} ; bulk {made} in {:.1} s ({:.0}/s), store CPU {:.1} s ({:.0} logins per store CPU second); instances' RSS {}",
                 mb(mem1 as u64),
                 (mem1 - mem0) / made as f64,
-                mb(store.sum(&store.nodes(), "memory", "used_memory") as u64),
+                mb(store.memory_all() as u64),
                 took.as_secs_f64(),
                 made as f64 / took.as_secs_f64(),
                 cpu1 - cpu0,
                 made as f64 / (cpu1 - cpu0),
                 rss(&servers)
             );
-            let cpu0 = store.cpu(&store.nodes());
+            let cpu0 = store.cpu();
             let started = Instant::now();
             let c = mix(&ports, workers, mix_seconds);
             let wall = started.elapsed().as_secs_f64();
-            let cpu = store.cpu(&store.nodes()) - cpu0;
+            let cpu = store.cpu() - cpu0;
             let g = |a: &AtomicU64| a.load(Ordering::Relaxed);
             let store_ops = g(&c.logins) + g(&c.refreshes) + g(&c.logouts) + g(&c.logouts_all);
             println!(
@@ -575,7 +652,7 @@ fn main() {
         let ids = Arc::new(std::sync::Mutex::new(kept));
         for &rate in &rates {
             let stop = Arc::new(AtomicBool::new(false));
-            let cpu0 = store.cpu(&store.nodes());
+            let cpu0 = store.cpu();
             let started = Instant::now();
             let task = {
                 let _guard = rt.enter();
@@ -587,7 +664,7 @@ fn main() {
             stop.store(true, Ordering::Relaxed);
             let ended = rt.block_on(task).unwrap();
             let wall = started.elapsed().as_secs_f64();
-            let cpu = store.cpu(&store.nodes()) - cpu0;
+            let cpu = store.cpu() - cpu0;
             std::thread::sleep(Duration::from_millis(500));
             println!(
                 "revocations {rate:>5}/s (got {:.0}/s) for {wall:.0} s: propagation p50 {}, p99 {}, max {}; revocations in the view {}; store CPU {:.0} % of a core; used_memory {}; instances' RSS {}",
@@ -597,18 +674,14 @@ fn main() {
                 pct(&d, 1.0),
                 m.revocations_in_view(),
                 100.0 * cpu / wall,
-                mb(store.sum(&primaries, "memory", "used_memory") as u64),
+                mb(store.memory() as u64),
                 rss(&servers)
             );
         }
         // Many revocations at once: what the view costs each instance, and the store.
         let bulk_ends = (env_num("REVOKE_BULK", 100_000) as usize).min(ids.lock().unwrap().len());
         let rss0: Vec<u64> = servers.iter().map(Instance::rss).collect();
-        let (mem0, cpu0, view0) = (
-            store.sum(&primaries, "memory", "used_memory"),
-            store.cpu(&store.nodes()),
-            m.revocations_in_view(),
-        );
+        let (mem0, cpu0, view0) = (store.memory(), store.cpu(), m.revocations_in_view());
         let started = Instant::now();
         let batch: Vec<String> = {
             let mut ids = ids.lock().unwrap();
@@ -628,7 +701,7 @@ fn main() {
             while tasks.join_next().await.is_some() {}
         });
         let took = started.elapsed().as_secs_f64();
-        let cpu = store.cpu(&store.nodes()) - cpu0;
+        let cpu = store.cpu() - cpu0;
         std::thread::sleep(Duration::from_secs(2));
         let grown: Vec<String> = servers
             .iter()
@@ -637,11 +710,11 @@ fn main() {
             .collect();
         let added = (m.revocations_in_view() - view0).max(1);
         println!(
-            "{bulk_ends} sessions ended at once in {took:.1} s ({:.0}/s; {:.0} per store CPU second): revocations in the view {} (+{added}); used_memory {:+.0} B per ended session; instances' RSS {} ({}; {:.0} B per revocation on the first)",
+            "{bulk_ends} sessions ended at once in {took:.1} s ({:.0}/s; {:.0} per store CPU second): revocations in the view {} (+{added}); store memory {:+.0} B per ended session; instances' RSS {} ({}; {:.0} B per revocation on the first)",
             bulk_ends as f64 / took,
             bulk_ends as f64 / cpu,
             m.revocations_in_view(),
-            (store.sum(&primaries, "memory", "used_memory") - mem0) / bulk_ends.max(1) as f64,
+            (store.memory() - mem0) / bulk_ends.max(1) as f64,
             rss(&servers),
             grown.join(" / "),
             servers[0].rss().saturating_sub(rss0[0]) as f64 / added as f64
