@@ -667,7 +667,7 @@ fn main() {
             let cpu = store.cpu() - cpu0;
             std::thread::sleep(Duration::from_millis(500));
             println!(
-                "revocations {rate:>5}/s (got {:.0}/s) for {wall:.0} s: propagation p50 {}, p99 {}, max {}; revocations in the view {}; store CPU {:.0} % of a core; used_memory {}; instances' RSS {}",
+                "revocations {rate:>5}/s (got {:.0}/s) for {wall:.0} s: propagation p50 {}, p99 {}, max {}; revocations in the view {}; store CPU {:.0} % of a core; store memory {}; instances' RSS {}",
                 ended as f64 / wall,
                 pct(&d, 0.5),
                 pct(&d, 0.99),
