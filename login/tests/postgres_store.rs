@@ -8,9 +8,9 @@
 use std::sync::Arc;
 use std::time::Duration;
 
+use login::LoginManager;
 use login::session::test_kit::{self, Instances};
 use login::session::{PostgresStore, SessionStore, ThrottleStore, TokenHash};
-use login::{LoginManager, rejection::VerifyError, session::RefreshError};
 use login_test_support::SECRET;
 use login_test_support::postgres::PostgresServer;
 
@@ -34,17 +34,6 @@ fn manager(store: Arc<PostgresStore>) -> LoginManager {
         .refresh_lifetime(Duration::from_secs(3600))
         .build()
         .unwrap()
-}
-
-/// Waits until `done` holds: at most 20 s, every 20 ms.
-async fn eventually(what: &str, mut done: impl FnMut() -> bool) {
-    for _ in 0..1000 {
-        if done() {
-            return;
-        }
-        tokio::time::sleep(Duration::from_millis(20)).await;
-    }
-    panic!("never happened: {what}");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -120,113 +109,64 @@ async fn bad_settings_and_urls_are_refused_with_a_clear_error() {
 type PostgresStoreBuilderFn =
     fn(login::session::PostgresStoreBuilder) -> login::session::PostgresStoreBuilder;
 
-/// The server killed: refreshes answer a store error (503), protected requests 503 once the
-/// view is stale (never a 401 or anonymous); after a restart, with the data kept, service
-/// resumes by itself, and a revocation made while one instance's stream was down reaches it
-/// through the resync.
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_killed_server_answers_unavailable_and_service_resumes_after_restart() {
-    let Some(mut server) = PostgresServer::start() else {
-        return;
-    };
-    let url = server.database();
-    let a = manager(store(&url).await);
-    let tokens = a.start_session("alice", None).await.expect("login");
-    let claims = a.verify_token(&tokens.access_token).expect("verified");
-    server.kill();
-    let refresh = a.refresh(&tokens.refresh_token, None).await;
-    assert!(
-        matches!(refresh, Err(RefreshError::Store(_))),
-        "a refresh with the server down is a store error: {refresh:?}"
-    );
-    eventually("the view goes stale", || !a.revocations_fresh()).await;
-    assert_eq!(
-        a.verify_token(&tokens.access_token),
-        Err(VerifyError::RevocationsStale),
-        "a stale view answers 503, never 401 or anonymous"
-    );
-    server.restart();
-    eventually("service resumes", || {
-        a.verify_token(&tokens.access_token).is_ok()
-    })
-    .await;
-    let renewed = a
-        .refresh(&tokens.refresh_token, None)
-        .await
-        .expect("the session survived the restart (PostgreSQL is durable)");
-    // A second instance revokes; the first sees it.
-    let b = manager(store(&url).await);
-    b.end_all_sessions(&claims.sub).await.expect("logout");
-    eventually("the logout reaches A", || {
-        a.verify_token(&renewed.access_token) == Err(VerifyError::Revoked)
-    })
-    .await;
+/// The test kit's fault cases on a server of their own each: PostgreSQL killed and restarted
+/// (with its data), the listening connections terminated, every process stopped (SIGSTOP).
+struct PostgresBackend {
+    server: PostgresServer,
+    url: String,
 }
 
-/// The notification connection terminated (`pg_terminate_backend` on the listener): the
-/// store reconnects and reloads, and a revocation made meanwhile is applied.
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_terminated_listener_reconnects_and_resyncs() {
-    let Some(server) = PostgresServer::start() else {
-        return;
-    };
-    let url = server.database();
-    let a = manager(store(&url).await);
-    let b = manager(store(&url).await);
-    let tokens = a.start_session("bob", None).await.expect("login");
-    let killed = server.sql(
-        &url,
-        "SELECT pg_terminate_backend(pid) FROM pg_stat_activity \
-         WHERE query LIKE 'LISTEN%' AND pid <> pg_backend_pid()",
-    );
-    assert_eq!(
-        killed.lines().filter(|l| *l == "t").count(),
-        2,
-        "both instances' listening connections were terminated: {killed:?}"
-    );
-    b.end_session(&tokens.session_id).await.expect("logout");
-    eventually(
-        "the logout reaches A after its listener was terminated",
-        || a.verify_token(&tokens.access_token) == Err(VerifyError::Revoked),
-    )
-    .await;
-    let refresh = a.refresh(&tokens.refresh_token, None).await;
-    assert!(
-        refresh.is_err(),
-        "the ended session's refresh token is dead"
-    );
+impl test_kit::FaultyBackend for PostgresBackend {
+    fn store(&self) -> test_kit::InstanceFuture<'_> {
+        Box::pin(async move {
+            let store: Arc<dyn SessionStore> = store(&self.url).await;
+            store
+        })
+    }
+    fn kill(&mut self) {
+        self.server.kill();
+    }
+    fn restart(&mut self) {
+        self.server.restart();
+    }
+    fn drop_streams(&mut self) {
+        let killed = self.server.sql(
+            &self.url,
+            "SELECT pg_terminate_backend(pid) FROM pg_stat_activity \
+             WHERE query LIKE 'LISTEN%' AND pid <> pg_backend_pid()",
+        );
+        assert!(
+            killed.lines().any(|l| l == "t"),
+            "the instances' listening connections were terminated: {killed:?}"
+        );
+    }
+    fn pause(&mut self) {
+        self.server.pause();
+    }
+    fn resume(&mut self) {
+        self.server.resume();
+    }
+    fn durable(&self) -> bool {
+        true
+    }
 }
 
-/// A slow server (every process stopped with SIGSTOP): operations fail within the command
-/// timeout, protected requests answer 503 once stale, nothing hangs; resumed, service resumes.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_stopped_server_answers_unavailable_within_the_timeout_and_nothing_hangs() {
-    let Some(server) = PostgresServer::start() else {
+async fn postgres_store_passes_the_fault_cases() {
+    let Some(first) = PostgresServer::start() else {
         return;
     };
-    let url = server.database();
-    let a = manager(store(&url).await);
-    let tokens = a.start_session("carol", None).await.expect("login");
-    server.pause();
-    let started = std::time::Instant::now();
-    let refresh = a.refresh(&tokens.refresh_token, None).await;
-    assert!(
-        matches!(refresh, Err(RefreshError::Store(_))),
-        "{refresh:?}"
-    );
-    assert!(
-        started.elapsed() < Duration::from_secs(10),
-        "the refresh gave up (bounded by the command timeout), it did not hang"
-    );
-    eventually("the view goes stale", || !a.revocations_fresh()).await;
-    server.resume();
-    eventually("service resumes", || {
-        a.verify_token(&tokens.access_token).is_ok()
+    let mut first = Some(first);
+    test_kit::check_store_faults(|| {
+        let spare = first.take();
+        async move {
+            let server = spare
+                .unwrap_or_else(|| PostgresServer::start().expect("PostgreSQL started before"));
+            let url = server.database();
+            PostgresBackend { server, url }
+        }
     })
     .await;
-    a.refresh(&tokens.refresh_token, None)
-        .await
-        .expect("the refresh works again");
 }
 
 /// Expired rows are swept, in batches, and live ones kept.

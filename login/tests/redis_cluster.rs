@@ -12,7 +12,8 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::time::Duration;
 
-use login::session::{Counter, RedisStore, RefreshError, SessionStore};
+use login::session::test_kit::{self, Instances};
+use login::session::{Counter, RedisStore, RefreshError, SessionStore, ThrottleStore};
 use login::{LoginManager, rejection::VerifyError};
 use login_test_support::SECRET;
 use login_test_support::redis_cluster::RedisCluster;
@@ -55,6 +56,39 @@ async fn eventually(what: &str, mut done: impl FnMut() -> bool) {
 /// A revoked token: refused as revoked (401), not stale (503).
 fn refused(manager: &LoginManager, token: &str) -> bool {
     manager.verify_token(token) == Err(VerifyError::Revoked)
+}
+
+/// A key prefix of its own for each contract case, on the shared cluster.
+fn kit_prefix() -> String {
+    format!("kit{}:", rand::random::<u64>())
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn redis_store_on_a_cluster_passes_the_session_contract() {
+    let Some(cluster) = RedisCluster::shared() else {
+        return;
+    };
+    test_kit::check_session_store(|| async move {
+        let prefix = kit_prefix();
+        let a: Arc<dyn SessionStore> = store(cluster, &prefix).await;
+        let b: Arc<dyn SessionStore> = store(cluster, &prefix).await;
+        Instances::new(a, b)
+    })
+    .await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn redis_store_on_a_cluster_passes_the_throttle_contract() {
+    let Some(cluster) = RedisCluster::shared() else {
+        return;
+    };
+    test_kit::check_throttle_store(|| async move {
+        let prefix = kit_prefix();
+        let a: Arc<dyn ThrottleStore> = store(cluster, &prefix).await.throttle_store().unwrap();
+        let b: Arc<dyn ThrottleStore> = store(cluster, &prefix).await.throttle_store().unwrap();
+        (a, b)
+    })
+    .await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

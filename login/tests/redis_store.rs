@@ -9,7 +9,8 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use login::session::{RedisStore, TokenHash};
+use login::session::test_kit;
+use login::session::{RedisStore, SessionStore, TokenHash};
 use login::{LoginManager, rejection::VerifyError, session::RefreshError, session::SessionError};
 use login_test_support::SECRET;
 use login_test_support::redis::RedisServer;
@@ -215,105 +216,52 @@ async fn protected_requests_send_no_command_to_redis() {
     assert_eq!(commands(&server), before, "2000 checks, no command");
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn redis_down_answers_unavailable_and_service_resumes_by_itself() {
-    let Some(mut server) = RedisServer::start() else {
-        return;
-    };
-    let a = manager(store(&server, "f:").await, Duration::from_secs(10));
-    let b = manager(store(&server, "f:").await, Duration::from_secs(10));
-    let kept = a.start_session("frank", None).await.unwrap();
-    let revoked = a.start_session("frank", None).await.unwrap();
-    // A connection dropped while a revocation is published: B's subscription is killed and
-    // the revocation published at once; B hears of it by the reload after reconnecting.
-    server
-        .command(&["CLIENT", "KILL", "TYPE", "pubsub"])
-        .unwrap();
-    a.end_session(&revoked.session_id).await.unwrap();
-    eventually("B refuses the ended session", || {
-        b.verify_token(&revoked.access_token) == Err(VerifyError::Revoked)
-    })
-    .await;
+/// The test kit's fault cases on a server of their own each: Redis killed and restarted
+/// (empty: nothing is persisted), the subscriptions killed, Redis stopped (SIGSTOP).
+struct RedisBackend(RedisServer);
 
-    server.kill();
-    eventually("A's view goes stale", || !a.revocations_fresh()).await;
-    assert_eq!(
-        a.verify_token(&kept.access_token),
-        Err(VerifyError::RevocationsStale)
-    );
-    assert_eq!(
-        a.verify_token(&revoked.access_token),
-        Err(VerifyError::RevocationsStale)
-    );
-    // Everything that needs Redis fails, within the command timeout, and mints nothing.
-    let bounded = Duration::from_secs(10);
-    let refresh = tokio::time::timeout(bounded, a.refresh(&kept.refresh_token, None)).await;
-    assert!(matches!(refresh, Ok(Err(RefreshError::Store(_)))));
-    let login = tokio::time::timeout(bounded, a.start_session("frank", None)).await;
-    assert!(matches!(login, Ok(Err(SessionError::Store(_)))));
-    let logout = tokio::time::timeout(bounded, b.end_all_sessions("frank")).await;
-    assert!(matches!(logout, Ok(Err(SessionError::Store(_)))));
-
-    // Back, empty (no persistence): both serve again without a restart, and the ended
-    // session stays refused, by them and by an instance started after the restart (the
-    // instances wrote back the revocations Redis lost).
-    server.restart();
-    eventually("A serves again", || {
-        a.verify_token(&kept.access_token).is_ok()
-    })
-    .await;
-    eventually("B serves again", || {
-        b.verify_token(&kept.access_token).is_ok()
-    })
-    .await;
-    assert_eq!(
-        b.verify_token(&revoked.access_token),
-        Err(VerifyError::Revoked)
-    );
-    let c = manager(store(&server, "f:").await, Duration::from_secs(10));
-    assert_eq!(
-        c.verify_token(&revoked.access_token),
-        Err(VerifyError::Revoked)
-    );
-    // The sessions were lost with the data: the refresh token is unknown, a new login works.
-    assert!(matches!(
-        a.refresh(&kept.refresh_token, None).await,
-        Err(RefreshError::InvalidGrant)
-    ));
-    assert!(a.start_session("frank", None).await.is_ok());
+impl test_kit::FaultyBackend for RedisBackend {
+    fn store(&self) -> test_kit::InstanceFuture<'_> {
+        Box::pin(async move {
+            let store: Arc<dyn SessionStore> = store(&self.0, "f:").await;
+            store
+        })
+    }
+    fn kill(&mut self) {
+        self.0.kill();
+    }
+    fn restart(&mut self) {
+        self.0.restart();
+    }
+    fn drop_streams(&mut self) {
+        self.0
+            .command(&["CLIENT", "KILL", "TYPE", "pubsub"])
+            .expect("CLIENT KILL TYPE pubsub");
+    }
+    fn pause(&mut self) {
+        self.0.pause();
+    }
+    fn resume(&mut self) {
+        self.0.resume();
+    }
+    fn durable(&self) -> bool {
+        false
+    }
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn slow_redis_answers_unavailable_and_nothing_hangs() {
-    let Some(server) = RedisServer::start() else {
+async fn redis_store_passes_the_fault_cases() {
+    let Some(first) = RedisServer::start() else {
         return;
     };
-    let a = manager(store(&server, "s:").await, Duration::from_secs(10));
-    let kept = a.start_session("gina", None).await.unwrap();
-    let port = server.port();
-    let sleeper = std::thread::spawn(move || {
-        login_test_support::redis::command_at(
-            port,
-            &["DEBUG", "SLEEP", "2"],
-            Duration::from_secs(10),
-        )
-    });
-    eventually("the view goes stale while Redis sleeps", || {
-        a.verify_token(&kept.access_token) == Err(VerifyError::RevocationsStale)
-    })
-    .await;
-    let refresh = tokio::time::timeout(
-        Duration::from_secs(10),
-        a.refresh(&kept.refresh_token, None),
-    )
-    .await;
-    assert!(
-        matches!(refresh, Ok(Err(RefreshError::Store(_))) | Ok(Ok(_))),
-        "a refresh answers within the bound"
-    );
-    sleeper.join().unwrap().unwrap();
-    eventually("service resumes", || {
-        a.verify_token(&kept.access_token).is_ok()
+    let mut first = Some(first);
+    test_kit::check_store_faults(|| {
+        let spare = first.take();
+        async move {
+            RedisBackend(
+                spare.unwrap_or_else(|| RedisServer::start().expect("redis-server started before")),
+            )
+        }
     })
     .await;
 }

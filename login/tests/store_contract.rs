@@ -1,5 +1,6 @@
-//! The store contract suite (`login::session::test_kit`, feature `test-kit`) against every
-//! store `login` ships: `MemoryStore`, and `RedisStore` (feature `redis`) on a real
+//! The store contract suite (`login::session::test_kit`, feature `test-kit`) against
+//! `MemoryStore` and `RedisStore` (feature `redis`; `RedisStore` on a cluster and
+//! `PostgresStore` run it in `redis_cluster.rs` and `postgres_store.rs`) on a real
 //! `redis-server` this test starts on a free loopback port (skipped, with a message, when the
 //! binary is missing outside CI; a failure in CI). Each case gets a fresh backend: a new
 //! `MemoryStore`, or a key prefix of its own on the one server, with two `RedisStore`
@@ -85,6 +86,43 @@ async fn a_store_that_breaks_the_contract_fails_the_suite_naming_the_case() {
     assert!(
         message.contains("rotation_consumes_the_token_and_installs_the_successor"),
         "the failure names the case: {message}"
+    );
+}
+
+/// The fault cases catch a store that does not fail closed: a "server" whose kill changes
+/// nothing (an in-process store that keeps answering) fails the first case, named.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_store_that_ignores_a_dead_server_fails_the_fault_cases_naming_the_case() {
+    struct Immortal(Arc<MemoryStore>);
+    impl test_kit::FaultyBackend for Immortal {
+        fn store(&self) -> test_kit::InstanceFuture<'_> {
+            let store: Arc<dyn SessionStore> = self.0.clone();
+            Box::pin(async move { store })
+        }
+        fn kill(&mut self) {}
+        fn restart(&mut self) {}
+        fn drop_streams(&mut self) {}
+        fn pause(&mut self) {}
+        fn resume(&mut self) {}
+        fn durable(&self) -> bool {
+            true
+        }
+    }
+    let run = tokio::spawn(test_kit::check_store_faults(|| async {
+        Immortal(MemoryStore::shared())
+    }));
+    let error = run
+        .await
+        .expect_err("a store that answers with its server dead fails the fault cases");
+    let payload = error.into_panic();
+    let message = payload
+        .downcast_ref::<String>()
+        .cloned()
+        .unwrap_or_default();
+    assert!(
+        message.contains("a_killed_server_fails_closed_and_service_resumes_after_restart")
+            && message.contains("store error"),
+        "the failure names the case and what was expected: {message}"
     );
 }
 

@@ -144,6 +144,26 @@ impl RedisServer {
         }
     }
 
+    /// Stops the server (SIGSTOP): its connections stay open and nothing answers, a server
+    /// too slow to serve. [`resume`](Self::resume) undoes it.
+    pub fn pause(&self) {
+        self.signal("-STOP");
+    }
+
+    /// Resumes a [`pause`](Self::pause)d server (SIGCONT).
+    pub fn resume(&self) {
+        self.signal("-CONT");
+    }
+
+    fn signal(&self, signal: &str) {
+        if let Some(child) = &self.child {
+            let _ = Command::new("kill")
+                .arg(signal)
+                .arg(child.id().to_string())
+                .status();
+        }
+    }
+
     /// Starts the server again on the same port, empty (nothing is persisted). Panics if it
     /// does not start.
     pub fn restart(&mut self) {

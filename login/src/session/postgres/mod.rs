@@ -132,8 +132,10 @@ impl PostgresStore {
             .execute(&mut *tx)
             .await
             .map_err(StoreError::new)?;
-        sqlx::raw_sql(SCHEMA)
-            .execute(&mut *tx)
+        // Through `Executor::execute` on the connection, not `RawSql::execute`: the latter's
+        // future is not `Send` for every lifetime (sqlx issue 3150), which made `connect()`
+        // unusable in `tokio::spawn` and other `Send` contexts.
+        sqlx::Executor::execute(&mut *tx, sqlx::raw_sql(SCHEMA))
             .await
             .map_err(StoreError::new)?;
         tx.commit().await.map_err(StoreError::new)

@@ -1,8 +1,9 @@
 //! A contract suite for [`SessionStore`] and [`ThrottleStore`] implementations (feature
 //! `test-kit`): the behaviour the manager relies on, checked against a real backend.
 //!
-//! `login` runs it against [`MemoryStore`](super::MemoryStore) and `RedisStore`; the author of
-//! another store (a database, a key-value service) runs it against theirs, from a test:
+//! `login` runs it against [`MemoryStore`](super::MemoryStore), `RedisStore` (one server and a
+//! cluster) and `PostgresStore`; the author of another store (a database, a key-value service)
+//! runs it against theirs, from a test:
 //!
 //! ```no_run
 //! use std::sync::Arc;
@@ -43,9 +44,42 @@
 //! Times given to the store are the wall clock's, so a store that expires data by real time
 //! (Redis TTLs, SQL `now()`) agrees with the times in the calls.
 //!
-//! The fault tests of a shared store (the server killed and restarted, the change stream
-//! dropped, a slow server) depend on how the backend is started and stopped, so they are not
-//! here: see `login/tests/redis_store.rs` for the shape they take.
+//! **The fault cases** ([`FAULT_CASES`], run by [`check_store_faults`]) are for a store shared
+//! through a server: the server killed and restarted, the change stream (the connection that
+//! carries revocations) dropped, the server stopped so that it answers nothing. Only the test
+//! knows how its server is started and stopped, so it hands the kit a [`FaultyBackend`]: a
+//! server of its own plus those few operations. `login` runs them on `RedisStore` and
+//! `PostgresStore`; a store in one process has no server to lose and skips them.
+//!
+//! ```no_run
+//! use std::sync::Arc;
+//! use login::session::SessionStore;
+//! use login::session::test_kit::{self, FaultyBackend, InstanceFuture};
+//!
+//! /// A test's own server (started on a free loopback port, stopped on drop).
+//! struct MyServer { /* its process, its address */ }
+//!
+//! impl FaultyBackend for MyServer {
+//!     fn store(&self) -> InstanceFuture<'_> {
+//!         // Short timeouts, so that faults show within the cases' bounds.
+//!         Box::pin(async move {
+//!             let store: Arc<dyn SessionStore> = todo!("connect to this server");
+//!             store
+//!         })
+//!     }
+//!     fn kill(&mut self) { /* SIGKILL, and wait for the process */ }
+//!     fn restart(&mut self) { /* start it again on the same port */ }
+//!     fn drop_streams(&mut self) { /* the server closes every change-stream connection */ }
+//!     fn pause(&mut self) { /* SIGSTOP */ }
+//!     fn resume(&mut self) { /* SIGCONT */ }
+//!     fn durable(&self) -> bool { true }
+//! }
+//!
+//! # async fn run() {
+//! // A fresh server for each case.
+//! test_kit::check_store_faults(|| async { MyServer {} }).await;
+//! # }
+//! ```
 
 use std::future::Future;
 use std::pin::Pin;
@@ -56,6 +90,7 @@ use super::store::{Revocation, RevocationSink, SessionStore};
 use super::throttle::ThrottleStore;
 use super::{Session, TokenHash};
 
+mod faults;
 mod sessions;
 mod throttle;
 
@@ -124,6 +159,82 @@ impl std::fmt::Debug for ThrottleCase {
     }
 }
 
+/// The future [`FaultyBackend::store`] returns: one more instance of the store, on this
+/// backend.
+pub type InstanceFuture<'a> = Pin<Box<dyn Future<Output = Arc<dyn SessionStore>> + Send + 'a>>;
+
+/// A store's server that the fault cases can break and mend: what a test hands
+/// [`check_store_faults`]. Each method acts at once and returns when it is done (a killed
+/// server is gone, a restarted one accepts connections).
+pub trait FaultyBackend: Send {
+    /// One more instance of the store on this backend: what another process sharing the
+    /// server would hold. Its timeouts must be short for the cases to see faults within their
+    /// bounds: a command timeout and a staleness bound of a second or two at most (the cases
+    /// wait 10 s for an answer and 30 s for recovery).
+    fn store(&self) -> InstanceFuture<'_>;
+    /// Kills the server (no goodbye to its clients: SIGKILL) and waits until it is gone.
+    fn kill(&mut self);
+    /// Starts the killed server again, on the same address; [`durable`](Self::durable) says
+    /// whether its data is still there.
+    fn restart(&mut self);
+    /// Has the server close every instance's change-stream connection (Redis `CLIENT KILL
+    /// TYPE pubsub`, PostgreSQL `pg_terminate_backend` on the listeners); the server stays up.
+    fn drop_streams(&mut self);
+    /// Stops the server answering while it keeps its connections (SIGSTOP): a server too slow
+    /// to serve.
+    fn pause(&mut self);
+    /// Resumes a [`pause`](Self::pause)d server.
+    fn resume(&mut self);
+    /// Whether what the server held before [`kill`](Self::kill) is there after
+    /// [`restart`](Self::restart) (PostgreSQL: yes; a Redis without persistence: no).
+    fn durable(&self) -> bool;
+}
+
+/// The future a fault case returns.
+pub type FaultCaseFuture<'a> = Pin<Box<dyn Future<Output = ()> + Send + 'a>>;
+
+/// One fault case: its name and the check, given a fresh backend.
+#[derive(Clone, Copy)]
+pub struct FaultCase {
+    /// What it checks, as a test name.
+    pub name: &'static str,
+    /// The check: panics, with what was expected, when the store breaks the contract.
+    pub run: for<'a> fn(&'a mut dyn FaultyBackend) -> FaultCaseFuture<'a>,
+}
+
+impl std::fmt::Debug for FaultCase {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("FaultCase")
+            .field("name", &self.name)
+            .finish()
+    }
+}
+
+/// Every fault case.
+pub const FAULT_CASES: &[FaultCase] = faults::CASES;
+
+/// Runs every case of [`FAULT_CASES`], each on the backend `fresh` starts for it (a fresh
+/// server each time, dropped after its case), one after the other. Panics naming the first
+/// case that fails. Call it from a multi-threaded `#[tokio::test]` (the store's background
+/// tasks run while a case waits).
+pub async fn check_store_faults<B, F, Fut>(mut fresh: F)
+where
+    B: FaultyBackend + 'static,
+    F: FnMut() -> Fut,
+    Fut: Future<Output = B>,
+{
+    for case in FAULT_CASES {
+        let mut backend = fresh().await;
+        let name = case.name;
+        let run = case.run;
+        let outcome = tokio::spawn(async move {
+            run(&mut backend).await;
+            backend
+        });
+        report(name, outcome.await.map(drop));
+    }
+}
+
 /// Every case of the session-store contract.
 pub const SESSION_CASES: &[SessionCase] = sessions::CASES;
 
@@ -159,7 +270,11 @@ where
 }
 
 async fn run_case(name: &str, case: CaseFuture) {
-    match tokio::spawn(case).await {
+    report(name, tokio::spawn(case).await);
+}
+
+fn report(name: &str, outcome: Result<(), tokio::task::JoinError>) {
+    match outcome {
         Ok(()) => {}
         Err(error) if error.is_panic() => {
             let payload = error.into_panic();
