@@ -132,6 +132,13 @@ impl PostgresStore {
             .execute(&mut *tx)
             .await
             .map_err(StoreError::new)?;
+        // The schema is idempotent (`CREATE … IF NOT EXISTS`): at every start but the first,
+        // each statement would send a "relation already exists, skipping" notice, which sqlx
+        // logs at info level. Only warnings and errors, for this transaction.
+        sqlx::query("SET LOCAL client_min_messages = warning")
+            .execute(&mut *tx)
+            .await
+            .map_err(StoreError::new)?;
         // Through `Executor::execute` on the connection, not `RawSql::execute`: the latter's
         // future is not `Send` for every lifetime (sqlx issue 3150), which made `connect()`
         // unusable in `tokio::spawn` and other `Send` contexts.
