@@ -1,4 +1,5 @@
-//! The arguments of `#[protected(...)]`: `optional` and `scopes = ["a", "b"]`, in any order.
+//! The arguments of `#[protected(...)]`: `optional`, `scopes = ["a", "b"]`, and for step-up
+//! `fresh = "10m"` and `factors = ["otp"]`, in any order.
 //!
 //! Parsing never gives up: a malformed argument is reported and skipped (up to the next
 //! top-level `,`), so that `#[protected]` can still expand the handler with what it did
@@ -15,6 +16,8 @@ mod kw {
     syn::custom_keyword!(optional);
     syn::custom_keyword!(scopes);
     syn::custom_keyword!(manager);
+    syn::custom_keyword!(fresh);
+    syn::custom_keyword!(factors);
 }
 
 /// `#[user_loader]` or `#[user_loader(manager = Admins)]`: the type holding the manager that
@@ -74,7 +77,23 @@ pub(crate) struct ProtectedArgs {
     /// `scopes = [...]`: every listed scope is required. `None` also when the list was
     /// malformed or held an invalid scope (that is reported).
     pub(crate) scopes: Option<Scopes>,
+    /// `fresh = "10m"`: the longest time since the login, in seconds. `None` also when the
+    /// duration was malformed (that is reported).
+    pub(crate) fresh: Option<u64>,
+    /// `factors = ["otp"]`: the authentication methods the token's `amr` must hold, every one
+    /// an RFC 8176 value. `None` also when the list was malformed (that is reported).
+    pub(crate) factors: Option<Vec<LitStr>>,
 }
+
+/// The authentication method values of RFC 8176 §2 (the IANA registry it creates), which
+/// `factors = [...]` accepts.
+pub(crate) const FACTORS: &[&str] = &[
+    "face", "fpt", "geo", "hwk", "iris", "kba", "mca", "mfa", "otp", "pin", "pop", "pwd", "rba",
+    "retina", "sc", "sms", "swk", "tel", "user", "vbm", "wia",
+];
+
+/// The longest `fresh` duration: 30 days (a "fresh" login older than that is not fresh).
+const MAX_FRESH: u64 = 30 * 24 * 3600;
 
 /// `scopes = ["a", "b"]`, already validated: non-empty, every entry an RFC 6749 scope-token.
 pub(crate) struct Scopes {
@@ -97,16 +116,14 @@ impl ProtectedArgs {
     /// Every argument, to the end of `input`: errors go to `errors`, and the rest of a
     /// malformed argument is skipped.
     fn parse_all(&mut self, input: ParseStream<'_>, errors: &mut Errors) -> syn::Result<()> {
-        let mut scopes_seen = false;
+        let mut seen = Seen::default();
         while !input.is_empty() {
-            let parsed = self
-                .parse_one(input, &mut scopes_seen, errors)
-                .and_then(|()| {
-                    if !input.is_empty() {
-                        input.parse::<Token![,]>()?;
-                    }
-                    Ok(())
-                });
+            let parsed = self.parse_one(input, &mut seen, errors).and_then(|()| {
+                if !input.is_empty() {
+                    input.parse::<Token![,]>()?;
+                }
+                Ok(())
+            });
             if let Err(error) = parsed {
                 errors.push(error);
                 skip_argument(input)?;
@@ -119,7 +136,7 @@ impl ProtectedArgs {
     fn parse_one(
         &mut self,
         input: ParseStream<'_>,
-        scopes_seen: &mut bool,
+        seen: &mut Seen,
         errors: &mut Errors,
     ) -> syn::Result<()> {
         let lookahead = input.lookahead1();
@@ -143,7 +160,7 @@ impl ProtectedArgs {
         } else if lookahead.peek(kw::scopes) {
             let keyword: kw::scopes = input.parse()?;
             let scopes = parse_scopes(input, errors)?;
-            if std::mem::replace(scopes_seen, true) {
+            if std::mem::replace(&mut seen.scopes, true) {
                 errors.push(syn::Error::new(
                     keyword.span,
                     "`scopes` specified more than once; list every scope once: \
@@ -153,10 +170,167 @@ impl ProtectedArgs {
                 self.scopes = scopes;
             }
             Ok(())
+        } else if lookahead.peek(kw::fresh) {
+            let keyword: kw::fresh = input.parse()?;
+            let fresh = parse_fresh(input, errors)?;
+            if std::mem::replace(&mut seen.fresh, true) {
+                errors.push(syn::Error::new(
+                    keyword.span,
+                    "`fresh` specified more than once: give one duration, like `fresh = \"10m\"`",
+                ));
+            } else {
+                self.fresh = fresh;
+            }
+            Ok(())
+        } else if lookahead.peek(kw::factors) {
+            let keyword: kw::factors = input.parse()?;
+            let factors = parse_factors(input, errors)?;
+            if std::mem::replace(&mut seen.factors, true) {
+                errors.push(syn::Error::new(
+                    keyword.span,
+                    "`factors` specified more than once; list every factor once: \
+                     `factors = [\"otp\"]`",
+                ));
+            } else {
+                self.factors = factors;
+            }
+            Ok(())
         } else {
             Err(lookahead.error())
         }
     }
+}
+
+/// Which arguments were met already (each may appear once).
+#[derive(Default)]
+struct Seen {
+    scopes: bool,
+    fresh: bool,
+    factors: bool,
+}
+
+/// `= "10m"` after the `fresh` keyword: a whole number and one unit (`s`, `m`, `h`, `d`),
+/// from one second to 30 days. Malformed syntax is returned at once; a bad duration is
+/// reported to `errors` with the literal's span, and then the duration is `None`.
+fn parse_fresh(input: ParseStream<'_>, errors: &mut Errors) -> syn::Result<Option<u64>> {
+    if !input.peek(Token![=]) {
+        return Err(input.error("expected `=`: write `fresh = \"10m\"`"));
+    }
+    input.parse::<Token![=]>()?;
+    if !input.peek(LitStr) {
+        return Err(input.error(
+            "expected a duration in a string literal, like `fresh = \"10m\"` \
+             (units: `s`, `m`, `h`, `d`)",
+        ));
+    }
+    let lit: LitStr = input.parse()?;
+    match parse_duration(&lit.value()) {
+        Ok(seconds) => Ok(Some(seconds)),
+        Err(message) => {
+            errors.push(syn::Error::new(lit.span(), message));
+            Ok(None)
+        }
+    }
+}
+
+/// `"90s"`, `"10m"`, `"1h"`, `"7d"` in seconds, or what is wrong with it.
+fn parse_duration(text: &str) -> Result<u64, String> {
+    let usage = "write a whole number and a unit, like \"30s\", \"10m\", \"1h\" or \"1d\"";
+    let split = text
+        .find(|c: char| !c.is_ascii_digit())
+        .ok_or_else(|| format!("the duration {text:?} has no unit: {usage}"))?;
+    let (number, unit) = text.split_at(split);
+    if number.is_empty() {
+        return Err(format!(
+            "the duration {text:?} does not start with a number: {usage}"
+        ));
+    }
+    let scale = match unit {
+        "s" => 1,
+        "m" => 60,
+        "h" => 3600,
+        "d" => 24 * 3600,
+        _ => {
+            return Err(format!(
+                "the duration {text:?} has an unknown unit {unit:?}: {usage}"
+            ));
+        }
+    };
+    let seconds = number
+        .parse::<u64>()
+        .ok()
+        .and_then(|n| n.checked_mul(scale))
+        .filter(|&s| s <= MAX_FRESH)
+        .ok_or_else(|| format!("the duration {text:?} is longer than 30 days"))?;
+    if seconds == 0 {
+        return Err(format!(
+            "the duration {text:?} is zero: no login is that fresh; give at least \"1s\""
+        ));
+    }
+    Ok(seconds)
+}
+
+/// `= ["otp", "hwk"]` after the `factors` keyword: RFC 8176 values, each once. As
+/// [`parse_scopes`]: malformed syntax at once, every bad entry reported, then `None`.
+fn parse_factors(input: ParseStream<'_>, errors: &mut Errors) -> syn::Result<Option<Vec<LitStr>>> {
+    if !input.peek(Token![=]) {
+        return Err(input.error("expected `=`: write `factors = [\"otp\"]`"));
+    }
+    input.parse::<Token![=]>()?;
+    if !input.peek(token::Bracket) {
+        return Err(
+            input.error("expected a list of string literals in brackets: `factors = [\"otp\"]`")
+        );
+    }
+    let content;
+    let bracket = syn::bracketed!(content in input);
+    let entries = Punctuated::<Expr, Token![,]>::parse_terminated(&content)?;
+    let mut valid = true;
+    if entries.is_empty() {
+        valid = false;
+        errors.push(syn::Error::new(
+            bracket.span.join(),
+            "`factors` needs at least one factor, like `factors = [\"otp\"]`; \
+             to require none, remove `factors`",
+        ));
+    }
+    let mut values: Vec<LitStr> = Vec::with_capacity(entries.len());
+    for entry in entries {
+        let lit = match entry {
+            Expr::Lit(ExprLit {
+                lit: Lit::Str(lit), ..
+            }) => lit,
+            other => {
+                valid = false;
+                errors.push(syn::Error::new_spanned(
+                    other,
+                    "factors must be string literals, like `\"otp\"`",
+                ));
+                continue;
+            }
+        };
+        let value = lit.value();
+        if !FACTORS.contains(&value.as_str()) {
+            valid = false;
+            errors.push(syn::Error::new(
+                lit.span(),
+                format!(
+                    "unknown factor `{value}`: use an RFC 8176 authentication method, such as \
+                     \"otp\" (a one-time code), \"hwk\" (a passkey or security key), \"mfa\" \
+                     (any second factor) or \"pwd\" (a password)"
+                ),
+            ));
+        } else if values.iter().any(|seen| seen.value() == value) {
+            valid = false;
+            errors.push(syn::Error::new(
+                lit.span(),
+                format!("factor `{value}` is listed more than once"),
+            ));
+        } else {
+            values.push(lit);
+        }
+    }
+    Ok(valid.then_some(values))
 }
 
 /// Skips to just after the next top-level `,` (brackets are single token trees, so a comma
@@ -326,7 +500,10 @@ mod tests {
 
     #[test]
     fn rejects_misuse() {
-        assert_eq!(error("foo"), "expected `optional` or `scopes`");
+        assert_eq!(
+            error("foo"),
+            "expected one of: `optional`, `scopes`, `fresh`, `factors`"
+        );
         assert_eq!(
             error("optional, optional"),
             "`optional` specified more than once"
@@ -349,6 +526,68 @@ mod tests {
         assert_eq!(
             error(r#"scopes = ["", X, "a b"]"#).matches(" | ").count(),
             2
+        );
+    }
+
+    #[test]
+    fn fresh_takes_a_duration_with_a_unit() {
+        for (text, seconds) in [
+            ("1s", 1),
+            ("90s", 90),
+            ("10m", 600),
+            ("1h", 3600),
+            ("7d", 604_800),
+            ("30d", 2_592_000),
+        ] {
+            let (args, errors) = parse(&format!("fresh = {text:?}"));
+            assert_eq!(errors, Vec::<String>::new(), "{text}");
+            assert_eq!(args.fresh, Some(seconds), "{text}");
+        }
+        for (text, message) in [
+            ("10", "has no unit"),
+            ("m", "does not start with a number"),
+            ("10 m", "unknown unit \" m\""),
+            ("10min", "unknown unit \"min\""),
+            ("1h30m", "unknown unit \"h30m\""),
+            ("-5m", "does not start with a number"),
+            ("0s", "is zero"),
+            ("31d", "longer than 30 days"),
+            ("99999999999999999999s", "longer than 30 days"),
+            ("", "has no unit"),
+        ] {
+            let (args, errors) = parse(&format!("fresh = {text:?}"));
+            assert_eq!(args.fresh, None, "{text}");
+            assert_eq!(errors.len(), 1, "{text}: {errors:?}");
+            assert!(errors[0].contains(message), "{text}: {errors:?}");
+        }
+        assert!(error("fresh = 600").starts_with("expected a duration in a string literal"));
+        assert!(error(r#"fresh "10m""#).starts_with("expected `=`"));
+        assert!(error(r#"fresh = "1m", fresh = "2m""#).starts_with("`fresh` specified more"));
+    }
+
+    #[test]
+    fn factors_are_rfc_8176_methods() {
+        let (args, errors) = parse(r#"factors = ["otp", "hwk"], fresh = "5m", optional"#);
+        assert_eq!(errors, Vec::<String>::new());
+        let factors: Vec<String> = args.factors.unwrap().iter().map(LitStr::value).collect();
+        assert_eq!(factors, ["otp", "hwk"]);
+        assert_eq!(args.fresh, Some(300));
+        assert!(args.optional.is_some());
+        for (tokens, message) in [
+            (r#"factors = ["totp"]"#, "unknown factor `totp`"),
+            (r#"factors = ["OTP"]"#, "unknown factor `OTP`"),
+            (r#"factors = ["otp", "otp"]"#, "listed more than once"),
+            ("factors = []", "needs at least one factor"),
+            ("factors = [otp]", "factors must be string literals"),
+            (r#"factors = "otp""#, "expected a list"),
+        ] {
+            let (args, errors) = parse(tokens);
+            assert!(args.factors.is_none(), "{tokens}");
+            assert!(errors.join(" | ").contains(message), "{tokens}: {errors:?}");
+        }
+        assert!(
+            FACTORS.windows(2).all(|w| w[0] < w[1]),
+            "sorted, no duplicate"
         );
     }
 

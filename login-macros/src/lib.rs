@@ -241,12 +241,27 @@ pub fn user_loader(args: TokenStream, item: TokenStream) -> TokenStream {
 ///     user.map(|user| user.name).unwrap_or_default()
 /// }
 ///
+/// // Step-up (RFC 9470): 401 `insufficient_user_authentication` unless the user logged in
+/// // (or re-authenticated) within the last 10 minutes, with `max_age="600"` in the challenge.
+/// #[protected(fresh = "10m")]
+/// async fn change_email(user: User, email: String) -> StatusCode {
+///     StatusCode::NO_CONTENT
+/// }
+///
+/// // Step-up: the token's `amr` (RFC 8176) must hold `otp`, a one-time code at login.
+/// #[protected(factors = ["otp"])]
+/// async fn payouts(user: User) -> String {
+///     user.name
+/// }
+///
 /// let manager = LoginManager::new("a-32-byte-or-longer-secret-from-env!", "/login")?;
 /// let app: Router = Router::new()
 ///     .route("/me", get(me))
 ///     .route("/", get(home))
 ///     .route("/items", post(create))
 ///     .route("/feed", get(feed))
+///     .route("/email", post(change_email))
+///     .route("/payouts", get(payouts))
 ///     .with_state(manager);
 /// # Ok::<(), login::ConfigError>(())
 /// ```
@@ -313,9 +328,12 @@ pub fn user_loader(args: TokenStream, item: TokenStream) -> TokenStream {
 ///
 /// A compile error on the offending tokens for: a non-`async` fn, no first parameter or a
 /// `self` receiver, `optional` whose first parameter is not `Option<User>` (or an `Option`
-/// without `optional`), unknown, repeated or malformed arguments ("expected `optional` or
-/// `scopes`"), scopes that are not string literals, an empty list, and scopes that are not
-/// RFC 6749 scope-tokens (empty, whitespace, `"` or `\`). A user type without a loader:
+/// without `optional`), unknown, repeated or malformed arguments ("expected one of:
+/// `optional`, `scopes`, `fresh`, `factors`"), scopes that are not string literals, an empty
+/// list, scopes that are not RFC 6749 scope-tokens (empty, whitespace, `"` or `\`), a `fresh`
+/// duration that is not a whole number and one unit (`s`, `m`, `h`, `d`) between one second
+/// and 30 days, and a factor that is not an RFC 8176 authentication method (`otp`, `hwk`,
+/// `mfa`, `pwd`, …). A user type without a loader:
 ///
 /// ```compile_fail,E0277
 /// use login::protected;

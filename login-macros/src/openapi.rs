@@ -47,6 +47,8 @@ pub(crate) struct Requirement<'a> {
     pub(crate) optional: bool,
     /// The scopes of `scopes = [...]`.
     pub(crate) scopes: &'a [LitStr],
+    /// `fresh` or `factors`: the 401 also covers RFC 9470's step-up challenge.
+    pub(crate) step_up: bool,
 }
 
 /// The index of the function's `#[utoipa::path]` attribute (also `#[path(...)]` after
@@ -127,7 +129,11 @@ fn responses(requirement: &Requirement<'_>, span: Span) -> TokenStream {
     if requirement.optional {
         return TokenStream::new();
     }
-    let unauthorized = paths::private_openapi("Unauthorized", span);
+    let unauthorized = if requirement.step_up {
+        paths::private_openapi("StepUpRequired", span)
+    } else {
+        paths::private_openapi("Unauthorized", span)
+    };
     let mut out = quote_spanned!(span=> (status = 401, response = inline(#unauthorized)));
     if !requirement.scopes.is_empty() {
         let forbidden = paths::private_openapi("Forbidden", span);
@@ -199,6 +205,7 @@ mod tests {
         let requirement = Requirement {
             optional,
             scopes: &scopes,
+            step_up: false,
         };
         document(&mut attr, &requirement);
         quote!(#attr).to_string()

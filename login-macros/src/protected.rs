@@ -12,6 +12,9 @@
 //! impl ::login::__private::RequiredScopes for __login_scopes_h { const SCOPES: .. = &["write"]; }
 //! const _: () = ::login::__private::assert_user_loader::<User>();
 //! ```
+//! `fresh = "10m"` and `factors = ["otp"]` use the same marker, adding
+//! `const MAX_AGE: Option<u64> = Some(600u64);` and `const FACTORS: .. = &["otp"];` to it
+//! (with no `scopes`, `SCOPES` is empty and nothing is registered for the start-up check).
 //! Only the first parameter's pattern and type change; attributes, docs, visibility, the
 //! body, the return type and every span the user wrote stay as they were.
 //!
@@ -64,15 +67,24 @@ pub(crate) fn expand_with(args: TokenStream, item: TokenStream, openapi: bool) -
     errors.with(handler.expand())
 }
 
+/// What `scopes`, `fresh` and `factors` require, and the marker type that carries it.
+struct Marker {
+    ident: Ident,
+    scopes: Vec<LitStr>,
+    /// Seconds.
+    fresh: Option<u64>,
+    factors: Vec<LitStr>,
+}
+
 /// A `#[protected]` handler, rewritten as far as it could be.
 struct Handler {
     /// The function, `async`, with its first parameter receiving the user (when it can).
     item: ItemFn,
     /// The user type, when the first parameter receives it.
     user: Option<Type>,
-    /// The marker type of `scopes = [...]` and the scopes it requires, when the first
-    /// parameter receives the user through `Scoped`/`MaybeScoped`.
-    marker: Option<(Ident, Vec<LitStr>)>,
+    /// The marker type of `scopes = [...]`, `fresh = ".."` and `factors = [...]` and what
+    /// it requires, when the first parameter receives the user through `Scoped`/`MaybeScoped`.
+    marker: Option<Marker>,
     /// Whether the first parameter is an `Option` (the handler is optional).
     optional: bool,
     /// Whether to document a `#[utoipa::path]` under the attribute (the `openapi` feature).
@@ -87,13 +99,16 @@ impl Handler {
         // type decides, and the mismatch is not reported.
         let optional = errors.is_empty().then_some(args.optional.is_some());
         make_async(&mut item.sig, errors);
-        let marker = args.scopes.map(|scopes| {
-            let ident = format_ident!(
+        let requires = args.scopes.is_some() || args.fresh.is_some() || args.factors.is_some();
+        let marker = requires.then(|| Marker {
+            ident: format_ident!(
                 "__login_scopes_{}",
                 item.sig.ident,
                 span = Span::call_site()
-            );
-            (ident, scopes.values)
+            ),
+            scopes: args.scopes.map(|scopes| scopes.values).unwrap_or_default(),
+            fresh: args.fresh,
+            factors: args.factors.unwrap_or_default(),
         });
         let example = if args.optional.is_some() {
             "`user: Option<User>`"
@@ -124,7 +139,7 @@ impl Handler {
                 None
             }
             Some(FnArg::Typed(param)) => {
-                let marker = marker.as_ref().map(|(ident, _)| ident);
+                let marker = marker.as_ref().map(|marker| &marker.ident);
                 receive_user(param, optional, marker, errors)
             }
         };
@@ -146,10 +161,15 @@ impl Handler {
         if self.openapi && self.user.is_some() {
             match openapi::find_path_attribute(&self.item.attrs) {
                 Some(index) => {
-                    let scopes = self.marker.as_ref().map_or(&[][..], |(_, scopes)| scopes);
+                    let scopes = self.marker.as_ref().map_or(&[][..], |m| &m.scopes[..]);
+                    let step_up = self
+                        .marker
+                        .as_ref()
+                        .is_some_and(|m| m.fresh.is_some() || !m.factors.is_empty());
                     let requirement = openapi::Requirement {
                         optional: self.optional,
                         scopes,
+                        step_up,
                     };
                     openapi::document(&mut self.item.attrs[index], &requirement);
                 }
@@ -164,10 +184,28 @@ impl Handler {
         let generic = !self.item.sig.generics.params.is_empty();
         // The scopes' registration names `<User as HasUserLoader>::Manager`, which checks the
         // loader as `assert_user_loader` does (same message, same tokens): one check, one error.
-        let registered = self.marker.is_some() && !generic;
-        if let Some((marker, scopes)) = self.marker {
+        let scoped = self.marker.as_ref().is_some_and(|m| !m.scopes.is_empty());
+        let registered = scoped && !generic;
+        if let Some(Marker {
+            ident: marker,
+            scopes,
+            fresh,
+            factors,
+        }) = self.marker
+        {
             let vis = &self.item.vis;
             let required = paths::private("RequiredScopes", Span::call_site());
+            let max_age = fresh.map(|seconds| {
+                quote! {
+                    const MAX_AGE: ::core::option::Option<u64> =
+                        ::core::option::Option::Some(#seconds);
+                }
+            });
+            let factors = (!factors.is_empty()).then(|| {
+                quote! {
+                    const FACTORS: &'static [&'static str] = &[#(#factors),*];
+                }
+            });
             out.extend(quote! {
                 #[doc(hidden)]
                 #[allow(
@@ -182,33 +220,38 @@ impl Handler {
                 #[automatically_derived]
                 impl #required for #marker {
                     const SCOPES: &'static [&'static str] = &[#(#scopes),*];
+                    #max_age
+                    #factors
                 }
             });
-            // Registered for the manager's start-up check: a scope it does not declare is
-            // an error naming this handler.
-            let inventory = paths::private("inventory", Span::call_site());
-            let route = paths::private("RouteScopes", Span::call_site());
-            let name = self.item.sig.ident.to_string();
-            // The user type's manager checks these scopes; a generic handler's user type may
-            // name its parameters, which the registration cannot, and is left to every manager.
-            let manager = if !generic {
-                let user_span = at(user.span());
-                let id = paths::private("manager_type_id", user_span);
-                quote_spanned!(user_span=> ::core::option::Option::Some(#id::<#user>))
-            } else {
-                quote!(::core::option::Option::None)
-            };
-            out.extend(quote! {
-                #inventory::submit! {
-                    #route {
-                        handler: ::core::concat!(::core::module_path!(), "::", #name),
-                        scopes: &[#(#scopes),*],
-                        file: ::core::file!(),
-                        line: ::core::line!(),
-                        manager: #manager,
+            if scoped {
+                // Registered for the manager's start-up check: a scope it does not declare is
+                // an error naming this handler.
+                let inventory = paths::private("inventory", Span::call_site());
+                let route = paths::private("RouteScopes", Span::call_site());
+                let name = self.item.sig.ident.to_string();
+                // The user type's manager checks these scopes; a generic handler's user type
+                // may name its parameters, which the registration cannot, and is left to
+                // every manager.
+                let manager = if !generic {
+                    let user_span = at(user.span());
+                    let id = paths::private("manager_type_id", user_span);
+                    quote_spanned!(user_span=> ::core::option::Option::Some(#id::<#user>))
+                } else {
+                    quote!(::core::option::Option::None)
+                };
+                out.extend(quote! {
+                    #inventory::submit! {
+                        #route {
+                            handler: ::core::concat!(::core::module_path!(), "::", #name),
+                            scopes: &[#(#scopes),*],
+                            file: ::core::file!(),
+                            line: ::core::line!(),
+                            manager: #manager,
+                        }
                     }
-                }
-            });
+                });
+            }
         }
         // A generic handler's user type may name its parameters, which an item outside the
         // function cannot; the extractor's own bounds still require the loader there.

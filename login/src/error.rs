@@ -191,6 +191,13 @@ pub enum TokenError {
     /// A scope is empty or contains characters RFC 6749 §3.3 forbids.
     #[error("invalid scope {0:?}")]
     InvalidScope(String),
+    /// An authentication method (`amr`) is empty, longer than 32 bytes, or not made of ASCII
+    /// letters, digits, `-`, `_` and `.` (RFC 8176's values are short names like `pwd`).
+    #[error("invalid authentication method {0:?}")]
+    InvalidAmr(String),
+    /// The authentication time (`auth_time`) is negative or later than the token's issue time.
+    #[error("the authentication time must be between the Unix epoch and now")]
+    InvalidAuthTime,
     /// A scope is not one of the scopes the manager knows.
     #[error("unknown scope {0:?}: add it to the manager's scopes")]
     UnknownScope(String),

@@ -164,7 +164,7 @@ pub mod __private {
     /// such as `login-macros`' doctests', may lack the feature that the macro has).
     pub mod openapi {
         #[cfg(feature = "openapi")]
-        pub use crate::openapi::{Forbidden, Unauthorized};
+        pub use crate::openapi::{Forbidden, StepUpRequired, Unauthorized};
 
         /// Implemented only by the stand-in `__path_<handler>` that `#[protected]` declares
         /// (behind a glob import) next to a handler without `#[utoipa::path]` under it. When

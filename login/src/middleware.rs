@@ -66,7 +66,9 @@ where
     U::Manager: AsLoginManager + FromRef<S>,
 {
     let (mut parts, body) = request.into_parts();
-    let user = match optional_user::<U, S>(&mut parts, &state, &[]).await {
+    let user = match optional_user::<U, S>(&mut parts, &state, crate::rejection::Requirement::NONE)
+        .await
+    {
         Ok(user) => user,
         Err(rejection) if rejection.kind() == Some(RejectionKind::CrossSiteRequest) => None,
         Err(rejection)

@@ -8,6 +8,7 @@
 //! | bad, expired or unknown-user token | 401 | `Bearer error="invalid_token"` |
 //! | two `Authorization` headers | 400 | `Bearer error="invalid_request"` |
 //! | missing scope | 403 | `Bearer error="insufficient_scope", scope="..."` |
+//! | login too old, or a factor missing (step-up) | 401 | `Bearer error="insufficient_user_authentication", error_description="...", max_age="..."` (RFC 9470) |
 //! | a cookie-authenticated request from another site | 403 | — |
 //! | the revocations cannot be checked | 503 with `Retry-After` | — |
 //! | the loader failed | the loader error's own response (a 5xx) | — |
@@ -25,6 +26,24 @@ use axum::response::{IntoResponse, Response};
 
 pub use crate::error::{SameOriginError, VerifyError};
 
+/// What a route requires, as the extractors check it and a rejection reports it: the scopes,
+/// and the step-up (freshness in seconds, authentication methods).
+#[derive(Debug, Clone, Copy, Default)]
+pub(crate) struct Requirement {
+    pub(crate) scopes: &'static [&'static str],
+    pub(crate) max_age: Option<u64>,
+    pub(crate) factors: &'static [&'static str],
+}
+
+impl Requirement {
+    /// Nothing beyond a valid token.
+    pub(crate) const NONE: Requirement = Requirement {
+        scopes: &[],
+        max_age: None,
+        factors: &[],
+    };
+}
+
 /// Why a request was not authenticated. Each kind has its own RFC 6750 response.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 #[non_exhaustive]
@@ -40,6 +59,12 @@ pub enum RejectionKind {
     /// A valid token that lacks a required scope:
     /// 403, `WWW-Authenticate: Bearer error="insufficient_scope", scope="..."`.
     InsufficientScope,
+    /// A valid token whose login is older than the route allows (`fresh = "10m"`), or whose
+    /// `amr` lacks a required method (`factors = ["otp"]`): 401,
+    /// `WWW-Authenticate: Bearer error="insufficient_user_authentication"` with an
+    /// `error_description` and, for freshness, `max_age` (RFC 9470 §3): the client sends the
+    /// user to authenticate again.
+    InsufficientUserAuthentication,
     /// A state-changing request (POST, PUT, PATCH, DELETE…) authenticated by the cookie that
     /// came from another site (CSRF): 403, no challenge.
     CrossSiteRequest,
@@ -56,9 +81,9 @@ impl RejectionKind {
     /// The HTTP status of the default response.
     pub fn status(self) -> StatusCode {
         match self {
-            RejectionKind::MissingCredentials | RejectionKind::InvalidToken => {
-                StatusCode::UNAUTHORIZED
-            }
+            RejectionKind::MissingCredentials
+            | RejectionKind::InvalidToken
+            | RejectionKind::InsufficientUserAuthentication => StatusCode::UNAUTHORIZED,
             RejectionKind::InvalidRequest => StatusCode::BAD_REQUEST,
             RejectionKind::InsufficientScope | RejectionKind::CrossSiteRequest => {
                 StatusCode::FORBIDDEN
@@ -75,13 +100,15 @@ impl RejectionKind {
             RejectionKind::InvalidToken => "Invalid credentials",
             RejectionKind::InvalidRequest => "Malformed authorization request",
             RejectionKind::InsufficientScope => "Insufficient scope",
+            RejectionKind::InsufficientUserAuthentication => "Insufficient user authentication",
             RejectionKind::CrossSiteRequest => "Cross-site request refused",
             RejectionKind::Unavailable => "Service temporarily unavailable",
         }
     }
 }
 
-/// What a rejection hook sees: the kind, the scopes the route required, and the request.
+/// What a rejection hook sees: the kind, what the route required (scopes, freshness,
+/// factors), and the request.
 ///
 /// Its `Debug` output (what `tracing::warn!(?rejection)` prints) holds the kind, the required
 /// scopes, the method and the path — never the headers (the bearer token, the cookies) nor the
@@ -89,7 +116,7 @@ impl RejectionKind {
 /// only what you choose.
 pub struct RejectionContext<'a> {
     pub(crate) kind: RejectionKind,
-    pub(crate) required_scopes: &'a [&'static str],
+    pub(crate) required: &'a Requirement,
     pub(crate) parts: &'a Parts,
 }
 
@@ -100,7 +127,16 @@ impl<'a> RejectionContext<'a> {
     }
     /// The scopes the route required (empty unless the route is scope-checked).
     pub fn required_scopes(&self) -> &'a [&'static str] {
-        self.required_scopes
+        self.required.scopes
+    }
+    /// The longest time since the login the route allows, in seconds (`fresh = "..."`), if any.
+    pub fn required_max_age(&self) -> Option<u64> {
+        self.required.max_age
+    }
+    /// The authentication methods the route requires in the token's `amr`
+    /// (`factors = [...]`), empty when none.
+    pub fn required_factors(&self) -> &'a [&'static str] {
+        self.required.factors
     }
     /// The request's head (method, URI, headers), for example to build a `next` parameter.
     pub fn parts(&self) -> &'a Parts {
@@ -108,7 +144,7 @@ impl<'a> RejectionContext<'a> {
     }
     /// The default RFC 6750 response for this rejection.
     pub fn default_response(&self) -> Response {
-        default_response(self.kind, self.required_scopes)
+        response_for(self.kind, self.required.scopes, self.required)
     }
 }
 
@@ -116,7 +152,9 @@ impl fmt::Debug for RejectionContext<'_> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("RejectionContext")
             .field("kind", &self.kind)
-            .field("required_scopes", &self.required_scopes)
+            .field("required_scopes", &self.required.scopes)
+            .field("required_max_age", &self.required.max_age)
+            .field("required_factors", &self.required.factors)
             .field("method", &self.parts.method)
             .field("path", &self.parts.uri.path())
             .finish_non_exhaustive()
@@ -149,18 +187,18 @@ fn describe(kind: &Option<RejectionKind>, response: &Response) -> String {
 impl AuthRejection {
     pub(crate) fn new(
         kind: RejectionKind,
-        required_scopes: &[&'static str],
+        required: &Requirement,
         parts: &Parts,
         hook: Option<&RejectionHook>,
     ) -> Self {
         let ctx = RejectionContext {
             kind,
-            required_scopes,
+            required,
             parts,
         };
         let response = hook
             .and_then(|hook| hook(&ctx))
-            .unwrap_or_else(|| default_response(kind, required_scopes));
+            .unwrap_or_else(|| response_for(kind, required.scopes, required));
         AuthRejection {
             kind: Some(kind),
             response,
@@ -202,8 +240,51 @@ impl IntoResponse for AuthRejection {
 
 /// The default RFC 6750 response for a rejection kind: status, `WWW-Authenticate` challenge
 /// (none for a cross-site request, which is not a bearer-token error) and the JSON body
-/// `{"detail": "..."}`.
+/// `{"detail": "..."}`. For [`RejectionKind::InsufficientUserAuthentication`] the challenge
+/// has no `max_age` here: [`RejectionContext::default_response`] knows the route's and adds it.
 pub fn default_response(kind: RejectionKind, required_scopes: &[&'static str]) -> Response {
+    response_for(kind, required_scopes, &Requirement::NONE)
+}
+
+/// The RFC 9470 challenge for a token that falls short of `required`'s step-up: the error,
+/// a description naming what is missing, and `max_age` when freshness was required. Factor
+/// names were validated (ASCII letters, digits, `-_.`) when declared, so the value is a valid
+/// header.
+fn step_up_challenge(required: &Requirement) -> HeaderValue {
+    let mut missing = Vec::new();
+    if let Some(max_age) = required.max_age {
+        missing.push(format!("a login within the last {max_age} seconds"));
+    }
+    if !required.factors.is_empty() {
+        missing.push(format!(
+            "the authentication method{} {}",
+            if required.factors.len() == 1 { "" } else { "s" },
+            required.factors.join(", ")
+        ));
+    }
+    let description = if missing.is_empty() {
+        "A different authentication level is required".to_owned()
+    } else {
+        format!("This route requires {}", missing.join(" and "))
+    };
+    let mut value = format!(
+        r#"Bearer error="insufficient_user_authentication", error_description="{description}""#
+    );
+    if let Some(max_age) = required.max_age {
+        value.push_str(&format!(r#", max_age="{max_age}""#));
+    }
+    HeaderValue::from_str(&value).unwrap_or_else(|_| {
+        HeaderValue::from_static(r#"Bearer error="insufficient_user_authentication""#)
+    })
+}
+
+/// The default response for `kind`: the challenge names `required_scopes` (for a missing
+/// scope) and `required`'s step-up (for insufficient user authentication).
+fn response_for(
+    kind: RejectionKind,
+    required_scopes: &[&'static str],
+    required: &Requirement,
+) -> Response {
     let challenge = match kind {
         RejectionKind::MissingCredentials => Some(HeaderValue::from_static("Bearer")),
         RejectionKind::InvalidToken => {
@@ -223,6 +304,7 @@ pub fn default_response(kind: RejectionKind, required_scopes: &[&'static str]) -
                 HeaderValue::from_static(r#"Bearer error="insufficient_scope""#)
             }))
         }
+        RejectionKind::InsufficientUserAuthentication => Some(step_up_challenge(required)),
         RejectionKind::CrossSiteRequest | RejectionKind::Unavailable => None,
     };
     let retry_after = (kind == RejectionKind::Unavailable).then_some(UNAVAILABLE_RETRY_AFTER_SECS);

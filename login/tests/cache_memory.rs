@@ -80,7 +80,11 @@ fn tokens(n: usize, budget: usize) -> (LoginManager, Vec<String>) {
         .unwrap();
     let tokens = (0..n)
         .map(|_| {
-            let request = TokenRequest::new("johndoe@mail.com").scopes(["read", "write"]);
+            // The password login's `amr` and `auth_time` too.
+            let request = TokenRequest::new("johndoe@mail.com")
+                .scopes(["read", "write"])
+                .amr(["pwd"])
+                .auth_time(manager.now());
             rt.block_on(manager.start_session(request, None))
                 .unwrap()
                 .access_token

@@ -277,10 +277,40 @@ impl RedisCluster {
         keys
     }
 
-    /// Kills the primary on `port` (SIGKILL) and waits until its replica has taken over and the
-    /// cluster is whole again (every slot served: `cluster_state:ok` on the nodes left).
-    /// Panics if that takes more than 30 s.
+    /// Waits until the replica of the primary on `port` has every write (replication is
+    /// asynchronous), kills the primary (SIGKILL) and waits until its replica has taken over
+    /// and the cluster is whole again (every slot served: `cluster_state:ok` on the nodes
+    /// left). Panics if that takes more than 10 s and 30 s.
     pub fn kill_primary_and_wait_for_failover(&mut self, port: u16) {
+        // Replication is asynchronous: a write the replica has not received is lost with the
+        // primary (Redis Cluster's documented window). Wait until the replica has everything,
+        // so that a test's data written before the kill survives it (at most 10 s).
+        let caught_up = Instant::now() + Duration::from_secs(10);
+        loop {
+            let info = self
+                .command(port, &["INFO", "replication"])
+                .map(|r| r.text().to_owned())
+                .unwrap_or_default();
+            let field = |name: &str| {
+                info.lines()
+                    .find_map(|l| l.strip_prefix(name))
+                    .and_then(|v| v.trim().parse::<u64>().ok())
+            };
+            let primary = field("master_repl_offset:");
+            let replica = info
+                .lines()
+                .find(|l| l.starts_with("slave0:"))
+                .and_then(|l| l.split(',').find_map(|kv| kv.strip_prefix("offset=")))
+                .and_then(|v| v.trim().parse::<u64>().ok());
+            if primary.is_some() && primary == replica {
+                break;
+            }
+            assert!(
+                Instant::now() < caught_up,
+                "the replica of {port} did not catch up within 10 s: {info}"
+            );
+            std::thread::sleep(Duration::from_millis(20));
+        }
         let node = self
             .nodes
             .iter_mut()

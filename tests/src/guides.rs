@@ -28,6 +28,7 @@ guides! {
     Openapi = "openapi.md",
     Passwords = "passwords.md",
     PerformanceInDebugBuilds = "performance-in-debug-builds.md",
+    SecondFactor = "second-factor.md",
     Security = "security.md",
     Sessions = "sessions.md",
     SeveralManagers = "several-managers.md",

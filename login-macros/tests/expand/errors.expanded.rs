@@ -93,7 +93,7 @@ impl ::login::__private::HasUserLoader for User {
     type Manager = ::login::__private::LoginManager;
 }
 ::core::compile_error! {
-    "expected `optional` or `scopes`"
+    "expected one of: `optional`, `scopes`, `fresh`, `factors`"
 }
 async fn unknown_argument(
     ::login::__private::MaybeUser(user): ::login::__private::MaybeUser<User>,
@@ -149,3 +149,13 @@ const _: () = ::login::__private::assert_user_loader::<User>();
     "`#[protected]` needs a first parameter to receive the user, like `user: User`"
 }
 async fn no_parameter() {}
+::core::compile_error! {
+    "the duration \"10\" has no unit: write a whole number and a unit, like \"30s\", \"10m\", \"1h\" or \"1d\""
+}
+::core::compile_error! {
+    "unknown factor `totp`: use an RFC 8176 authentication method, such as \"otp\" (a one-time code), \"hwk\" (a passkey or security key), \"mfa\" (any second factor) or \"pwd\" (a password)"
+}
+async fn bad_step_up(
+    ::login::__private::AuthUser(user): ::login::__private::AuthUser<User>,
+) {}
+const _: () = ::login::__private::assert_user_loader::<User>();

@@ -60,3 +60,7 @@ async fn by_reference(user: &User) {}
 // Nothing to receive the user: the function as written.
 #[protected(scopes = ["read"])]
 async fn no_parameter() {}
+
+// A duration without a unit and a factor RFC 8176 does not know: both reported, neither kept.
+#[protected(fresh = "10", factors = ["totp"])]
+async fn bad_step_up(user: User) {}

@@ -101,3 +101,34 @@ const _: () = ::login::__private::openapi::protected_above_utoipa_path::<
     __path_undocumented,
 >();
 const _: () = ::login::__private::assert_user_loader::<User>();
+/// Step-up: the 401 is `StepUpRequired` (RFC 9470's challenge as well as RFC 6750's).
+#[utoipa::path(
+    get,
+    path = "/fresh",
+    responses(
+        (status = 401, response = inline(::login::__private::openapi::StepUpRequired))
+    ),
+    security(("OAuth2PasswordBearer" = []), ("APIKeyCookie" = []))
+)]
+async fn fresh(
+    ::login::__private::Scoped(
+        user,
+        _,
+    ): ::login::__private::Scoped<User, __login_scopes_fresh>,
+) {}
+#[doc(hidden)]
+#[allow(
+    non_camel_case_types,
+    dead_code,
+    missing_docs,
+    missing_debug_implementations,
+    missing_copy_implementations,
+    unreachable_pub
+)]
+struct __login_scopes_fresh;
+#[automatically_derived]
+impl ::login::__private::RequiredScopes for __login_scopes_fresh {
+    const SCOPES: &'static [&'static str] = &[];
+    const MAX_AGE: ::core::option::Option<u64> = ::core::option::Option::Some(300u64);
+}
+const _: () = ::login::__private::assert_user_loader::<User>();

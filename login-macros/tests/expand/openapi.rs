@@ -29,3 +29,8 @@ async fn with_key(user: User) {}
 /// No `#[utoipa::path]` under the attribute: the check that there is none above it.
 #[protected]
 async fn undocumented(user: User) {}
+
+/// Step-up: the 401 is `StepUpRequired` (RFC 9470's challenge as well as RFC 6750's).
+#[protected(fresh = "5m")]
+#[utoipa::path(get, path = "/fresh")]
+async fn fresh(user: User) {}

@@ -76,3 +76,52 @@ async fn generic_handler<S: Clone>(
     ): ::login::__private::AuthUser<crate::models::User>,
     State(state): State<S>,
 ) {}
+async fn fresh_route(
+    ::login::__private::Scoped(
+        user,
+        _,
+    ): ::login::__private::Scoped<User, __login_scopes_fresh_route>,
+) {}
+#[doc(hidden)]
+#[allow(
+    non_camel_case_types,
+    dead_code,
+    missing_docs,
+    missing_debug_implementations,
+    missing_copy_implementations,
+    unreachable_pub
+)]
+struct __login_scopes_fresh_route;
+#[automatically_derived]
+impl ::login::__private::RequiredScopes for __login_scopes_fresh_route {
+    const SCOPES: &'static [&'static str] = &[];
+    const MAX_AGE: ::core::option::Option<u64> = ::core::option::Option::Some(600u64);
+}
+const _: () = ::login::__private::assert_user_loader::<User>();
+async fn second_factor(
+    ::login::__private::Scoped(
+        user,
+        _,
+    ): ::login::__private::Scoped<User, __login_scopes_second_factor>,
+) {}
+#[doc(hidden)]
+#[allow(
+    non_camel_case_types,
+    dead_code,
+    missing_docs,
+    missing_debug_implementations,
+    missing_copy_implementations,
+    unreachable_pub
+)]
+struct __login_scopes_second_factor;
+#[automatically_derived]
+impl ::login::__private::RequiredScopes for __login_scopes_second_factor {
+    const SCOPES: &'static [&'static str] = &["admin"];
+    const FACTORS: &'static [&'static str] = &["otp"];
+}
+::login::__private::inventory::submit! {
+    ::login::__private::RouteScopes { handler : ::core::concat!(::core::module_path!(),
+    "::", "second_factor"), scopes : & ["admin"], file : ::core::file!(), line :
+    ::core::line!(), manager :
+    ::core::option::Option::Some(::login::__private::manager_type_id:: < User >), }
+}

@@ -24,3 +24,11 @@ async fn optional_scoped(User { name, .. }: Option<User>, State(db): State<Db>) 
 
 #[protected]
 async fn generic_handler<S: Clone>(user: crate::models::User, State(state): State<S>) {}
+
+// Step-up: a login of the last ten minutes (`MAX_AGE`), no scope to register.
+#[protected(fresh = "10m")]
+async fn fresh_route(user: User) {}
+
+// Step-up with scopes: `SCOPES`, `FACTORS` and the registration.
+#[protected(scopes = ["admin"], factors = ["otp"])]
+async fn second_factor(user: User) {}

@@ -96,6 +96,10 @@ fn oracle(json: &str) -> Option<Claims> {
         }
         Some(_) => return None,
     }
+    let amr = match known.get("amr") {
+        None => Vec::new(),
+        Some(v) => strings(v, true)?,
+    };
     Some(Claims {
         sub,
         exp,
@@ -106,6 +110,8 @@ fn oracle(json: &str) -> Option<Claims> {
         sid: optional_string("sid")?,
         aud,
         scopes,
+        amr,
+        auth_time: optional_date("auth_time")?,
         extra,
     })
 }

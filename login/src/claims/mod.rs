@@ -42,6 +42,14 @@ pub struct Claims {
     /// The granted scopes: the `scopes` array and the space-separated `scope` string, merged.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub scopes: Vec<String>,
+    /// How the user authenticated (`amr`, RFC 8176: `pwd`, `otp`, `mfa`, `hwk`, …), empty when
+    /// absent. A refresh keeps the login's.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub amr: Vec<String>,
+    /// When the user last authenticated (OpenID Connect's `auth_time`, seconds since the Unix
+    /// epoch), when present: the login, or the last re-authentication. A refresh keeps it.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub auth_time: Option<i64>,
     /// Every other claim, as given to
     /// [`TokenRequest::extra`](crate::TokenRequest::extra) when the token was minted.
     #[serde(flatten)]
@@ -57,6 +65,11 @@ impl Claims {
     /// Whether the token grants every scope in `required`.
     pub fn has_scopes(&self, required: &[&str]) -> bool {
         required.iter().all(|r| self.has_scope(r))
+    }
+
+    /// Whether the token's `amr` holds `method` (exact match): `claims.has_amr("otp")`.
+    pub fn has_amr(&self, method: &str) -> bool {
+        self.amr.iter().any(|m| m == method)
     }
 
     /// Deserializes the extra claims into your own type.
@@ -76,6 +89,10 @@ impl Claims {
         if scopes.iter().any(String::is_empty) {
             return Err("`scopes` holds an empty or non-string item".into());
         }
+        let mut amr = known.amr.unwrap_or_default();
+        if amr.iter().any(String::is_empty) {
+            return Err("`amr` holds an empty or non-string item".into());
+        }
         if let Some(s) = known.scope {
             for scope in s.split(' ').filter(|s| !s.is_empty()) {
                 if !scopes.iter().any(|x| x == scope) {
@@ -83,6 +100,11 @@ impl Claims {
                 }
             }
         }
+        // serde reads an array of unknown length into a `Vec` that grows to four items at
+        // the first; a cached token keeps its claims, so give back what is unused (one
+        // reallocation, on the uncached path only).
+        scopes.shrink_to_fit();
+        amr.shrink_to_fit();
         Ok(Claims {
             sub,
             exp,
@@ -93,6 +115,8 @@ impl Claims {
             sid: known.sid,
             aud: known.aud.map(Audience::into_vec).unwrap_or_default(),
             scopes,
+            amr,
+            auth_time: known.auth_time,
             extra: map,
         })
     }
@@ -112,6 +136,8 @@ struct Registered {
     aud: Option<Audience>,
     scopes: Option<Vec<String>>,
     scope: Option<String>,
+    amr: Option<Vec<String>>,
+    auth_time: Option<i64>,
 }
 
 impl Registered {
@@ -157,7 +183,9 @@ impl Registered {
             6 => put(&mut self.sid, "sid", access),
             7 => put(&mut self.aud, "aud", access),
             8 => put(&mut self.scopes, "scopes", access),
-            _ => put(&mut self.scope, "scope", access),
+            9 => put(&mut self.scope, "scope", access),
+            10 => put(&mut self.amr, "amr", access),
+            _ => put_date(&mut self.auth_time, "auth_time", access),
         }
     }
 }
@@ -282,8 +310,19 @@ impl<'de> Deserialize<'de> for Claims {
 }
 
 /// The claims [`Claims`] has a field for.
-const REGISTERED: [&str; 10] = [
-    "sub", "exp", "iat", "nbf", "jti", "iss", "sid", "aud", "scopes", "scope",
+const REGISTERED: [&str; 12] = [
+    "sub",
+    "exp",
+    "iat",
+    "nbf",
+    "jti",
+    "iss",
+    "sid",
+    "aud",
+    "scopes",
+    "scope",
+    "amr",
+    "auth_time",
 ];
 
 enum Name {

@@ -17,6 +17,7 @@ use axum::response::Response;
 use crate::claims::Claims;
 use crate::loader::{HasUserLoader, TokenUserError, UserLoader};
 use crate::manager::LoginManager;
+pub(crate) use crate::rejection::Requirement;
 use crate::rejection::{AuthRejection, RejectionKind};
 
 pub use crate::credentials::TokenSource;
@@ -24,18 +25,74 @@ pub use crate::manager::AsLoginManager;
 
 pub(crate) mod user;
 
-/// The scopes a route requires, carried by a type so that `#[protected(scopes = [...])]` can
-/// name them. Write your own marker type to use [`Scoped`](crate::Scoped) by hand:
+/// What a route requires of the token, carried by a type so that `#[protected(...)]` can name
+/// it: scopes (`scopes = [...]`), and for step-up a recent login (`fresh = "10m"`) and
+/// authentication methods (`factors = ["otp"]`). Write your own marker type to use
+/// [`Scoped`](crate::Scoped) by hand:
 ///
 /// ```
 /// struct WriteItems;
 /// impl login::extract::RequiredScopes for WriteItems {
 ///     const SCOPES: &'static [&'static str] = &["items:write"];
 /// }
+///
+/// /// Changing the password: a login of the last 5 minutes, with a one-time code.
+/// struct Sensitive;
+/// impl login::extract::RequiredScopes for Sensitive {
+///     const SCOPES: &'static [&'static str] = &[];
+///     const MAX_AGE: Option<u64> = Some(300);
+///     const FACTORS: &'static [&'static str] = &["otp"];
+/// }
 /// ```
+///
+/// A token without a scope answers 403 `insufficient_scope` (RFC 6750); one whose login is too
+/// old or lacks a factor answers 401 `insufficient_user_authentication` (RFC 9470), with
+/// `max_age` when freshness was required, so that the client sends the user to log in again.
 pub trait RequiredScopes: Send + Sync + 'static {
     /// Every scope the token must grant (all of them, compared exactly).
     const SCOPES: &'static [&'static str];
+    /// The longest time, in seconds, since the user authenticated (the token's `auth_time`,
+    /// set by the login and by a re-authentication; a refresh keeps it): `None` requires no
+    /// freshness. A token without `auth_time` is never fresh.
+    const MAX_AGE: Option<u64> = None;
+    /// Every authentication method the token's `amr` must hold (RFC 8176 values, compared
+    /// exactly: `otp`, `hwk`, `mfa`, …).
+    const FACTORS: &'static [&'static str] = &[];
+}
+
+impl Requirement {
+    /// What the marker type `Sc` requires.
+    pub(crate) const fn of<Sc: RequiredScopes>() -> Requirement {
+        Requirement {
+            scopes: Sc::SCOPES,
+            max_age: Sc::MAX_AGE,
+            factors: Sc::FACTORS,
+        }
+    }
+
+    /// Whether `claims` meet the step-up part (freshness at `now`, with `leeway`, and
+    /// factors); `None` when they do, else what falls short, for the debug log.
+    pub(crate) fn step_up_shortfall(
+        &self,
+        claims: &Claims,
+        now: i64,
+        leeway: i64,
+    ) -> Option<&'static str> {
+        if let Some(max_age) = self.max_age {
+            let max_age = i64::try_from(max_age).unwrap_or(i64::MAX);
+            match claims.auth_time {
+                None => return Some("no auth_time"),
+                Some(at) if now.saturating_sub(at) > max_age.saturating_add(leeway) => {
+                    return Some("login too old");
+                }
+                Some(_) => {}
+            }
+        }
+        self.factors
+            .iter()
+            .find(|f| !claims.has_amr(f))
+            .map(|_| "missing factor")
+    }
 }
 
 impl<S> FromRequestParts<S> for Claims
@@ -211,7 +268,7 @@ async fn required_claims(
 ) -> Result<Claims, AuthRejection> {
     match manager.authenticate_refreshing(parts).await {
         Ok((claims, _)) => Ok(Claims::clone(&claims)),
-        Err(kind) => Err(manager.reject(kind, &[], parts)),
+        Err(kind) => Err(manager.reject(kind, &Requirement::NONE, parts)),
     }
 }
 
@@ -226,7 +283,7 @@ async fn optional_claims(
             kind @ (RejectionKind::InvalidRequest
             | RejectionKind::CrossSiteRequest
             | RejectionKind::Unavailable),
-        ) => Err(manager.reject(kind, &[], parts)),
+        ) => Err(manager.reject(kind, &Requirement::NONE, parts)),
         Err(_) => Ok(None),
     }
 }
@@ -288,7 +345,7 @@ where
             Ok(()) => Ok(SameOrigin::new()),
             Err(reason) => {
                 tracing::debug!(%reason, "login: cross-site request refused");
-                Err(manager.reject(RejectionKind::CrossSiteRequest, &[], parts))
+                Err(manager.reject(RejectionKind::CrossSiteRequest, &Requirement::NONE, parts))
             }
         }
     }

@@ -9,7 +9,7 @@ use axum::extract::{FromRef, FromRequestParts, OptionalFromRequestParts};
 use axum::http::request::Parts;
 use axum::response::Response;
 
-use super::RequiredScopes;
+use super::{RequiredScopes, Requirement};
 use crate::loader::UserLoader;
 use crate::manager::{AsLoginManager, LoginManager};
 use crate::rejection::{AuthRejection, RejectionKind};
@@ -71,7 +71,7 @@ async fn resolve<U, S>(
     parts: &mut Parts,
     state: &S,
     manager: &LoginManager,
-    required: &[&'static str],
+    required: &Requirement,
 ) -> Outcome<U>
 where
     S: Send + Sync,
@@ -81,9 +81,16 @@ where
         Ok((claims, _)) => claims,
         Err(kind) => return Outcome::Rejected(kind),
     };
-    if let Some(missing) = required.iter().find(|s| !claims.has_scope(s)) {
+    if let Some(missing) = required.scopes.iter().find(|s| !claims.has_scope(s)) {
         tracing::debug!(missing_scope = %missing, "login: insufficient scope");
         return Outcome::Rejected(RejectionKind::InsufficientScope);
+    }
+    if let Some(shortfall) = required.step_up_shortfall(&claims, manager.now(), manager.leeway()) {
+        tracing::debug!(
+            reason = shortfall,
+            "login: insufficient user authentication"
+        );
+        return Outcome::Rejected(RejectionKind::InsufficientUserAuthentication);
     }
     let id = manager.id();
     if let Some(cached) = parts.extensions.get::<LoadedUser<U>>()
@@ -118,7 +125,7 @@ where
 async fn required_user<U, S>(
     parts: &mut Parts,
     state: &S,
-    required: &'static [&'static str],
+    required: Requirement,
 ) -> Result<U, AuthRejection>
 where
     S: Send + Sync,
@@ -127,9 +134,9 @@ where
 {
     let handle = U::Manager::from_ref(state);
     let manager = handle.login_manager();
-    match resolve::<U, S>(parts, state, manager, required).await {
+    match resolve::<U, S>(parts, state, manager, &required).await {
         Outcome::User(user) => Ok(user),
-        Outcome::Rejected(kind) => Err(manager.reject(kind, required, parts)),
+        Outcome::Rejected(kind) => Err(manager.reject(kind, &required, parts)),
         Outcome::LoaderFailed(response) => Err(AuthRejection::loader(response)),
     }
 }
@@ -137,7 +144,7 @@ where
 pub(crate) async fn optional_user<U, S>(
     parts: &mut Parts,
     state: &S,
-    required: &'static [&'static str],
+    required: Requirement,
 ) -> Result<Option<U>, AuthRejection>
 where
     S: Send + Sync,
@@ -146,7 +153,7 @@ where
 {
     let handle = U::Manager::from_ref(state);
     let manager = handle.login_manager();
-    match resolve::<U, S>(parts, state, manager, required).await {
+    match resolve::<U, S>(parts, state, manager, &required).await {
         Outcome::User(user) => Ok(Some(user)),
         // A malformed request (two Authorization headers) stays an error: guessing which
         // credentials were meant is what RFC 6750 §3.1 forbids. A cross-site request carrying
@@ -156,7 +163,7 @@ where
             kind @ (RejectionKind::InvalidRequest
             | RejectionKind::CrossSiteRequest
             | RejectionKind::Unavailable),
-        ) => Err(manager.reject(kind, required, parts)),
+        ) => Err(manager.reject(kind, &required, parts)),
         Outcome::Rejected(_) => Ok(None),
         Outcome::LoaderFailed(response) => Err(AuthRejection::loader(response)),
     }
@@ -171,7 +178,9 @@ where
     type Rejection = AuthRejection;
 
     async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
-        required_user::<U, S>(parts, state, &[]).await.map(AuthUser)
+        required_user::<U, S>(parts, state, Requirement::NONE)
+            .await
+            .map(AuthUser)
     }
 }
 
@@ -187,7 +196,7 @@ where
         parts: &mut Parts,
         state: &S,
     ) -> Result<Option<Self>, Self::Rejection> {
-        Ok(optional_user::<U, S>(parts, state, &[])
+        Ok(optional_user::<U, S>(parts, state, Requirement::NONE)
             .await?
             .map(AuthUser))
     }
@@ -202,7 +211,7 @@ where
     type Rejection = AuthRejection;
 
     async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
-        optional_user::<U, S>(parts, state, &[])
+        optional_user::<U, S>(parts, state, Requirement::NONE)
             .await
             .map(MaybeUser)
     }
@@ -218,7 +227,7 @@ where
     type Rejection = AuthRejection;
 
     async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
-        let user = required_user::<U, S>(parts, state, Sc::SCOPES).await?;
+        let user = required_user::<U, S>(parts, state, Requirement::of::<Sc>()).await?;
         Ok(Scoped(user, PhantomData))
     }
 }
@@ -236,7 +245,7 @@ where
         parts: &mut Parts,
         state: &S,
     ) -> Result<Option<Self>, Self::Rejection> {
-        let user = optional_user::<U, S>(parts, state, Sc::SCOPES).await?;
+        let user = optional_user::<U, S>(parts, state, Requirement::of::<Sc>()).await?;
         Ok(user.map(|u| Scoped(u, PhantomData)))
     }
 }
@@ -251,7 +260,7 @@ where
     type Rejection = AuthRejection;
 
     async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
-        let user = optional_user::<U, S>(parts, state, Sc::SCOPES).await?;
+        let user = optional_user::<U, S>(parts, state, Requirement::of::<Sc>()).await?;
         Ok(MaybeScoped(user, PhantomData))
     }
 }

@@ -454,11 +454,22 @@ impl<A: LoginAccount> Authenticated<A> {
             .collect()
     }
 
-    /// The token request for this login: the account's subject and the granted scopes.
+    /// The token request for this login: the account's subject, the granted scopes, `amr`
+    /// `["pwd"]` and `auth_time` now, by the manager's clock, just after the password was
+    /// checked (OpenID Connect's claims, which `#[protected(fresh = "..")]` and
+    /// `#[protected(factors = [..])]` check).
     /// (The answers below refuse a login whose requested scopes are all refused; a token
     /// minted from this request directly would carry no scope.)
     pub fn token_request(&self, manager: &LoginManager) -> TokenRequest {
-        TokenRequest::new(self.account.subject()).scopes(self.scopes(manager))
+        self.request(manager, self.scopes(manager))
+    }
+
+    /// The request for `scopes`: the subject, `amr` and `auth_time` of this login.
+    fn request(&self, manager: &LoginManager, scopes: Vec<String>) -> TokenRequest {
+        TokenRequest::new(self.account.subject())
+            .scopes(scopes)
+            .amr(["pwd"])
+            .auth_time(manager.now())
     }
 
     /// The granted scopes, or `invalid_scope` when scopes were requested and none can be
@@ -480,7 +491,7 @@ impl<A: LoginAccount> Authenticated<A> {
     pub async fn token_response(&self, manager: &LoginManager) -> Result<Response, LoginError> {
         let granted = self.granted(manager)?;
         let narrowed = !self.requested.is_empty() && granted != self.requested;
-        let request = TokenRequest::new(self.account.subject()).scopes(granted.clone());
+        let request = self.request(manager, granted.clone());
         // `LoginManager::login_response`, keeping the session's id for the event.
         let (mut response, session_id) = if manager.sessions_enabled() {
             let tokens = manager
@@ -538,7 +549,7 @@ impl<A: LoginAccount> Authenticated<A> {
             let tokens = self.start_session(manager).await?;
             return Ok(manager.set_session_cookies(jar, &tokens));
         }
-        let request = TokenRequest::new(self.account.subject()).scopes(self.granted(manager)?);
+        let request = self.request(manager, self.granted(manager)?);
         let token = manager
             .create_access_token(request)
             .map_err(LoginError::Mint)?;
@@ -549,7 +560,7 @@ impl<A: LoginAccount> Authenticated<A> {
     /// Starts a session for this login (the manager must have sessions): both tokens, for
     /// an answer of your own.
     pub async fn start_session(&self, manager: &LoginManager) -> Result<SessionTokens, LoginError> {
-        let request = TokenRequest::new(self.account.subject()).scopes(self.granted(manager)?);
+        let request = self.request(manager, self.granted(manager)?);
         let tokens = manager
             .start_session(request, self.user_agent.as_deref())
             .await

@@ -14,7 +14,18 @@ pub(super) const MAX_LIFETIME: Duration = Duration::from_secs(10 * 365 * 24 * 36
 
 /// Claims the manager sets itself; `extra` may not set them.
 const RESERVED_CLAIMS: &[&str] = &[
-    "sub", "exp", "iat", "nbf", "jti", "iss", "sid", "aud", "scopes", "scope",
+    "sub",
+    "exp",
+    "iat",
+    "nbf",
+    "jti",
+    "iss",
+    "sid",
+    "aud",
+    "scopes",
+    "scope",
+    "amr",
+    "auth_time",
 ];
 
 /// A validated [`TokenRequest`], ready to be minted (once, or again by each refresh of a
@@ -22,6 +33,8 @@ const RESERVED_CLAIMS: &[&str] = &[
 pub(super) struct Prepared {
     pub(super) subject: String,
     pub(super) scopes: Vec<String>,
+    /// The extra claims, with `amr` and `auth_time` when the request set them: a session
+    /// keeps this map, so that every refresh carries the login's.
     pub(super) extra: Map<String, Value>,
     pub(super) lifetime: Duration,
 }
@@ -61,13 +74,31 @@ impl LoginManager {
                 scopes.push(scope);
             }
         }
-        let extra = match request.extra {
+        let mut extra = match request.extra {
             None => Map::new(),
             Some(Ok(map)) => map,
             Some(Err(e)) => return Err(e),
         };
         if let Some(reserved) = extra.keys().find(|k| RESERVED_CLAIMS.contains(&k.as_str())) {
             return Err(TokenError::ReservedClaim(reserved.clone()));
+        }
+        let mut amr: Vec<String> = Vec::with_capacity(request.amr.len());
+        for method in request.amr {
+            if !is_valid_amr(&method) {
+                return Err(TokenError::InvalidAmr(method));
+            }
+            if !amr.contains(&method) {
+                amr.push(method);
+            }
+        }
+        if !amr.is_empty() {
+            extra.insert("amr".into(), Value::from(amr));
+        }
+        if let Some(at) = request.auth_time {
+            if at < 0 || at > self.now() + inner.leeway {
+                return Err(TokenError::InvalidAuthTime);
+            }
+            extra.insert("auth_time".into(), Value::from(at));
         }
         Ok(Prepared {
             subject: request.subject,
@@ -145,6 +176,16 @@ pub struct TokenRequest {
     scopes: Vec<String>,
     lifetime: Option<Duration>,
     extra: Option<Result<Map<String, Value>, TokenError>>,
+    amr: Vec<String>,
+    auth_time: Option<i64>,
+}
+
+/// An RFC 8176 authentication method name: 1 to 32 ASCII letters, digits, `-`, `_`, `.`.
+fn is_valid_amr(method: &str) -> bool {
+    (1..=32).contains(&method.len())
+        && method
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.'))
 }
 
 impl TokenRequest {
@@ -155,7 +196,32 @@ impl TokenRequest {
             scopes: Vec::new(),
             lifetime: None,
             extra: None,
+            amr: Vec::new(),
+            auth_time: None,
         }
+    }
+
+    /// How the user authenticated: the `amr` claim (RFC 8176), de-duplicated, in order. The
+    /// login route sets `["pwd"]` for a password (and the second factor's method after it);
+    /// set it yourself when you mint tokens after another kind of sign-in. Each value is 1 to
+    /// 32 ASCII letters, digits, `-`, `_` or `.` (`TokenError::InvalidAmr` otherwise).
+    /// A session keeps it: every refresh carries the login's.
+    pub fn amr<I, T>(mut self, methods: I) -> Self
+    where
+        I: IntoIterator<Item = T>,
+        T: Into<String>,
+    {
+        self.amr.extend(methods.into_iter().map(Into::into));
+        self
+    }
+
+    /// When the user authenticated (seconds since the Unix epoch): the `auth_time` claim of
+    /// OpenID Connect, which `#[protected(fresh = "10m")]` checks. The login route sets it
+    /// to the moment the password was checked. Refused (`TokenError::InvalidAuthTime`) when
+    /// negative or in the future. A session keeps it: a refresh does not renew it.
+    pub fn auth_time(mut self, at: i64) -> Self {
+        self.auth_time = Some(at);
+        self
     }
 
     /// Grants these scopes (de-duplicated, issued as the JSON array claim `scopes`).
@@ -175,8 +241,8 @@ impl TokenRequest {
     }
 
     /// Extra claims: any value that serializes to a JSON object. Reserved claims (`sub`,
-    /// `exp`, `iat`, `nbf`, `jti`, `iss`, `sid`, `aud`, `scopes`, `scope`) are refused when
-    /// the token is created, never silently overwritten.
+    /// `exp`, `iat`, `nbf`, `jti`, `iss`, `sid`, `aud`, `scopes`, `scope`, `amr`,
+    /// `auth_time`) are refused when the token is created, never silently overwritten.
     pub fn extra<T: Serialize + ?Sized>(mut self, extra: &T) -> Self {
         let map = match serde_json::to_value(extra) {
             Ok(Value::Object(map)) => Ok(map),

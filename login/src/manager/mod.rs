@@ -440,10 +440,15 @@ impl LoginManager {
     pub(crate) fn reject(
         &self,
         kind: RejectionKind,
-        required_scopes: &[&'static str],
+        required: &crate::rejection::Requirement,
         parts: &Parts,
     ) -> AuthRejection {
-        AuthRejection::new(kind, required_scopes, parts, self.inner.hook.as_ref())
+        AuthRejection::new(kind, required, parts, self.inner.hook.as_ref())
+    }
+
+    /// The leeway on `exp`, `nbf` (and `auth_time` freshness), in seconds.
+    pub(crate) fn leeway(&self) -> i64 {
+        self.inner.leeway
     }
 
     /// A new auth event of `kind`, now by the manager's clock: add what is known, then

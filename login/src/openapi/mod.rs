@@ -69,7 +69,8 @@ mod responses;
 mod serve;
 
 pub use responses::{
-    CrossSiteRefused, Forbidden, LoginResponses, RefreshForm, RefreshResponses, Unauthorized,
+    CrossSiteRefused, Forbidden, LoginResponses, RefreshForm, RefreshResponses, StepUpRequired,
+    Unauthorized,
 };
 pub use serve::Docs;
 

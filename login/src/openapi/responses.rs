@@ -115,6 +115,48 @@ impl<'r> ToResponse<'r> for Unauthorized {
     }
 }
 
+/// The 401 of a step-up route (`#[protected(fresh = "..")]`, `#[protected(factors = [..])]`):
+/// what [`Unauthorized`] covers, and a valid token whose login is too old or lacks a required
+/// authentication method (`Insufficient user authentication`, `WWW-Authenticate: Bearer
+/// error="insufficient_user_authentication", error_description="...", max_age="..."`,
+/// RFC 9470 §3): the client has the user authenticate again.
+///
+/// `#[protected]` puts it in place of [`Unauthorized`] on such a `#[utoipa::path]` handler;
+/// in your own attribute: `responses((status = 401, response = inline(login::openapi::StepUpRequired)))`.
+#[derive(Debug, Clone, Copy)]
+pub struct StepUpRequired;
+
+impl<'r> ToResponse<'r> for StepUpRequired {
+    fn response() -> (&'r str, RefOr<Response>) {
+        let response = ResponseBuilder::new()
+            .description(
+                "Not authenticated (no token, or a bad, expired or unknown-user token; RFC 6750                  §3), or authenticated too long ago or without a required method (RFC 9470                  §3): log in again, with the method named in `error_description`.",
+            )
+            .header(
+                "WWW-Authenticate",
+                string_header(
+                    "`Bearer` without credentials; `Bearer error=\"invalid_token\"` for a \
+                     token that was refused; `Bearer error=\"insufficient_user_authentication\", \
+                     error_description=\"...\", max_age=\"...\"` for a login too old \
+                     (`max_age`, in seconds) or lacking a method.",
+                ),
+            )
+            .content(
+                "application/json",
+                json_content(
+                    detail_schema(),
+                    [
+                        detail_example("Not authenticated"),
+                        detail_example("Invalid credentials"),
+                        detail_example("Insufficient user authentication"),
+                    ],
+                ),
+            )
+            .build();
+        ("LoginStepUpRequired", response.into())
+    }
+}
+
 /// The 403 of a route with required scopes (RFC 6750 §3.1): a valid token that lacks one of
 /// them (`Insufficient scope`, `WWW-Authenticate: Bearer error="insufficient_scope",
 /// scope="..."`).

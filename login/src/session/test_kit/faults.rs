@@ -1,17 +1,19 @@
 //! The fault cases: a shared store's server killed and restarted, its change stream dropped,
-//! the server too slow to answer. Each runs through a [`LoginManager`] on instances of the
-//! store, and checks what the manager promises: a store that cannot be reached fails closed
-//! (a store error, which the routes answer 503; a stale revocation view, which protected
-//! routes answer 503; never a 401, never anonymous, never a token minted), nothing waits
-//! longer than the store's timeouts, and service resumes by itself.
+//! the server too slow to answer. Each drives two instances of the store, each with a
+//! [`RevocationView`] subscribed (as the manager subscribes its own), and checks what the
+//! manager relies on: a store that cannot be reached fails closed (every call an error within
+//! the store's timeouts, never a hang, and a view that goes stale, which the manager answers
+//! 503; never a revocation forgotten), and service resumes by itself.
 
+use std::future::Future;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use super::{FaultCase, FaultyBackend};
-use crate::LoginManager;
-use crate::rejection::VerifyError;
-use crate::session::{RefreshError, SessionError, SessionTokens};
+use super::{FaultCase, FaultyBackend, now, session, token, unique};
+use crate::claims::Claims;
+use crate::session::store::{NewSession, Rotated, Rotation, SessionStore, StoreError};
+use crate::session::view::{Refused, RevocationView};
+use crate::session::{Session, TokenHash};
 
 pub(super) const CASES: &[FaultCase] = &[
     FaultCase {
@@ -36,21 +38,79 @@ const ANSWER_BOUND: Duration = Duration::from_secs(10);
 /// resuming, a revocation arriving): 30 seconds, polled every 10 ms.
 const RECOVERY_BOUND: Duration = Duration::from_secs(30);
 
-/// A manager on one instance of the store: a random secret (the instances' managers share
-/// it, as the instances of one app do), no refresh grace, hour-long refresh tokens.
-fn manager(store: Arc<dyn super::SessionStore>, secret: &[u8]) -> LoginManager {
-    LoginManager::builder("/login")
-        .secret(secret)
-        .session_store(store)
-        .refresh_grace(Duration::ZERO)
-        .refresh_lifetime(Duration::from_secs(3600))
-        .build()
-        .expect("a manager on the store under test")
+/// One instance of the store and the view it feeds.
+struct Instance {
+    store: Arc<dyn SessionStore>,
+    view: Arc<RevocationView>,
 }
 
-fn secret() -> Vec<u8> {
-    let bytes: [u8; 32] = crate::secret::random_bytes();
-    bytes.to_vec()
+impl Instance {
+    async fn on(backend: &dyn FaultyBackend) -> Instance {
+        let store = backend.store().await;
+        let view = Arc::new(RevocationView::new());
+        store.subscribe(view.clone());
+        Instance { store, view }
+    }
+
+    /// What the view answers for an access token of `session`, issued when it started.
+    fn verdict(&self, session: &Session) -> Result<(), Refused> {
+        let t = now();
+        let claims = Claims {
+            sub: session.subject.clone(),
+            exp: t + 900,
+            iat: Some(session.created_at),
+            nbf: None,
+            jti: Some(unique("jti")),
+            iss: None,
+            sid: Some(session.id.clone()),
+            aud: Vec::new(),
+            scopes: Vec::new(),
+            amr: Vec::new(),
+            auth_time: None,
+            extra: Default::default(),
+        };
+        self.view.check(&claims, t)
+    }
+
+    /// Whether the view refuses the session's tokens as ended (not merely stale).
+    fn refuses(&self, session: &Session) -> bool {
+        matches!(
+            self.verdict(session),
+            Err(Refused::Session | Refused::Subject)
+        )
+    }
+
+    /// Starts `session` (reading the logout generation first, as a login does).
+    async fn create(&self, session: &Session) -> Result<TokenHash, StoreError> {
+        let (_, hash) = token();
+        let generation = self.store.logout_generation(&session.subject).await?;
+        self.store
+            .create(NewSession {
+                session: session.clone(),
+                refresh: hash,
+                logout_generation: generation,
+                max_sessions: 100,
+                revoke_until: session.created_at + 900,
+            })
+            .await?;
+        Ok(hash)
+    }
+
+    async fn rotate(&self, presented: TokenHash) -> Result<Rotated, StoreError> {
+        let t = now();
+        self.store
+            .rotate(Rotation {
+                presented,
+                successor: token().1,
+                grace: None,
+                now: t,
+                expires_at: t + 3600,
+                user_agent: None,
+                revoke_until: t + 900,
+                manager: None,
+            })
+            .await
+    }
 }
 
 /// Waits until `done` holds, at most [`RECOVERY_BOUND`]; panics naming `what` otherwise.
@@ -66,7 +126,7 @@ async fn eventually(what: &str, mut done: impl FnMut() -> bool) {
 }
 
 /// Runs `call`, which must answer (with anything) within [`ANSWER_BOUND`].
-async fn bounded<T>(what: &str, call: impl std::future::Future<Output = T>) -> T {
+async fn bounded<T>(what: &str, call: impl Future<Output = T>) -> T {
     match tokio::time::timeout(ANSWER_BOUND, call).await {
         Ok(answer) => answer,
         Err(_) => panic!(
@@ -76,181 +136,180 @@ async fn bounded<T>(what: &str, call: impl std::future::Future<Output = T>) -> T
     }
 }
 
-fn assert_refused(manager: &LoginManager, tokens: &SessionTokens, who: &str) {
-    assert_eq!(
-        manager.verify_token(&tokens.access_token).map(|_| ()),
-        Err(VerifyError::Revoked),
-        "{who} refuses the access token of an ended session"
-    );
-}
-
-/// The server killed: every call that needs it fails with a store error within the bound and
-/// mints nothing; the view goes stale and protected requests meet `RevocationsStale` (503),
-/// for live and ended sessions alike. Restarted: both instances serve again without being
-/// restarted themselves, a session ended before the kill stays refused (by them and by an
-/// instance started after the restart, whether or not the server kept its data), and, on a
-/// durable backend, the sessions survived: their refresh tokens still rotate.
+/// The server killed: every call fails with a store error within the bound (no session
+/// created, none rotated, none ended); each view goes stale (the manager answers 503, for live
+/// and ended sessions alike). Restarted: both views are fresh again without a new instance, a
+/// session ended before the kill stays refused (by them and by an instance started after the
+/// restart, whether or not the server kept its data), and, on a durable backend, the sessions
+/// survived: their refresh tokens still rotate, and a later "log out everywhere" reaches the
+/// other instance.
 async fn killed_and_restarted(backend: &mut dyn FaultyBackend) {
-    let secret = secret();
-    let a = manager(backend.store().await, &secret);
-    let b = manager(backend.store().await, &secret);
-    let kept = a.start_session("fault-kill", None).await.expect("login");
-    let ended = a.start_session("fault-kill", None).await.expect("login");
-    a.end_session(&ended.session_id).await.expect("logout");
-    assert_refused(&a, &ended, "the instance that ended the session");
-    eventually("the logout reaches the other instance", || {
-        b.verify_token(&ended.access_token) == Err(VerifyError::Revoked)
-    })
-    .await;
+    let a = Instance::on(backend).await;
+    let b = Instance::on(backend).await;
+    let subject = unique("fault-kill");
+    let kept = session(&subject, now());
+    let kept_hash = a.create(&kept).await.expect("create");
+    let ended = session(&subject, now());
+    a.create(&ended).await.expect("create");
+    a.store
+        .end_session(&ended.id, now(), now() + 900)
+        .await
+        .expect("end_session");
+    assert!(
+        a.refuses(&ended),
+        "the instance that ended the session applies it before the call returns"
+    );
+    eventually("the end reaches the other instance", || b.refuses(&ended)).await;
 
     backend.kill();
-    let refresh = bounded("a refresh", a.refresh(&kept.refresh_token, None)).await;
+    let rotated = bounded("a rotation", a.rotate(kept_hash)).await;
     assert!(
-        matches!(refresh, Err(RefreshError::Store(_))),
-        "a refresh with the server down is a store error: {refresh:?}"
+        rotated.is_err(),
+        "a rotation with the server down is a store error (503), no token: {rotated:?}"
     );
-    let login = bounded("a login", a.start_session("fault-kill", None)).await;
+    let fresh = session(&subject, now());
+    let created = bounded("a login", a.create(&fresh)).await;
     assert!(
-        matches!(login, Err(SessionError::Store(_))),
-        "a login with the server down is a store error, no token: {login:?}"
+        created.is_err(),
+        "a login with the server down is a store error, no session: {created:?}"
     );
-    let logout = bounded("log out everywhere", b.end_all_sessions("fault-kill")).await;
+    let logout = bounded(
+        "log out everywhere",
+        b.store.end_subject(&subject, now(), now() + 900),
+    )
+    .await;
     assert!(
-        matches!(logout, Err(SessionError::Store(_))),
+        logout.is_err(),
         "log out everywhere with the server down is a store error: {logout:?}"
     );
     eventually("the first instance's view goes stale", || {
-        !a.revocations_fresh()
+        !a.view.is_fresh()
     })
     .await;
-    for tokens in [&kept, &ended] {
+    for s in [&kept, &ended] {
         assert_eq!(
-            a.verify_token(&tokens.access_token).map(|_| ()),
-            Err(VerifyError::RevocationsStale),
-            "a stale view answers 503, never 401 or anonymous"
+            a.verdict(s),
+            Err(Refused::Stale),
+            "a stale view refuses everything as stale (503), never as valid or revoked"
         );
     }
 
     backend.restart();
-    eventually("the first instance serves again", || {
-        a.verify_token(&kept.access_token).is_ok()
+    eventually("the first instance's view is fresh again", || {
+        a.view.is_fresh()
     })
     .await;
-    eventually("the second instance serves again", || {
-        b.verify_token(&kept.access_token).is_ok()
+    eventually("the second instance's view is fresh again", || {
+        b.view.is_fresh()
     })
     .await;
-    assert_refused(&a, &ended, "after the restart, the first instance");
-    assert_refused(&b, &ended, "after the restart, the second instance");
-    let c = manager(backend.store().await, &secret);
-    eventually("an instance started after the restart serves", || {
-        c.revocations_fresh()
-    })
-    .await;
-    assert_refused(&c, &ended, "an instance started after the restart");
-    let refresh = bounded(
-        "a refresh after the restart",
-        a.refresh(&kept.refresh_token, None),
+    assert!(a.refuses(&ended), "after the restart, the first instance");
+    assert!(b.refuses(&ended), "after the restart, the second instance");
+    let c = Instance::on(backend).await;
+    eventually(
+        "an instance started after the restart refuses the ended session",
+        || c.refuses(&ended),
     )
     .await;
+    assert_eq!(a.verdict(&kept), Ok(()), "the kept session is served again");
+    let rotated = bounded("a rotation after the restart", a.rotate(kept_hash)).await;
     if backend.durable() {
-        let renewed = refresh.expect("the session survived the restart (the backend is durable)");
-        b.end_all_sessions("fault-kill")
+        assert!(
+            matches!(rotated, Ok(Rotated::Rotated(_))),
+            "the session survived the restart (the backend is durable): {rotated:?}"
+        );
+        b.store
+            .end_subject(&subject, now() + 1, now() + 900)
             .await
             .expect("log out everywhere");
-        eventually("log out everywhere reaches the first instance", || {
-            a.verify_token(&renewed.access_token) == Err(VerifyError::Revoked)
-        })
+        eventually(
+            "log out everywhere after the restart reaches the first instance",
+            || a.refuses(&kept),
+        )
         .await;
     } else {
         assert!(
-            matches!(refresh, Err(RefreshError::InvalidGrant)),
-            "the session was lost with the data: its refresh token is unknown: {refresh:?}"
+            matches!(rotated, Ok(Rotated::Invalid)),
+            "the session was lost with the data: its refresh token is unknown: {rotated:?}"
         );
     }
-    bounded(
-        "a login after the restart",
-        a.start_session("fault-kill", None),
-    )
-    .await
-    .expect("a new login works after the restart");
+    let later = session(&unique("fault-kill"), now());
+    bounded("a login after the restart", a.create(&later))
+        .await
+        .expect("a new login works after the restart");
 }
 
 /// Every instance's change-stream connection dropped by the server, which stays up: a
-/// revocation made at once on the other instance reaches the first (by the stream once it
-/// reconnects, or by the reload that follows a reconnect), and the ended session's refresh
-/// token is dead.
+/// session ended at once on the other instance reaches the first (by the stream once it
+/// reconnects, or by the reload that follows a reconnect), and the stream carries what comes
+/// next.
 async fn dropped_stream(backend: &mut dyn FaultyBackend) {
-    let secret = secret();
-    let a = manager(backend.store().await, &secret);
-    let b = manager(backend.store().await, &secret);
-    let tokens = a.start_session("fault-stream", None).await.expect("login");
-    let other = a
-        .start_session("fault-stream-2", None)
-        .await
-        .expect("login");
+    let a = Instance::on(backend).await;
+    let b = Instance::on(backend).await;
+    let first = session(&unique("fault-stream"), now());
+    let hash = a.create(&first).await.expect("create");
+    let second = session(&unique("fault-stream"), now());
+    a.create(&second).await.expect("create");
     backend.drop_streams();
-    b.end_session(&tokens.session_id).await.expect("logout");
+    b.store
+        .end_session(&first.id, now(), now() + 900)
+        .await
+        .expect("end_session");
     eventually(
-        "the logout reaches the first instance after its stream was dropped",
-        || a.verify_token(&tokens.access_token) == Err(VerifyError::Revoked),
+        "the end reaches the first instance after its stream was dropped",
+        || a.refuses(&first),
     )
     .await;
-    let refresh = bounded("a refresh", a.refresh(&tokens.refresh_token, None)).await;
     assert!(
-        matches!(refresh, Err(RefreshError::InvalidGrant)),
-        "the ended session's refresh token is dead: {refresh:?}"
+        matches!(a.rotate(hash).await, Ok(Rotated::Invalid)),
+        "the ended session's refresh token is dead"
     );
-    // And the stream works again for what comes next.
-    b.end_all_sessions("fault-stream-2")
+    b.store
+        .end_subject(&second.subject, now() + 1, now() + 900)
         .await
         .expect("log out everywhere");
     eventually("a later revocation reaches the first instance", || {
-        a.verify_token(&other.access_token) == Err(VerifyError::Revoked)
+        a.refuses(&second)
     })
     .await;
 }
 
 /// The server stopped (it keeps its connections and answers nothing): calls give up within
-/// the bound, the view goes stale, protected requests answer 503; the server resumed,
-/// service resumes by itself and sessions start and rotate again.
+/// the bound, the view goes stale; the server resumed, the view is fresh again by itself and
+/// sessions start and rotate.
 ///
 /// A call that gave up may still be carried out by the server once it resumes (it was in
 /// its socket), so the case does not present that refresh token again.
 async fn slow_server(backend: &mut dyn FaultyBackend) {
-    let secret = secret();
-    let a = manager(backend.store().await, &secret);
-    let tokens = a.start_session("fault-slow", None).await.expect("login");
+    let a = Instance::on(backend).await;
+    let live = session(&unique("fault-slow"), now());
+    let hash = a.create(&live).await.expect("create");
     backend.pause();
-    let refresh = bounded("a refresh", a.refresh(&tokens.refresh_token, None)).await;
+    let rotated = bounded("a rotation", a.rotate(hash)).await;
     assert!(
-        matches!(refresh, Err(RefreshError::Store(_)) | Ok(_)),
-        "a refresh against a stopped server is a store error: {refresh:?}"
+        rotated.is_err() || matches!(rotated, Ok(Rotated::Rotated(_))),
+        "a rotation against a stopped server is a store error: {rotated:?}"
     );
     eventually("the view goes stale while the server is stopped", || {
-        a.verify_token(&tokens.access_token) == Err(VerifyError::RevocationsStale)
+        !a.view.is_fresh()
     })
     .await;
-    let login = bounded("a login", a.start_session("fault-slow", None)).await;
+    assert_eq!(a.verdict(&live), Err(Refused::Stale));
+    let created = bounded("a login", a.create(&session(&unique("fault-slow"), now()))).await;
     assert!(
-        matches!(login, Err(SessionError::Store(_))),
-        "a login against a stopped server is a store error, no token: {login:?}"
+        created.is_err(),
+        "a login against a stopped server is a store error: {created:?}"
     );
     backend.resume();
-    eventually("service resumes", || {
-        a.verify_token(&tokens.access_token).is_ok()
-    })
-    .await;
-    let fresh = bounded(
-        "a login after the resume",
-        a.start_session("fault-slow", None),
-    )
-    .await
-    .expect("a login works again");
-    bounded(
-        "a refresh after the resume",
-        a.refresh(&fresh.refresh_token, None),
-    )
-    .await
-    .expect("a refresh works again");
+    eventually("the view is fresh again", || a.view.is_fresh()).await;
+    assert_eq!(a.verdict(&live), Ok(()));
+    let later = session(&unique("fault-slow"), now());
+    let hash = bounded("a login after the resume", a.create(&later))
+        .await
+        .expect("a login works again");
+    let rotated = bounded("a rotation after the resume", a.rotate(hash)).await;
+    assert!(
+        matches!(rotated, Ok(Rotated::Rotated(_))),
+        "a rotation works again: {rotated:?}"
+    );
 }

@@ -166,7 +166,7 @@ pub type InstanceFuture<'a> = Pin<Box<dyn Future<Output = Arc<dyn SessionStore>>
 /// A store's server that the fault cases can break and mend: what a test hands
 /// [`check_store_faults`]. Each method acts at once and returns when it is done (a killed
 /// server is gone, a restarted one accepts connections).
-pub trait FaultyBackend: Send {
+pub trait FaultyBackend: Send + Sync {
     /// One more instance of the store on this backend: what another process sharing the
     /// server would hold. Its timeouts must be short for the cases to see faults within their
     /// bounds: a command timeout and a staleness bound of a second or two at most (the cases
