@@ -62,6 +62,7 @@
 //! | [`password`] | password hashing with bounded work |
 //! | [`events`] | the auth events hook: logins, refresh-token reuse, logouts, revocations |
 //! | [`throttle`] | login throttling by outcome: limits, trusted proxies, device tokens |
+//! | `mfa` | a second factor: TOTP codes and recovery codes (feature `mfa`) |
 //! | `openapi` | OpenAPI security schemes and responses (feature `openapi`) |
 //! | [`testing`] | requests with a token, for your route tests |
 //!
@@ -82,6 +83,7 @@ compile_error!(
 //                csrf, redirect, loader, oauth2 (the password form, the token response),
 //                password, registry, session/ (store trait, stores, revocation view),
 //                events (the auth events and their hook)
+//                mfa/ (a second factor's primitives: TOTP, recovery codes)
 //                throttle/ (login throttling: settings, client address, device tokens)
 //                                                (no module here imports the manager)
 //      ↓
@@ -103,6 +105,9 @@ pub mod keys;
 pub mod loader;
 mod login_route;
 mod manager;
+#[cfg(feature = "mfa")]
+#[cfg_attr(docsrs, doc(cfg(feature = "mfa")))]
+pub mod mfa;
 pub mod middleware;
 mod oauth2;
 #[cfg(feature = "oidc")]

@@ -19,6 +19,7 @@ const LEAVES: &[&str] = &[
     "jws",
     "keys",
     "loader",
+    "mfa",
     "oauth2",
     "oidc",
     "password",
