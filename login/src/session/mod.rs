@@ -10,7 +10,7 @@
 //! | `memory.rs` | [`MemoryStore`], the default store: one process, no server |
 //! | `postgres/` | `PostgresStore` (feature `postgres`): many instances sharing one PostgreSQL database |
 //! | `redis/` | `RedisStore` (feature `redis`): many instances sharing one Redis |
-//! | `test_kit/` | the contract suite every store must pass (feature `test-kit`): [`test_kit`] for store authors |
+//! | `test_kit/` | the contract suite every store must pass (feature `test-kit`): `session::test_kit` for store authors |
 //! | `throttle.rs` | the login throttle's failure counters: the [`ThrottleStore`] trait and [`MemoryThrottle`] |
 //! | `view.rs` | the revocations as a set, and [`RevocationView`], the in-process copy the verify path consults |
 //!
