@@ -16,6 +16,10 @@
 //!   `DELETE /sessions/{id}` → 204 for one of the user's own sessions, 404 otherwise
 //! - `GET /protected` (`#[protected]`), `GET /optional` (`#[protected(optional)]`),
 //!   `GET /scoped` (`#[protected(scopes = ["write"])]`)
+//! - a second factor ([`mfa`]): `POST /mfa/totp`, `POST /mfa/totp/confirm`, `POST /login/mfa`
+//!   (the second step: `POST /login` answers 403 `mfa_required` for a user with TOTP on),
+//!   `POST /mfa/recovery-codes`, `DELETE /mfa/totp`, and the step-up routes `GET /fresh`
+//!   (`#[protected(fresh = "5m")]`) and `GET /secure` (`#[protected(factors = ["otp"])]`)
 //! - `GET /openapi.json`: the OpenAPI 3.1 document of every route above; `GET /docs`: Swagger
 //!   UI (served from the binary), whose "Authorize" button logs in through `POST /login`
 //!
@@ -27,6 +31,7 @@
 //! [`SessionRoutes`], and [`Docs`] serves the document and Swagger UI.
 
 pub mod docs;
+pub mod mfa;
 pub mod serve;
 pub mod sessions;
 pub mod users;
@@ -34,6 +39,7 @@ pub mod users;
 use axum::extract::{FromRef, State};
 use axum::response::Response;
 use axum::{Json, Router};
+use login::mfa::{MfaAccount, RecoveryHash, SecondFactor, TotpSecret};
 use login::openapi::{Docs, LoginResponses};
 use login::password::Passwords;
 use login::routes::SessionRoutes;
@@ -91,6 +97,29 @@ impl LoginAccount for User {
     }
     fn allowed_scopes(&self) -> Vec<String> {
         self.scopes.clone()
+    }
+    fn second_factors(&self) -> Vec<SecondFactor> {
+        match &self.mfa {
+            Some(_) => vec![SecondFactor::Totp, SecondFactor::RecoveryCode],
+            None => Vec::new(),
+        }
+    }
+}
+
+/// What the second step of the login checks: the user's TOTP secret, last step and recovery
+/// codes (see [`mfa`]).
+impl MfaAccount for User {
+    fn totp_secret(&self) -> Option<TotpSecret> {
+        self.mfa.as_ref().map(|mfa| mfa.secret.clone())
+    }
+    fn totp_last_step(&self) -> Option<u64> {
+        self.mfa.as_ref().and_then(|mfa| mfa.last_step)
+    }
+    fn recovery_codes(&self) -> Vec<RecoveryHash> {
+        self.mfa
+            .as_ref()
+            .map(|mfa| mfa.recovery_codes.clone())
+            .unwrap_or_default()
     }
 }
 
@@ -182,7 +211,13 @@ pub fn app_with_passwords(manager: LoginManager, db: Db, passwords: Passwords) -
         .merge(SessionRoutes::new(&manager).openapi_router())
         .routes(routes!(protected_route))
         .routes(routes!(optional_route))
-        .routes(routes!(scoped_route));
+        .routes(routes!(scoped_route))
+        .routes(routes!(mfa::enrol_totp, mfa::disable_totp))
+        .routes(routes!(mfa::confirm_totp))
+        .routes(routes!(mfa::regenerate_recovery_codes))
+        .routes(routes!(mfa::login_mfa))
+        .routes(routes!(mfa::fresh_route))
+        .routes(routes!(mfa::secure_route));
     Docs::new(&manager).router(routes).with_state(AppState {
         manager,
         db,

@@ -139,15 +139,22 @@ async fn the_document_lists_exactly_the_routes() {
         .collect();
     documented.sort();
     let expected = [
+        ("DELETE", "/mfa/totp"),
         ("DELETE", "/sessions/{id}"),
+        ("GET", "/fresh"),
         ("GET", "/optional"),
         ("GET", "/protected"),
         ("GET", "/scoped"),
+        ("GET", "/secure"),
         ("GET", "/sessions"),
         ("POST", "/login"),
         ("POST", "/login/cookie"),
+        ("POST", "/login/mfa"),
         ("POST", "/logout"),
         ("POST", "/logout/all"),
+        ("POST", "/mfa/recovery-codes"),
+        ("POST", "/mfa/totp"),
+        ("POST", "/mfa/totp/confirm"),
         ("POST", "/refresh"),
     ];
     let expected: Vec<(String, String)> = expected

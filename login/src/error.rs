@@ -151,6 +151,9 @@ pub enum ConfigError {
     /// A session setting is out of range.
     #[error("invalid session setting: {0}")]
     InvalidSessionSetting(&'static str),
+    /// A second-factor setting is out of range (feature `mfa`).
+    #[error("invalid second-factor setting: {0}")]
+    InvalidMfaSetting(&'static str),
     /// A trusted origin is not `scheme://host[:port]`.
     #[error("invalid origin {0:?}: write it as scheme://host[:port], e.g. https://app.example.com")]
     InvalidOrigin(String),
@@ -258,6 +261,10 @@ pub enum VerifyError {
     /// everywhere after it was issued.
     #[error("token revoked")]
     Revoked,
+    /// The token is the `mfa_token` of a two-step login that has not finished (it carries
+    /// `mfa_pending`): never an access token, whatever its signature.
+    #[error("an unfinished two-step login's token is not an access token")]
+    NotAnAccessToken,
     /// With sessions: the token's lifetime is longer than the longest access-token lifetime
     /// (its revocation could not be remembered long enough).
     #[error("token lifetime longer than allowed")]

@@ -54,6 +54,9 @@ pub enum AuthEventKind {
     LoginFailed(LoginFailure),
     /// A login was refused before any password work, because of earlier failures.
     LoginThrottled,
+    /// A password login was right for an account with a second factor: the `mfa_token` of
+    /// the second step was handed out, no token yet (feature `mfa`).
+    SecondFactorRequired,
     /// A login presented a valid device token for the account it names.
     DeviceTokenUsed,
     /// A refresh token already rotated was presented again: its session was ended, its access
@@ -79,17 +82,20 @@ pub enum LoginFailure {
     NoPassword,
     /// The password does not match the account's.
     WrongPassword,
+    /// The second step's code (TOTP or recovery code) is wrong or was already used.
+    WrongCode,
 }
 
 impl AuthEventKind {
     /// A stable name, for a log field or a database column: `login_succeeded`,
-    /// `login_failed`, `login_throttled`, `device_token_used`, `refresh_reuse_detected`,
-    /// `logout`, `logout_everywhere`, `token_revoked`.
+    /// `login_failed`, `login_throttled`, `second_factor_required`, `device_token_used`,
+    /// `refresh_reuse_detected`, `logout`, `logout_everywhere`, `token_revoked`.
     pub fn name(self) -> &'static str {
         match self {
             AuthEventKind::LoginSucceeded => "login_succeeded",
             AuthEventKind::LoginFailed(_) => "login_failed",
             AuthEventKind::LoginThrottled => "login_throttled",
+            AuthEventKind::SecondFactorRequired => "second_factor_required",
             AuthEventKind::DeviceTokenUsed => "device_token_used",
             AuthEventKind::RefreshReuseDetected => "refresh_reuse_detected",
             AuthEventKind::Logout => "logout",
@@ -100,12 +106,13 @@ impl AuthEventKind {
 }
 
 impl LoginFailure {
-    /// A stable name: `unknown_user`, `no_password`, `wrong_password`.
+    /// A stable name: `unknown_user`, `no_password`, `wrong_password`, `wrong_code`.
     pub fn name(self) -> &'static str {
         match self {
             LoginFailure::UnknownUser => "unknown_user",
             LoginFailure::NoPassword => "no_password",
             LoginFailure::WrongPassword => "wrong_password",
+            LoginFailure::WrongCode => "wrong_code",
         }
     }
 }
@@ -347,6 +354,7 @@ mod tests {
             AuthEventKind::LoginSucceeded,
             AuthEventKind::LoginFailed(LoginFailure::WrongPassword),
             AuthEventKind::LoginThrottled,
+            AuthEventKind::SecondFactorRequired,
             AuthEventKind::DeviceTokenUsed,
             AuthEventKind::RefreshReuseDetected,
             AuthEventKind::Logout,
@@ -360,6 +368,7 @@ mod tests {
                 "login_succeeded",
                 "login_failed",
                 "login_throttled",
+                "second_factor_required",
                 "device_token_used",
                 "refresh_reuse_detected",
                 "logout",
@@ -368,5 +377,6 @@ mod tests {
             ]
         );
         assert_eq!(LoginFailure::UnknownUser.name(), "unknown_user");
+        assert_eq!(LoginFailure::WrongCode.name(), "wrong_code");
     }
 }

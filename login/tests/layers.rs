@@ -19,7 +19,6 @@ const LEAVES: &[&str] = &[
     "jws",
     "keys",
     "loader",
-    "mfa",
     "oauth2",
     "oidc",
     "password",
@@ -34,6 +33,7 @@ const MANAGER: &str = "manager";
 const TOP: &[&str] = &[
     "extract",
     "login_route",
+    "mfa",
     "middleware",
     "openapi",
     "refresh",

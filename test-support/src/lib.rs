@@ -33,6 +33,7 @@ pub mod forge;
 pub mod logs;
 pub mod oidc;
 pub mod postgres;
+pub mod python;
 pub mod redis;
 pub mod redis_cluster;
 mod reply;

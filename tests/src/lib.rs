@@ -28,7 +28,7 @@ use serde_json::{Value, json};
 /// The guides in `docs/` as doctests.
 #[cfg(doctest)]
 pub mod guides;
-pub mod python;
+pub use login_test_support::python;
 
 /// Subject the loader does not know (`Ok(None)`).
 pub const GHOST: &str = "ghost";

@@ -28,6 +28,9 @@ use crate::session::SessionError;
 /// | throttled: too many failed logins ([`login::throttle`](crate::throttle)) | 429, `Retry-After` (seconds) | `{"error":"slow_down","error_description":…}` |
 /// | the user store failed | the store's own response | |
 /// | the session store failed | 503 | `{"detail":"Session store unavailable"}` |
+/// | a right password for an account with a second factor (feature `mfa`) | 403 | `{"error":"mfa_required","error_description":…,"mfa_token":…,"methods":["totp","recovery_code"]}` |
+/// | second step: a wrong, expired, used or forged `mfa_token` | 400 | `{"error":"invalid_grant","error_description":"the mfa_token is invalid, expired or already used"}` |
+/// | second step: a wrong or reused code | 400 | `{"error":"invalid_grant","error_description":"the code is wrong or was already used"}` |
 /// | hashing failed, or a token could not be minted | 500 | `{"detail":"Internal server error"}` |
 ///
 /// Every answer has `Cache-Control: no-store`, and none repeats the password.
@@ -76,6 +79,24 @@ pub enum LoginError {
     /// when the session store failed, 500 for a configuration error).
     #[error("session: {0}")]
     Session(#[source] SessionError),
+    /// The password was right and the account has a second factor (feature `mfa`): 403
+    /// `mfa_required` with the `mfa_token` the second step presents with the code
+    /// ([`login::mfa`](crate::mfa)). No session was started, no access token minted.
+    #[error("a second factor is required")]
+    MfaRequired {
+        /// The single-use, short-lived token of the second step (never an access token).
+        mfa_token: String,
+        /// The second factors the account can use: `totp`, `recovery_code`.
+        methods: Vec<&'static str>,
+    },
+    /// The second step's `mfa_token` is wrong, expired, already used, of another manager, or
+    /// not an `mfa_token` at all: 400 `invalid_grant`.
+    #[error("invalid mfa_token")]
+    InvalidMfaToken,
+    /// The second step's code (a TOTP code or a recovery code) is wrong or was already used:
+    /// 400 `invalid_grant`, and the failure counts for the login throttle.
+    #[error("invalid second-factor code")]
+    InvalidCode,
 }
 
 impl IntoResponse for LoginError {
@@ -150,6 +171,33 @@ impl IntoResponse for LoginError {
                 tracing::error!(%error, "login: could not start a session");
                 error.into_response()
             }
+            LoginError::MfaRequired { mfa_token, methods } => (
+                StatusCode::FORBIDDEN,
+                axum::Json(json!({
+                    "error": "mfa_required",
+                    "error_description": "the password is right; a second factor is required: \
+                        send the mfa_token with a code",
+                    "mfa_token": mfa_token,
+                    "methods": methods,
+                })),
+            )
+                .into_response(),
+            LoginError::InvalidMfaToken => (
+                StatusCode::BAD_REQUEST,
+                axum::Json(json!({
+                    "error": "invalid_grant",
+                    "error_description": "the mfa_token is invalid, expired or already used",
+                })),
+            )
+                .into_response(),
+            LoginError::InvalidCode => (
+                StatusCode::BAD_REQUEST,
+                axum::Json(json!({
+                    "error": "invalid_grant",
+                    "error_description": "the code is wrong or was already used",
+                })),
+            )
+                .into_response(),
         };
         let headers = response.headers_mut();
         headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
@@ -178,43 +226,63 @@ impl<S: Send + Sync> FromRequest<S> for OAuth2PasswordForm {
     type Rejection = LoginError;
 
     async fn from_request(request: Request, state: &S) -> Result<Self, Self::Rejection> {
-        use axum::extract::rejection::FormRejection;
-        use axum::http::Method;
+        read_form(
+            request,
+            state,
+            "the form needs a `username` and a `password`",
+        )
+        .await
+    }
+}
 
-        let invalid = |status, description| LoginError::InvalidRequest {
-            status,
-            description,
-        };
-        if request.method() == Method::GET || request.method() == Method::HEAD {
-            return Err(invalid(
-                StatusCode::METHOD_NOT_ALLOWED,
-                "the token endpoint takes a POST with a form body",
-            ));
-        }
-        match axum::Form::<OAuth2PasswordForm>::from_request(request, state).await {
-            Ok(axum::Form(form)) => Ok(form),
-            Err(FormRejection::InvalidFormContentType(_)) => Err(invalid(
-                StatusCode::UNSUPPORTED_MEDIA_TYPE,
-                "expected Content-Type: application/x-www-form-urlencoded",
-            )),
-            Err(FormRejection::BytesRejection(rejection)) => Err(invalid(
-                rejection.status(),
-                "the request body could not be read (too large?)",
-            )),
-            // serde's messages name fields, never values; they are matched, not forwarded.
-            Err(rejection) => {
-                let text = rejection.body_text();
-                Err(invalid(
-                    StatusCode::BAD_REQUEST,
-                    if text.contains("missing field") {
-                        "the form needs a `username` and a `password`"
-                    } else if text.contains("duplicate field") {
-                        "a form field appears more than once"
-                    } else {
-                        "the form could not be read"
-                    },
-                ))
-            }
+/// Reads a token endpoint's form `T` from a `POST` body, every failure an RFC 6749 §5.2
+/// [`LoginError::InvalidRequest`] (`missing` describes a missing field). Only `POST` is read:
+/// a credential never comes from the query string.
+pub(crate) async fn read_form<T, S>(
+    request: Request,
+    state: &S,
+    missing: &'static str,
+) -> Result<T, LoginError>
+where
+    T: serde::de::DeserializeOwned,
+    S: Send + Sync,
+{
+    use axum::extract::rejection::FormRejection;
+    use axum::http::Method;
+
+    let invalid = |status, description| LoginError::InvalidRequest {
+        status,
+        description,
+    };
+    if request.method() == Method::GET || request.method() == Method::HEAD {
+        return Err(invalid(
+            StatusCode::METHOD_NOT_ALLOWED,
+            "the token endpoint takes a POST with a form body",
+        ));
+    }
+    match axum::Form::<T>::from_request(request, state).await {
+        Ok(axum::Form(form)) => Ok(form),
+        Err(FormRejection::InvalidFormContentType(_)) => Err(invalid(
+            StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            "expected Content-Type: application/x-www-form-urlencoded",
+        )),
+        Err(FormRejection::BytesRejection(rejection)) => Err(invalid(
+            rejection.status(),
+            "the request body could not be read (too large?)",
+        )),
+        // serde's messages name fields, never values; they are matched, not forwarded.
+        Err(rejection) => {
+            let text = rejection.body_text();
+            Err(invalid(
+                StatusCode::BAD_REQUEST,
+                if text.contains("missing field") {
+                    missing
+                } else if text.contains("duplicate field") {
+                    "a form field appears more than once"
+                } else {
+                    "the form could not be read"
+                },
+            ))
         }
     }
 }

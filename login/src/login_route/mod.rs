@@ -58,6 +58,8 @@
 mod error;
 
 pub use error::LoginError;
+#[cfg(feature = "mfa")]
+pub(crate) use error::read_form;
 
 use std::marker::PhantomData;
 use std::net::IpAddr;
@@ -90,6 +92,37 @@ pub trait LoginAccount {
     /// grants a scope nobody allowed.
     fn allowed_scopes(&self) -> Vec<String> {
         Vec::new()
+    }
+
+    /// The second factors this account has turned on (feature `mfa`): none by default. With
+    /// any, a right password answers 403 `mfa_required` with an `mfa_token` instead of
+    /// tokens, and the login finishes at the second step ([`login::mfa`](crate::mfa)).
+    #[cfg(feature = "mfa")]
+    fn second_factors(&self) -> Vec<SecondFactor> {
+        Vec::new()
+    }
+}
+
+/// A second factor an account can finish a login with (feature `mfa`), as the `methods` of
+/// the `mfa_required` answer name it.
+#[cfg(feature = "mfa")]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum SecondFactor {
+    /// A TOTP code from an authenticator app (`totp`).
+    Totp,
+    /// One of the account's single-use recovery codes (`recovery_code`).
+    RecoveryCode,
+}
+
+#[cfg(feature = "mfa")]
+impl SecondFactor {
+    /// The name in the `methods` of the `mfa_required` answer: `totp`, `recovery_code`.
+    pub fn name(self) -> &'static str {
+        match self {
+            SecondFactor::Totp => "totp",
+            SecondFactor::RecoveryCode => "recovery_code",
+        }
     }
 }
 
@@ -350,7 +383,13 @@ impl<M> PasswordGrant<M> {
                 return Err(LoginError::InvalidCredentials);
             }
         };
-        if let Some(ticket) = &self.ticket {
+        // With a second factor the login is not over: the attempt stays counted as a failure
+        // until the second step succeeds (so that guessing codes is throttled too).
+        #[cfg(feature = "mfa")]
+        let finished = account.second_factors().is_empty();
+        #[cfg(not(feature = "mfa"))]
+        let finished = true;
+        if let (Some(ticket), true) = (&self.ticket, finished) {
             ticket.succeeded().await;
         }
         let new_password_hash = match account.password_hash() {
@@ -380,6 +419,7 @@ impl<M> PasswordGrant<M> {
         let client = self.client();
         Ok(Authenticated {
             account,
+            username: self.form.username,
             requested: self.form.scope,
             scopes: granted,
             new_password_hash,
@@ -402,6 +442,10 @@ impl<M> PasswordGrant<M> {
 /// stored one was outdated. Its `Debug` leaves the new hash out.
 pub struct Authenticated<A> {
     account: A,
+    /// The user name as submitted (the login throttle's account key, which the second step
+    /// of a two-step login counts on).
+    #[cfg_attr(not(feature = "mfa"), allow(dead_code))]
+    username: String,
     requested: Vec<String>,
     scopes: Vec<String>,
     new_password_hash: Option<String>,
@@ -490,6 +534,7 @@ impl<A: LoginAccount> Authenticated<A> {
     /// when fewer scopes were granted than requested), `Cache-Control: no-store`.
     pub async fn token_response(&self, manager: &LoginManager) -> Result<Response, LoginError> {
         let granted = self.granted(manager)?;
+        self.second_step(manager, &granted)?;
         let narrowed = !self.requested.is_empty() && granted != self.requested;
         let request = self.request(manager, granted.clone());
         // `LoginManager::login_response`, keeping the session's id for the event.
@@ -549,7 +594,9 @@ impl<A: LoginAccount> Authenticated<A> {
             let tokens = self.start_session(manager).await?;
             return Ok(manager.set_session_cookies(jar, &tokens));
         }
-        let request = self.request(manager, self.granted(manager)?);
+        let granted = self.granted(manager)?;
+        self.second_step(manager, &granted)?;
+        let request = self.request(manager, granted);
         let token = manager
             .create_access_token(request)
             .map_err(LoginError::Mint)?;
@@ -560,13 +607,46 @@ impl<A: LoginAccount> Authenticated<A> {
     /// Starts a session for this login (the manager must have sessions): both tokens, for
     /// an answer of your own.
     pub async fn start_session(&self, manager: &LoginManager) -> Result<SessionTokens, LoginError> {
-        let request = self.request(manager, self.granted(manager)?);
+        let granted = self.granted(manager)?;
+        self.second_step(manager, &granted)?;
+        let request = self.request(manager, granted);
         let tokens = manager
             .start_session(request, self.user_agent.as_deref())
             .await
             .map_err(LoginError::Session)?;
         self.succeeded(manager, Some(tokens.session_id.clone()));
         Ok(tokens)
+    }
+
+    /// With a second factor (feature `mfa`), the first step ends here: the `mfa_token` for the
+    /// second, as [`LoginError::MfaRequired`] (403 `mfa_required`); no token, no session.
+    #[cfg_attr(
+        not(feature = "mfa"),
+        allow(clippy::unused_self, clippy::unnecessary_wraps)
+    )]
+    fn second_step(&self, manager: &LoginManager, granted: &[String]) -> Result<(), LoginError> {
+        #[cfg(feature = "mfa")]
+        {
+            let factors = self.account.second_factors();
+            if !factors.is_empty() {
+                let subject = self.account.subject();
+                let mfa_token = manager
+                    .mint_mfa_token(&subject, &self.username, granted)
+                    .map_err(LoginError::Mint)?;
+                let event = manager
+                    .event(AuthEventKind::SecondFactorRequired)
+                    .with_subject(subject)
+                    .with_client(&self.client);
+                manager.emit(event);
+                return Err(LoginError::MfaRequired {
+                    mfa_token,
+                    methods: factors.into_iter().map(SecondFactor::name).collect(),
+                });
+            }
+        }
+        #[cfg(not(feature = "mfa"))]
+        let _ = (manager, granted);
+        Ok(())
     }
 
     /// Reports the login to the manager's auth events hook, once its tokens are minted.

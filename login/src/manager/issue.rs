@@ -12,6 +12,10 @@ use crate::error::{TokenError, is_valid_scope};
 /// The longest lifetime a token may have (10 years).
 pub(super) const MAX_LIFETIME: Duration = Duration::from_secs(10 * 365 * 24 * 3600);
 
+/// The claim that marks the `mfa_token` of an unfinished two-step login: a token carrying it
+/// is never accepted as an access token.
+pub(super) const MFA_PENDING: &str = "mfa_pending";
+
 /// Claims the manager sets itself; `extra` may not set them.
 const RESERVED_CLAIMS: &[&str] = &[
     "sub",
@@ -26,6 +30,7 @@ const RESERVED_CLAIMS: &[&str] = &[
     "scope",
     "amr",
     "auth_time",
+    MFA_PENDING,
 ];
 
 /// A validated [`TokenRequest`], ready to be minted (once, or again by each refresh of a
@@ -242,7 +247,8 @@ impl TokenRequest {
 
     /// Extra claims: any value that serializes to a JSON object. Reserved claims (`sub`,
     /// `exp`, `iat`, `nbf`, `jti`, `iss`, `sid`, `aud`, `scopes`, `scope`, `amr`,
-    /// `auth_time`) are refused when the token is created, never silently overwritten.
+    /// `auth_time`, `mfa_pending`) are refused when the token is created, never silently
+    /// overwritten.
     pub fn extra<T: Serialize + ?Sized>(mut self, extra: &T) -> Self {
         let map = match serde_json::to_value(extra) {
             Ok(Value::Object(map)) => Ok(map),

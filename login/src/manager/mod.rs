@@ -9,6 +9,7 @@
 //! | [`issue`] | [`TokenRequest`], reserved claims, minting |
 //! | [`verify`] | the request path: [`LoginManager::authenticate`] (the entry point), then every step that decides whether a token is accepted, the session check last |
 //! | [`sessions`] | sessions: start, refresh, end, revoke, list, the refresh cookie |
+//! | `mfa_token` | the `mfa_token` of a two-step login: minted, verified, consumed once (feature `mfa`) |
 //! | [`several`] | several managers in one app: [`AsLoginManager`] and `define_manager!` |
 
 use std::fmt;
@@ -36,6 +37,8 @@ use crate::secret::Secret;
 mod builder;
 mod issue;
 mod keyring;
+#[cfg(feature = "mfa")]
+pub(crate) mod mfa_token;
 #[cfg(feature = "oidc")]
 mod remote;
 mod sessions;
@@ -75,6 +78,12 @@ struct Inner {
     /// The auth events hook; `None`: [`TracingEvents`].
     events: Option<Arc<dyn AuthEvents>>,
     throttle: Option<Arc<crate::throttle::Guard>>,
+    /// How long the `mfa_token` of a two-step login lives (feature `mfa`).
+    #[cfg(feature = "mfa")]
+    mfa_token_lifetime: Duration,
+    /// The `mfa_token`s consumed in this process (feature `mfa`).
+    #[cfg(feature = "mfa")]
+    mfa_consumed: mfa_token::Consumed,
     /// The identity provider the keys come from (feature `oidc`).
     #[cfg(feature = "oidc")]
     remote: Option<Arc<crate::oidc::Remote>>,

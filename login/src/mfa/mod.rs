@@ -1,9 +1,8 @@
-//! A second factor's primitives (feature `mfa`): time-based one-time passwords (TOTP,
-//! [RFC 6238], built on HOTP, [RFC 4226]) as authenticator apps make them, their enrolment
-//! URI and QR code, and single-use recovery codes.
+//! A second factor (feature `mfa`): time-based one-time passwords (TOTP, [RFC 6238], built on
+//! HOTP, [RFC 4226]) as authenticator apps make them, their enrolment URI and QR code,
+//! single-use recovery codes, and the two-step login that asks for one after the password.
 //!
-//! Nothing here stores anything, talks to the network or knows your users: the app keeps,
-//! per account,
+//! Nothing here stores anything or talks to the network: the app keeps, per account,
 //!
 //! - the [`TotpSecret`] ([`as_bytes`](TotpSecret::as_bytes) or
 //!   [`to_base32`](TotpSecret::to_base32)), as carefully as a password hash or better: unlike
@@ -60,13 +59,36 @@
 //! not both pass. The consequence of the replay rule is that a user who logs in twice within
 //! the same 30 s waits for the next code; RFC 6238 §5.2 asks for exactly that.
 //!
+//! # The two-step login
+//!
+//! An account says which factors are on ([`LoginAccount::second_factors`](crate::LoginAccount::second_factors)); then a right
+//! password answers, instead of tokens, 403 with the `mfa_token` of the second step:
+//!
+//! ```text
+//! {"error": "mfa_required", "error_description": "...", "mfa_token": "eyJ...",
+//!  "methods": ["totp", "recovery_code"]}
+//! ```
+//!
+//! The `mfa_token` is valid for 5 minutes
+//! ([`mfa_token_lifetime`](crate::LoginManagerBuilder::mfa_token_lifetime)), bound to that
+//! account, used at most once, and never accepted as an access token (it carries
+//! `mfa_pending`; a protected route answers it 401 `invalid_token`). The second step is a
+//! `POST` of `mfa_token` with `otp` (the TOTP code) or `recovery_code`, read by [`MfaGrant`]:
+//! [`MfaGrant::verify`] checks the code against the account ([`MfaAccount`]), the app records
+//! what was used ([`SecondStep::used`]), and [`SecondStep::token_response`] answers the usual
+//! token response and starts the session. Those tokens carry `amr` `["pwd", "otp", "mfa"]`
+//! and `auth_time` the moment of the second step, which `#[protected(factors = ["otp"])]`
+//! and `#[protected(fresh = "..")]` check (`docs/second-factor.md`).
+//!
 //! # Throttle the guesses
 //!
 //! A six-digit code accepted for three steps is guessed once in about 333 000 tries: that is
-//! no protection unless tries are limited. Count failed second-factor attempts per account
-//! and refuse (or slow down) past a few, as [`login::throttle`](crate::throttle) does for
-//! passwords; its throttle counts password logins only, so a second-factor route counts its
-//! own failures. Throttle recovery codes the same way.
+//! no protection unless tries are limited. The two-step login counts them with the login
+//! throttle ([`login::throttle`](crate::throttle)), on the same counters as passwords (the
+//! account as named at the first step, the address, the pair) and with the same 429: for an
+//! account with a second factor, a right password does not clear the account's failures;
+//! only a second step that succeeds does. A route of your own that checks codes (confirming
+//! an enrolment, say) must limit its tries itself.
 //!
 //! # Recovery codes
 //!
@@ -78,10 +100,12 @@
 //! [RFC 4226]: https://www.rfc-editor.org/rfc/rfc4226
 
 mod enrol;
+mod login;
 mod recovery;
 mod totp;
 
 pub use enrol::qr_svg;
+pub use login::{MfaAccount, MfaGrant, SecondFactor, SecondStep, UsedFactor};
 pub use recovery::{RecoveryCodes, RecoveryHash};
 pub use totp::TotpSecret;
 

@@ -214,9 +214,62 @@ impl<'r> ToResponse<'r> for CrossSiteRefused {
     }
 }
 
+/// The 403 of a login whose password was right for an account with a second factor (feature
+/// `mfa`): `mfa_required`, with the `mfa_token` of the second step and the `methods` it takes.
+#[cfg(feature = "mfa")]
+fn mfa_required() -> Response {
+    let schema = ObjectBuilder::new()
+        .property(
+            "error",
+            string("`mfa_required`").enum_values(Some(["mfa_required"])),
+        )
+        .required("error")
+        .property("error_description", string("What to do next."))
+        .property(
+            "mfa_token",
+            string("The token of the second step: single-use, short-lived, never an access token."),
+        )
+        .required("mfa_token")
+        .property(
+            "methods",
+            utoipa::openapi::schema::ArrayBuilder::new().items(
+                string("A second factor the account can use.")
+                    .enum_values(Some(["totp", "recovery_code"])),
+            ),
+        )
+        .required("methods")
+        .into();
+    ResponseBuilder::new()
+        .description(
+            "The password is right and the account has a second factor: send the `mfa_token` \
+             with an `otp` or a `recovery_code` to the second step. No token, no session yet.",
+        )
+        .header("Cache-Control", string_header("`no-store`"))
+        .content(
+            "application/json",
+            json_content(
+                schema,
+                [(
+                    "mfa_required".to_owned(),
+                    example(
+                        "A second factor is required",
+                        json!({
+                            "error": "mfa_required",
+                            "error_description": "the password is right; a second factor is required: send the mfa_token with a code",
+                            "mfa_token": "eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9...",
+                            "methods": ["totp", "recovery_code"],
+                        }),
+                    ),
+                )],
+            ),
+        )
+        .build()
+}
+
 /// The answers of a token endpoint built on [`PasswordGrant`](crate::PasswordGrant): 200 with
 /// a [`TokenResponse`], 400 for a malformed form, an unsupported `grant_type` or an empty or
-/// over-long password, 401 for invalid credentials, 415 for a body that is not a form, 429
+/// over-long password, 401 for invalid credentials, 403 `mfa_required` for an account with
+/// a second factor (feature `mfa`), 415 for a body that is not a form, 429
 /// when the login throttle refuses the attempt ([`login::throttle`](crate::throttle)). Write
 /// `responses(login::openapi::LoginResponses)` in the login route's `#[utoipa::path]`.
 #[derive(Debug, Clone, Copy)]
@@ -287,7 +340,7 @@ impl IntoResponses for LoginResponses {
             );
         let throttled = ResponseBuilder::new()
             .description(
-                "Too many failed logins for this account, client address or both: retry after                  `Retry-After` seconds (the same answer for every account and password).",
+                "Too many failed logins for this account, client address or both: retry after `Retry-After` seconds (the same answer for every account and password).",
             )
             .header("Retry-After", string_header("Seconds to wait"))
             .content(
@@ -306,13 +359,17 @@ impl IntoResponses for LoginResponses {
                     )],
                 ),
             );
-        BTreeMap::from([
+        #[allow(unused_mut)]
+        let mut responses = BTreeMap::from([
             ("200".to_owned(), ok.build().into()),
             ("400".to_owned(), bad_request.build().into()),
             ("401".to_owned(), unauthorized.build().into()),
             ("415".to_owned(), unsupported.build().into()),
             ("429".to_owned(), throttled.build().into()),
-        ])
+        ]);
+        #[cfg(feature = "mfa")]
+        responses.insert("403".to_owned(), mfa_required().into());
+        responses
     }
 }
 

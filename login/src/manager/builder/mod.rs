@@ -26,6 +26,8 @@ use crate::session::SessionStore;
 use crate::throttle::Throttle;
 
 mod browser;
+#[cfg(feature = "mfa")]
+mod mfa;
 mod sessions;
 mod throttle;
 
@@ -63,6 +65,8 @@ pub struct LoginManagerBuilder {
     sessions: SessionSettings,
     events: Option<Arc<dyn AuthEvents>>,
     throttle: Throttle,
+    #[cfg(feature = "mfa")]
+    mfa_token_lifetime: Duration,
     #[cfg(feature = "oidc")]
     provider: Option<crate::oidc::Discovered>,
 }
@@ -104,6 +108,8 @@ impl LoginManagerBuilder {
             sessions: SessionSettings::default(),
             events: None,
             throttle: Throttle::default(),
+            #[cfg(feature = "mfa")]
+            mfa_token_lifetime: super::mfa_token::DEFAULT_MFA_TOKEN_LIFETIME,
             #[cfg(feature = "oidc")]
             provider: None,
         }
@@ -389,6 +395,14 @@ impl LoginManagerBuilder {
                 max: MAX_LEEWAY_SECS,
             });
         }
+        #[cfg(feature = "mfa")]
+        if !(Duration::from_secs(30)..=Duration::from_secs(15 * 60))
+            .contains(&self.mfa_token_lifetime)
+        {
+            return Err(ConfigError::InvalidMfaSetting(
+                "mfa_token_lifetime must be between 30 seconds and 15 minutes",
+            ));
+        }
         if self.lifetime < Duration::from_secs(1) || self.lifetime > MAX_LIFETIME {
             return Err(ConfigError::LifetimeOutOfRange(self.lifetime));
         }
@@ -450,6 +464,10 @@ impl LoginManagerBuilder {
             sessions,
             events: self.events,
             throttle,
+            #[cfg(feature = "mfa")]
+            mfa_token_lifetime: self.mfa_token_lifetime,
+            #[cfg(feature = "mfa")]
+            mfa_consumed: Default::default(),
             #[cfg(feature = "oidc")]
             remote: provider.as_ref().map(|(remote, _)| Arc::clone(remote)),
             #[cfg(feature = "oidc")]

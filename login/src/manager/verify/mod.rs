@@ -197,7 +197,7 @@ impl LoginManager {
             });
         }
         let Some(cache) = &inner.cache else {
-            let claims = self.decode_verified(&self.canonical_token(token))?;
+            let claims = self.decode_access_token(&self.canonical_token(token))?;
             self.check_claims(&claims)?;
             return Ok(Arc::new(claims));
         };
@@ -224,10 +224,20 @@ impl LoginManager {
         // Read before the key ring is loaded: a ring change after this point makes the entry
         // stale (never served), not wrong.
         let epoch = cache.epoch();
-        let claims = self.decode_verified(token)?;
+        let claims = self.decode_access_token(token)?;
         self.check_claims(&claims)?;
         let claims = Arc::new(claims);
         cache.insert(token, epoch, Arc::clone(&claims));
+        Ok(claims)
+    }
+
+    /// [`decode_verified`](Self::decode_verified), refusing the token of an unfinished
+    /// two-step login (`mfa_pending`): whatever its signature, it is never an access token.
+    fn decode_access_token(&self, token: &str) -> Result<Claims, VerifyError> {
+        let claims = self.decode_verified(token)?;
+        if claims.extra.contains_key(super::issue::MFA_PENDING) {
+            return Err(VerifyError::NotAnAccessToken);
+        }
         Ok(claims)
     }
 
@@ -243,7 +253,7 @@ impl LoginManager {
     /// prebuilt HMAC state give jsonwebtoken's answers or none (then jsonwebtoken is asked):
     /// the `differential` tests compare this path with one that asks jsonwebtoken for every
     /// step.
-    fn decode_verified(&self, token: &str) -> Result<Claims, VerifyError> {
+    pub(super) fn decode_verified(&self, token: &str) -> Result<Claims, VerifyError> {
         let ring = self.inner.keys.load();
         // Split from the right, as jsonwebtoken does; with extra dots the header part holds a
         // dot and fails to decode.

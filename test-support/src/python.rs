@@ -1,5 +1,5 @@
-//! `python3` for the interop tests with fastapi-login's libraries (PyJWT, passlib): whether
-//! the modules a test needs import, and running a script.
+//! `python3` for the interop tests with other implementations (fastapi-login's PyJWT and
+//! passlib, pyotp's TOTP): whether the modules a test needs import, and running a script.
 //!
 //! A test whose modules are missing is skipped with a note — except under CI (the `CI`
 //! variable set, as `.ci/run` runs), where it fails: `.ci/run` installs them.
