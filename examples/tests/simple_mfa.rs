@@ -165,7 +165,12 @@ impl App {
 }
 
 /// A bad second step: what it is, the code fields sent, the status and `error` expected.
-type Case = (&'static str, Vec<(&'static str, String)>, StatusCode, &'static str);
+type Case = (
+    &'static str,
+    Vec<(&'static str, String)>,
+    StatusCode,
+    &'static str,
+);
 
 fn error_of(reply: &Reply) -> (StatusCode, Value) {
     (reply.status, reply.json()["error"].clone())
