@@ -18,7 +18,8 @@
 //!   `GET /scoped` (`#[protected(scopes = ["write"])]`)
 //! - a second factor ([`mfa`]): `POST /mfa/totp`, `POST /mfa/totp/confirm`, `POST /login/mfa`
 //!   (the second step: `POST /login` answers 403 `mfa_required` for a user with TOTP on),
-//!   `POST /mfa/recovery-codes`, `DELETE /mfa/totp`, and the step-up routes `GET /fresh`
+//!   `POST /mfa/recovery-codes`, `DELETE /mfa/totp`, `POST /reauth` (the password again, and
+//!   the code, for a fresh `auth_time` in the same session), and the step-up routes `GET /fresh`
 //!   (`#[protected(fresh = "5m")]`) and `GET /secure` (`#[protected(factors = ["otp"])]`)
 //! - `GET /openapi.json`: the OpenAPI 3.1 document of every route above; `GET /docs`: Swagger
 //!   UI (served from the binary), whose "Authorize" button logs in through `POST /login`
@@ -216,6 +217,7 @@ pub fn app_with_passwords(manager: LoginManager, db: Db, passwords: Passwords) -
         .routes(routes!(mfa::confirm_totp))
         .routes(routes!(mfa::regenerate_recovery_codes))
         .routes(routes!(mfa::login_mfa))
+        .routes(routes!(mfa::reauth))
         .routes(routes!(mfa::fresh_route))
         .routes(routes!(mfa::secure_route));
     Docs::new(&manager).router(routes).with_state(AppState {

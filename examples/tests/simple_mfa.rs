@@ -562,3 +562,132 @@ impl App {
         Some(reply.json()["mfa_token"].as_str().unwrap().to_owned())
     }
 }
+
+/// `POST /reauth`: the password again (and the code, with TOTP on) gives the same session a
+/// fresh `auth_time`; its refreshes keep it; every bad input is a clear 4xx.
+#[tokio::test]
+async fn reauthentication_freshens_the_same_session() {
+    if !pyotp() {
+        return;
+    }
+    let app = setup();
+    let (secret, _) = app.enrol(MIA).await;
+    let mfa_token = app.mfa_token(MIA).await;
+    app.at(T0 + 30);
+    let login = app
+        .second(&[("mfa_token", &mfa_token), ("otp", &code(&secret, T0 + 30))])
+        .await;
+    assert_eq!(login.status, StatusCode::OK, "{}", login.text());
+    let access = login.json()["access_token"].as_str().unwrap().to_owned();
+    let refresh_token = login.json()["refresh_token"].as_str().unwrap().to_owned();
+    let sid = app.manager.verify_token(&access).unwrap().sid;
+
+    app.at(T0 + 400);
+    assert_eq!(
+        app.get("/fresh", &access).await.status,
+        StatusCode::UNAUTHORIZED
+    );
+    for (case, form, status, error) in [
+        (
+            "a wrong password",
+            vec![("password", "wrong"), ("otp", "123456")],
+            StatusCode::UNAUTHORIZED,
+            Value::Null,
+        ),
+        (
+            "no code with TOTP on",
+            vec![("password", PASSWORD)],
+            StatusCode::BAD_REQUEST,
+            json!("invalid_request"),
+        ),
+        (
+            "a wrong code",
+            vec![("password", PASSWORD), ("otp", "000000")],
+            StatusCode::BAD_REQUEST,
+            json!("invalid_grant"),
+        ),
+        (
+            "the login's code again",
+            vec![("password", PASSWORD), ("otp", &code(&secret, T0 + 30))],
+            StatusCode::BAD_REQUEST,
+            json!("invalid_grant"),
+        ),
+    ] {
+        let reply = app.post("/reauth", Some(&access), &form).await;
+        assert_eq!(
+            error_of(&reply),
+            (status, error),
+            "{case}: {}",
+            reply.text()
+        );
+    }
+    let otp = code(&secret, T0 + 400);
+    let reply = app
+        .post(
+            "/reauth",
+            Some(&access),
+            &[("password", PASSWORD), ("otp", &otp)],
+        )
+        .await;
+    assert_eq!(reply.status, StatusCode::OK, "{}", reply.text());
+    assert_eq!(reply.headers[header::CACHE_CONTROL], "no-store");
+    let body = reply.json();
+    assert!(
+        body.get("refresh_token").is_none(),
+        "the refresh token does not change"
+    );
+    let fresh = body["access_token"].as_str().unwrap();
+    let claims = app.manager.verify_token(fresh).unwrap();
+    assert_eq!(
+        (claims.sid.clone(), claims.auth_time),
+        (sid.clone(), Some(T0 + 400))
+    );
+    assert_eq!(claims.amr, ["pwd", "otp", "mfa"]);
+    assert_eq!(app.get("/fresh", fresh).await.status, StatusCode::OK);
+    // The session's next refresh carries the re-authentication's time.
+    let refreshed = app
+        .post(
+            "/refresh",
+            None,
+            &[
+                ("grant_type", "refresh_token"),
+                ("refresh_token", &refresh_token),
+            ],
+        )
+        .await;
+    assert_eq!(refreshed.status, StatusCode::OK, "{}", refreshed.text());
+    let renewed = refreshed.json()["access_token"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let claims = app.manager.verify_token(&renewed).unwrap();
+    assert_eq!((claims.sid, claims.auth_time), (sid, Some(T0 + 400)));
+
+    // A token of an ended session: refused before anything is checked.
+    let logout = app.post("/logout", Some(&renewed), &[]).await;
+    assert_eq!(logout.status, StatusCode::OK, "{}", logout.text());
+    let reply = app
+        .post(
+            "/reauth",
+            Some(&renewed),
+            &[("password", PASSWORD), ("otp", &code(&secret, T0 + 430))],
+        )
+        .await;
+    assert_eq!(reply.status, StatusCode::UNAUTHORIZED);
+    assert_eq!(
+        reply.headers[header::WWW_AUTHENTICATE],
+        r#"Bearer error="invalid_token""#
+    );
+
+    // Without TOTP, the password alone.
+    let bob = app.token(BOB).await;
+    let reply = app
+        .post("/reauth", Some(&bob), &[("password", PASSWORD)])
+        .await;
+    assert_eq!(reply.status, StatusCode::OK, "{}", reply.text());
+    let claims = app
+        .manager
+        .verify_token(reply.json()["access_token"].as_str().unwrap())
+        .unwrap();
+    assert_eq!(claims.amr, ["pwd"]);
+}

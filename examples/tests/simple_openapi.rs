@@ -155,6 +155,7 @@ async fn the_document_lists_exactly_the_routes() {
         ("POST", "/mfa/recovery-codes"),
         ("POST", "/mfa/totp"),
         ("POST", "/mfa/totp/confirm"),
+        ("POST", "/reauth"),
         ("POST", "/refresh"),
     ];
     let expected: Vec<(String, String)> = expected

@@ -10,6 +10,8 @@
 //!   `POST /login/mfa` (form `mfa_token` and `otp` or `recovery_code`) → the token response
 //! - `POST /mfa/recovery-codes` (a login of the last 5 minutes) → ten new codes, the old
 //!   ones dead; `DELETE /mfa/totp` (the same) → 204, TOTP off
+//! - `POST /reauth` (authenticated; form `password`, and `otp` when TOTP is on) → a new
+//!   access token of the same session with a fresh `auth_time` (its refreshes keep it)
 //! - `GET /fresh` (`#[protected(fresh = "5m")]`), `GET /secure`
 //!   (`#[protected(factors = ["otp"])]`) → `{"user": {...}}`
 
@@ -17,10 +19,10 @@ use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::{Form, Json};
-use login::LoginError;
-use login::mfa::{MfaAccount, MfaGrant, RecoveryCodes, TotpSecret, UsedFactor};
+use login::mfa::{MfaAccount, MfaError, MfaGrant, RecoveryCodes, TotpSecret, UsedFactor};
 use login::openapi::LoginResponses;
 use login::protected;
+use login::{Claims, LoginError, TokenResponse};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
@@ -166,6 +168,69 @@ pub(super) async fn login_mfa(
         return Err(LoginError::InvalidCode);
     }
     step.token_response().await
+}
+
+/// The re-authentication form: the password, and a TOTP code when TOTP is on.
+#[derive(Deserialize, ToSchema)]
+pub struct ReauthForm {
+    /// The account's password.
+    pub password: String,
+    /// A TOTP code (six digits), required when TOTP is on.
+    #[serde(default)]
+    pub otp: Option<String>,
+}
+
+/// Re-authenticate: the password again, and a TOTP code when TOTP is on. A new access token
+/// of the same session, with a fresh `auth_time` (and `amr`); the session's refreshes keep
+/// them. No session starts and the refresh token does not change.
+#[protected]
+#[utoipa::path(post, path = "/reauth",
+    request_body(content = ReauthForm, content_type = "application/x-www-form-urlencoded"),
+    responses(
+        (status = 200, description = "A new access token of the same session.", body = TokenResponse),
+        (status = 400, description = "A wrong or reused code (`invalid_grant`), or no code for an account with TOTP (`invalid_request`)."),
+        (status = 401, description = "No valid token, a token of an ended session, or a wrong password (`{\"detail\":\"Invalid credentials\"}`).")))]
+pub(super) async fn reauth(
+    user: User,
+    claims: Claims,
+    State(state): State<AppState>,
+    Form(form): Form<ReauthForm>,
+) -> Result<Response, LoginError> {
+    let right = state
+        .passwords
+        .verify(&form.password, Some(&user.password_hash))
+        .await
+        .map_err(LoginError::Password)?;
+    if !right {
+        return Err(LoginError::InvalidCredentials);
+    }
+    let amr: &[&str] = match (&user.mfa, &form.otp) {
+        (None, _) => &["pwd"],
+        (Some(_), None) => {
+            return Err(LoginError::InvalidRequest {
+                status: StatusCode::BAD_REQUEST,
+                description: "this account has a second factor: send `otp` too",
+            });
+        }
+        (Some(mfa), Some(otp)) => {
+            match mfa.secret.verify(otp, state.manager.now(), mfa.last_step) {
+                Ok(step) if state.db.record_step(&user.email, step) => &["pwd", "otp", "mfa"],
+                Err(MfaError::MalformedCode) => {
+                    return Err(LoginError::InvalidRequest {
+                        status: StatusCode::BAD_REQUEST,
+                        description: "the code is malformed: six digits",
+                    });
+                }
+                _ => return Err(LoginError::InvalidCode),
+            }
+        }
+    };
+    let response: TokenResponse = state
+        .manager
+        .reauthenticate(&claims, amr.iter().copied())
+        .await
+        .map_err(LoginError::Session)?;
+    Ok(response.into_response())
 }
 
 /// Only for a login of the last 5 minutes (RFC 9470's challenge otherwise).

@@ -257,6 +257,57 @@ impl LoginManager {
         }
     }
 
+    /// Records a re-authentication (the user gave the password, and the second factor when
+    /// they have one, again) in the session of `claims`, a verified access token: the
+    /// session's `amr` becomes `amr` and its `auth_time` now, so that its later refreshes carry
+    /// them, and the answer is a new access token of the same session that carries them too
+    /// (`#[protected(fresh = "..")]` accepts it). The refresh token does not change, and no
+    /// session starts.
+    ///
+    /// The new token expires when `claims`' does (so it never outlives the session's end); a
+    /// refresh then gives a full-length one with the same `amr` and `auth_time`. Checking the
+    /// password and the code is the caller's (see the `simple` example's `POST /reauth`).
+    ///
+    /// [`SessionError::NotLive`] (401) for a token of no session or of an ended one;
+    /// `Disabled` without sessions; `Store` when the store fails (503), or cannot record a
+    /// re-authentication.
+    pub async fn reauthenticate<I, T>(
+        &self,
+        claims: &Claims,
+        amr: I,
+    ) -> Result<TokenResponse, SessionError>
+    where
+        I: IntoIterator<Item = T>,
+        T: Into<String>,
+    {
+        let sessions = self.session_state().ok_or(SessionError::Disabled)?;
+        let sid = claims.sid.as_deref().ok_or(SessionError::NotLive)?;
+        let now = self.now();
+        let request = TokenRequest::new(claims.sub.clone())
+            .scopes(claims.scopes.clone())
+            .extra(&claims.extra)
+            .amr(amr)
+            .auth_time(now);
+        let prepared = self.prepare(request)?;
+        let methods: Vec<String> = match prepared.extra.get("amr") {
+            Some(serde_json::Value::Array(methods)) => methods
+                .iter()
+                .filter_map(|m| m.as_str().map(str::to_owned))
+                .collect(),
+            _ => Vec::new(),
+        };
+        if !sessions
+            .store
+            .reauthenticate(&claims.sub, sid, methods, now, now)
+            .await?
+        {
+            return Err(SessionError::NotLive);
+        }
+        let lifetime = Duration::from_secs(seconds_until(claims.exp, now).max(1));
+        let (access_token, lifetime) = self.mint(&prepared, Some(sid), lifetime)?;
+        Ok(TokenResponse::new(access_token, lifetime))
+    }
+
     /// Exchanges a refresh token for a new access token and a new refresh token of the same
     /// session (rotation; RFC 6749 §6). The presented token is consumed.
     ///

@@ -311,6 +311,25 @@ impl SessionStore for MemoryStore {
         Box::pin(std::future::ready(Ok(session)))
     }
 
+    fn reauthenticate(
+        &self,
+        subject: &str,
+        sid: &str,
+        amr: Vec<String>,
+        auth_time: i64,
+        now: i64,
+    ) -> StoreFuture<'_, bool> {
+        let mut state = self.lock();
+        let renewed = match state.sessions.get_mut(sid) {
+            Some(entry) if entry.session.subject == subject && entry.session.is_live(now) => {
+                entry.session.set_authentication(&amr, auth_time);
+                true
+            }
+            _ => false,
+        };
+        Box::pin(std::future::ready(Ok(renewed)))
+    }
+
     fn end_session(&self, sid: &str, now: i64, until: i64) -> StoreFuture<'_, bool> {
         let mut state = self.lock();
         let live = state

@@ -174,6 +174,30 @@ impl Session {
     pub fn is_live(&self, now: i64) -> bool {
         self.expires_at > now && self.ends_at.is_none_or(|end| end > now)
     }
+
+    /// How the user authenticated (`amr`, RFC 8176), as the session's tokens carry it: the
+    /// login's, or the last re-authentication's; empty when the login recorded none.
+    pub fn amr(&self) -> Vec<String> {
+        match self.extra.get("amr") {
+            Some(Value::Array(methods)) => methods
+                .iter()
+                .filter_map(|m| m.as_str().map(str::to_owned))
+                .collect(),
+            _ => Vec::new(),
+        }
+    }
+
+    /// When the user last authenticated (`auth_time`), as the session's tokens carry it.
+    pub fn auth_time(&self) -> Option<i64> {
+        self.extra.get("auth_time").and_then(Value::as_i64)
+    }
+
+    /// Records a re-authentication: `amr` and `auth_time` for the session's next tokens.
+    pub(crate) fn set_authentication(&mut self, amr: &[String], auth_time: i64) {
+        self.extra.insert("amr".into(), Value::from(amr.to_vec()));
+        self.extra
+            .insert("auth_time".into(), Value::from(auth_time));
+    }
 }
 
 /// The tokens of a session, as [`LoginManager::start_session`](crate::LoginManager::start_session)
@@ -229,6 +253,10 @@ pub enum SessionError {
     /// The store failed.
     #[error(transparent)]
     Store(#[from] StoreError),
+    /// The token's session is not live (ended or expired), or the token belongs to no
+    /// session: 401 `invalid_token`, as for a token that was refused.
+    #[error("the token's session is not live")]
+    NotLive,
 }
 
 /// The `Retry-After` (seconds) of the answer to a failed session store.
@@ -237,9 +265,17 @@ const STORE_RETRY_AFTER_SECS: u64 = 5;
 impl IntoResponse for SessionError {
     /// The store failed: `503 Service Unavailable`, `Retry-After: 5`,
     /// `{"detail": "Session store unavailable"}`. Sessions not enabled or an invalid token
-    /// request (configuration errors): 500 `{"detail": "Internal server error"}`. Always
-    /// `Cache-Control: no-store`; the error itself is not sent (log it).
+    /// request (configuration errors): 500 `{"detail": "Internal server error"}`. A session
+    /// not live: 401 `WWW-Authenticate: Bearer error="invalid_token"`,
+    /// `{"detail": "Invalid credentials"}`. Always `Cache-Control: no-store`; the error itself
+    /// is not sent (log it).
     fn into_response(self) -> Response {
+        if let SessionError::NotLive = self {
+            return crate::rejection::default_response(
+                crate::rejection::RejectionKind::InvalidToken,
+                &[],
+            );
+        }
         let (status, detail) = match self {
             SessionError::Store(_) => {
                 (StatusCode::SERVICE_UNAVAILABLE, "Session store unavailable")

@@ -259,6 +259,27 @@ pub trait SessionStore: Send + Sync + 'static {
     /// request on.
     fn subscribe(&self, sink: Arc<dyn RevocationSink>);
 
+    /// Records a re-authentication of the live session `sid` of `subject` (the user gave
+    /// the password, and the second factor, again): the session's `amr` and `auth_time`
+    /// become these (in its extra claims), so that its later refreshes carry them. `false`
+    /// when the session is not live (ended, expired, unknown).
+    ///
+    /// The default answers a store error, which a re-authentication answers 503: a store
+    /// written before this method cannot renew a session's authentication.
+    fn reauthenticate(
+        &self,
+        subject: &str,
+        sid: &str,
+        amr: Vec<String>,
+        auth_time: i64,
+        now: i64,
+    ) -> StoreFuture<'_, bool> {
+        let _ = (subject, sid, amr, auth_time, now);
+        Box::pin(std::future::ready(Err(StoreError::new(
+            "this session store cannot record a re-authentication",
+        ))))
+    }
+
     /// Where the login throttle keeps its failure counters in this store's backend, so that
     /// every instance sharing the store shares the counts ([`MemoryStore`](super::MemoryStore)
     /// and `RedisStore` have one). The default, `None`, makes the manager keep them in its

@@ -257,6 +257,45 @@ impl Shared {
         data.map(|d| parse(&d)).transpose()
     }
 
+    /// The session's row lock (as a rotation takes it), then its data rewritten with the
+    /// new `amr` and `auth_time`: a rotation in flight commits first, and this one reads what
+    /// it wrote.
+    async fn reauthenticate(
+        &self,
+        subject: &str,
+        sid: &str,
+        amr: &[String],
+        auth_time: i64,
+        now: i64,
+    ) -> Result<Result<bool, StoreError>, sqlx::Error> {
+        let mut tx = self.pool.begin().await?;
+        let data: Option<String> = sqlx::query_scalar(
+            "SELECT data FROM login_sessions WHERE sid = $1 AND subject = $2 FOR UPDATE",
+        )
+        .bind(sid)
+        .bind(subject)
+        .fetch_optional(&mut *tx)
+        .await?;
+        let Some(data) = data else {
+            return Ok(Ok(false));
+        };
+        let mut session = match parse(&data) {
+            Ok(session) => session,
+            Err(error) => return Ok(Err(error)),
+        };
+        if !session.is_live(now) {
+            return Ok(Ok(false));
+        }
+        session.set_authentication(amr, auth_time);
+        sqlx::query("UPDATE login_sessions SET data = $2 WHERE sid = $1")
+            .bind(sid)
+            .bind(serde_json::to_string(&session).expect("a session serializes"))
+            .execute(&mut *tx)
+            .await?;
+        tx.commit().await?;
+        Ok(Ok(true))
+    }
+
     async fn end_session(&self, sid: &str, now: i64, until: i64) -> Result<bool, sqlx::Error> {
         let mut tx = self.pool.begin().await?;
         let mut published = Vec::new();
@@ -397,6 +436,25 @@ impl SessionStore for PostgresStore {
             self.shared
                 .timed(self.shared.end_session(&sid, now, until))
                 .await
+        })
+    }
+
+    fn reauthenticate(
+        &self,
+        subject: &str,
+        sid: &str,
+        amr: Vec<String>,
+        auth_time: i64,
+        now: i64,
+    ) -> StoreFuture<'_, bool> {
+        let (subject, sid) = (subject.to_owned(), sid.to_owned());
+        Box::pin(async move {
+            self.shared
+                .timed(
+                    self.shared
+                        .reauthenticate(&subject, &sid, &amr, auth_time, now),
+                )
+                .await?
         })
     }
 

@@ -261,6 +261,60 @@ impl RedisStore {
         Ok(session.is_live(now).then_some(session))
     }
 
+    /// Reads the session's data, sets its `amr` and `auth_time`, and writes it back if no
+    /// one changed it meanwhile (the script compares), reading again if someone did.
+    async fn reauthenticate_session(
+        &self,
+        subject: &str,
+        sid: &str,
+        amr: &[String],
+        auth_time: i64,
+        now: i64,
+    ) -> Result<bool, StoreError> {
+        let s = &self.shared;
+        let t = tag(subject);
+        let key = conn::session_key(self.prefix(), &t, sid);
+        for _ in 0..3 {
+            let data: Option<Vec<u8>> = s
+                .query("HGET", redis::cmd("HGET").arg(&key).arg("data"))
+                .await?;
+            let Some(data) = data else {
+                return Ok(false);
+            };
+            let read = text(&data, "session data")?;
+            let mut value: serde_json::Value = serde_json::from_str(&read)
+                .map_err(|_| corrupt(format_args!("the data of session {sid}")))?;
+            let Some(object) = value.as_object_mut() else {
+                return Err(corrupt(format_args!("the data of session {sid}")));
+            };
+            let extra = object
+                .entry("extra")
+                .or_insert_with(|| serde_json::Value::Object(Default::default()));
+            let Some(extra) = extra.as_object_mut() else {
+                return Err(corrupt(format_args!("the extra claims of session {sid}")));
+            };
+            extra.insert("amr".into(), serde_json::Value::from(amr.to_vec()));
+            extra.insert("auth_time".into(), serde_json::Value::from(auth_time));
+            let written = value.to_string();
+            let outcome: i64 = s
+                .run_subject(
+                    "reauthenticate",
+                    &s.scripts.reauthenticate,
+                    &t,
+                    &[sid, &now.to_string(), &read, &written],
+                )
+                .await?;
+            match outcome {
+                1 => return Ok(true),
+                0 => return Ok(false),
+                _ => continue,
+            }
+        }
+        Err(StoreError::new(
+            "redis: the session changed three times during a re-authentication",
+        ))
+    }
+
     async fn end_one(&self, sid: &str, now: i64, until: i64) -> Result<bool, StoreError> {
         let s = &self.shared;
         // The revocation first: from here on the session's tokens are refused.
@@ -368,6 +422,21 @@ impl SessionStore for RedisStore {
     fn end_session(&self, sid: &str, now: i64, until: i64) -> StoreFuture<'_, bool> {
         let sid = sid.to_owned();
         Box::pin(async move { self.end_one(&sid, now, until).await })
+    }
+
+    fn reauthenticate(
+        &self,
+        subject: &str,
+        sid: &str,
+        amr: Vec<String>,
+        auth_time: i64,
+        now: i64,
+    ) -> StoreFuture<'_, bool> {
+        let (subject, sid) = (subject.to_owned(), sid.to_owned());
+        Box::pin(async move {
+            self.reauthenticate_session(&subject, &sid, &amr, auth_time, now)
+                .await
+        })
     }
 
     fn end_subject(&self, subject: &str, now: i64, until: i64) -> StoreFuture<'_, usize> {

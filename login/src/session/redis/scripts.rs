@@ -188,6 +188,21 @@ drop_session(sid)
 return {'reused', GONE}
 "#;
 
+/// ARGV: prefix, tag, sid, now, the session's data as read, its new data. Replaces the data
+/// of a live session if it is still what was read. Returns 1 (replaced), 0 (not live), -1
+/// (changed since it was read: read again).
+const REAUTHENTICATE: &str = r#"
+local sid = ARGV[3]
+local now = num(ARGV[4], 'now')
+local s = skey(sid)
+local f = redis.call('HMGET', s, 'data', 'exp', 'end')
+if not f[1] then return 0 end
+if not live(num(f[2], 'exp'), optnum(f[3], 'end'), now) then return 0 end
+if f[1] ~= ARGV[5] then return -1 end
+redis.call('HSET', s, 'data', ARGV[6])
+return 1
+"#;
+
 /// ARGV: prefix, tag, sid, now. Drops the session (already revoked by the caller). Returns
 /// `{was_live, gone}`.
 const END_SESSION: &str = r#"
@@ -263,6 +278,7 @@ pub(super) struct Scripts {
     pub(super) drop: redis::Script,
     pub(super) rotate: redis::Script,
     pub(super) end_session: redis::Script,
+    pub(super) reauthenticate: redis::Script,
     pub(super) end_subject: redis::Script,
     pub(super) revoke: redis::Script,
     pub(super) sessions: redis::Script,
@@ -276,6 +292,7 @@ impl Scripts {
             drop: script(DROP),
             rotate: script(ROTATE),
             end_session: script(END_SESSION),
+            reauthenticate: script(REAUTHENTICATE),
             end_subject: script(END_SUBJECT),
             revoke: redis::Script::new(REVOKE),
             sessions: script(SESSIONS),

@@ -28,8 +28,9 @@
 //! once on the two instances (exactly one successor wins); ending one session and every
 //! session of a subject, with the same-second rule (a login that read the logout generation
 //! before "log out everywhere" is not stored, even within the same second); revoking an
-//! access token; listing a subject's sessions oldest first; the per-subject cap; the
-//! revocation stream (the instance that makes a revocation applies it to its own subscribers
+//! access token; a re-authentication renewing a live session's `amr` and `auth_time` for its
+//! refreshes (and only a live one of that subject); listing a subject's sessions oldest
+//! first; the per-subject cap; the revocation stream (the instance that makes a revocation applies it to its own subscribers
 //! before the call returns; a subscriber gets the revocations in force, then every new one made on
 //! the *other* instance, and a snapshot holds them until their `until`); and the throttle's
 //! counters (back-off, reset, refund, shared by the instances).

@@ -36,6 +36,10 @@ pub(super) const CASES: &[SessionCase] = &[
         run: end_one,
     },
     SessionCase {
+        name: "a_reauthentication_renews_the_sessions_amr_and_auth_time_for_its_refreshes",
+        run: reauthenticate,
+    },
+    SessionCase {
         name: "logging_out_everywhere_ends_every_session_of_the_subject_only",
         run: end_all,
     },
@@ -368,6 +372,70 @@ fn end_one(i: Instances) -> CaseFuture {
         recorder.wait_for(&ended(&s.id, t + 900)).await;
         let snapshot = i.b.snapshot(t).await.expect("snapshot");
         assert!(snapshot.contains(&ended(&s.id, t + 900)), "{snapshot:?}");
+    })
+}
+
+fn reauthenticate(i: Instances) -> CaseFuture {
+    Box::pin(async move {
+        let t = now();
+        let subject = unique("reauth");
+        let mut s = session(&subject, t);
+        s.extra.insert("amr".into(), serde_json::json!(["pwd"]));
+        s.extra
+            .insert("auth_time".into(), serde_json::json!(t - 600));
+        s.extra.insert("tenant".into(), serde_json::json!(7));
+        let (_, hash) = create(&*i.a, &s).await;
+        let amr = vec!["pwd".to_owned(), "otp".to_owned(), "mfa".to_owned()];
+        assert!(
+            i.b.reauthenticate(&subject, &s.id, amr.clone(), t, t)
+                .await
+                .expect("reauthenticate"),
+            "a live session is re-authenticated"
+        );
+        let renewed = found(&*i.a, hash, t).await.expect("the session lives on");
+        assert_eq!(renewed.amr(), amr, "the other instance reads the new amr");
+        assert_eq!(renewed.auth_time(), Some(t));
+        assert_eq!(
+            renewed.extra.get("tenant"),
+            Some(&serde_json::json!(7)),
+            "the other extra claims are kept"
+        );
+        assert_eq!(
+            (renewed.id.as_str(), renewed.created_at, renewed.expires_at),
+            (s.id.as_str(), s.created_at, s.expires_at),
+            "the same session: nothing else changes"
+        );
+        let (_, r) = rotation(hash, t, None);
+        match i.b.rotate(r).await.expect("rotate") {
+            Rotated::Rotated(rotated) => {
+                assert_eq!(
+                    rotated.amr(),
+                    amr,
+                    "a refresh carries the re-authentication's"
+                );
+                assert_eq!(rotated.auth_time(), Some(t));
+            }
+            other => panic!("the session rotates as before: {other:?}"),
+        }
+        assert!(
+            !i.a.reauthenticate("someone-else", &s.id, amr.clone(), t, t)
+                .await
+                .expect("reauthenticate"),
+            "another subject's session is not touched"
+        );
+        assert!(
+            !i.a.reauthenticate(&subject, &unique("sid"), amr.clone(), t, t)
+                .await
+                .expect("reauthenticate"),
+            "an unknown session"
+        );
+        i.a.end_session(&s.id, t, t + 900).await.expect("end");
+        assert!(
+            !i.b.reauthenticate(&subject, &s.id, amr, t, t)
+                .await
+                .expect("reauthenticate"),
+            "an ended session is not re-authenticated"
+        );
     })
 }
 
