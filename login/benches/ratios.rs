@@ -169,6 +169,25 @@ fn app(alg: Algorithm, cache: usize) -> (Router, HeaderValue) {
     (router, bearer(&token))
 }
 
+/// The app with a token as the login route mints it (`amr`, `auth_time`), for the step-up
+/// route and its plain twin.
+fn login_token_app(alg: Algorithm) -> (Router, HeaderValue) {
+    let manager = manager(alg, DEFAULT_CACHE_ENTRIES);
+    let token = manager
+        .create_access_token(
+            TokenRequest::new(SUBJECT)
+                .scopes(["read", "write"])
+                .amr(["pwd"])
+                .auth_time(manager.now()),
+        )
+        .unwrap();
+    let router = Router::new()
+        .route("/protected", get(protected_route))
+        .route("/step-up", get(step_up_route))
+        .with_state(AppState::new(manager, alg));
+    (router, bearer(&token))
+}
+
 fn route<'a>(
     rt: &'a tokio::runtime::Runtime,
     app: &'a (Router, HeaderValue),
@@ -216,6 +235,12 @@ fn routes() {
         "protected HS256, no cache / hand-written HS256",
         &mut route(&rt, &hs_off, "/protected"),
         &mut route(&rt, &hs, "/hand-written"),
+    );
+    let login_token = login_token_app(Algorithm::HS256);
+    pair(
+        "protected fresh + factors (step-up) HS256 / protected HS256",
+        &mut route(&rt, &login_token, "/step-up"),
+        &mut route(&rt, &login_token, "/protected"),
     );
     for alg in [Algorithm::RS256, Algorithm::ES256, Algorithm::EdDSA] {
         let other = app(alg, DEFAULT_CACHE_ENTRIES);

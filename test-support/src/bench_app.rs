@@ -6,7 +6,8 @@
 //! - [`unprotected_route`]: the framework's ceiling; the handler looks the user up and answers;
 //! - [`hand_written_route`]: the baseline every published ratio divides by, [`HandWritten`],
 //!   what a Rust user writes by hand with jsonwebtoken (after axum's `jwt` example);
-//! - [`protected_route`]: `#[protected]` and `#[user_loader]`.
+//! - [`protected_route`]: `#[protected]` and `#[user_loader]`; [`step_up_route`] with
+//!   `fresh` and `factors` too.
 
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -230,6 +231,13 @@ impl FromRequestParts<AppState> for HandWritten {
 /// `GET /protected` with `#[protected]`.
 #[protected]
 pub async fn protected_route(user: User) -> Json<Value> {
+    Json(json!({ "user": user }))
+}
+
+/// `GET /step-up` with `#[protected(fresh = "10m", factors = ["pwd"])]`: the same as
+/// [`protected_route`], and the step-up checks (the token's `auth_time` and `amr`).
+#[protected(fresh = "10m", factors = ["pwd"])]
+pub async fn step_up_route(user: User) -> Json<Value> {
     Json(json!({ "user": user }))
 }
 
