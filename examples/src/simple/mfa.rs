@@ -20,7 +20,7 @@ use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::{Form, Json};
 use login::mfa::{MfaAccount, MfaError, MfaGrant, RecoveryCodes, TotpSecret, UsedFactor};
-use login::openapi::LoginResponses;
+use login::openapi::SecondStepResponses;
 use login::protected;
 use login::{Claims, LoginError, TokenResponse};
 use serde::{Deserialize, Serialize};
@@ -144,7 +144,7 @@ pub(super) async fn disable_totp(user: User, State(state): State<AppState>) -> S
 /// The second step of the login: the `mfa_token` and a TOTP code or a recovery code.
 #[utoipa::path(post, path = "/login/mfa",
     request_body(content = inline(MfaForm), content_type = "application/x-www-form-urlencoded"),
-    responses(LoginResponses))]
+    responses(SecondStepResponses))]
 pub(super) async fn login_mfa(
     State(state): State<AppState>,
     grant: MfaGrant,

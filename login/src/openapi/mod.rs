@@ -68,6 +68,8 @@ use crate::manager::LoginManager;
 mod responses;
 mod serve;
 
+#[cfg(feature = "mfa")]
+pub use responses::SecondStepResponses;
 pub use responses::{
     CrossSiteRefused, Forbidden, LoginResponses, RefreshForm, RefreshResponses, StepUpRequired,
     Unauthorized,

@@ -266,6 +266,62 @@ fn mfa_required() -> Response {
         .build()
 }
 
+/// The answers of a two-step login's second step built on
+/// [`MfaGrant`](crate::mfa::MfaGrant) (feature `mfa`): 200 with a [`TokenResponse`], 400
+/// `invalid_grant` for a wrong or reused code or an `mfa_token` that is invalid, expired or
+/// used, 400 `invalid_request` for a malformed form or code, 415 for a body that is not a
+/// form, 429 when the login throttle refuses the attempt. Write
+/// `responses(login::openapi::SecondStepResponses)` in the route's `#[utoipa::path]`.
+#[cfg(feature = "mfa")]
+#[derive(Debug, Clone, Copy)]
+pub struct SecondStepResponses;
+
+#[cfg(feature = "mfa")]
+impl IntoResponses for SecondStepResponses {
+    fn responses() -> BTreeMap<String, RefOr<Response>> {
+        let mut responses = LoginResponses::responses();
+        for status in ["401", "403"] {
+            responses.remove(status);
+        }
+        let bad_request = ResponseBuilder::new()
+            .description(
+                "A wrong or reused code, or an `mfa_token` that is invalid, expired or already \
+                 used (`invalid_grant`); a malformed form, both codes or none, or a malformed \
+                 code (`invalid_request`; RFC 6749 §5.2).",
+            )
+            .content(
+                "application/json",
+                json_content(
+                    oauth2_error_schema(&["invalid_request", "invalid_grant"]),
+                    [
+                        (
+                            "invalid_code".to_owned(),
+                            example(
+                                "A wrong or reused code",
+                                json!({
+                                    "error": "invalid_grant",
+                                    "error_description": "the code is wrong or was already used",
+                                }),
+                            ),
+                        ),
+                        (
+                            "invalid_mfa_token".to_owned(),
+                            example(
+                                "An mfa_token that is invalid, expired or used",
+                                json!({
+                                    "error": "invalid_grant",
+                                    "error_description": "the mfa_token is invalid, expired or already used",
+                                }),
+                            ),
+                        ),
+                    ],
+                ),
+            );
+        responses.insert("400".to_owned(), bad_request.build().into());
+        responses
+    }
+}
+
 /// The answers of a token endpoint built on [`PasswordGrant`](crate::PasswordGrant): 200 with
 /// a [`TokenResponse`], 400 for a malformed form, an unsupported `grant_type` or an empty or
 /// over-long password, 401 for invalid credentials, 403 `mfa_required` for an account with
