@@ -535,6 +535,21 @@ async fn guessing_codes_meets_the_login_throttle() {
     }
     let attempt = throttled.expect("wrong codes were throttled within 20 attempts");
     assert!(attempt >= 1, "a few free failures first");
+
+    // Re-authentication guesses too: a password-only user, wrong passwords on /reauth.
+    let bob = app.token(BOB).await;
+    let mut throttled = None;
+    for attempt in 0..20 {
+        let reply = app.post("/reauth", Some(&bob), &[("password", "wrong")]).await;
+        if reply.status == StatusCode::TOO_MANY_REQUESTS {
+            assert!(reply.headers.contains_key(header::RETRY_AFTER));
+            throttled = Some(attempt);
+            break;
+        }
+        assert_eq!(reply.status, StatusCode::UNAUTHORIZED, "{}", reply.text());
+    }
+    let attempt = throttled.expect("wrong re-authentication passwords were throttled");
+    assert!(attempt >= 3, "the free failures first: {attempt}");
 }
 
 impl App {

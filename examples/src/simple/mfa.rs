@@ -19,7 +19,7 @@ use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::{Form, Json};
-use login::mfa::{MfaAccount, MfaError, MfaGrant, RecoveryCodes, TotpSecret, UsedFactor};
+use login::mfa::{MfaAccount, MfaGrant, ReauthGrant, RecoveryCodes, TotpSecret, UsedFactor};
 use login::openapi::SecondStepResponses;
 use login::protected;
 use login::{Claims, LoginError, TokenResponse};
@@ -170,67 +170,41 @@ pub(super) async fn login_mfa(
     step.token_response().await
 }
 
-/// The re-authentication form: the password, and a TOTP code when TOTP is on.
-#[derive(Deserialize, ToSchema)]
-pub struct ReauthForm {
+/// The re-authentication form (documentation: `ReauthGrant` reads it).
+#[derive(ToSchema)]
+#[allow(dead_code)]
+struct ReauthForm {
     /// The account's password.
-    pub password: String,
+    password: String,
     /// A TOTP code (six digits), required when TOTP is on.
-    #[serde(default)]
-    pub otp: Option<String>,
+    otp: Option<String>,
 }
 
 /// Re-authenticate: the password again, and a TOTP code when TOTP is on. A new access token
 /// of the same session, with a fresh `auth_time` (and `amr`); the session's refreshes keep
-/// them. No session starts and the refresh token does not change.
+/// them. No session starts and the refresh token does not change. Counted by the login
+/// throttle, as logins are.
 #[protected]
 #[utoipa::path(post, path = "/reauth",
-    request_body(content = ReauthForm, content_type = "application/x-www-form-urlencoded"),
+    request_body(content = inline(ReauthForm), content_type = "application/x-www-form-urlencoded"),
     responses(
         (status = 200, description = "A new access token of the same session.", body = TokenResponse),
         (status = 400, description = "A wrong or reused code (`invalid_grant`), or no code for an account with TOTP (`invalid_request`)."),
-        (status = 401, description = "No valid token, a token of an ended session, or a wrong password (`{\"detail\":\"Invalid credentials\"}`).")))]
+        (status = 429, description = "Too many failures: retry after `Retry-After` seconds.")))]
 pub(super) async fn reauth(
-    user: User,
-    claims: Claims,
+    _claims: Claims,
     State(state): State<AppState>,
-    Form(form): Form<ReauthForm>,
+    grant: ReauthGrant,
 ) -> Result<Response, LoginError> {
-    let right = state
-        .passwords
-        .verify(&form.password, Some(&user.password_hash))
-        .await
-        .map_err(LoginError::Password)?;
-    if !right {
-        return Err(LoginError::InvalidCredentials);
+    let user = load_user(grant.subject().to_owned(), State(state.db.clone())).await;
+    let checked = grant.verify(&state.passwords, user).await?;
+    // Recorded before the token, a check-and-set: a code passes once.
+    if let Some(UsedFactor::Totp { step }) = checked.used()
+        && !state.db.record_step(&checked.account().email, step)
+    {
+        return Err(LoginError::InvalidCode);
     }
-    let amr: &[&str] = match (&user.mfa, &form.otp) {
-        (None, _) => &["pwd"],
-        (Some(_), None) => {
-            return Err(LoginError::InvalidRequest {
-                status: StatusCode::BAD_REQUEST,
-                description: "this account has a second factor: send `otp` too",
-            });
-        }
-        (Some(mfa), Some(otp)) => {
-            match mfa.secret.verify(otp, state.manager.now(), mfa.last_step) {
-                Ok(step) if state.db.record_step(&user.email, step) => &["pwd", "otp", "mfa"],
-                Err(MfaError::MalformedCode) => {
-                    return Err(LoginError::InvalidRequest {
-                        status: StatusCode::BAD_REQUEST,
-                        description: "the code is malformed: six digits",
-                    });
-                }
-                _ => return Err(LoginError::InvalidCode),
-            }
-        }
-    };
-    let response: TokenResponse = state
-        .manager
-        .reauthenticate(&claims, amr.iter().copied())
-        .await
-        .map_err(LoginError::Session)?;
-    Ok(response.into_response())
+    checked.token_response().await
 }
 
 /// Only for a login of the last 5 minutes (RFC 9470's challenge otherwise).

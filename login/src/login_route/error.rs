@@ -167,6 +167,10 @@ impl IntoResponse for LoginError {
                 tracing::error!(%error, "login: could not mint a token");
                 internal_error()
             }
+            LoginError::Session(SessionError::NotLive) => {
+                tracing::debug!("login: the token's session is not live");
+                SessionError::NotLive.into_response()
+            }
             LoginError::Session(error) => {
                 tracing::error!(%error, "login: could not start a session");
                 error.into_response()

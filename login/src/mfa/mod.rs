@@ -101,11 +101,13 @@
 
 mod enrol;
 mod login;
+mod reauth;
 mod recovery;
 mod totp;
 
 pub use enrol::qr_svg;
 pub use login::{MfaAccount, MfaGrant, SecondFactor, SecondStep, UsedFactor};
+pub use reauth::{ReauthGrant, Reauthenticated};
 pub use recovery::{RecoveryCodes, RecoveryHash};
 pub use totp::TotpSecret;
 
