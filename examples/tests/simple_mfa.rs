@@ -540,7 +540,9 @@ async fn guessing_codes_meets_the_login_throttle() {
     let bob = app.token(BOB).await;
     let mut throttled = None;
     for attempt in 0..20 {
-        let reply = app.post("/reauth", Some(&bob), &[("password", "wrong")]).await;
+        let reply = app
+            .post("/reauth", Some(&bob), &[("password", "wrong")])
+            .await;
         if reply.status == StatusCode::TOO_MANY_REQUESTS {
             assert!(reply.headers.contains_key(header::RETRY_AFTER));
             throttled = Some(attempt);

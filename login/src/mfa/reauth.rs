@@ -143,9 +143,7 @@ where
                         return Err(LoginError::Throttled { retry_after }.into_response());
                     }
                     Err(Refusal::Store(error)) => {
-                        return Err(
-                            LoginError::Session(SessionError::Store(error)).into_response()
-                        );
+                        return Err(LoginError::Session(SessionError::Store(error)).into_response());
                     }
                 }
             }
