@@ -176,80 +176,113 @@ where
     type Rejection = LoginError;
 
     async fn from_request(request: Request, state: &S) -> Result<Self, Self::Rejection> {
-        // Recorded with the session, for "where you're signed in" (one header, or none).
-        let mut agents = request.headers().get_all(header::USER_AGENT).iter();
-        let user_agent = match (agents.next(), agents.next()) {
-            (Some(agent), None) => agent.to_str().ok().map(str::to_owned),
-            _ => None,
-        };
         let handle = M::from_ref(state);
         let manager = handle.login_manager();
-        let guard = manager.throttle_guard().cloned();
-        // The socket's peer (axum's `ConnectInfo`, or `MockConnectInfo` in tests), and the
-        // client's address through the trusted proxies when the throttle is on: what it
-        // counts and the auth events report.
-        let peer = crate::events::client_address(request.headers(), request.extensions());
-        let (address, devices) = match &guard {
-            Some(guard) => (
-                guard.client(peer, request.headers()),
-                guard.device_tokens(request.headers()),
-            ),
-            None => (peer, Vec::new()),
-        };
+        let attempt = Attempt::read(request.headers(), request.extensions(), manager);
         let form = OAuth2PasswordForm::from_request(request, state).await?;
         match form.grant_type.as_deref() {
             // fastapi's OAuth2PasswordRequestForm accepts a missing grant_type too.
             None | Some("password") => {}
             Some(_) => return Err(LoginError::UnsupportedGrantType),
         }
-        let ticket = match guard {
-            None => None,
-            Some(guard) => {
-                let now = manager.now();
-                match guard.attempt(&form.username, address, &devices, now).await {
-                    Ok(ticket) => Some(ticket),
-                    // The throttled moment: refused before any password work, whatever the
-                    // password and whether or not the account exists.
-                    Err(Refusal::Throttled(retry_after)) => {
-                        tracing::debug!(retry_after, "login throttled");
-                        let kind = AuthEventKind::LoginThrottled;
-                        report_attempt(manager, kind, &form.username, address, &user_agent);
-                        return Err(LoginError::Throttled { retry_after });
-                    }
-                    Err(Refusal::Store(error)) => {
-                        return Err(LoginError::Session(SessionError::Store(error)));
-                    }
-                }
-            }
-        };
+        // The throttled moment: refused before any password work, whatever the password and
+        // whether or not the account exists.
+        let ticket = attempt
+            .judge(manager, &form.username, || {
+                let kind = AuthEventKind::LoginThrottled;
+                report_attempt(manager, kind, &form.username, &attempt);
+            })
+            .await?;
         if ticket.as_ref().is_some_and(Ticket::by_device) {
             let kind = AuthEventKind::DeviceTokenUsed;
-            report_attempt(manager, kind, &form.username, address, &user_agent);
+            report_attempt(manager, kind, &form.username, &attempt);
         }
         Ok(PasswordGrant {
             form,
-            user_agent,
-            address,
+            user_agent: attempt.user_agent,
+            address: attempt.address,
             ticket,
             manager: PhantomData,
         })
     }
 }
 
+/// What a login route's extractor reads before the body: the user agent (recorded with the
+/// session, for "where you're signed in": one header, or none), the client's address (the
+/// socket's peer, axum's `ConnectInfo` or `MockConnectInfo` in tests, through the trusted
+/// proxies when the throttle is on: what it counts and the auth events report), the device
+/// tokens presented, and the manager's login throttle.
+pub(crate) struct Attempt {
+    pub(crate) user_agent: Option<String>,
+    pub(crate) address: Option<IpAddr>,
+    devices: Vec<String>,
+    guard: Option<std::sync::Arc<crate::throttle::Guard>>,
+}
+
+impl Attempt {
+    pub(crate) fn read(
+        headers: &axum::http::HeaderMap,
+        extensions: &axum::http::Extensions,
+        manager: &LoginManager,
+    ) -> Self {
+        let mut agents = headers.get_all(header::USER_AGENT).iter();
+        let user_agent = match (agents.next(), agents.next()) {
+            (Some(agent), None) => agent.to_str().ok().map(str::to_owned),
+            _ => None,
+        };
+        let guard = manager.throttle_guard().cloned();
+        let peer = crate::events::client_address(headers, extensions);
+        let (address, devices) = match &guard {
+            Some(guard) => (guard.client(peer, headers), guard.device_tokens(headers)),
+            None => (peer, Vec::new()),
+        };
+        Attempt {
+            user_agent,
+            address,
+            devices,
+            guard,
+        }
+    }
+
+    /// The client, as the auth events report it.
+    pub(crate) fn client(&self) -> Client {
+        Client {
+            address: self.address,
+            user_agent: crate::session::clean_user_agent(self.user_agent.as_deref()),
+        }
+    }
+
+    /// Asks the login throttle about an attempt on the account `key` (counted as a failure
+    /// until it succeeds): `None` with the throttle off; [`LoginError::Throttled`] (429, after
+    /// `throttled` reported it) while in back-off; a store error (503).
+    pub(crate) async fn judge(
+        &self,
+        manager: &LoginManager,
+        key: &str,
+        throttled: impl FnOnce(),
+    ) -> Result<Option<Ticket>, LoginError> {
+        let Some(guard) = &self.guard else {
+            return Ok(None);
+        };
+        match guard
+            .attempt(key, self.address, &self.devices, manager.now())
+            .await
+        {
+            Ok(ticket) => Ok(Some(ticket)),
+            Err(Refusal::Throttled(retry_after)) => {
+                tracing::debug!(retry_after, "login throttled");
+                throttled();
+                Err(LoginError::Throttled { retry_after })
+            }
+            Err(Refusal::Store(error)) => Err(LoginError::Session(SessionError::Store(error))),
+        }
+    }
+}
+
 /// Reports what the throttle decided about an attempt (before any account is looked up: the
 /// user name as submitted, printable and bounded since it goes to logs, and the client).
-fn report_attempt(
-    manager: &LoginManager,
-    kind: AuthEventKind,
-    username: &str,
-    address: Option<IpAddr>,
-    user_agent: &Option<String>,
-) {
-    let client = Client {
-        address,
-        user_agent: crate::session::clean_user_agent(user_agent.as_deref()),
-    };
-    let mut event = manager.event(kind).with_client(&client);
+fn report_attempt(manager: &LoginManager, kind: AuthEventKind, username: &str, attempt: &Attempt) {
+    let mut event = manager.event(kind).with_client(&attempt.client());
     event.username = crate::session::clean_user_agent(Some(username));
     manager.emit(event);
 }

@@ -15,11 +15,11 @@ use super::{MfaError, RecoveryCodes, RecoveryHash, TotpSecret};
 use crate::error::VerifyError;
 use crate::events::{AuthEventKind, Client, LoginFailure};
 use crate::loader::LoaderOutput;
-use crate::login_route::{LoginAccount, LoginError, read_form};
+use crate::login_route::{Attempt, LoginAccount, LoginError, read_form};
 use crate::manager::mfa_token::MfaTicket;
 use crate::manager::{AsLoginManager, LoginManager, TokenRequest};
 use crate::session::{SessionError, SessionTokens, StoreError};
-use crate::throttle::{Refusal, Ticket};
+use crate::throttle::Ticket;
 
 pub use crate::login_route::SecondFactor;
 
@@ -136,22 +136,9 @@ where
     type Rejection = LoginError;
 
     async fn from_request(request: Request, state: &S) -> Result<Self, Self::Rejection> {
-        let mut agents = request.headers().get_all(header::USER_AGENT).iter();
-        let user_agent = match (agents.next(), agents.next()) {
-            (Some(agent), None) => agent.to_str().ok().map(str::to_owned),
-            _ => None,
-        };
         let handle = M::from_ref(state);
         let manager = handle.login_manager().clone();
-        let guard = manager.throttle_guard().cloned();
-        let peer = crate::events::client_address(request.headers(), request.extensions());
-        let (address, devices) = match &guard {
-            Some(guard) => (
-                guard.client(peer, request.headers()),
-                guard.device_tokens(request.headers()),
-            ),
-            None => (peer, Vec::new()),
-        };
+        let attempt = Attempt::read(request.headers(), request.extensions(), &manager);
         let form: MfaForm = read_form(
             request,
             state,
@@ -180,41 +167,24 @@ where
                 return Err(LoginError::InvalidMfaToken);
             }
         };
-        let client = Client {
-            address,
-            user_agent: crate::session::clean_user_agent(user_agent.as_deref()),
-        };
-        let throttle = match guard {
-            None => None,
-            Some(guard) => {
-                let now = manager.now();
-                match guard
-                    .attempt(&ticket.username, address, &devices, now)
-                    .await
-                {
-                    Ok(ticket) => Some(ticket),
-                    Err(Refusal::Throttled(retry_after)) => {
-                        tracing::debug!(retry_after, "login: second step throttled");
-                        let event = manager
-                            .event(AuthEventKind::LoginThrottled)
-                            .with_subject(ticket.subject.clone())
-                            .with_client(&client);
-                        manager.emit(event);
-                        return Err(LoginError::Throttled { retry_after });
-                    }
-                    Err(Refusal::Store(error)) => {
-                        return Err(LoginError::Session(SessionError::Store(error)));
-                    }
-                }
-            }
-        };
+        let client = attempt.client();
+        // Counted on the account as named at the first step, as the password was.
+        let throttle = attempt
+            .judge(&manager, &ticket.username, || {
+                let event = manager
+                    .event(AuthEventKind::LoginThrottled)
+                    .with_subject(ticket.subject.clone())
+                    .with_client(&client);
+                manager.emit(event);
+            })
+            .await?;
         Ok(MfaGrant {
             manager,
             ticket,
             code,
             throttle,
             client,
-            user_agent,
+            user_agent: attempt.user_agent,
             of: PhantomData,
         })
     }

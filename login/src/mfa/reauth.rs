@@ -6,7 +6,7 @@
 use std::marker::PhantomData;
 
 use axum::extract::{FromRef, FromRequest, Request};
-use axum::http::{StatusCode, header};
+use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use serde::Deserialize;
 
@@ -14,12 +14,11 @@ use super::{MfaAccount, MfaError, UsedFactor};
 use crate::claims::Claims;
 use crate::events::{AuthEventKind, Client, LoginFailure};
 use crate::loader::LoaderOutput;
-use crate::login_route::{LoginError, read_form};
+use crate::login_route::{Attempt, LoginError, read_form};
 use crate::manager::{AsLoginManager, LoginManager};
 use crate::password::Passwords;
 use crate::rejection::Requirement;
-use crate::session::SessionError;
-use crate::throttle::{Refusal, Ticket};
+use crate::throttle::Ticket;
 
 /// The re-authentication form: the password, and a TOTP code when the account has one.
 #[derive(Deserialize)]
@@ -106,48 +105,23 @@ where
                     .into_response());
             }
         };
-        let mut agents = parts.headers.get_all(header::USER_AGENT).iter();
-        let user_agent = match (agents.next(), agents.next()) {
-            (Some(agent), None) => agent.to_str().ok().map(str::to_owned),
-            _ => None,
-        };
-        let guard = manager.throttle_guard().cloned();
-        let peer = crate::events::client_address(&parts.headers, &parts.extensions);
-        let (address, devices) = match &guard {
-            Some(guard) => (
-                guard.client(peer, &parts.headers),
-                guard.device_tokens(&parts.headers),
-            ),
-            None => (peer, Vec::new()),
-        };
+        let attempt = Attempt::read(&parts.headers, &parts.extensions, &manager);
         let request = Request::from_parts(parts, body);
         let form: ReauthForm = read_form(request, state, "the form needs a `password`")
             .await
             .map_err(IntoResponse::into_response)?;
-        let client = Client {
-            address,
-            user_agent: crate::session::clean_user_agent(user_agent.as_deref()),
-        };
-        let throttle = match guard {
-            None => None,
-            Some(guard) => {
-                let now = manager.now();
-                match guard.attempt(&claims.sub, address, &devices, now).await {
-                    Ok(ticket) => Some(ticket),
-                    Err(Refusal::Throttled(retry_after)) => {
-                        let event = manager
-                            .event(AuthEventKind::LoginThrottled)
-                            .with_subject(claims.sub.clone())
-                            .with_client(&client);
-                        manager.emit(event);
-                        return Err(LoginError::Throttled { retry_after }.into_response());
-                    }
-                    Err(Refusal::Store(error)) => {
-                        return Err(LoginError::Session(SessionError::Store(error)).into_response());
-                    }
-                }
-            }
-        };
+        let client = attempt.client();
+        // Counted on the token's subject: a stolen token cannot guess the password.
+        let throttle = attempt
+            .judge(&manager, &claims.sub, || {
+                let event = manager
+                    .event(AuthEventKind::LoginThrottled)
+                    .with_subject(claims.sub.clone())
+                    .with_client(&client);
+                manager.emit(event);
+            })
+            .await
+            .map_err(IntoResponse::into_response)?;
         Ok(ReauthGrant {
             manager,
             claims,
