@@ -270,69 +270,6 @@ fn parse_duration(text: &str) -> Result<u64, String> {
     Ok(seconds)
 }
 
-/// `= ["otp", "hwk"]` after the `factors` keyword: RFC 8176 values, each once. As
-/// [`parse_scopes`]: malformed syntax at once, every bad entry reported, then `None`.
-fn parse_factors(input: ParseStream<'_>, errors: &mut Errors) -> syn::Result<Option<Vec<LitStr>>> {
-    if !input.peek(Token![=]) {
-        return Err(input.error("expected `=`: write `factors = [\"otp\"]`"));
-    }
-    input.parse::<Token![=]>()?;
-    if !input.peek(token::Bracket) {
-        return Err(
-            input.error("expected a list of string literals in brackets: `factors = [\"otp\"]`")
-        );
-    }
-    let content;
-    let bracket = syn::bracketed!(content in input);
-    let entries = Punctuated::<Expr, Token![,]>::parse_terminated(&content)?;
-    let mut valid = true;
-    if entries.is_empty() {
-        valid = false;
-        errors.push(syn::Error::new(
-            bracket.span.join(),
-            "`factors` needs at least one factor, like `factors = [\"otp\"]`; \
-             to require none, remove `factors`",
-        ));
-    }
-    let mut values: Vec<LitStr> = Vec::with_capacity(entries.len());
-    for entry in entries {
-        let lit = match entry {
-            Expr::Lit(ExprLit {
-                lit: Lit::Str(lit), ..
-            }) => lit,
-            other => {
-                valid = false;
-                errors.push(syn::Error::new_spanned(
-                    other,
-                    "factors must be string literals, like `\"otp\"`",
-                ));
-                continue;
-            }
-        };
-        let value = lit.value();
-        if !FACTORS.contains(&value.as_str()) {
-            valid = false;
-            errors.push(syn::Error::new(
-                lit.span(),
-                format!(
-                    "unknown factor `{value}`: use an RFC 8176 authentication method, such as \
-                     \"otp\" (a one-time code), \"hwk\" (a passkey or security key), \"mfa\" \
-                     (any second factor) or \"pwd\" (a password)"
-                ),
-            ));
-        } else if values.iter().any(|seen| seen.value() == value) {
-            valid = false;
-            errors.push(syn::Error::new(
-                lit.span(),
-                format!("factor `{value}` is listed more than once"),
-            ));
-        } else {
-            values.push(lit);
-        }
-    }
-    Ok(valid.then_some(values))
-}
-
 /// Skips to just after the next top-level `,` (brackets are single token trees, so a comma
 /// inside `[...]` does not count), or to the end.
 fn skip_argument(input: ParseStream<'_>) -> syn::Result<()> {
@@ -348,18 +285,64 @@ fn skip_argument(input: ParseStream<'_>) -> syn::Result<()> {
     })
 }
 
-/// `= ["a", "b"]` after the `scopes` keyword. Malformed syntax is returned at once; invalid
-/// entries are collected into `errors` so that every bad scope is reported in one go, and
-/// then the list is `None`.
+/// `= ["otp", "hwk"]` after the `factors` keyword: RFC 8176 values, each once.
+fn parse_factors(input: ParseStream<'_>, errors: &mut Errors) -> syn::Result<Option<Vec<LitStr>>> {
+    parse_list(input, errors, &LIST_OF_FACTORS, check_factor)
+}
+
+/// `= ["a", "b"]` after the `scopes` keyword.
 fn parse_scopes(input: ParseStream<'_>, errors: &mut Errors) -> syn::Result<Option<Scopes>> {
+    let values = parse_list(input, errors, &LIST_OF_SCOPES, check_scope_token)?;
+    Ok(values.map(|values| Scopes { values }))
+}
+
+/// What a list argument's messages say: its name, an example, and what an empty list means.
+struct ListMessages {
+    /// `expected `=`: ...`
+    equals: &'static str,
+    /// `expected a list of string literals in brackets: ...`
+    brackets: &'static str,
+    /// The error for `[]`.
+    empty: &'static str,
+    /// The error for an entry that is not a string literal.
+    not_literal: &'static str,
+    /// `{what} `x` is listed more than once`.
+    what: &'static str,
+}
+
+const LIST_OF_SCOPES: ListMessages = ListMessages {
+    equals: "expected `=`: write `scopes = [\"read\", \"write\"]`",
+    brackets: "expected a list of string literals in brackets: `scopes = [\"read\", \"write\"]`",
+    empty: "`scopes` needs at least one scope, like `scopes = [\"read\"]`; \
+            to require only authentication, remove `scopes`",
+    not_literal: "scopes must be string literals, like `\"items:write\"`",
+    what: "scope",
+};
+
+const LIST_OF_FACTORS: ListMessages = ListMessages {
+    equals: "expected `=`: write `factors = [\"otp\"]`",
+    brackets: "expected a list of string literals in brackets: `factors = [\"otp\"]`",
+    empty: "`factors` needs at least one factor, like `factors = [\"otp\"]`; \
+            to require none, remove `factors`",
+    not_literal: "factors must be string literals, like `\"otp\"`",
+    what: "factor",
+};
+
+/// `= ["a", "b"]` after a list argument's keyword. Malformed syntax is returned at once;
+/// invalid entries (refused by `check`, or repeated) are collected into `errors` so that
+/// every bad entry is reported in one go, and then the list is `None`.
+fn parse_list(
+    input: ParseStream<'_>,
+    errors: &mut Errors,
+    messages: &ListMessages,
+    check: fn(&str) -> Result<(), String>,
+) -> syn::Result<Option<Vec<LitStr>>> {
     if !input.peek(Token![=]) {
-        return Err(input.error("expected `=`: write `scopes = [\"read\", \"write\"]`"));
+        return Err(input.error(messages.equals));
     }
     input.parse::<Token![=]>()?;
     if !input.peek(token::Bracket) {
-        return Err(input.error(
-            "expected a list of string literals in brackets: `scopes = [\"read\", \"write\"]`",
-        ));
+        return Err(input.error(messages.brackets));
     }
     let content;
     let bracket = syn::bracketed!(content in input);
@@ -367,11 +350,7 @@ fn parse_scopes(input: ParseStream<'_>, errors: &mut Errors) -> syn::Result<Opti
     let mut valid = true;
     if entries.is_empty() {
         valid = false;
-        errors.push(syn::Error::new(
-            bracket.span.join(),
-            "`scopes` needs at least one scope, like `scopes = [\"read\"]`; \
-             to require only authentication, remove `scopes`",
-        ));
+        errors.push(syn::Error::new(bracket.span.join(), messages.empty));
     }
     let mut values: Vec<LitStr> = Vec::with_capacity(entries.len());
     for entry in entries {
@@ -381,28 +360,37 @@ fn parse_scopes(input: ParseStream<'_>, errors: &mut Errors) -> syn::Result<Opti
             }) => lit,
             other => {
                 valid = false;
-                errors.push(syn::Error::new_spanned(
-                    other,
-                    "scopes must be string literals, like `\"items:write\"`",
-                ));
+                errors.push(syn::Error::new_spanned(other, messages.not_literal));
                 continue;
             }
         };
         let value = lit.value();
-        if let Err(message) = check_scope_token(&value) {
+        if let Err(message) = check(&value) {
             valid = false;
             errors.push(syn::Error::new(lit.span(), message));
         } else if values.iter().any(|seen| seen.value() == value) {
             valid = false;
             errors.push(syn::Error::new(
                 lit.span(),
-                format!("scope `{value}` is listed more than once"),
+                format!("{} `{value}` is listed more than once", messages.what),
             ));
         } else {
             values.push(lit);
         }
     }
-    Ok(valid.then_some(Scopes { values }))
+    Ok(valid.then_some(values))
+}
+
+/// An RFC 8176 authentication method, as `factors = [...]` accepts it.
+fn check_factor(value: &str) -> Result<(), String> {
+    if FACTORS.contains(&value) {
+        return Ok(());
+    }
+    Err(format!(
+        "unknown factor `{value}`: use an RFC 8176 authentication method, such as \
+         \"otp\" (a one-time code), \"hwk\" (a passkey or security key), \"mfa\" \
+         (any second factor) or \"pwd\" (a password)"
+    ))
 }
 
 /// RFC 6749 §3.3: `scope-token = 1*( %x21 / %x23-5B / %x5D-7E )`, that is printable ASCII

@@ -309,8 +309,8 @@ impl<'de> Deserialize<'de> for Claims {
     }
 }
 
-/// The claims [`Claims`] has a field for.
-const REGISTERED: [&str; 12] = [
+/// The claims [`Claims`] has a field for (which a token request may not set as extra claims).
+pub(crate) const REGISTERED: [&str; 12] = [
     "sub",
     "exp",
     "iat",

@@ -70,19 +70,22 @@ impl Requirement {
         }
     }
 
-    /// Whether `claims` meet the step-up part (freshness at `now`, with `leeway`, and
-    /// factors); `None` when they do, else what falls short, for the debug log.
+    /// Whether `claims` meet the step-up part (freshness by `manager`'s clock and leeway,
+    /// and factors); `None` when they do, else what falls short, for the debug log. The
+    /// clock is read only for a route that requires freshness.
     pub(crate) fn step_up_shortfall(
         &self,
         claims: &Claims,
-        now: i64,
-        leeway: i64,
+        manager: &LoginManager,
     ) -> Option<&'static str> {
         if let Some(max_age) = self.max_age {
             let max_age = i64::try_from(max_age).unwrap_or(i64::MAX);
             match claims.auth_time {
                 None => return Some("no auth_time"),
-                Some(at) if now.saturating_sub(at) > max_age.saturating_add(leeway) => {
+                Some(at)
+                    if manager.now().saturating_sub(at)
+                        > max_age.saturating_add(manager.leeway()) =>
+                {
                     return Some("login too old");
                 }
                 Some(_) => {}

@@ -85,7 +85,7 @@ where
         tracing::debug!(missing_scope = %missing, "login: insufficient scope");
         return Outcome::Rejected(RejectionKind::InsufficientScope);
     }
-    if let Some(shortfall) = required.step_up_shortfall(&claims, manager.now(), manager.leeway()) {
+    if let Some(shortfall) = required.step_up_shortfall(&claims, manager) {
         tracing::debug!(
             reason = shortfall,
             "login: insufficient user authentication"

@@ -16,22 +16,11 @@ pub(super) const MAX_LIFETIME: Duration = Duration::from_secs(10 * 365 * 24 * 36
 /// is never accepted as an access token.
 pub(super) const MFA_PENDING: &str = "mfa_pending";
 
-/// Claims the manager sets itself; `extra` may not set them.
-const RESERVED_CLAIMS: &[&str] = &[
-    "sub",
-    "exp",
-    "iat",
-    "nbf",
-    "jti",
-    "iss",
-    "sid",
-    "aud",
-    "scopes",
-    "scope",
-    "amr",
-    "auth_time",
-    MFA_PENDING,
-];
+/// Whether the manager sets the claim `name` itself, so that `extra` may not: the claims
+/// [`Claims`](crate::Claims) has a field for, and [`MFA_PENDING`].
+fn is_reserved(name: &str) -> bool {
+    crate::claims::REGISTERED.contains(&name) || name == MFA_PENDING
+}
 
 /// A validated [`TokenRequest`], ready to be minted (once, or again by each refresh of a
 /// session).
@@ -84,7 +73,7 @@ impl LoginManager {
             Some(Ok(map)) => map,
             Some(Err(e)) => return Err(e),
         };
-        if let Some(reserved) = extra.keys().find(|k| RESERVED_CLAIMS.contains(&k.as_str())) {
+        if let Some(reserved) = extra.keys().find(|k| is_reserved(k)) {
             return Err(TokenError::ReservedClaim(reserved.clone()));
         }
         let mut amr: Vec<String> = Vec::with_capacity(request.amr.len());

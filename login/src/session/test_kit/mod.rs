@@ -58,15 +58,16 @@
 //! use login::session::test_kit::{self, FaultyBackend, InstanceFuture};
 //!
 //! /// A test's own server (started on a free loopback port, stopped on drop).
-//! struct MyServer { /* its process, its address */ }
+//! struct MyServer { url: String /* and its process */ }
+//! # // Your store's own constructor, with short timeouts.
+//! # async fn connect_my_store(_url: &str) -> Arc<dyn SessionStore> {
+//! #     login::session::MemoryStore::shared()
+//! # }
 //!
 //! impl FaultyBackend for MyServer {
 //!     fn store(&self) -> InstanceFuture<'_> {
 //!         // Short timeouts, so that faults show within the cases' bounds.
-//!         Box::pin(async move {
-//!             let store: Arc<dyn SessionStore> = todo!("connect to this server");
-//!             store
-//!         })
+//!         Box::pin(async move { connect_my_store(&self.url).await })
 //!     }
 //!     fn kill(&mut self) { /* SIGKILL, and wait for the process */ }
 //!     fn restart(&mut self) { /* start it again on the same port */ }
@@ -78,7 +79,7 @@
 //!
 //! # async fn run() {
 //! // A fresh server for each case.
-//! test_kit::check_store_faults(|| async { MyServer {} }).await;
+//! test_kit::check_store_faults(|| async { MyServer { url: "redis://127.0.0.1:6390/".into() } }).await;
 //! # }
 //! ```
 
